@@ -1,0 +1,194 @@
+// The `palisade` command line. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage
+// or unexpected error. Only what `scan` needs is imported up front; probing, the backend and
+// the other commands load their modules when they run, so the CLI starts fast.
+import { promises as fs } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { levelRank, severityRank, type Level, type ScanReport } from '@palisade/core';
+import { isPlatform, locationContext } from './paths.js';
+import { scan, type ScanOptions } from './scan.js';
+import { AGENT_VERSION } from './version.js';
+import { render, type OutputFormat } from './output/index.js';
+import { registerRulesCommand } from './commands/rules.js';
+import { registerPinsCommand } from './commands/pins.js';
+import { registerAdvisoriesCommand } from './commands/advisories.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerReportCommands } from './commands/report.js';
+
+const FAIL_LEVELS = ['critical', 'high', 'medium', 'low'] as const;
+type FailLevel = (typeof FAIL_LEVELS)[number];
+
+export interface ScanFlags {
+  json?: boolean;
+  sarif?: boolean;
+  markdown?: boolean;
+  output?: string;
+  failOn?: FailLevel;
+  probe?: boolean;
+  probeTimeout?: number;
+  path?: string[];
+  config?: string[];
+  home?: string;
+  platform?: 'darwin' | 'linux' | 'win32';
+  color?: boolean;
+}
+
+/** A mistake in how palisade was called: printed as one sentence, exit code 2. */
+export class UsageError extends Error {}
+
+function parsePlatform(v: string): 'darwin' | 'linux' | 'win32' {
+  if (!isPlatform(v)) throw new InvalidArgumentError('use darwin, linux or win32.');
+  return v;
+}
+
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!/^\d+(?:\.\d+)?$/.test(v.trim()) || !Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('give a number of seconds between 1 and 3600.');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function outputFormat(flags: Pick<ScanFlags, 'json' | 'sarif' | 'markdown'>): OutputFormat {
+  if (flags.json) return 'json';
+  if (flags.sarif) return 'sarif';
+  if (flags.markdown) return 'markdown';
+  return 'table';
+}
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org) or --no-color is given. */
+export function useColor(flags: Pick<ScanFlags, 'color' | 'output'>, env: NodeJS.ProcessEnv, stdoutIsTty: boolean): boolean {
+  if (flags.color === false || flags.output) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return stdoutIsTty;
+}
+
+/** The highest level anything in the report reaches: a server's level or any single finding. */
+export function worstLevel(report: ScanReport): Level {
+  let worst = 0;
+  for (const s of report.servers) {
+    worst = Math.max(worst, levelRank[s.level]);
+    for (const f of s.findings) worst = Math.max(worst, severityRank[f.severity]);
+  }
+  for (const f of report.findings) worst = Math.max(worst, severityRank[f.severity]);
+  return (Object.keys(levelRank) as Level[]).find((l) => levelRank[l] === worst) ?? 'none';
+}
+
+async function checkFolder(flag: string, dir: string): Promise<void> {
+  let st;
+  try {
+    st = await fs.stat(dir);
+  } catch {
+    throw new UsageError(`the folder given to ${flag} does not exist: ${dir}. Check the path and try again.`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${flag} needs a folder, but ${dir} is not one.`);
+}
+
+async function writeReport(file: string, text: string): Promise<void> {
+  try {
+    await fs.writeFile(file, text, { mode: 0o600 });
+    // an existing file keeps its old mode on write: the report may name hosts and paths, so tighten it
+    await fs.chmod(file, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : err instanceof Error ? err.message : String(err);
+    throw new UsageError(`cannot write the report to ${file}: ${why}. Choose a writable file path for --output.`);
+  }
+}
+
+/** The advisory database (bundled set plus anything imported); a scan without it still runs. */
+async function loadAdvisories(): Promise<ScanOptions['advisories']> {
+  try {
+    const { loadAdvisoryDb } = await import('./advisories/loader.js');
+    return loadAdvisoryDb();
+  } catch (err) {
+    process.stderr.write(`palisade: warning: advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions will not be reported.\n`);
+    return undefined;
+  }
+}
+
+export async function runScan(flags: ScanFlags): Promise<number> {
+  if (flags.home !== undefined) await checkFolder('--home', flags.home);
+  const loc = locationContext({ platform: flags.platform, home: flags.home });
+  const opts: ScanOptions = { loc, paths: flags.path, configFiles: flags.config, advisories: await loadAdvisories() };
+  const timeoutMs = Math.round((flags.probeTimeout ?? 15) * 1000);
+  opts.enrich = async (discovery) => {
+    // servers run from a node_modules path run the version installed there: advisories need it
+    const { resolveNodeModulesPackages } = await import('./advisories/resolve.js');
+    await resolveNodeModulesPackages(discovery);
+    if (flags.probe) {
+      // the MCP SDK and child-process code load only when probing was asked for
+      const { probeServers } = await import('./probe/index.js');
+      await probeServers(discovery, { timeoutMs, onProgress: (msg) => process.stderr.write(`palisade: ${msg}\n`) });
+    }
+  };
+  const report = await scan(opts);
+  const format = outputFormat(flags);
+  const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80 });
+  if (flags.output) {
+    await writeReport(flags.output, text);
+    process.stderr.write(`palisade: report written to ${flags.output}\n`);
+  } else process.stdout.write(text);
+  if (flags.failOn && levelRank[worstLevel(report)] >= levelRank[flags.failOn]) return 1;
+  return 0;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('palisade')
+    .description('Find, judge and control the MCP servers your AI clients are wired to.')
+    .version(AGENT_VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError();
+
+  const formats = ['json', 'sarif', 'markdown'];
+  const formatOption = (name: string, text: string) => new Option(`--${name}`, text).conflicts(formats.filter((f) => f !== name));
+  program
+    .command('scan')
+    .description('discover every MCP server in the known AI clients on this machine and score its risk')
+    .addOption(formatOption('json', 'print the scan as JSON (schema version 1)'))
+    .addOption(formatOption('sarif', 'print SARIF 2.1.0 (for code-scanning dashboards)'))
+    .addOption(formatOption('markdown', 'print Markdown (for pull-request comments)'))
+    .option('-o, --output <file>', 'write the report to FILE (mode 0600) instead of standard output')
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a finding at or above LEVEL exists').choices(FAIL_LEVELS))
+    .option('--probe', 'connect to each server and list its tools (starts stdio servers)')
+    .addOption(new Option('--probe-timeout <seconds>', 'give up on one server after this long when probing').argParser(parseSeconds).default(15))
+    .option('--path <dir>', 'also scan project folders below DIR (repeatable)', collect)
+    .option('--config <file>', 'scan one config file of any known format (repeatable)', collect)
+    .option('--home <dir>', "resolve every client's locations as if DIR were the home folder")
+    .addOption(new Option('--platform <os>', 'resolve locations as on this OS: darwin, linux or win32').argParser(parsePlatform))
+    .option('--no-color', 'no colours in the table (NO_COLOR is respected too)')
+    .action(async (flags: ScanFlags) => {
+      process.exitCode = await runScan(flags);
+    });
+
+  registerRulesCommand(program);
+  registerPinsCommand(program);
+  registerAdvisoriesCommand(program);
+  registerServeCommand(program);
+  registerReportCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every usage error exits 2 (commander has printed it)
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    // one line, never a stack trace (commands throw errors whose message is the sentence to show)
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    process.stderr.write(`palisade: ${message}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,48 @@
+// The registry of known AI clients. Adding a client: one file in this folder, one line here,
+// fixtures under test/fixtures/<id>/. Order matters only for --config, where the first client
+// whose path pattern matches wins (more specific patterns first).
+import { amazonQ } from './amazon-q.js';
+import { antigravity } from './antigravity.js';
+import { claudeCode } from './claude-code.js';
+import { claudeDesktop } from './claude-desktop.js';
+import { cline } from './cline.js';
+import { codex } from './codex.js';
+import { continueDev } from './continue.js';
+import { cursor } from './cursor.js';
+import { geminiCli } from './gemini-cli.js';
+import { goose } from './goose.js';
+import { kiro } from './kiro.js';
+import { lmStudio } from './lmstudio.js';
+import { openCode } from './opencode.js';
+import { rooCode } from './roo-code.js';
+import type { Discoverer } from './types.js';
+import { vscode } from './vscode.js';
+import { vscodeInsiders } from './vscode-insiders.js';
+import { windsurf } from './windsurf.js';
+import { zed } from './zed.js';
+
+export const discoverers: readonly Discoverer[] = [
+  claudeDesktop,
+  claudeCode,
+  cursor,
+  // before VS Code: both may write "mcp": {"servers": ...}; OpenCode's sniff needs type local/remote
+  openCode,
+  vscodeInsiders,
+  vscode,
+  windsurf,
+  zed,
+  codex,
+  antigravity,
+  geminiCli,
+  rooCode,
+  cline,
+  continueDev,
+  goose,
+  lmStudio,
+  kiro,
+  amazonQ,
+];
+
+export function findDiscoverer(id: string): Discoverer | undefined {
+  return discoverers.find((d) => d.id === id);
+}

@@ -1,0 +1,3 @@
+import { makeVsCode } from './vscode-family.js';
+
+export const vscode = makeVsCode('vscode', 'VS Code', 'Code', '.vscode-server', ['.vscode/mcp.json']);

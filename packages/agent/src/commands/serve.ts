@@ -1,0 +1,27 @@
+// `palisade serve`: the backend. The action loads @palisade/server lazily so `palisade scan`
+// stays fast to start and does not need the server's native modules.
+import type { Command } from 'commander';
+
+interface ServeOptions {
+  port?: string;
+  host?: string;
+  data?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Palisade backend and dashboard (SQLite in the data folder, or PostgreSQL with DATABASE_URL)')
+    .option('--port <port>', 'port to listen on (default: $PORT or 8080)')
+    .option('--host <host>', 'address to listen on (default: $PALISADE_HOST or 127.0.0.1)')
+    .option('--data <dir>', 'data folder for the embedded database and generated secrets (default: $PALISADE_DATA_DIR or ./.palisade-data)')
+    .addHelpText(
+      'after',
+      '\nEnvironment: DATABASE_URL (postgres://, a non-superuser role), JWT_SECRET (required with NODE_ENV=production),\n' +
+        'PALISADE_SETUP_TOKEN (preset the first-start token), PALISADE_SIGNUP=open (self-service sign-up), PALISADE_TRUST_PROXY=1.',
+    )
+    .action(async (opts: ServeOptions) => {
+      const { runServe } = await import('@palisade/server');
+      process.exitCode = await runServe({ port: opts.port, host: opts.host, data: opts.data });
+    });
+}

@@ -1,0 +1,112 @@
+// Turns a RawServer (as the config wrote it, values and all) into a ServerConfig that holds
+// no secret value: env and header values are classified then dropped, args and URLs redacted.
+import { argsDisableTls, classifyValue, LIMITS, envDisablesTls, parsePackageRef, redactArgs, redactUrl, sha256, type ServerConfig, type SecretSignal, type Transport } from '@palisade/core';
+import type { RawServer } from './clients/types.js';
+
+export interface NormalizeInput {
+  clientId: string;
+  configPath: string;
+  raw: RawServer;
+  scope: ServerConfig['scope'];
+}
+
+// OpenCode's substitutions ({env:VAR}, {file:path}) point elsewhere, like ${VAR}: not literal secrets
+const BRACE_REFERENCE = /^\s*(?:[A-Za-z]+\s+)?\{(?:env|file):[^{}]+\}\s*$/;
+
+function classify(name: string, value: string): ReturnType<typeof classifyValue> {
+  return BRACE_REFERENCE.test(value) ? { kind: 'reference' } : classifyValue(name, value);
+}
+
+export function inferTransport(raw: RawServer): Transport {
+  const t = (raw.type ?? '').toLowerCase().replace(/[_\s]/g, '-');
+  if (t === 'sse') return 'sse';
+  if (t === 'http' || t === 'streamable-http' || t === 'streamablehttp' || t === 'streamable' || t === 'remote') return 'http';
+  if (t === 'stdio' || t === 'local' || t === 'command') return raw.command || !raw.url ? 'stdio' : 'http';
+  if (raw.command) return 'stdio';
+  if (raw.url) return /\/sse\/?(?:\?|$)/i.test(raw.url) ? 'sse' : 'http';
+  return 'stdio';
+}
+
+export function serverId(clientId: string, configPath: string, projectPath: string | undefined, name: string): string {
+  return sha256(`${clientId}\0${configPath}\0${projectPath ?? ''}\0${name}`).slice(0, 16);
+}
+
+/** Keep what the agent emits inside the scan model's limits, so a huge config cannot make an invalid report. */
+function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function clipServer(s: ServerConfig): ServerConfig {
+  s.name = clip(s.name, LIMITS.shortString);
+  s.configPath = clip(s.configPath, LIMITS.longString);
+  if (s.projectPath) s.projectPath = clip(s.projectPath, LIMITS.longString);
+  if (s.command) s.command = clip(s.command, LIMITS.longString);
+  if (s.cwd) s.cwd = clip(s.cwd, LIMITS.longString);
+  if (s.url) s.url = clip(s.url, LIMITS.longString);
+  s.args = s.args.slice(0, LIMITS.args).map((a) => clip(a, LIMITS.longString));
+  s.envNames = s.envNames.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
+  s.headerNames = s.headerNames.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
+  if (s.secrets) s.secrets = s.secrets.slice(0, LIMITS.names).map((x) => ({ ...x, name: clip(x.name, LIMITS.shortString), type: clip(x.type, LIMITS.shortString) }));
+  if (s.autoApprove) s.autoApprove = s.autoApprove.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
+  if (s.package) {
+    s.package.name = clip(s.package.name, LIMITS.shortString);
+    if (s.package.version) s.package.version = clip(s.package.version, LIMITS.shortString);
+  }
+  return s;
+}
+
+export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeInput): ServerConfig {
+  const secrets: SecretSignal[] = [];
+  let tlsOff = false;
+  const envNames: string[] = [];
+  for (const [name, value] of Object.entries(raw.env ?? {})) {
+    envNames.push(name);
+    const cls = classify(name, value);
+    if (cls.kind === 'secret') secrets.push({ location: 'env', name, type: cls.secretType ?? 'generic-secret' });
+    if (envDisablesTls(name, value)) tlsOff = true;
+  }
+  const headerNames: string[] = [];
+  for (const [name, value] of Object.entries(raw.headers ?? {})) {
+    headerNames.push(name);
+    const cls = classify(name, value);
+    if (cls.kind === 'secret') secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
+  }
+  const rawArgs = raw.args ?? [];
+  const red = redactArgs(rawArgs);
+  for (const f of red.found) secrets.push({ location: 'arg', name: String(f.index), type: f.type });
+  if (argsDisableTls(rawArgs)) tlsOff = true;
+  let url: string | null = null;
+  if (raw.url) {
+    const r = redactUrl(raw.url);
+    url = r.url;
+    for (const type of r.found) secrets.push({ location: 'url', name: type === 'url-credentials' ? 'userinfo' : 'query', type });
+  }
+  let command = raw.command ?? null;
+  if (command) {
+    const r = redactArgs([command]);
+    command = r.args[0] ?? command;
+    for (const f of r.found) secrets.push({ location: 'arg', name: 'command', type: f.type });
+  }
+  const pkg = parsePackageRef(raw.command, rawArgs);
+  const server: ServerConfig = {
+    id: serverId(clientId, configPath, raw.projectPath, raw.name),
+    name: raw.name,
+    client: clientId,
+    configPath,
+    scope: raw.scope ?? scope,
+    transport: inferTransport(raw),
+    command,
+    args: red.args,
+    cwd: raw.cwd ?? null,
+    url,
+    envNames: envNames.sort(),
+    headerNames: headerNames.sort(),
+  };
+  if (raw.projectPath) server.projectPath = raw.projectPath;
+  if (secrets.length) server.secrets = secrets;
+  if (tlsOff) server.tlsVerifyDisabled = true;
+  if (raw.autoApprove?.length) server.autoApprove = raw.autoApprove;
+  if (raw.disabled) server.disabled = true;
+  if (pkg) server.package = pkg;
+  return clipServer(server);
+}

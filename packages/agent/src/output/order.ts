@@ -1,0 +1,46 @@
+// Ordering and text hygiene shared by every output format.
+import { levelRank, severityRank, type Level, type ScoredServer, type Severity } from '@palisade/core';
+
+// Code-unit order, not localeCompare: the same on every machine, and far cheaper for 5000 servers.
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Riskiest first: level, then score, then name and client so equal servers keep a stable order. */
+export function byRisk(a: ScoredServer, b: ScoredServer): number {
+  return levelRank[b.level] - levelRank[a.level] || b.score - a.score || cmp(a.name, b.name) || cmp(a.client, b.client) || cmp(a.configPath, b.configPath);
+}
+
+export function sortByRisk(servers: readonly ScoredServer[]): ScoredServer[] {
+  return [...servers].sort(byRisk);
+}
+
+/** The level a finding of this severity counts as (info findings do not raise a level). */
+export function severityLevel(severity: Severity): Level {
+  return severity === 'info' ? 'none' : severity;
+}
+
+export function atOrAbove(severity: Severity, threshold: Level): boolean {
+  return severityRank[severity] >= levelRank[threshold] && severity !== 'info';
+}
+
+export const LEVELS_HIGH_TO_LOW: readonly Level[] = ['critical', 'high', 'medium', 'low', 'none'];
+
+// C0 and C1 control characters, including ESC: a server name or message from a config file
+// must not be able to move the cursor, recolour or retitle the user's terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+// Invisible and direction-changing characters (zero-width, bidi overrides and isolates, BOM,
+// Unicode tags) could hide or reorder what the user reads: show them as \u{...} escapes.
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\u{e0000}-\u{e007f}]/gu;
+
+/** Make untrusted text safe to print on a terminal: control and invisible characters become visible escapes. */
+export function terminalSafe(text: string): string {
+  return text
+    .replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(INVISIBLE, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+}
+
+/** One line of untrusted text: newlines and tabs become spaces, then control characters are escaped. */
+export function oneLine(text: string): string {
+  return terminalSafe(text.replace(/[\r\n\t]+/g, ' '));
+}

@@ -1,0 +1,64 @@
+// The shipped path: bin/palisade.js running the esbuild bundle with its V8 code cache. Built
+// into a temp copy (bin/ + dist/) so the shared dist/ is left alone; files the bundled code finds
+// next to itself (the curated advisories, package.json) must still be found.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScanReport } from '@palisade/core';
+import { makeFixtureHome, repoRoot, secretsIn, type FixtureHome } from './helpers.js';
+
+let tmp: string;
+let bin: string;
+let fx: FixtureHome;
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-test-'));
+  bin = path.join(tmp, 'bin', 'palisade.js');
+  mkdirSync(path.dirname(bin), { recursive: true });
+  copyFileSync(path.join(repoRoot, 'packages/agent/bin/palisade.js'), bin);
+  const built = spawnSync(process.execPath, [path.join(repoRoot, 'packages/agent/scripts/bundle.mjs')], {
+    env: { ...process.env, PALISADE_BUNDLE_DIR: path.join(tmp, 'dist'), PALISADE_BUNDLE_BIN: bin },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(built.status, built.stderr).toBe(0);
+  fx = makeFixtureHome();
+  // a known-vulnerable pinned version (test fixture): matched against the curated advisories
+  writeFileSync(fx.claudeConfig, JSON.stringify({ mcpServers: { 'vulnerable-remote': { command: 'npx', args: ['-y', 'mcp-remote@0.1.15', 'https://mcp.example.com/sse'] }, ...(JSON.parse(readFileSync(fx.claudeConfig, 'utf8')) as { mcpServers: object }).mcpServers } }));
+}, 180_000);
+
+afterAll(() => {
+  fx?.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PALISADE_STATE_DIR: path.join(tmp, 'state') }, timeout: 60_000 });
+}
+
+describe('bin/palisade.js with the bundle', () => {
+  it('writes the bundle and its code cache', () => {
+    expect(existsSync(path.join(tmp, 'dist', 'palisade.cjs'))).toBe(true);
+    expect(existsSync(path.join(tmp, 'dist', 'palisade.cjs.cache'))).toBe(true);
+  });
+
+  it('scans: version from package.json, advisories found beside core, no secret printed', () => {
+    const r = run(['scan', '--json', '--home', fx.home, '--platform', 'linux']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    expect(report.agent.version).toMatch(/^\d+\.\d+\.\d+/);
+    const remote = report.servers.find((s) => s.name === 'vulnerable-remote')!;
+    expect(remote.findings.some((f) => f.ruleId === 'PAL-V001' && /CVE-2025-6514/.test(f.evidence + f.message))).toBe(true);
+    expect(secretsIn(r.stdout + r.stderr)).toEqual([]);
+  });
+
+  it('keeps the exit codes: 1 for --fail-on, 2 for usage errors', () => {
+    expect(run(['scan', '--home', fx.home, '--platform', 'linux', '--fail-on', 'high']).status).toBe(1);
+    const bad = run(['scan', '--json', '--sarif']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/cannot be used with/);
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

@@ -1,0 +1,96 @@
+// Applies every rule to a scan's servers: the same code runs in the agent, the backend
+// and (later) the gateway, so a server scores the same wherever it is judged.
+import type { CrossFinding, Finding, ScoredServer, ServerConfig } from './model.js';
+import { LIMITS, severityRank } from './model.js';
+import { allRules } from './rules/index.js';
+import type { Rule, RuleContext, RuleMeta } from './rules/types.js';
+import { scoreFindings } from './scoring.js';
+import { redactText } from './rules/helpers.js';
+
+export interface Evaluation {
+  servers: ScoredServer[];
+  findings: CrossFinding[];
+}
+
+/** Keep text inside the wire format's limits. */
+function fit(text: unknown, max: number): string {
+  const s = typeof text === 'string' ? text : String(text ?? '');
+  return s.length <= max ? s : s.slice(0, max - 1) + '…';
+}
+
+function finding(meta: RuleMeta, severity: Finding['severity'] | undefined, message: unknown, evidence: unknown): Finding {
+  return {
+    ruleId: meta.id,
+    severity: severity && Object.hasOwn(severityRank, severity) ? severity : meta.severity,
+    title: fit(meta.title, LIMITS.shortString),
+    // last wall: whatever a rule quoted, nothing shaped like a secret leaves the engine
+    message: fit(redactText(typeof message === 'string' ? message : String(message ?? '')), LIMITS.longString),
+    evidence: fit(redactText(typeof evidence === 'string' ? evidence : String(evidence ?? '')), LIMITS.longString),
+  };
+}
+
+// A rule that throws on odd input must not take the whole scan (or an ingest) down with it:
+// the server gets an info finding that says so, and the other rules still run.
+function ruleFailed(meta: RuleMeta): Finding {
+  return {
+    ruleId: meta.id,
+    severity: 'info',
+    title: fit(meta.title, LIMITS.shortString),
+    message: `Rule ${meta.id} could not evaluate this entry because its data is malformed; the other rules still ran. Please report this with the config shape that caused it.`,
+    evidence: 'rule error',
+  };
+}
+
+export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rules: readonly Rule[] = allRules): Evaluation {
+  const perServer = new Map<string, Finding[]>(servers.map((s) => [s.id, []]));
+  for (const server of servers) {
+    const list = perServer.get(server.id)!;
+    for (const rule of rules) {
+      if (rule.kind !== 'server') continue;
+      try {
+        for (const hit of rule.check(server, ctx)) list.push(finding(rule.meta, hit.severity, hit.message, hit.evidence));
+      } catch {
+        list.push(ruleFailed(rule.meta));
+      }
+    }
+  }
+  const cross: CrossFinding[] = [];
+  for (const rule of rules) {
+    if (rule.kind !== 'scan') continue;
+    let hits: ReturnType<typeof rule.check>;
+    try {
+      hits = rule.check(servers, ctx);
+    } catch {
+      hits = [];
+    }
+    for (const hit of hits) {
+      const ids = [...new Set((hit.servers ?? []).filter((id) => perServer.has(id)))];
+      const base = finding(rule.meta, hit.severity, hit.message, hit.evidence);
+      const crossFinding: CrossFinding = { ...base, servers: ids, ...(hit.client !== undefined ? { client: fit(hit.client, LIMITS.shortString) } : {}) };
+      cross.push(crossFinding);
+      // A cross-server finding also counts against each server it names.
+      for (const id of ids) perServer.get(id)!.push(base);
+    }
+  }
+  const scored = servers.map((server) => {
+    // worst first; beyond the wire format's cap only the least severe are dropped
+    const findings = dedupe(perServer.get(server.id)!).sort(byFinding).slice(0, LIMITS.findingsPerServer);
+    return { ...server, findings, ...scoreFindings(findings) };
+  });
+  return { servers: scored, findings: cross.sort(byFinding).slice(0, LIMITS.servers) };
+}
+
+/** Same rule, same evidence twice (a server listed twice in a cross finding): count once. */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.ruleId}\0${f.severity}\0${f.evidence}\0${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function byFinding(a: Finding, b: Finding): number {
+  return severityRank[b.severity] - severityRank[a.severity] || a.ruleId.localeCompare(b.ruleId) || a.evidence.localeCompare(b.evidence) || a.message.localeCompare(b.message);
+}

@@ -1,0 +1,17 @@
+export * from './model.js';
+export * from './hash.js';
+export * from './secrets.js';
+export * from './scoring.js';
+export * from './engine.js';
+export * from './rules/types.js';
+export { allRules, findRule } from './rules/index.js';
+export * from './packages/ref.js';
+export * from './packages/versions.js';
+export * from './advisories/index.js';
+export * from './unicode.js';
+export * from './typosquat.js';
+export * from './explain.js';
+export { caseServer, caseServers, runRuleCase, CASE_CONTEXT, type CaseHit } from './rules/cases.js';
+export { configRules, toolRules, flowRules } from './rules/index.js';
+export { classifyPath, canonicalPath } from './rules/paths.js';
+export { findInlineCode, findPipeToShell } from './rules/shell.js';

@@ -1,0 +1,70 @@
+// Version ordering per ecosystem, and package-name normalisation, for advisory matching.
+// npm follows SemVer 2.0 (the `semver` package); PyPI follows PEP 440 (`@renovatebot/pep440`:
+// epochs, pre-, post- and dev-releases, local versions). Never compare versions as strings.
+import * as pep440 from '@renovatebot/pep440';
+import semver from 'semver';
+
+/** Ecosystems whose versions Palisade can order. OSV spells them `npm` and `PyPI`. */
+export type VersionedEcosystem = 'npm' | 'PyPI';
+
+export function isVersionedEcosystem(ecosystem: string): ecosystem is VersionedEcosystem {
+  return ecosystem === 'npm' || ecosystem === 'PyPI';
+}
+
+/** PEP 503 name normalisation: lowercase, runs of `-`, `_` and `.` become one `-`. */
+export function normalizePypiName(name: string): string {
+  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** The canonical form of a package name in its ecosystem (npm names are case-sensitive in theory, lowercase in practice). */
+export function normalizePackageName(ecosystem: string, name: string): string {
+  if (ecosystem === 'PyPI') return normalizePypiName(name);
+  if (ecosystem === 'npm') return name.trim().toLowerCase();
+  return name.trim();
+}
+
+/** The key one package is indexed under: `npm:mcp-remote`, `PyPI:mcp-server-git`. */
+export function packageKey(ecosystem: string, name: string): string {
+  return `${ecosystem}:${normalizePackageName(ecosystem, name)}`;
+}
+
+function cleanNpm(v: string): string | undefined {
+  const t = v.trim();
+  // `v1.2.3` and `=1.2.3` are how people write exact versions; semver accepts both loosely
+  const parsed = semver.parse(t.replace(/^[=v]+/, ''));
+  return parsed ? parsed.version : undefined;
+}
+
+/** Is this one exact, orderable version in the ecosystem (not a range, not a tag like `latest`)? */
+export function isExactVersion(ecosystem: string, version: string): boolean {
+  if (ecosystem === 'npm') return cleanNpm(version) !== undefined;
+  if (ecosystem === 'PyPI') return pep440.valid(version.trim()) !== null;
+  return false;
+}
+
+/**
+ * Compare two versions in an ecosystem's order: negative, zero or positive. Returns undefined
+ * when either side cannot be read as a version of that ecosystem (the caller decides what an
+ * unreadable version means; matching treats it as "cannot tell").
+ */
+export function compareVersions(ecosystem: string, a: string, b: string): number | undefined {
+  if (ecosystem === 'npm') {
+    const x = cleanNpm(a);
+    const y = cleanNpm(b);
+    if (x === undefined || y === undefined) return undefined;
+    return semver.compare(x, y);
+  }
+  if (ecosystem === 'PyPI') {
+    const x = a.trim();
+    const y = b.trim();
+    if (pep440.valid(x) === null || pep440.valid(y) === null) return undefined;
+    return pep440.compare(x, y);
+  }
+  return undefined;
+}
+
+/** Equality in the ecosystem's sense (PyPI: `1.0` == `1.0.0`; npm: `v1.2.3` == `1.2.3`). */
+export function versionsEqual(ecosystem: string, a: string, b: string): boolean {
+  const c = compareVersions(ecosystem, a, b);
+  return c === undefined ? a.trim() === b.trim() : c === 0;
+}

@@ -1,0 +1,46 @@
+// PAL-C011: TLS certificate verification switched off (NODE_TLS_REJECT_UNAUTHORIZED=0, --insecure, ...).
+import type { RuleCases, ServerRule } from '../types.js';
+import { argsOf, disabledNote, safeText, serverLabel } from '../helpers.js';
+import { argsDisableTls } from '../../secrets.js';
+
+export const cases: RuleCases = {
+  valid: [
+    { name: 'TLS variable present but not disabling', server: { command: 'node', args: ['server.js'], envNames: ['NODE_TLS_REJECT_UNAUTHORIZED'] } },
+    { name: 'nothing about TLS', server: { url: 'https://mcp.example.com/mcp' } },
+  ],
+  invalid: [
+    { name: 'NODE_TLS_REJECT_UNAUTHORIZED=0', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.internal.example/sse'], envNames: ['NODE_TLS_REJECT_UNAUTHORIZED'], tlsVerifyDisabled: true }, evidence: /NODE_TLS_REJECT_UNAUTHORIZED/, severity: 'medium' },
+    { name: '--insecure flag', server: { command: 'some-mcp-proxy', args: ['--insecure', 'https://mcp.example.com'] }, evidence: /--insecure/ },
+    { name: 'flag recorded by discovery only', server: { url: 'https://mcp.example.com/mcp', tlsVerifyDisabled: true }, evidence: /verification/ },
+  ],
+};
+
+const TLS_ENV = /^(?:NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|GIT_SSL_NO_VERIFY|SSL_VERIFY|VERIFY_SSL|TLS_VERIFY|INSECURE_SKIP_VERIFY)$/i;
+
+export const tlsVerificationDisabled: ServerRule = {
+  meta: {
+    id: 'PAL-C011',
+    title: 'TLS certificate verification disabled',
+    severity: 'medium',
+    category: 'config',
+    rationale:
+      'With certificate checks off, anyone on the network path can impersonate the MCP server or the APIs it calls, read the traffic and the tokens in it, and feed the model altered tool definitions and results.',
+    remediation:
+      'Remove NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0, --insecure and similar settings. For a private certificate authority, trust it explicitly (NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE pointing at the CA file).',
+  },
+  kind: 'server',
+  cases,
+  check(server) {
+    const args = argsOf(server);
+    const flags = args.filter((a) => argsDisableTls([a]));
+    if (!server.tlsVerifyDisabled && flags.length === 0) return [];
+    const envs = (Array.isArray(server.envNames) ? server.envNames : []).filter((n) => typeof n === 'string' && TLS_ENV.test(n));
+    const where = [...envs.map((e) => `env ${e}`), ...flags.map((f) => `argument ${f}`)];
+    return [
+      {
+        message: `Server ${serverLabel(server)} turns TLS certificate verification off, so its connections can be intercepted without warning.${disabledNote(server)}`,
+        evidence: safeText(where.length ? `set by ${where.join(', ')}` : 'TLS verification disabled in the config'),
+      },
+    ];
+  },
+};

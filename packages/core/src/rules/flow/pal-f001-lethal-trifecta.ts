@@ -1,0 +1,175 @@
+// PAL-F001: one client holding untrusted input, private data and an outbound channel at once (the "lethal trifecta").
+import type { CrossFinding, ServerConfig, Tool } from '../../model.js';
+import type { RuleCases, ScanRule } from '../types.js';
+import { contextsOf, packageOf, safeText, serverLabel, toolsOf } from '../helpers.js';
+
+export type FlowRole = 'untrusted' | 'private' | 'sink';
+
+export const cases: RuleCases = {
+  valid: [
+    {
+      name: 'private data and a sink but nothing untrusted',
+      servers: [
+        { name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+        { name: 'calc', tools: [{ name: 'add', description: 'Adds two numbers.' }] },
+      ],
+    },
+    {
+      name: 'the three spread over different clients',
+      servers: [
+        { name: 'fetch', client: 'cursor', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        { name: 'filesystem', client: 'claude-desktop', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+      ],
+    },
+    { name: 'one harmless server', servers: [{ name: 'time', command: 'uvx', args: ['mcp-server-time==2025.7.1'] }] },
+    {
+      name: 'servers of two different projects never meet',
+      servers: [
+        { name: 'fetch', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        { name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/secrets-app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/secrets-app'] },
+      ],
+    },
+  ],
+  invalid: [
+    {
+      name: 'fetch plus filesystem (known packages)',
+      servers: [
+        { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+      ],
+      evidence: /untrusted input: "fetch".*private data: "filesystem".*external sink: "fetch"/,
+      severity: 'high',
+    },
+    {
+      name: 'judged from tools',
+      servers: [
+        { id: 'web', name: 'web', tools: [{ name: 'browse_url', description: 'Open a web page and return its text.' }] },
+        { id: 'db', name: 'crm', tools: [{ name: 'query_customers', description: 'Run a SQL query against the customer database.' }] },
+        { id: 'mail', name: 'mailer', tools: [{ name: 'send_email', description: 'Send an email to any address.' }] },
+      ],
+      evidence: /send_email/,
+    },
+    {
+      name: 'a user-scope server joins every project',
+      servers: [
+        { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        { id: 'fs', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
+        { id: 'time', name: 'time', client: 'claude-code', scope: 'project', projectPath: '/home/alice/other', command: 'uvx', args: ['mcp-server-time==2025.7.1'] },
+      ],
+      evidence: /"filesystem" via/,
+    },
+    { name: 'a single server holding all three', servers: [{ id: 'gh', name: 'github', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] }], evidence: /github/ },
+    {
+      name: 'a disabled server still counts, and is named as disabled',
+      servers: [
+        { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'], disabled: true },
+        { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+      ],
+      evidence: /disabled/,
+    },
+  ],
+};
+
+interface Signal {
+  role: FlowRole;
+  re: RegExp;
+}
+
+// Read from tool names and descriptions when the tools are known.
+const TOOL_SIGNALS: Signal[] = [
+  { role: 'untrusted', re: /\b(?:fetch|browse|browser|navigate|scrape|crawl|web[_ -]?search|search[_ -]?web|visit|open[_ -]?url|get[_ -]?url|http[_ -]?get|read[_ -]?(?:email|mail|inbox|messages?|channel)|get[_ -]?(?:issue|issues|pull[_ -]?request|comments?|messages?|emails?)|list[_ -]?(?:issues|emails|messages)|rss|web\s+page|webpage|url)\b/i },
+  { role: 'private', re: /\b(?:read[_ -]?(?:file|text[_ -]?file|multiple[_ -]?files)|list[_ -]?directory|directory[_ -]?tree|search[_ -]?files|file\s*system|filesystem|sql|query|database|db|table|records?|customers?|drive|documents?|notes?|vault|secrets?|passwords?|credentials?|inbox|emails?|calendar|contacts|private\s+repo|repositor(?:y|ies))\b/i },
+  { role: 'sink', re: /\b(?:send|post|publish|upload|push|webhook|http[_ -]?(?:post|request)|create[_ -]?(?:issue|comment|pull[_ -]?request|pr|gist|page)|comment|reply|tweet|share|email\s+to|fetch|browse|navigate|open[_ -]?url)\b/i },
+];
+
+// Well-known packages and server names, for when tools are not known (no --probe).
+const NAME_SIGNALS: Array<{ re: RegExp; roles: FlowRole[] }> = [
+  { re: /fetch|browser|puppeteer|playwright|firecrawl|tavily|brave|exa-mcp|scrap|crawl|web-?search|perplexity|context7/i, roles: ['untrusted', 'sink'] },
+  { re: /github|gitlab|jira|linear|atlassian|confluence|slack|discord|teams|gmail|outlook|email|mail|notion|zendesk|intercom/i, roles: ['untrusted', 'private', 'sink'] },
+  { re: /filesystem|server-fs|\bfs\b|desktop-commander|postgres|mysql|sqlite|mongo|redis|supabase|database|gdrive|google-drive|onedrive|dropbox|obsidian|1password|vault|keychain|mcp-server-git\b|server-git\b/i, roles: ['private'] },
+  { re: /stripe|sentry|cloudflare|aws|azure|gcp|kubernetes|docker/i, roles: ['private', 'sink'] },
+];
+
+function toolRoles(tool: Tool): Set<FlowRole> {
+  const text = `${tool.name.replace(/_/g, ' ')} ${tool.name} ${typeof tool.description === 'string' ? tool.description.slice(0, 400) : ''}`;
+  return new Set(TOOL_SIGNALS.filter((s) => s.re.test(text)).map((s) => s.role));
+}
+
+export interface RoleEvidence {
+  role: FlowRole;
+  server: ServerConfig;
+  /** the tool, package or name that gave the role */
+  via: string;
+}
+
+/** What each role is held by in one server: from its tools when known, else from its package, name or URL. */
+export function serverRoles(server: ServerConfig): RoleEvidence[] {
+  const out: RoleEvidence[] = [];
+  const tools = toolsOf(server);
+  if (tools.length > 0) {
+    for (const tool of tools) for (const role of toolRoles(tool)) if (!out.some((e) => e.role === role)) out.push({ role, server, via: tool.name });
+    return out;
+  }
+  const pkg = packageOf(server);
+  let host: string;
+  try {
+    host = typeof server.url === 'string' ? new URL(server.url).hostname : '';
+  } catch {
+    host = '';
+  }
+  const names = [pkg?.name, server.name, host].filter((n): n is string => typeof n === 'string' && n.length > 0);
+  for (const n of names) {
+    for (const sig of NAME_SIGNALS) {
+      if (!sig.re.test(n)) continue;
+      for (const role of sig.roles) if (!out.some((e) => e.role === role)) out.push({ role, server, via: n });
+    }
+  }
+  return out;
+}
+
+const ROLE_LABEL: Record<FlowRole, string> = { untrusted: 'untrusted input', private: 'private data', sink: 'external sink' };
+
+export const lethalTrifecta: ScanRule = {
+  meta: {
+    id: 'PAL-F001',
+    title: 'Lethal trifecta: untrusted input, private data and an exit in one client',
+    severity: 'high',
+    category: 'flow',
+    rationale:
+      'A model that can read attacker-controlled content (web pages, issues, emails, chat), reach private data (files, databases, mail, drives) and send data out (HTTP requests, email, chat posts, pushes) can be instructed by that content to exfiltrate the data. The three may sit in different servers of the same client: the model joins them. Each project of a client is judged with the user-wide servers it also sees; servers of two different projects never meet. Roles are judged from tool names and descriptions when tools are known (--probe), otherwise from well-known package and server names. Disabled servers count, since one setting re-enables them.',
+    remediation:
+      'Break one leg in each client: split browsing or mail servers into a separate client or profile from servers with private data, remove outbound tools, or require confirmation for every call to the sink. A gateway policy can block the flow at run time.',
+  },
+  kind: 'scan',
+  cases,
+  check(servers) {
+    const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
+    const seen = new Set<string>();
+    const roles = new Map<string, RoleEvidence[]>();
+    for (const { client, project, servers: group } of contextsOf(servers)) {
+      const evidence = group.flatMap((s) => {
+        let r = roles.get(s.id);
+        if (!r) roles.set(s.id, (r = serverRoles(s)));
+        return r;
+      });
+      const legs = (['untrusted', 'private', 'sink'] as const).map((role) => ({ role, holders: evidence.filter((e) => e.role === role) }));
+      if (legs.some((l) => l.holders.length === 0)) continue;
+      const involved = [...new Map(evidence.map((e) => [e.server.id, e.server])).values()];
+      // the same servers seen again through another project of the client: report once
+      const key = `${client}\0${involved.map((s) => s.id).sort().join('\0')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const where = project && involved.some((s) => s.projectPath === project) ? `client ${safeText(client, 60)} (project ${safeText(project, 120)})` : `client ${safeText(client, 60)}`;
+      const disabled = involved.filter((s) => s.disabled);
+      const describe = (e: RoleEvidence) => `${serverLabel(e.server)}${e.server.disabled ? ' (disabled)' : ''} via ${e.via}`;
+      out.push({
+        severity: 'high',
+        client,
+        servers: involved.map((s) => s.id).sort(),
+        message: `In ${where}, ${involved.length === 1 ? `server ${serverLabel(involved[0]!)} alone lets` : `servers ${involved.map((s) => serverLabel(s)).join(', ')} together let`} the model read untrusted content, reach private data and send data out, so a prompt injection in that content can exfiltrate the data.${disabled.length ? ` ${disabled.map((s) => serverLabel(s)).join(', ')} ${disabled.length === 1 ? 'is' : 'are'} disabled in the config but one setting away from running.` : ''}`,
+        evidence: safeText(legs.map((l) => `${ROLE_LABEL[l.role]}: ${l.holders.slice(0, 4).map(describe).join(', ')}${l.holders.length > 4 ? ', …' : ''}`).join('; '), 900),
+      });
+    }
+    return out;
+  },
+};

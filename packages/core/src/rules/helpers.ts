@@ -1,0 +1,225 @@
+// Small helpers shared by the rule files: reading command lines, quoting evidence safely,
+// and wording that every rule uses the same way.
+import type { PackageRef, ServerConfig, Tool } from '../model.js';
+import { parsePackageRef } from '../packages/ref.js';
+import { redactArgs } from '../secrets.js';
+import { escapeInvisible, revealHiddenText } from '../unicode.js';
+
+/** `C:\Tools\Bash.EXE` -> `bash`. */
+export function commandName(cmd: string | null | undefined): string {
+  if (!cmd) return '';
+  const parts = cmd.trim().split(/[\\/]/);
+  return (parts[parts.length - 1] ?? '').replace(/\.(?:exe|cmd|bat|ps1|com)$/i, '').toLowerCase();
+}
+
+/** Command and arguments as one list of words. A command with spaces is split (some clients allow it). */
+export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): string[] {
+  const cmd = (server.command ?? '').trim();
+  const head = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
+  return [...head, ...(Array.isArray(server.args) ? server.args.filter((a): a is string => typeof a === 'string') : [])];
+}
+
+/** The whole command line as one string, for patterns that span words. */
+export function commandLine(server: Pick<ServerConfig, 'command' | 'args'>): string {
+  return commandWords(server).join(' ');
+}
+
+const WRAPPERS = new Set(['env', 'nohup', 'exec', 'time', 'nice', 'ionice', 'stdbuf', 'command', 'builtin', 'caffeinate']);
+
+/**
+ * Strip launchers that only wrap another command: `env FOO=1`, `nohup`, `exec`, `time`...
+ * Returns the words starting at the real command.
+ */
+export function unwrapCommand(words: readonly string[]): string[] {
+  let i = 0;
+  while (i < words.length) {
+    const w = words[i]!;
+    const name = commandName(w);
+    if (name === 'wsl') {
+      // wsl.exe [-d distro] [-u user] [--cd dir] [-e|--exec|--] command ...
+      i++;
+      while (i < words.length && words[i]!.startsWith('-')) i += /^(?:-d|--distribution|-u|--user|--cd)$/.test(words[i]!) ? 2 : 1;
+      continue;
+    }
+    if (WRAPPERS.has(name)) {
+      i++;
+      while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
+      continue;
+    }
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
+      i++;
+      continue;
+    }
+    break;
+  }
+  return words.slice(i);
+}
+
+/** Split a shell-ish command string into words, honouring simple quotes. Never throws. */
+export function splitShellWords(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  let has = false;
+  for (const ch of s) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (cur || has) out.push(cur);
+      cur = '';
+      has = false;
+    } else cur += ch;
+  }
+  if (cur || has) out.push(cur);
+  return out;
+}
+
+/** Cut text to `max` characters with an ellipsis. */
+export function clip(text: string, max = 200): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
+}
+
+/**
+ * Text safe to put in evidence: any word shaped like a secret is redacted again (configs
+ * reach rules already redacted; this is the second wall), invisible characters are escaped.
+ */
+export function safeText(text: string, max = 200): string {
+  return clip(escapeInvisible(redactText(text)), max);
+}
+
+/** Redact anything shaped like a secret in free text (bearer tokens, known token shapes, secrets in URLs or KEY=value). */
+// Token shapes without a leading word boundary, so a token glued to other text
+// (`exec_AKIA...`, `key:ghp_...`) is still found. A second wall behind secrets.ts.
+const GLUED_TOKENS = /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-ant-[A-Za-z0-9_-]{20,}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+
+export function redactText(text: string): string {
+  const shapes = text
+    .replace(GLUED_TOKENS, '<redacted:token>')
+    .replace(/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/gi, 'Bearer <redacted:bearer-token>')
+    .replace(/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)/g, '<redacted:private-key>');
+  // text with no `=` and no `://` has no word the pass below would look at (most evidence)
+  if (!shapes.includes('=') && !shapes.includes('://')) return shapes;
+  // known token shapes are gone; what is left to judge is key=value and URLs (user-info,
+  // query values), one word at a time (\S+ keeps this linear on crafted text)
+  return shapes.replace(/\S+/g, (word) => {
+    if ((!word.includes('=') && !word.includes('://')) || word.includes('<redacted')) return word;
+    const r = redactArgs([word]);
+    return r.found.length > 0 ? (r.args[0] ?? word) : word;
+  });
+}
+
+/** A quoted, redacted excerpt of a command line. */
+export function quoteCommand(words: readonly string[], max = 200): string {
+  return safeText(words.map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' '), max);
+}
+
+/** Sentence appended to messages about servers the config has switched off. */
+export function disabledNote(server: Pick<ServerConfig, 'disabled'>): string {
+  return server.disabled ? ' The server is disabled in its config, but it is one setting away from running, so the risk stands.' : '';
+}
+
+/** `"github"` as a server is named in messages. */
+export function serverLabel(server: Pick<ServerConfig, 'name'>): string {
+  return `"${typeof server.name === 'string' ? clip(server.name, 80) : '?'}"`;
+}
+
+/** Tools of a server, tolerating malformed input. */
+export function toolsOf(server: Pick<ServerConfig, 'tools'>): Tool[] {
+  return Array.isArray(server.tools) ? server.tools.filter((t): t is Tool => Boolean(t) && typeof t === 'object' && typeof t.name === 'string') : [];
+}
+
+/**
+ * What the model reads of a tool, ready for pattern rules: tag characters decoded, invisible
+ * characters and ANSI sequences removed, secrets redacted. Computed once per tool.
+ */
+export function modelText(tool: Tool): string {
+  const source = toolText(tool);
+  // cached per tool object, and only while its text is the same (callers may edit tools)
+  const cached = modelTexts.get(tool);
+  if (cached && cached.source === source) return cached.text;
+  const text = redactText(revealHiddenText(source));
+  modelTexts.set(tool, { source, text });
+  return text;
+}
+
+const modelTexts = new WeakMap<Tool, { source: string; text: string }>();
+
+/** Everything a model reads about a tool: its description and its parameters' descriptions. */
+export function toolText(tool: Tool): string {
+  return [typeof tool.description === 'string' ? tool.description : '', typeof tool.schemaText === 'string' ? tool.schemaText : ''].filter(Boolean).join('\n');
+}
+
+/** Excerpt of `text` around a match, for evidence. */
+export function around(text: string, index: number, length: number, radius = 60): string {
+  const start = Math.max(0, index - radius);
+  const end = Math.min(text.length, index + length + radius);
+  return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`.replace(/\s+/g, ' ');
+}
+
+/** Arguments as strings, tolerating malformed input. */
+export function argsOf(server: Pick<ServerConfig, 'args'>): string[] {
+  return Array.isArray(server.args) ? server.args.filter((a): a is string => typeof a === 'string') : [];
+}
+
+/** The package a server launches: as discovery recorded it, else read from the command line. */
+export function packageOf(server: Pick<ServerConfig, 'package' | 'command' | 'args'>): PackageRef | undefined {
+  if (server.package && typeof server.package === 'object') return server.package;
+  // several rules ask for the same server in one evaluation: parse its command line once
+  // (per server object, and only while the command line is the same)
+  const args = argsOf(server);
+  const line = `${typeof server.command === 'string' ? server.command : ''}\0${args.join('\0')}`;
+  const cached = parsedPackages.get(server);
+  if (cached && cached.line === line) return cached.ref;
+  let ref: PackageRef | undefined;
+  try {
+    ref = parsePackageRef(typeof server.command === 'string' ? server.command : null, args);
+  } catch {
+    ref = undefined;
+  }
+  parsedPackages.set(server, { line, ref });
+  return ref;
+}
+
+const parsedPackages = new WeakMap<object, { line: string; ref: PackageRef | undefined }>();
+
+/** Servers grouped by client, each group sorted by id, so scan rules do not depend on input order. */
+export function groupByClient(servers: readonly ServerConfig[]): Array<[string, ServerConfig[]]> {
+  const byClient = new Map<string, ServerConfig[]>();
+  for (const s of servers) {
+    const key = String(s.client);
+    const list = byClient.get(key);
+    if (list) list.push(s);
+    else byClient.set(key, [s]);
+  }
+  for (const list of byClient.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...byClient].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface ServerContext {
+  client: string;
+  /** the project folder, when the group is one project's view of the client */
+  project?: string;
+  /** sorted by id */
+  servers: ServerConfig[];
+}
+
+/**
+ * The sets of servers a model sees together. Per client: servers without a project folder
+ * (user, managed) are active everywhere; each project adds its own servers to those. A client
+ * with projects yields one context per project; one without, a single context.
+ */
+export function contextsOf(servers: readonly ServerConfig[]): ServerContext[] {
+  const out: ServerContext[] = [];
+  for (const [client, group] of groupByClient(servers)) {
+    const global = new Set(group.filter((s) => typeof s.projectPath !== 'string' || s.projectPath === ''));
+    const projects = [...new Set(group.filter((s) => !global.has(s)).map((s) => s.projectPath!))].sort();
+    if (projects.length === 0) out.push({ client, servers: [...global] });
+    for (const project of projects) out.push({ client, project, servers: group.filter((s) => global.has(s) || s.projectPath === project) });
+  }
+  return out;
+}

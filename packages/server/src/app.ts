@@ -1,0 +1,255 @@
+// Builds the fastify app from a config object (no listen): database and migrations,
+// defences (helmet/CSP, body limits, request ids, error shape, log redaction), access
+// enforcement, metrics, OpenAPI, the API routes and the dashboard's static files.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import type { ServerConfig } from './config.js';
+import { checkConnectedRole, openDatabase, type OpenedDatabase } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import { countUsers } from './auth/accounts.js';
+import { makeAccessHook } from './auth/access.js';
+import { randomToken } from './auth/crypto.js';
+import { secretKey } from './auth/jwt.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { pruneExpiredSessions } from './auth/sessions.js';
+import { ApiError } from './errors.js';
+import { Metrics } from './metrics.js';
+import { OpenApiCollector } from './openapi.js';
+import { apiRoutes } from './routes/index.js';
+import { opsRoutes } from './routes/ops.js';
+import { seedBundledAdvisories } from './services/advisories.js';
+
+export { SERVER_VERSION } from './version.js';
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const INGEST_ROUTE = '/api/v1/agent/report';
+
+export interface Platform {
+  store: OpenedDatabase;
+  config: ServerConfig;
+  jwtKey: Uint8Array;
+  metrics: Metrics;
+  openapi: OpenApiCollector;
+  throttle: LoginThrottle;
+  /** the one-time setup token while no user exists, else null */
+  setup: { token: string | null };
+  /** start-up warnings (e.g. a PostgreSQL role that escapes row-level security) */
+  warnings: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+  }
+}
+
+// Never logged: credentials in headers, bodies or log objects.
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["set-cookie"]',
+  'password',
+  'token',
+  'key',
+  'setupToken',
+  'refreshToken',
+  '*.password',
+  '*.token',
+  '*.key',
+  '*.setupToken',
+  '*.refreshToken',
+  '*.secret',
+];
+
+const SECRET_QUERY = /([?&](?:token|key|api_key|apikey|password|secret|setupToken)=)[^&#]*/gi;
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function defaultWebDir(): string | null {
+  const dir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  platform: Platform;
+}
+
+export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
+  const store = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const warnings: string[] = [];
+  let setupToken: string | null;
+  try {
+    await migrate(store);
+    // the curated advisories shipped with Palisade, stored (idempotent) and matched against the inventory
+    await seedBundledAdvisories(store).catch((err: unknown) => warnings.push(`The bundled advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions are matched only against imported ones.`));
+    if (store.dialect === 'postgres') {
+      const role = await checkConnectedRole(store.db);
+      if (role.superuser || role.bypassRls) {
+        warnings.push(
+          `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain role (CREATE ROLE palisade LOGIN PASSWORD '...'; CREATE DATABASE palisade OWNER palisade) and point DATABASE_URL at it.`,
+        );
+      }
+    }
+    setupToken = (await countUsers(store)) === 0 ? (config.setupToken ?? randomToken(24)) : null;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const platform: Platform = {
+    store,
+    config,
+    jwtKey: secretKey(config.jwtSecret),
+    metrics: new Metrics(),
+    openapi: new OpenApiCollector(),
+    throttle: new LoginThrottle(),
+    setup: { token: setupToken },
+    warnings,
+  };
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        // only these fields of a request are ever logged (never headers or bodies)
+        req(req: Partial<FastifyRequest>) {
+          return { id: req.id, method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : undefined, remoteAddress: req.ip };
+        },
+      },
+      ...(config.logStream ? { stream: config.logStream } : {}),
+    },
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    trustProxy: config.trustProxy ?? false,
+    // slow or idle clients cannot hold connections forever
+    requestTimeout: 60_000,
+    connectionTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    requestIdHeader: false,
+    genReqId(req) {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+    // unknown fields are refused (400), not silently dropped; query strings are still coerced
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  app.decorate('platform', platform);
+  const prune = () => pruneExpiredSessions(store).catch((err: unknown) => app.log.warn({ err }, 'could not prune expired sessions'));
+  const pruneTimer = setInterval(prune, 3600_000);
+  pruneTimer.unref();
+  void prune();
+  // graceful shutdown: requests in flight finish before the database closes (at most 10 s);
+  // a request whose client went away still runs its handler, so only its response ends it
+  const inFlight = new Set<string>();
+  app.addHook('onRequest', async (request) => {
+    inFlight.add(request.id);
+  });
+  app.addHook('onResponse', async (request) => {
+    inFlight.delete(request.id);
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(pruneTimer);
+    for (const until = Date.now() + 10_000; inFlight.size > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    await store.close();
+  });
+
+  // Every route is collected for OpenAPI, and every /api/ route must say who may call it.
+  app.addHook('onRoute', (route) => {
+    platform.openapi.add(route);
+    if (route.url.startsWith('/api/') && !route.config?.access) {
+      throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule; add config: { access: access.user('...') } (or access.public / access.agent).`);
+    }
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    hsts: config.production ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `Too many requests; wait ${Math.ceil(ctx.ttl / 1000)} seconds and try again.`),
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    // API answers hold organisation data and tokens: never kept by browsers or proxies
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onRequest', makeAccessHook(store, platform.jwtKey));
+  app.addHook('onResponse', async (request, reply) => {
+    platform.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    if (request.method === 'POST' && request.routeOptions.url === INGEST_ROUTE) platform.metrics.observeIngest(reply.statusCode);
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+    }
+    if ((err as FastifyError).validation) {
+      return reply.code(400).send({ error: { code: 'bad_request', message: `The request is not valid: ${err.message}. Check the fields against docs/api.md.` } });
+    }
+    const status = (err as FastifyError).statusCode ?? 500;
+    if (status === 413) {
+      return reply.code(413).send({ error: { code: 'payload_too_large', message: `The request body is too large (the limit here is ${request.routeOptions.bodyLimit ?? config.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes); send less data.` } });
+    }
+    if (status === 415) return reply.code(415).send({ error: { code: 'unsupported_media_type', message: 'Send the body as JSON with Content-Type: application/json.' } });
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: { code: 'bad_request', message: `The request could not be understood: ${err.message}` } });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: { code: 'internal', message: `Something went wrong on the server; try again, and if it keeps happening give your administrator the request id ${request.id}.` } });
+  });
+
+  const webDir = config.webDir === undefined ? defaultWebDir() : config.webDir;
+  if (webDir) await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0] ?? '/';
+    if (url.startsWith('/api/') || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      return reply.code(404).send({ error: { code: 'not_found', message: `There is no ${request.method} ${redactUrl(url)} route; see /api/v1/openapi.json for the list.` } });
+    }
+    if (webDir) return reply.type('text/html').sendFile('index.html'); // SPA fallback
+    return reply
+      .code(404)
+      .type('text/plain; charset=utf-8')
+      .send('The Palisade dashboard is not built. Run `npm run build -w packages/web` and restart `palisade serve`. The API is at /api/v1 (see /api/v1/openapi.json).\n');
+  });
+
+  await app.register(opsRoutes);
+  await app.register(apiRoutes, { prefix: '/api/v1' });
+  await app.ready();
+  return { app, platform };
+}

@@ -1,0 +1,73 @@
+// Opens the database the server runs on: an embedded SQLite file in the data folder by
+// default, PostgreSQL when a connection URL is given. One query layer (kysely) for both.
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface OpenDatabaseOptions {
+  /** postgres://... ; when absent, SQLite in dataDir */
+  databaseUrl?: string;
+  /** folder for palisade.db (SQLite) */
+  dataDir?: string;
+  /** PostgreSQL pool size */
+  poolSize?: number;
+}
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export function openDatabase(opts: OpenDatabaseOptions): OpenedDatabase {
+  if (opts.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+      throw new Error('DATABASE_URL must start with postgres:// or postgresql://; unset it to use the embedded SQLite database.');
+    }
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // an idle client that loses its connection must not crash the process
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  if (!opts.dataDir) throw new Error('openDatabase needs a databaseUrl or a dataDir.');
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(opts.dataDir, 'palisade.db');
+  const sqlite = new SqliteDatabase(file);
+  fs.chmodSync(file, 0o600);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** True when the database answers a trivial query. */
+export async function pingDatabase(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RoleCheck {
+  role: string;
+  superuser: boolean;
+  bypassRls: boolean;
+}
+
+/** On PostgreSQL, which role we are connected as and whether it escapes row-level security. */
+export async function checkConnectedRole(db: Kysely<Database>): Promise<RoleCheck> {
+  const r = await sql<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean }>`
+    select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user`.execute(db);
+  const row = r.rows[0];
+  return { role: row?.rolname ?? 'unknown', superuser: Boolean(row?.rolsuper), bypassRls: Boolean(row?.rolbypassrls) };
+}

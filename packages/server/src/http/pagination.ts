@@ -1,0 +1,23 @@
+// Lists: { items, total } with limit (default 50, hard cap 200) and offset.
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+export const pageQueryProperties = {
+  limit: { type: 'integer', minimum: 1, default: DEFAULT_LIMIT, description: `page size (at most ${MAX_LIMIT})` },
+  offset: { type: 'integer', minimum: 0, default: 0 },
+} as const;
+
+export function page(q: { limit?: number; offset?: number }): { limit: number; offset: number } {
+  return { limit: Math.min(MAX_LIMIT, Math.max(1, q.limit ?? DEFAULT_LIMIT)), offset: Math.max(0, q.offset ?? 0) };
+}
+
+export function listOf(itemSchema: object): object {
+  return { type: 'object', required: ['items', 'total'], properties: { items: { type: 'array', items: itemSchema }, total: { type: 'integer' } } };
+}
+
+export const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+} as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;

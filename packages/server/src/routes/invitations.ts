@@ -1,0 +1,126 @@
+// Invitations: an admin invites an email with a role; the one-time token (7 days) creates the
+// account. The token is stored only as SHA-256.
+import type { FastifyInstance } from 'fastify';
+import { access } from '../auth/access.js';
+import { emailTaken, normaliseEmail, requireStrongPassword } from '../auth/accounts.js';
+import { newId, randomToken, sha256Hex } from '../auth/crypto.js';
+import { hashPassword } from '../auth/passwords.js';
+import { can, roles } from '../auth/permissions.js';
+import { writeAudit } from '../audit.js';
+import type { Role } from '../db/schema.js';
+import { scopeTransaction, withLookup, withOrg } from '../db/scope.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
+import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../http/pagination.js';
+import { signIn } from '../http/session.js';
+import { userAndOrg } from './setup.js';
+
+const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+const invitationItem = {
+  type: 'object',
+  properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, acceptedAt: { type: ['string', 'null'] }, revokedAt: { type: ['string', 'null'] } },
+} as const;
+const invalidInvitation = () => new ApiError(400, 'invalid_invitation', 'This invitation link is not valid any more (expired, used or revoked); ask an admin for a new one.');
+
+export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
+  const store = app.platform.store;
+
+  app.post<{ Body: { email: string; role: Role } }>(
+    '/invitations',
+    {
+      config: { access: access.user('users:invite') },
+      schema: {
+        summary: 'Invite someone by email with a role; returns a one-time link',
+        tags: ['users'],
+        body: { type: 'object', required: ['email', 'role'], additionalProperties: false, properties: { email: { type: 'string', maxLength: 320 }, role: { type: 'string', enum: [...roles] } } },
+        response: { 201: { type: 'object', properties: { ...invitationItem.properties, token: { type: 'string' }, link: { type: 'string' } } }, 403: errorSchema, 409: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.user!;
+      const email = normaliseEmail(request.body.email);
+      if (request.body.role === 'owner' && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can invite another owner.');
+      if (await emailTaken(store, email)) throw new ApiError(409, 'email_taken', 'An account with this email already exists.');
+      const token = randomToken(32);
+      const now = new Date();
+      const row = { id: newId(), org_id: actor.orgId, email, role: request.body.role, token_hash: sha256Hex(token), created_by: actor.userId, created_at: now.toISOString(), expires_at: new Date(now.getTime() + INVITE_TTL_MS).toISOString(), accepted_at: null, revoked_at: null };
+      const scope = { orgId: actor.orgId };
+      await withOrg(store, scope, async (tx) => {
+        await tx.insertInto('invitations').values(row).execute();
+        await writeAudit(tx, scope, { actorType: 'user', actorId: actor.userId, actorEmail: actor.email, action: 'invitation.created', targetType: 'invitation', targetId: row.id, ip: request.ip, details: { email, role: row.role } });
+      });
+      return reply.code(201).send({ id: row.id, email, role: row.role, createdAt: row.created_at, expiresAt: row.expires_at, acceptedAt: null, revokedAt: null, token, link: `/invite?token=${token}` });
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+    '/invitations',
+    { config: { access: access.user('users:invite') }, schema: { summary: 'Invitations of your organisation', tags: ['users'], querystring: { type: 'object', properties: pageQueryProperties }, response: { 200: listOf(invitationItem) } } },
+    async (request) => {
+      const { orgId } = request.user!;
+      const { limit, offset } = page(request.query);
+      return withOrg(store, { orgId }, async (tx) => {
+        const items = await tx
+          .selectFrom('invitations')
+          .select(['id', 'email', 'role', 'created_at as createdAt', 'expires_at as expiresAt', 'accepted_at as acceptedAt', 'revoked_at as revokedAt'])
+          .where('org_id', '=', orgId)
+          .orderBy('created_at', 'desc')
+          .limit(limit)
+          .offset(offset)
+          .execute();
+        const total = await tx.selectFrom('invitations').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
+        return { items, total: Number(total.n) };
+      });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/invitations/:id',
+    { config: { access: access.user('users:invite') }, schema: { summary: 'Revoke a pending invitation', tags: ['users'], params: idParams, response: { 404: errorSchema } } },
+    async (request, reply) => {
+      const actor = request.user!;
+      const scope = { orgId: actor.orgId };
+      await withOrg(store, scope, async (tx) => {
+        const r = await tx.updateTable('invitations').set({ revoked_at: new Date().toISOString() }).where('org_id', '=', actor.orgId).where('id', '=', request.params.id).where('accepted_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw notFound('That pending invitation');
+        await writeAudit(tx, scope, { actorType: 'user', actorId: actor.userId, actorEmail: actor.email, action: 'invitation.revoked', targetType: 'invitation', targetId: request.params.id, ip: request.ip });
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Body: { token: string; password: string } }>(
+    '/invitations/accept',
+    {
+      config: { access: access.public, rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Accept an invitation: creates the account and signs in',
+        tags: ['users'],
+        body: { type: 'object', required: ['token', 'password'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 256 }, password: { type: 'string', maxLength: 1024 } } },
+        response: { 201: userAndOrg, 400: errorSchema, 409: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const tokenHash = sha256Hex(request.body.token);
+      const invitation = await withLookup(store, { 'app.token_hash': tokenHash }, (tx) => tx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst());
+      if (!invitation || invitation.accepted_at || invitation.revoked_at || invitation.expires_at <= new Date().toISOString()) throw invalidInvitation();
+      requireStrongPassword(request.body.password, invitation.email);
+      const passwordHash = await hashPassword(request.body.password);
+      const userId = newId();
+      const now = new Date().toISOString();
+      const scope = { orgId: invitation.org_id };
+      const org = await withLookup(store, { 'app.token_hash': tokenHash }, async (tx) => {
+        await scopeTransaction(tx, store.dialect, invitation.org_id);
+        // single use: only the first acceptance flips accepted_at
+        const used = await tx.updateTable('invitations').set({ accepted_at: now }).where('id', '=', invitation.id).where('org_id', '=', invitation.org_id).where('accepted_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
+        if (Number(used.numUpdatedRows) !== 1) throw invalidInvitation();
+        if (await emailTaken({ db: tx }, invitation.email)) throw new ApiError(409, 'email_taken', 'An account with this email already exists; sign in instead.');
+        await tx.insertInto('users').values({ id: userId, email: invitation.email, password_hash: passwordHash, created_at: now, last_login_at: null }).execute();
+        await tx.insertInto('memberships').values({ org_id: invitation.org_id, user_id: userId, role: invitation.role, created_at: now }).execute();
+        await writeAudit(tx, scope, { actorType: 'user', actorId: userId, actorEmail: invitation.email, action: 'invitation.accepted', targetType: 'invitation', targetId: invitation.id, ip: request.ip, details: { role: invitation.role } });
+        return tx.selectFrom('orgs').select(['id', 'name']).where('id', '=', invitation.org_id).executeTakeFirstOrThrow();
+      });
+      await signIn(app, reply, { id: userId, role: invitation.role }, invitation.org_id);
+      return reply.code(201).send({ user: { id: userId, email: invitation.email, role: invitation.role, createdAt: now }, org });
+    },
+  );
+}

@@ -1,0 +1,106 @@
+// Users of the organisation: list, change role, remove. The last owner stays; only owners
+// grant or take away ownership.
+import type { FastifyInstance } from 'fastify';
+import { access } from '../auth/access.js';
+import { can, roles } from '../auth/permissions.js';
+import { revokeUserSessions } from '../auth/sessions.js';
+import { writeAudit } from '../audit.js';
+import type { Role } from '../db/schema.js';
+import { withOrg, type Tx } from '../db/scope.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
+import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../http/pagination.js';
+
+const userItem = { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } } as const;
+const lastOwner = () => new ApiError(409, 'last_owner', 'This is the last owner of the organisation; make someone else an owner first.');
+
+async function ownerCount(tx: Tx, orgId: string): Promise<number> {
+  const r = await tx.selectFrom('memberships').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', orgId).where('role', '=', 'owner').executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+async function membership(tx: Tx, orgId: string, userId: string) {
+  const m = await tx
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select(['users.id', 'users.email', 'memberships.role', 'users.created_at as createdAt', 'users.last_login_at as lastLoginAt'])
+    .where('memberships.org_id', '=', orgId)
+    .where('memberships.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!m) throw notFound('That user');
+  return m;
+}
+
+export async function usersRoutes(app: FastifyInstance): Promise<void> {
+  const store = app.platform.store;
+
+  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+    '/users',
+    { config: { access: access.user('users:read') }, schema: { summary: 'Users of your organisation', tags: ['users'], querystring: { type: 'object', properties: pageQueryProperties }, response: { 200: listOf(userItem) } } },
+    async (request) => {
+      const { orgId } = request.user!;
+      const { limit, offset } = page(request.query);
+      return withOrg(store, { orgId }, async (tx) => {
+        const base = tx.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id').where('memberships.org_id', '=', orgId);
+        const items = await base
+          .select(['users.id', 'users.email', 'memberships.role', 'users.created_at as createdAt', 'users.last_login_at as lastLoginAt'])
+          .orderBy('users.created_at')
+          .orderBy('users.id')
+          .limit(limit)
+          .offset(offset)
+          .execute();
+        const total = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        return { items, total: Number(total.n) };
+      });
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { role: Role } }>(
+    '/users/:id',
+    {
+      config: { access: access.user('users:manage') },
+      schema: {
+        summary: "Change a user's role",
+        tags: ['users'],
+        params: idParams,
+        body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role: { type: 'string', enum: [...roles] } } },
+        response: { 200: userItem, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (request) => {
+      const actor = request.user!;
+      const scope = { orgId: actor.orgId };
+      return withOrg(store, scope, async (tx) => {
+        const target = await membership(tx, actor.orgId, request.params.id);
+        const to = request.body.role;
+        if ((target.role === 'owner' || to === 'owner') && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can grant ownership or change an owner; ask an owner of your organisation.');
+        if (target.role === 'owner' && to !== 'owner' && (await ownerCount(tx, actor.orgId)) <= 1) throw lastOwner();
+        if (target.role !== to) {
+          await tx.updateTable('memberships').set({ role: to }).where('org_id', '=', actor.orgId).where('user_id', '=', target.id).execute();
+          await writeAudit(tx, scope, { actorType: 'user', actorId: actor.userId, actorEmail: actor.email, action: 'user.role_changed', targetType: 'user', targetId: target.id, ip: request.ip, details: { from: target.role, to } });
+        }
+        return { ...target, role: to };
+      });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/users/:id',
+    { config: { access: access.user('users:manage') }, schema: { summary: 'Remove a user from your organisation (ends their sessions)', tags: ['users'], params: idParams, response: { 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
+    async (request, reply) => {
+      const actor = request.user!;
+      const scope = { orgId: actor.orgId };
+      await withOrg(store, scope, async (tx) => {
+        const target = await membership(tx, actor.orgId, request.params.id);
+        if (target.role === 'owner' && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can remove an owner; ask an owner of your organisation.');
+        if (target.role === 'owner' && (await ownerCount(tx, actor.orgId)) <= 1) throw lastOwner();
+        await tx.deleteFrom('memberships').where('org_id', '=', actor.orgId).where('user_id', '=', target.id).execute();
+        await tx.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: 'removed' }).where('user_id', '=', target.id).where('org_id', '=', actor.orgId).where('revoked_at', 'is', null).execute();
+        // accounts belong to one organisation; the account goes with its membership
+        await tx.deleteFrom('users').where('id', '=', target.id).execute();
+        await writeAudit(tx, scope, { actorType: 'user', actorId: actor.userId, actorEmail: actor.email, action: 'user.removed', targetType: 'user', targetId: target.id, ip: request.ip, details: { email: target.email, role: target.role } });
+      });
+      await revokeUserSessions(store, request.params.id, actor.orgId, 'removed');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,103 @@
+// Events become alerts; alerts become webhook deliveries. Everything here runs inside the
+// caller's org-scoped transaction, so an event, its alert and its deliveries are stored
+// together or not at all.
+import { randomUUID } from 'node:crypto';
+import { severityRank, type Severity } from '@palisade/core';
+import type { OrgScope, Tx } from '../db/index.js';
+import type { AlertsTable } from '../db/inventory-schema.js';
+import { raisesAlert, type EventDraft } from './diff.js';
+import { chunkRows } from './batch.js';
+import { webhookBody, type AlertMessage } from './webhooks/payload.js';
+
+export interface StoredEvent extends EventDraft {
+  id: string;
+  hostId: string | null;
+  serverId: string | null;
+}
+
+const TITLES: Record<string, string> = {
+  server_added: 'New MCP server',
+  server_removed: 'MCP server removed',
+  config_changed: 'MCP server configuration changed',
+  tool_changed: 'Tool definition changed (possible rug pull)',
+  level_raised: 'Risk level raised',
+  finding_added: 'New high-severity finding',
+  override_voided: 'Risk override voided',
+  advisory_matched: 'Known vulnerability in an MCP server',
+};
+
+export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly StoredEvent[], reportId: string | null, now: string): Promise<AlertsTable[]> {
+  if (events.length === 0) return [];
+  const eventRows = events.map((e) => ({
+    id: e.id,
+    org_id: scope.orgId,
+    type: e.type,
+    severity: e.severity,
+    host_id: e.hostId,
+    server_id: e.serverId,
+    report_id: reportId,
+    summary: e.summary,
+    details: JSON.stringify(e.details),
+    created_at: now,
+  }));
+  for (const rows of chunkRows(eventRows)) await tx.insertInto('events').values(rows).execute();
+  const alerts: AlertsTable[] = events.filter(raisesAlert).map((e) => ({
+    id: randomUUID(),
+    org_id: scope.orgId,
+    event_id: e.id,
+    type: e.type,
+    severity: e.severity,
+    severity_rank: severityRank[e.severity],
+    status: 'open' as const,
+    title: TITLES[e.type] ?? e.type,
+    message: e.summary,
+    server_id: e.serverId,
+    host_id: e.hostId,
+    created_at: now,
+    acknowledged_at: null,
+    acknowledged_by: null,
+    resolved_at: null,
+    resolved_by: null,
+    note: null,
+  }));
+  for (const rows of chunkRows(alerts)) await tx.insertInto('alerts').values(rows).execute();
+  await enqueueDeliveries(tx, scope, alerts, now);
+  return alerts;
+}
+
+export function alertMessage(a: AlertsTable): AlertMessage {
+  return { id: a.id, type: a.type, severity: a.severity as Severity, status: a.status, title: a.title, message: a.message, serverId: a.server_id, hostId: a.host_id, createdAt: a.created_at };
+}
+
+/** One pending delivery per (enabled webhook at or below the alert's severity, alert). */
+export async function enqueueDeliveries(tx: Tx, scope: OrgScope, alerts: readonly AlertsTable[], now: string): Promise<number> {
+  if (alerts.length === 0) return 0;
+  const hooks = await tx.selectFrom('webhooks').select(['id', 'format', 'min_severity']).where('org_id', '=', scope.orgId).where('disabled_at', 'is', null).execute();
+  if (hooks.length === 0) return 0;
+  const deliveries = [];
+  for (const hook of hooks) {
+    const min = severityRank[hook.min_severity as Severity] ?? 0;
+    for (const a of alerts) {
+      if (a.severity_rank < min) continue;
+      deliveries.push({
+        id: randomUUID(),
+        org_id: scope.orgId,
+        webhook_id: hook.id,
+        alert_id: a.id,
+        event: 'alert.created',
+        body: webhookBody(hook.format, 'alert.created', alertMessage(a), new Date(now)),
+        status: 'pending' as const,
+        attempts: 0,
+        last_status_code: null,
+        last_error: null,
+        next_attempt_at: now,
+        created_at: now,
+        delivered_at: null,
+      });
+    }
+  }
+  for (const rows of chunkRows(deliveries)) await tx.insertInto('webhook_deliveries').values(rows).execute();
+  const queue = deliveries.map((d) => ({ delivery_id: d.id, org_id: scope.orgId, due_at: now }));
+  for (const rows of chunkRows(queue)) await tx.insertInto('webhook_queue').values(rows).execute();
+  return deliveries.length;
+}

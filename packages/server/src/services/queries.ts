@@ -1,0 +1,362 @@
+// Read side of the inventory: the list and detail shapes of docs/api.md. Every query is
+// org-scoped (the caller runs it inside withOrg) and every list is paginated with a cap.
+import { sql } from 'kysely';
+import { findRule, levelRank, levels, severities, type Level, type Severity } from '@palisade/core';
+import type { OrgScope, Tx } from '../db/index.js';
+import type { AlertsTable, OverridesTable, ServersTable } from '../db/inventory-schema.js';
+import { overrideBadges } from './overrides.js';
+import { SILENT_AFTER_HOURS } from './settings.js';
+import { serverAdvisoryViews } from './advisory-db.js';
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+const levelSet = new Set<string>(levels);
+const severitySet = new Set<string>(severities);
+
+/** "high,critical" -> ['high','critical']; unknown words are a 400 for the route to raise. */
+export function parseList<T extends string>(raw: string | undefined, allowed: ReadonlySet<string>): T[] | 'invalid' | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.some((p) => !allowed.has(p))) return 'invalid';
+  return parts as T[];
+}
+export const parseLevels = (raw: string | undefined) => parseList<Level>(raw, levelSet);
+export const parseSeverities = (raw: string | undefined) => parseList<Severity>(raw, severitySet);
+
+// LIKE with the user's text taken literally (both databases get the same ESCAPE clause)
+export function likePattern(q: string): string {
+  return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** `column LIKE '%text%'` over a lower-cased search column, the text taken literally. */
+function contains(column: string, text: string) {
+  return sql<boolean>`${sql.ref(column)} like ${likePattern(text)} escape '\\'`;
+}
+
+function serverSummary(r: ServersTable, badge: { id: string; decision: string; status: 'active' | 'pending'; expiresAt: string } | undefined) {
+  const def = JSON.parse(r.definition) as { args?: string[] };
+  return {
+    id: r.id,
+    fingerprint: r.fingerprint,
+    name: r.name,
+    transport: r.transport,
+    command: r.command,
+    args: def.args ?? [],
+    url: r.url,
+    package: r.package_name ? { ecosystem: r.package_ecosystem ?? 'unknown', name: r.package_name, ...(r.package_version ? { version: r.package_version } : {}) } : null,
+    score: r.score,
+    level: r.level as Level,
+    effectiveLevel: (badge?.status === 'active' ? 'none' : r.level) as Level,
+    override: badge ?? null,
+    clients: r.clients ? r.clients.split(',') : [],
+    hostCount: r.host_count,
+    instanceCount: r.instance_count,
+    findingCount: r.finding_count,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+}
+export type ServerSummary = ReturnType<typeof serverSummary>;
+
+export interface ServerListQuery extends Page {
+  level?: Level[];
+  client?: string;
+  host?: string;
+  q?: string;
+  sort?: 'score' | 'name' | 'lastSeen' | 'hosts';
+  order?: 'asc' | 'desc';
+}
+
+const SORT_COLUMN = { score: 'score', name: 'name', lastSeen: 'last_seen', hosts: 'host_count' } as const;
+
+export async function listServers(tx: Tx, scope: OrgScope, q: ServerListQuery, now = new Date()): Promise<{ items: ServerSummary[]; total: number }> {
+  const org = scope.orgId;
+  let base = tx.selectFrom('servers').where('servers.org_id', '=', org).where('servers.instance_count', '>', 0);
+  if (q.level?.length) base = base.where('servers.level_rank', 'in', q.level.map((l) => levelRank[l]));
+  if (q.q) base = base.where(contains('servers.search', q.q.slice(0, 200)));
+  if (q.client) {
+    // servers.clients is the comma list of the clients of its current instances (kept by
+    // ingest): a scan of the definitions instead of a walk of every instance of that client
+    base = base.where(sql<boolean>`',' || servers.clients || ',' like ${likePattern(`,${q.client},`)} escape '\\'`);
+  }
+  if (q.host) {
+    // the host's few instances first (their index), then the definitions by primary key
+    base = base.where('servers.id', 'in', tx.selectFrom('server_instances as ih').select('ih.server_id').where('ih.org_id', '=', org).where('ih.host_id', '=', q.host));
+  }
+  const sort = q.sort ?? 'score';
+  const order = q.order ?? (sort === 'name' ? 'asc' : 'desc');
+  const column = SORT_COLUMN[sort];
+  // The page's ids first, walked in a narrow sort index that carries the filter columns
+  // (an index-only scan, so a deep OFFSET skips index entries, not wide rows), then only
+  // those rows by primary key, in the same order.
+  const pageIds = base.select('servers.id').orderBy(`servers.${column}`, order).orderBy('servers.id', order).limit(q.limit).offset(q.offset);
+  const rows = await tx.selectFrom('servers').selectAll().where('org_id', '=', org).where('id', 'in', pageIds).orderBy(column, order).orderBy('id', order).execute();
+  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const badges = await overrideBadges(tx, scope, rows, now);
+  return { items: rows.map((r) => serverSummary(r, badges.get(r.id))), total: Number(total.n) };
+}
+
+async function usersById(tx: Tx, ids: Array<string | null>): Promise<Map<string, { id: string; email: string }>> {
+  const want = [...new Set(ids.filter((x): x is string => Boolean(x)))];
+  if (want.length === 0) return new Map();
+  const rows = await tx.selectFrom('users').select(['id', 'email']).where('id', 'in', want).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+export function overrideView(o: OverridesTable, users: Map<string, { id: string; email: string }>, now = new Date()) {
+  const who = (id: string | null) => (id ? (users.get(id) ?? { id, email: '' }) : null);
+  const expired = (o.status === 'active' || o.status === 'pending') && o.expires_at <= now.toISOString();
+  return {
+    id: o.id,
+    serverId: o.server_id,
+    fingerprint: o.fingerprint,
+    decision: o.decision,
+    reason: o.reason,
+    status: expired ? 'expired' : o.status,
+    expiresAt: o.expires_at,
+    createdAt: o.created_at,
+    createdBy: who(o.created_by),
+    approvedAt: o.approved_at,
+    approvedBy: who(o.approved_by),
+    voidedAt: o.voided_at,
+    voidReason: o.void_reason,
+    revokedAt: o.revoked_at,
+    revokedBy: who(o.revoked_by),
+  };
+}
+
+export async function overrideViews(tx: Tx, rows: OverridesTable[], now = new Date()) {
+  const users = await usersById(tx, rows.flatMap((r) => [r.created_by, r.approved_by, r.revoked_by]));
+  return rows.map((r) => overrideView(r, users, now));
+}
+
+function eventView(e: { id: string; type: string; severity: string; host_id: string | null; server_id: string | null; summary: string; details: string; created_at: string }) {
+  return { id: e.id, type: e.type, severity: e.severity, hostId: e.host_id, serverId: e.server_id, summary: e.summary, details: JSON.parse(e.details) as unknown, createdAt: e.created_at };
+}
+
+export async function getServer(tx: Tx, scope: OrgScope, id: string, now = new Date()) {
+  const org = scope.orgId;
+  const row = await tx.selectFrom('servers').selectAll().where('org_id', '=', org).where('id', '=', id).executeTakeFirst();
+  if (!row) return null;
+  const badges = await overrideBadges(tx, scope, [row], now);
+  const def = JSON.parse(row.definition) as { envNames?: string[]; headerNames?: string[]; tlsVerifyDisabled?: boolean; autoApprove?: string[] };
+  const instances = await tx
+    .selectFrom('server_instances as i')
+    .innerJoin('hosts as h', 'h.id', 'i.host_id')
+    .select(['i.id', 'i.host_id as hostId', 'h.hostname', 'h.os_user as osUser', 'i.client', 'i.config_path as configPath', 'i.project_path as projectPath', 'i.scope', 'i.cwd', 'i.score', 'i.level', 'i.first_seen as firstSeen', 'i.last_seen as lastSeen'])
+    .where('i.org_id', '=', org)
+    .where('h.org_id', '=', org)
+    .where('i.server_id', '=', id)
+    .orderBy('h.hostname')
+    .limit(500)
+    .execute();
+  const tools = await tx.selectFrom('tools').selectAll().where('org_id', '=', org).where('server_id', '=', id).orderBy('name').orderBy('first_seen').limit(2000).execute();
+  const firstHash = new Map<string, string>();
+  for (const t of tools) if (!firstHash.has(t.name)) firstHash.set(t.name, t.definition_hash);
+  const findings = await tx
+    .selectFrom('findings')
+    .select((eb) => ['rule_id', 'severity', 'severity_rank', 'title', 'message', 'evidence', eb.fn.count<number>('host_id').distinct().as('hosts'), eb.fn.min('first_seen').as('first_seen')])
+    .where('org_id', '=', org)
+    .where('server_id', '=', id)
+    .groupBy(['rule_id', 'severity', 'severity_rank', 'title', 'message', 'evidence'])
+    .orderBy('severity_rank', 'desc')
+    .orderBy('rule_id')
+    .limit(500)
+    .execute();
+  const overrides = await tx.selectFrom('overrides').selectAll().where('org_id', '=', org).where('server_id', '=', id).orderBy('created_at', 'desc').limit(100).execute();
+  const history = await tx.selectFrom('events').selectAll().where('org_id', '=', org).where('server_id', '=', id).orderBy('created_at', 'desc').orderBy('id').limit(200).execute();
+  return {
+    ...serverSummary(row, badges.get(id)),
+    envNames: def.envNames ?? [],
+    headerNames: def.headerNames ?? [],
+    tlsVerifyDisabled: def.tlsVerifyDisabled ?? false,
+    autoApprove: def.autoApprove ?? [],
+    config: def,
+    instances,
+    tools: tools.map((t) => ({ name: t.name, description: t.description, inputSchemaHash: t.input_schema_hash, annotations: t.annotations ? (JSON.parse(t.annotations) as unknown) : null, definitionHash: t.definition_hash, firstSeen: t.first_seen, lastSeen: t.last_seen, changed: firstHash.get(t.name) !== t.definition_hash })),
+    findings: findings.map((f) => {
+      const rule = findRule(f.rule_id);
+      return { ruleId: f.rule_id, severity: f.severity, title: f.title, message: f.message, evidence: f.evidence, hostCount: Number(f.hosts), firstSeen: f.first_seen, rationale: rule?.meta.rationale ?? null, remediation: rule?.meta.remediation ?? null };
+    }),
+    advisories: await serverAdvisoryViews(tx, scope, id),
+    overrides: await overrideViews(tx, overrides, now),
+    history: history.map(eventView),
+  };
+}
+
+export interface HostListQuery extends Page {
+  q?: string;
+  status?: 'reporting' | 'silent';
+  sort?: 'lastSeen' | 'hostname' | 'servers' | 'score';
+  order?: 'asc' | 'desc';
+}
+
+const HOST_SORT = { lastSeen: 'last_seen', hostname: 'hostname', servers: 'server_count', score: 'max_score' } as const;
+
+export function silentSince(now: Date): string {
+  return new Date(now.getTime() - SILENT_AFTER_HOURS * 3_600_000).toISOString();
+}
+
+function hostSummary(h: { id: string; hostname: string; os_user: string; os: string; agent_version: string; first_seen: string; last_seen: string; server_count: number; max_score: number; max_level: string }, now: Date) {
+  return { id: h.id, hostname: h.hostname, osUser: h.os_user, os: h.os, agentVersion: h.agent_version, firstSeen: h.first_seen, lastSeen: h.last_seen, silent: h.last_seen < silentSince(now), serverCount: h.server_count, maxScore: h.max_score, maxLevel: h.max_level };
+}
+
+export async function listHosts(tx: Tx, scope: OrgScope, q: HostListQuery, now = new Date()) {
+  let base = tx.selectFrom('hosts').where('org_id', '=', scope.orgId);
+  if (q.q) base = base.where(contains('hosts.search', q.q.slice(0, 200)));
+  if (q.status === 'silent') base = base.where('last_seen', '<', silentSince(now));
+  if (q.status === 'reporting') base = base.where('last_seen', '>=', silentSince(now));
+  const sort = q.sort ?? 'lastSeen';
+  const order = q.order ?? (sort === 'hostname' ? 'asc' : 'desc');
+  const rows = await base.selectAll().orderBy(HOST_SORT[sort], order).orderBy('id', order).limit(q.limit).offset(q.offset).execute();
+  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return { items: rows.map((h) => hostSummary(h, now)), total: Number(total.n) };
+}
+
+export async function getHost(tx: Tx, scope: OrgScope, id: string, now = new Date()) {
+  const org = scope.orgId;
+  const h = await tx.selectFrom('hosts').selectAll().where('org_id', '=', org).where('id', '=', id).executeTakeFirst();
+  if (!h) return null;
+  const instances = await tx
+    .selectFrom('server_instances as i')
+    .innerJoin('servers as s', 's.id', 'i.server_id')
+    .select(['i.id', 'i.server_id as serverId', 's.name', 'i.client', 'i.config_path as configPath', 'i.project_path as projectPath', 'i.scope', 'i.score', 'i.level'])
+    .where('i.org_id', '=', org)
+    .where('s.org_id', '=', org)
+    .where('i.host_id', '=', id)
+    .orderBy('i.score', 'desc')
+    .orderBy('s.name')
+    .limit(5000)
+    .execute();
+  const fps = await tx.selectFrom('servers').select(['id', 'fingerprint']).where('org_id', '=', org).where('id', 'in', [...new Set(instances.map((i) => i.serverId)), '']).execute();
+  const badges = await overrideBadges(tx, scope, fps, now);
+  const history = await tx.selectFrom('events').selectAll().where('org_id', '=', org).where('host_id', '=', id).orderBy('created_at', 'desc').orderBy('id').limit(200).execute();
+  const clients = (JSON.parse(h.clients) as Array<{ id: string; name: string; configPath: string; serverCount: number; error?: string }>).map((c) => ({ id: c.id, name: c.name, configPath: c.configPath, serverCount: c.serverCount, error: c.error ?? null }));
+  return {
+    ...hostSummary(h, now),
+    clients,
+    instances: instances.map((i) => ({ ...i, effectiveLevel: badges.get(i.serverId)?.status === 'active' ? 'none' : i.level })),
+    history: history.map(eventView),
+  };
+}
+
+export interface FindingListQuery extends Page {
+  severity?: Severity[];
+  ruleId?: string;
+  server?: string;
+  host?: string;
+}
+
+export async function listFindings(tx: Tx, scope: OrgScope, q: FindingListQuery) {
+  const org = scope.orgId;
+  let base = tx.selectFrom('findings as f').innerJoin('servers as s', 's.id', 'f.server_id').where('f.org_id', '=', org).where('s.org_id', '=', org);
+  if (q.severity?.length) base = base.where('f.severity', 'in', q.severity);
+  if (q.ruleId) base = base.where('f.rule_id', '=', q.ruleId);
+  if (q.server) base = base.where('f.server_id', '=', q.server);
+  if (q.host) base = base.where('f.host_id', '=', q.host);
+  const grouped = base
+    .select((eb) => ['f.server_id', 's.name', 'f.rule_id', 'f.severity', 'f.severity_rank', 'f.title', 'f.message', 'f.evidence', eb.fn.count<number>('f.host_id').distinct().as('hosts'), eb.fn.min('f.first_seen').as('first_seen')])
+    .groupBy(['f.server_id', 's.name', 'f.rule_id', 'f.severity', 'f.severity_rank', 'f.title', 'f.message', 'f.evidence']);
+  const rows = await grouped.orderBy('f.severity_rank', 'desc').orderBy('s.name').orderBy('f.rule_id').orderBy('f.evidence').limit(q.limit).offset(q.offset).execute();
+  const total = await tx.selectFrom(grouped.as('g')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return {
+    items: rows.map((r) => ({ serverId: r.server_id, serverName: r.name, ruleId: r.rule_id, severity: r.severity, title: r.title, message: r.message, evidence: r.evidence, hostCount: Number(r.hosts), firstSeen: r.first_seen })),
+    total: Number(total.n),
+  };
+}
+
+export interface AlertListQuery extends Page {
+  status?: string[];
+  severity?: Severity[];
+  server?: string;
+  host?: string;
+}
+
+export async function alertViews(tx: Tx, rows: AlertsTable[]) {
+  const users = await usersById(tx, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by]));
+  const who = (id: string | null) => (id ? (users.get(id) ?? { id, email: '' }) : null);
+  return rows.map((a) => ({
+    id: a.id,
+    type: a.type,
+    severity: a.severity,
+    status: a.status,
+    title: a.title,
+    message: a.message,
+    serverId: a.server_id,
+    hostId: a.host_id,
+    eventId: a.event_id,
+    createdAt: a.created_at,
+    acknowledgedAt: a.acknowledged_at,
+    acknowledgedBy: who(a.acknowledged_by),
+    resolvedAt: a.resolved_at,
+    resolvedBy: who(a.resolved_by),
+    note: a.note,
+  }));
+}
+
+export async function listAlerts(tx: Tx, scope: OrgScope, q: AlertListQuery) {
+  let base = tx.selectFrom('alerts').where('org_id', '=', scope.orgId);
+  if (q.status?.length) base = base.where('status', 'in', q.status as AlertsTable['status'][]);
+  if (q.severity?.length) base = base.where('severity', 'in', q.severity);
+  if (q.server) base = base.where('server_id', '=', q.server);
+  if (q.host) base = base.where('host_id', '=', q.host);
+  const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute();
+  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return { items: await alertViews(tx, rows), total: Number(total.n) };
+}
+
+const zeroLevels = (): Record<Level, number> => ({ critical: 0, high: 0, medium: 0, low: 0, none: 0 });
+
+export async function overview(tx: Tx, scope: OrgScope, now = new Date()) {
+  const org = scope.orgId;
+  const byLevelRows = await tx.selectFrom('servers').select((eb) => ['level', eb.fn.countAll<number>().as('n')]).where('org_id', '=', org).where('instance_count', '>', 0).groupBy('level').execute();
+  const byLevel = zeroLevels();
+  for (const r of byLevelRows) if (r.level in byLevel) byLevel[r.level as Level] = Number(r.n);
+  const total = Object.values(byLevel).reduce((a, b) => a + b, 0);
+  // Effective levels: servers under an active override count as none.
+  const overridden = await tx
+    .selectFrom('overrides')
+    .innerJoin('servers', (j) => j.onRef('servers.id', '=', 'overrides.server_id').onRef('servers.fingerprint', '=', 'overrides.fingerprint'))
+    .select(['servers.level'])
+    .distinct()
+    .select('servers.id')
+    .where('overrides.org_id', '=', org)
+    .where('servers.org_id', '=', org)
+    .where('overrides.status', '=', 'active')
+    .where('overrides.expires_at', '>', now.toISOString())
+    .where('servers.instance_count', '>', 0)
+    .execute();
+  const byEffectiveLevel = { ...byLevel };
+  for (const o of overridden) {
+    byEffectiveLevel[o.level as Level] -= 1;
+    byEffectiveLevel.none += 1;
+  }
+  const since = new Date(now.getTime() - 30 * 86_400_000).toISOString().slice(0, 10);
+  const snaps = await tx.selectFrom('daily_snapshots').selectAll().where('org_id', '=', org).where('day', '>=', since).orderBy('day').execute();
+  const top = await listServers(tx, scope, { limit: 10, offset: 0, sort: 'score', order: 'desc' }, now);
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000).toISOString();
+  const fresh = await tx.selectFrom('servers').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).where('instance_count', '>', 0).where('first_seen', '>=', weekAgo).executeTakeFirstOrThrow();
+  const hostsTotal = await tx.selectFrom('hosts').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).executeTakeFirstOrThrow();
+  const silent = await tx.selectFrom('hosts').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).where('last_seen', '<', silentSince(now)).executeTakeFirstOrThrow();
+  const alertRows = await tx.selectFrom('alerts').select((eb) => ['status', 'severity', eb.fn.countAll<number>().as('n')]).where('org_id', '=', org).where('status', '!=', 'resolved').groupBy(['status', 'severity']).execute();
+  const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  let open = 0;
+  let acknowledged = 0;
+  for (const a of alertRows) {
+    const n = Number(a.n);
+    if (a.status === 'open') open += n;
+    else acknowledged += n;
+    if (a.severity in bySeverity) bySeverity[a.severity as Severity] += n;
+  }
+  return {
+    servers: { total, byLevel, byEffectiveLevel },
+    trend: snaps.map((s) => ({ day: s.day, byLevel: { critical: s.critical, high: s.high, medium: s.medium, low: s.low, none: s.none } })),
+    topRisky: top.items,
+    newThisWeek: Number(fresh.n),
+    hosts: { total: Number(hostsTotal.n), reporting: Number(hostsTotal.n) - Number(silent.n), silent: Number(silent.n) },
+    alerts: { open, acknowledged, bySeverity },
+  };
+}

@@ -1,0 +1,150 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { get, query } from '../api/client';
+import type { AuditEntry, List } from '../api/types';
+import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
+import { formatDate } from '../format';
+import { useSearchState } from '../router';
+import { useCan } from '../session';
+
+const LIMIT = 50;
+// the actions the backend writes (docs/api.md); the filter matches one exactly
+const ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.refresh_reuse',
+  'setup.completed',
+  'agent_key.created',
+  'agent_key.revoked',
+  'user.role_changed',
+  'user.removed',
+  'invitation.created',
+  'invitation.accepted',
+  'override.created',
+  'override.approved',
+  'override.revoked',
+  'alert.acknowledged',
+  'alert.resolved',
+  'invitation.revoked',
+  'report.ingested',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.tested',
+  'settings.updated',
+];
+
+function Details({ d }: { d: Record<string, unknown> }) {
+  const entries = Object.entries(d ?? {});
+  if (entries.length === 0) return null;
+  return (
+    <dl className="audit-details">
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function AuditPage() {
+  const can = useCan();
+  const [params, set] = useSearchState();
+  const filter = {
+    action: params.get('action') ?? undefined,
+    targetType: params.get('targetType') ?? undefined,
+    since: params.get('since') ?? undefined,
+    until: params.get('until') ?? undefined,
+  };
+  const offset = Number(params.get('offset') ?? 0) || 0;
+  const list = useQuery({
+    queryKey: ['audit', filter, offset],
+    queryFn: () => get<List<AuditEntry>>('/audit' + query({ ...filter, limit: LIMIT, offset })),
+    placeholderData: keepPreviousData,
+    enabled: can('audit:read'),
+  });
+  if (!can('audit:read')) {
+    return (
+      <section>
+        <h1>Audit log</h1>
+        <p>Only admins and owners can read the audit log.</p>
+      </section>
+    );
+  }
+  const day = (v: string, end: boolean) => (v ? new Date(v + (end ? 'T23:59:59.999Z' : 'T00:00:00.000Z')).toISOString() : null);
+  return (
+    <section>
+      <h1>Audit log</h1>
+      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Action
+          <select value={filter.action ?? ''} onChange={(e) => set({ action: e.target.value, offset: null })}>
+            <option value="">Any action</option>
+            {(filter.action && !ACTIONS.includes(filter.action) ? [filter.action, ...ACTIONS] : ACTIONS).map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Target type
+          <select value={filter.targetType ?? ''} onChange={(e) => set({ targetType: e.target.value, offset: null })}>
+            <option value="">Any</option>
+            <option value="server">Server</option>
+            <option value="override">Override</option>
+            <option value="user">User</option>
+            <option value="agent_key">Agent key</option>
+            <option value="alert">Alert</option>
+            <option value="webhook">Webhook</option>
+            <option value="invitation">Invitation</option>
+          </select>
+        </label>
+        <label>
+          From
+          <input type="date" value={filter.since?.slice(0, 10) ?? ''} onChange={(e) => set({ since: day(e.target.value, false), offset: null })} />
+        </label>
+        <label>
+          To
+          <input type="date" value={filter.until?.slice(0, 10) ?? ''} onChange={(e) => set({ until: day(e.target.value, true), offset: null })} />
+        </label>
+      </form>
+      <ErrorBox error={list.error} />
+      <table className="audit-table">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Who</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Details</th>
+            <th scope="col">From</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.isPending && <SkeletonRows cols={6} />}
+          {list.data?.items.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <time dateTime={e.at}>{formatDate(e.at)}</time>
+              </td>
+              <td>{e.actorEmail ?? (e.actorType === 'agent' ? 'agent' : e.actorType === 'system' ? 'Palisade' : (e.actorId ?? '—'))}</td>
+              <td className="mono">{e.action}</td>
+              <td className="mono">{e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}</td>
+              <td>
+                <Details d={e.details} />
+              </td>
+              <td className="mono">{e.ip ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {list.data?.total === 0 && <EmptyState title="No audit entries match" />}
+      {list.data && list.data.total > 0 && (
+        <Pager total={list.data.total} limit={LIMIT} offset={offset} onChange={(o) => set({ offset: o ? String(o) : null })} />
+      )}
+    </section>
+  );
+}
