@@ -109,7 +109,7 @@ export async function ingestReport(store: Db, scope: OrgScope, report: ScanRepor
       if (opts.rawKey) await tx.updateTable('hosts').set({ last_raw_hash: opts.rawKey }).where('org_id', '=', scope.orgId).where('id', '=', host.id).execute();
       return touchUnchanged(tx, store, scope, host.id, now, report.scannedAt);
     }
-    return ingestChanged(tx, scope, report, hash, host?.id ?? null, now, opts);
+    return ingestChanged(tx, store.dialect, scope, report, hash, host?.id ?? null, now, opts);
   }));
   if (result.alerts > 0) opts.onAlerts?.(scope, result.alerts);
   return result;
@@ -131,7 +131,7 @@ async function touchUnchanged(tx: Tx, store: Db, scope: OrgScope, hostId: string
     .where('last_seen', '<', stale)
     .where('id', 'in', (eb) => eb.selectFrom('server_instances').select('server_id').where('org_id', '=', org).where('host_id', '=', hostId))
     .orderBy('id')
-    .$if(store.dialect === 'postgres', (qb) => qb.forUpdate()) // lock in id order: no deadlock between hosts
+    .$if(store.dialect === 'postgres', (qb) => qb.forNoKeyUpdate()) // lock in id order: no deadlock between hosts
     .execute();
   if (ids.length > 0) {
     await tx.updateTable('servers').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', ids.map((r) => r.id)).where('last_seen', '<', now).execute();
@@ -148,7 +148,7 @@ function searchText(...parts: Array<string | null | undefined>): string {
     .slice(0, 2048);
 }
 
-async function ingestChanged(tx: Tx, scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<IngestResult> {
+async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<IngestResult> {
   const org = scope.orgId;
   // 1. Identities. The same instance key twice in one report keeps the first.
   const seenKeys = new Set<string>();
@@ -417,7 +417,7 @@ async function ingestChanged(tx: Tx, scope: OrgScope, report: ScanReport, hash: 
   events.push(...voided);
 
   // 11. Aggregates of every server definition this report touched.
-  await refreshServerAggregates(tx, scope, [...affectedServers].sort(), now); // sorted: the same lock order in every ingest
+  await refreshServerAggregates(tx, scope, [...affectedServers], now, dialect);
   const seenOnly = [...untouchedServers].filter((id) => !affectedServers.has(id)).sort();
   if (seenOnly.length > 0) {
     const stale = new Date(Date.parse(now) - SERVER_SEEN_GRANULARITY_MS).toISOString();
@@ -458,10 +458,18 @@ async function ingestChanged(tx: Tx, scope: OrgScope, report: ScanReport, hash: 
 }
 
 /** Recompute the denormalised columns the server list sorts and filters on. */
-export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds: readonly string[], now: string): Promise<void> {
+export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds: readonly string[], now: string, dialect: Db['dialect']): Promise<void> {
   const org = scope.orgId;
-  for (const part of chunk(serverIds)) {
+  const sorted = [...serverIds].sort(); // the same lock order in every transaction: no deadlock between them
+  for (const part of chunk(sorted)) {
     if (part.length === 0) continue;
+    if (dialect === 'postgres') {
+      // Two ingests adding instances of one server at once would each count only their own
+      // uncommitted rows and the last writer would win. Lock the rows first: the second waits,
+      // and its counts (a fresh snapshot per statement) then include the first one's rows.
+      // NO KEY UPDATE does not conflict with the key-share locks that instance inserts take.
+      await tx.selectFrom('servers').select('id').where('org_id', '=', org).where('id', 'in', part).orderBy('id').forNoKeyUpdate().execute();
+    }
     const stats = await tx
       .selectFrom('server_instances')
       .select((eb) => ['server_id', eb.fn.countAll<number>().as('instances'), eb.fn.count<number>('host_id').distinct().as('hosts'), eb.fn.max('score').as('score')])

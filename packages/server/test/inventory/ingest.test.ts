@@ -112,11 +112,17 @@ for (const dialect of dialects) {
     it('takes concurrent reports from many hosts sharing servers without losing any (deadlocks retried)', async () => {
       const org = db.orgs[0]!;
       const shared = (rev: number) => [server({ name: 'conc-a', tools: [tool('t1', 'one')] }), server({ name: 'conc-b', args: ['-y', `@example/conc-b@1.0.${rev}`] }), server({ name: 'conc-c' })];
-      const runs = Array.from({ length: 12 }, (_, i) => ingestReport(db.store, org, report(shared(i % 3), { hostname: `conc-${i % 6}` }), { rules: testRules, now: at(13, i % 6) }));
+      // 16 hosts, each reporting twice at once: every report adds instances of the same servers
+      const runs = Array.from({ length: 32 }, (_, i) => ingestReport(db.store, org, report(shared(i % 3), { hostname: `conc-${i % 16}` }), { rules: testRules, now: at(13, i % 16) }));
       const results = await Promise.all(runs);
-      expect(results).toHaveLength(12);
-      const a = await withOrg(db.store, org, (tx) => tx.selectFrom('servers').select(['host_count', 'instance_count']).where('name', '=', 'conc-a').executeTakeFirstOrThrow());
-      expect(a).toEqual({ host_count: 6, instance_count: 6 });
+      expect(results).toHaveLength(32);
+      // the counts each ingest stored are exact, not the last writer's partial view
+      for (const name of ['conc-a', 'conc-c']) {
+        const row = await withOrg(db.store, org, (tx) => tx.selectFrom('servers').select(['host_count', 'instance_count']).where('name', '=', name).executeTakeFirstOrThrow());
+        expect(row, name).toEqual({ host_count: 16, instance_count: 16 });
+      }
+      const b = await withOrg(db.store, org, (tx) => tx.selectFrom('servers').select((eb) => eb.fn.sum<number>('instance_count').as('n')).where('name', '=', 'conc-b').executeTakeFirstOrThrow());
+      expect(Number(b.n)).toBe(16);
     });
 
     it('keeps organisations apart: the same host name in two orgs is two hosts', async () => {
