@@ -82,7 +82,8 @@ export async function startServer(): Promise<RunningServer> {
   const setupToken = randomBytes(24).toString('hex');
   const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir], {
     cwd: REPO,
-    env: { ...process.env, PALISADE_SETUP_TOKEN: setupToken, PALISADE_LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: '' },
+    // the webhook test's receiver listens on loopback
+    env: { ...process.env, PALISADE_SETUP_TOKEN: setupToken, PALISADE_LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: '', PALISADE_WEBHOOK_ALLOW_PRIVATE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

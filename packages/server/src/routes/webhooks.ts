@@ -13,6 +13,7 @@ import { errorSchema, idParams, page, pageQueryProperties } from '../http/pagina
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
 import { webhookBody } from '../services/webhooks/payload.js';
 import { newWebhookSecret } from '../services/webhooks/sign.js';
+import { privateTargetsAllowed } from '../services/webhooks/address.js';
 import { checkWebhookUrl } from '../services/webhooks/url.js';
 
 function view(w: WebhooksTable) {
@@ -71,7 +72,7 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
-      const url = checkWebhookUrl(request.body.url);
+      const url = checkWebhookUrl(request.body.url, { allowPrivate: privateTargetsAllowed() });
       if (!url.ok) throw badRequest(url.message);
       const secret = newWebhookSecret();
       const row: WebhooksTable = {
@@ -103,7 +104,7 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
       const scope = { orgId: user.orgId };
       const set: Partial<WebhooksTable> = {};
       if (request.body.url !== undefined) {
-        const url = checkWebhookUrl(request.body.url);
+        const url = checkWebhookUrl(request.body.url, { allowPrivate: privateTargetsAllowed() });
         if (!url.ok) throw badRequest(url.message);
         set.url = url.url;
       }

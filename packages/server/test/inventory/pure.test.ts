@@ -162,11 +162,12 @@ describe('webhook signing and sending rules', () => {
   });
 
   it('accepts only http(s) URLs without credentials', () => {
-    expect(checkWebhookUrl('https://hooks.example.test/x').ok).toBe(true);
-    expect(checkWebhookUrl('http://127.0.0.1:9/x').ok).toBe(true);
-    expect(checkWebhookUrl('file:///etc/passwd').ok).toBe(false);
-    expect(checkWebhookUrl('javascript:alert(1)').ok).toBe(false);
-    expect(checkWebhookUrl('https://u:p@example.test/').ok).toBe(false);
+    const open = { allowPrivate: true };
+    expect(checkWebhookUrl('https://hooks.example.test/x', open).ok).toBe(true);
+    expect(checkWebhookUrl('http://127.0.0.1:9/x', open).ok).toBe(true);
+    expect(checkWebhookUrl('file:///etc/passwd', open).ok).toBe(false);
+    expect(checkWebhookUrl('javascript:alert(1)', open).ok).toBe(false);
+    expect(checkWebhookUrl('https://u:p@example.test/', open).ok).toBe(false);
   });
 
   it('builds Slack-compatible payloads with escaped text', () => {

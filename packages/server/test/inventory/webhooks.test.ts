@@ -68,6 +68,7 @@ for (const dialect of dialects) {
     beforeAll(async () => {
       process.env.PALISADE_WEBHOOK_RETRY_BASE_MS = '40'; // retries in milliseconds, not minutes, for the test
       process.env.PALISADE_WEBHOOK_SWEEP_MS = '100';
+      process.env.PALISADE_WEBHOOK_ALLOW_PRIVATE = '1'; // the test's receiver listens on loopback
       base = await receiver.start();
       t = await makeTestApp(dialect);
       ({ client: owner } = await setupOwner(t.app));
@@ -91,6 +92,22 @@ for (const dialect of dialects) {
       const list = await owner.get('/api/v1/webhooks');
       expect(list.body).not.toContain(res.json().secret);
       expect(list.json().items[0]).toMatchObject({ name: 'generic', enabled: true, secretPrefix: res.json().secret.slice(0, 12) });
+    });
+
+    it('refuses internal targets (SSRF) unless the operator allows them; metadata addresses always', async () => {
+      process.env.PALISADE_WEBHOOK_ALLOW_PRIVATE = '0';
+      try {
+        const before = (await owner.get('/api/v1/webhooks')).json();
+        for (const url of ['http://10.0.0.5/hook', 'http://127.0.0.1:9/x', 'http://localhost:8080/x', 'http://[::1]/x']) {
+          const res = await owner.post('/api/v1/webhooks', { name: 'internal', url });
+          expect(res.statusCode, url).toBe(400);
+          expect(res.json().error.message).toContain('PALISADE_WEBHOOK_ALLOW_PRIVATE=1');
+        }
+        expect((await owner.get('/api/v1/webhooks')).json()).toEqual(before);
+      } finally {
+        process.env.PALISADE_WEBHOOK_ALLOW_PRIVATE = '1';
+      }
+      expect((await owner.post('/api/v1/webhooks', { name: 'meta', url: 'http://169.254.169.254/latest/meta-data/' })).statusCode).toBe(400);
     });
 
     it('delivers alerts from an ingest, signed; Slack endpoints get {text, blocks}', async () => {

@@ -3,6 +3,7 @@
 // tenant data, so one sweep covers every organisation); each delivery is then read and
 // recorded inside its own organisation's scope. No transaction is held while sending.
 import { withOrg, type Db } from '../../db/index.js';
+import { privateTargetsAllowed } from './address.js';
 import { MAX_ATTEMPTS, retryDelayMs, sendWebhook } from './send.js';
 
 export interface DispatcherOptions {
@@ -13,6 +14,8 @@ export interface DispatcherOptions {
   sweepEveryMs?: number;
   attemptTimeoutMs?: number;
   batch?: number;
+  /** private and loopback receivers allowed */
+  allowPrivate?: boolean;
 }
 
 export class WebhookDispatcher {
@@ -25,7 +28,7 @@ export class WebhookDispatcher {
     private readonly store: Db,
     opts: DispatcherOptions = {},
   ) {
-    this.opts = { retryBaseMs: 30_000, retryCapMs: 3_600_000, sweepEveryMs: 15_000, attemptTimeoutMs: 10_000, batch: 50, ...opts };
+    this.opts = { retryBaseMs: 30_000, retryCapMs: 3_600_000, sweepEveryMs: 15_000, attemptTimeoutMs: 10_000, batch: 50, allowPrivate: false, ...opts };
   }
 
   start(): void {
@@ -86,10 +89,10 @@ export class WebhookDispatcher {
       await this.store.db.deleteFrom('webhook_queue').where('delivery_id', '=', deliveryId).execute();
       return;
     }
-    const result = await sendWebhook({ url: job.url, secret: job.secret, body: job.body, event: job.event, deliveryId: job.id, timeoutMs: this.opts.attemptTimeoutMs });
+    const result = await sendWebhook({ url: job.url, secret: job.secret, body: job.body, event: job.event, deliveryId: job.id, timeoutMs: this.opts.attemptTimeoutMs, allowPrivate: this.opts.allowPrivate });
     const attempts = job.attempts + 1;
     const finished = new Date();
-    const delay = result.ok ? null : retryDelayMs(attempts, this.opts.retryBaseMs, this.opts.retryCapMs);
+    const delay = result.ok || result.permanent ? null : retryDelayMs(attempts, this.opts.retryBaseMs, this.opts.retryCapMs);
     const status = result.ok ? 'delivered' : delay === null || attempts >= MAX_ATTEMPTS ? 'failed' : 'pending';
     const next = status === 'pending' ? new Date(finished.getTime() + delay!).toISOString() : null;
     await withOrg(this.store, scope, async (tx) => {
@@ -119,7 +122,7 @@ export function dispatcherFor(store: Db, opts?: DispatcherOptions): WebhookDispa
 
 function optionsFromEnv(env = process.env): DispatcherOptions {
   const n = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
-  const o: DispatcherOptions = {};
+  const o: DispatcherOptions = { allowPrivate: privateTargetsAllowed(env) };
   const base = n(env.PALISADE_WEBHOOK_RETRY_BASE_MS);
   const sweep = n(env.PALISADE_WEBHOOK_SWEEP_MS);
   if (base !== undefined) o.retryBaseMs = base;
