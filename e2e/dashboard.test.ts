@@ -386,6 +386,16 @@ describe.skipIf(skipBrowserTests)('dashboard in a real browser', { timeout: 90_0
     }
     await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Organisation' }).click();
     await page.getByLabel(/second admin/).waitFor();
+    // the retention period: a bad value is explained and cannot be saved; a good one is kept
+    const days = page.getByLabel('Keep history for (days)');
+    await expect.poll(() => days.inputValue(), POLL).toBe('365');
+    await days.fill('10');
+    await page.getByText('Give a whole number of days from 30 to 3650.').waitFor();
+    expect(await page.getByRole('button', { name: 'Save retention' }).isDisabled()).toBe(true);
+    await days.fill('180');
+    await page.getByRole('button', { name: 'Save retention' }).click();
+    await expect.poll(() => apiGet<{ retentionDays: number }>('/settings').then((x) => x.retentionDays), POLL).toBe(180);
+    await page.getByText('Currently 180 days.').waitFor();
     await shot('settings-org');
   });
 

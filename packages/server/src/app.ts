@@ -19,6 +19,7 @@ import { randomToken } from './auth/crypto.js';
 import { secretKey } from './auth/jwt.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { pruneExpiredSessions } from './auth/sessions.js';
+import { pruneAllOrganisations } from './services/retention.js';
 import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
@@ -151,7 +152,10 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   app.decorate('platform', platform);
-  const prune = () => pruneExpiredSessions(store).catch((err: unknown) => app.log.warn({ err }, 'could not prune expired sessions'));
+  const prune = async () => {
+    await pruneExpiredSessions(store).catch((err: unknown) => app.log.warn({ err }, 'could not prune expired sessions'));
+    await pruneAllOrganisations(store, new Date(), (orgId, err) => app.log.warn({ err, orgId }, 'could not apply the retention period')).catch((err: unknown) => app.log.warn({ err }, 'could not apply the retention period'));
+  };
   const pruneTimer = setInterval(prune, 3600_000);
   pruneTimer.unref();
   void prune();

@@ -41,4 +41,5 @@ export const NOT_TENANT_TABLES: ReadonlyMap<string, string> = new Map([
   ['sessions', 'a credential keyed by a secret, read before the org is known (migration 001)'],
   ['webhook_queue', 'delivery ids and due times only, swept across orgs (migration 002)'],
   ['advisory_watch', '(org id, package key) pairs for re-matching after an advisory import (migration 011)'],
+  ['org_registry', 'organisation ids only, for the retention sweep across orgs (migration 020)'],
 ]);

@@ -112,6 +112,8 @@ export interface PlatformTables {
   audit_log: AuditLogTable;
   org_settings: OrgSettingsTable;
   palisade_migrations: MigrationsTable;
+  /** organisation ids only (migration 020), for sweeps across organisations */
+  org_registry: { org_id: string };
 }
 
 export type Database = PlatformTables & InventoryTables;

@@ -160,6 +160,14 @@ for (const dialect of dialects) {
       expect(listed.score).toBe(shell.score); // the real score stays visible
 
       expect((await admin.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: true } })).json().requireSecondApproverForCritical).toBe(true);
+      // retention: 365 days unless changed, within 30..3650 days; a bad value changes nothing
+      expect((await viewer.get('/api/v1/settings')).statusCode).toBe(403);
+      expect((await admin.get('/api/v1/settings')).json().retentionDays).toBe(365);
+      for (const bad of [7, 29, 3651, 90.5, 'ninety', null]) expect((await admin.request('PATCH', '/api/v1/settings', { body: { retentionDays: bad } })).statusCode, String(bad)).toBe(400);
+      expect((await viewer.request('PATCH', '/api/v1/settings', { body: { retentionDays: 90 } })).statusCode).toBe(403);
+      expect((await admin.get('/api/v1/settings')).json().retentionDays).toBe(365);
+      expect((await admin.request('PATCH', '/api/v1/settings', { body: { retentionDays: 90 } })).json()).toMatchObject({ retentionDays: 90, requireSecondApproverForCritical: true });
+      expect((await admin.request('PATCH', '/api/v1/settings', { body: { retentionDays: 365 } })).json().retentionDays).toBe(365);
       const critical = (await viewer.get('/api/v1/servers?level=critical')).json().items;
       expect(critical.length).toBeGreaterThan(0); // bash -c "curl | sh" is critical under the core rules
       {

@@ -272,6 +272,7 @@ export interface Webhook {
 
 export interface OrgSettings {
   requireSecondApproverForCritical: boolean;
+  retentionDays?: number;
   silentAfterHours?: number;
   [key: string]: unknown;
 }

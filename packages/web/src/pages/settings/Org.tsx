@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, patch } from '../../api/client';
 import type { OrgSettings } from '../../api/types';
@@ -45,6 +46,44 @@ export function OrgSettingsPage() {
           {q.data.silentAfterHours !== undefined && <p className="muted">A host counts as silent after {q.data.silentAfterHours} hours without a report.</p>}
         </form>
       )}
+      {q.data && q.data.retentionDays !== undefined && <RetentionForm days={q.data.retentionDays} canEdit={can('settings:write')} saving={save.isPending} onSave={(retentionDays) => save.mutate({ retentionDays })} />}
     </div>
+  );
+}
+
+const MIN_DAYS = 30;
+const MAX_DAYS = 3650;
+
+function RetentionForm({ days, canEdit, saving, onSave }: { days: number; canEdit: boolean; saving: boolean; onSave: (days: number) => void }) {
+  const [text, setText] = useState(String(days));
+  const value = Number(text);
+  const valid = Number.isInteger(value) && value >= MIN_DAYS && value <= MAX_DAYS;
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) onSave(value);
+      }}
+    >
+      <h3>History retention</h3>
+      <p className="muted">
+        Report records, change events, resolved alerts, finished webhook deliveries and daily snapshots older than this are deleted every hour. The current inventory, open and acknowledged alerts and the audit log are kept.
+      </p>
+      <label>
+        Keep history for (days)
+        <input type="number" min={MIN_DAYS} max={MAX_DAYS} step={1} value={text} disabled={!canEdit || saving} onChange={(e) => setText(e.target.value)} aria-invalid={!valid} aria-describedby="retention-hint" />
+      </label>
+      <p id="retention-hint" className={valid ? 'muted' : 'error-text'}>
+        {valid ? `Currently ${days} days.` : `Give a whole number of days from ${MIN_DAYS} to ${MAX_DAYS}.`}
+      </p>
+      {canEdit && (
+        <div>
+          <button type="submit" disabled={!valid || saving || value === days}>
+            Save retention
+          </button>
+        </div>
+      )}
+    </form>
   );
 }
