@@ -194,7 +194,9 @@ function cpuLines(bareTimes, scanTimes) {
 }
 
 buildCli();
-const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-home-'));
+// BENCH_HOME=DIR writes the home there and keeps it afterwards (to profile a scan of it)
+const keepHome = process.env.BENCH_HOME;
+const home = keepHome ? (mkdirSync(keepHome, { recursive: true }), keepHome) : mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-home-'));
 try {
   const { targets, missing, clients } = await makeHome(home);
   const out = execFileSync(process.execPath, [cli, 'scan', '--json', '--home', home], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -228,6 +230,6 @@ try {
     ].join('\n'),
   );
 } finally {
-  rmSync(home, { recursive: true, force: true });
+  if (!keepHome) rmSync(home, { recursive: true, force: true });
   rmSync(timeFile, { force: true });
 }

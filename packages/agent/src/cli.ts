@@ -1,7 +1,7 @@
 // The `palisade` command line. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage
 // or unexpected error. Only what `scan` needs is imported up front; probing, the backend and
 // the other commands load their modules when they run, so the CLI starts fast.
-import { promises as fs } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { levelRank, severityRank, type Level, type ScanReport } from '@palisade/core';
 import { isPlatform, locationContext } from './paths.js';
@@ -75,21 +75,22 @@ export function worstLevel(report: ScanReport): Level {
   return (Object.keys(levelRank) as Level[]).find((l) => levelRank[l] === worst) ?? 'none';
 }
 
-async function checkFolder(flag: string, dir: string): Promise<void> {
+// sync file calls here, as in discovery: one stat or write, and a scan never loads fs/promises
+function checkFolder(flag: string, dir: string): void {
   let st;
   try {
-    st = await fs.stat(dir);
+    st = statSync(dir);
   } catch {
     throw new UsageError(`the folder given to ${flag} does not exist: ${dir}. Check the path and try again.`);
   }
   if (!st.isDirectory()) throw new UsageError(`${flag} needs a folder, but ${dir} is not one.`);
 }
 
-async function writeReport(file: string, text: string): Promise<void> {
+function writeReport(file: string, text: string): void {
   try {
-    await fs.writeFile(file, text, { mode: 0o600 });
+    writeFileSync(file, text, { mode: 0o600 });
     // an existing file keeps its old mode on write: the report may name hosts and paths, so tighten it
-    await fs.chmod(file, 0o600);
+    chmodSync(file, 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : err instanceof Error ? err.message : String(err);
@@ -109,7 +110,7 @@ async function loadAdvisories(): Promise<ScanOptions['advisories']> {
 }
 
 export async function runScan(flags: ScanFlags): Promise<number> {
-  if (flags.home !== undefined) await checkFolder('--home', flags.home);
+  if (flags.home !== undefined) checkFolder('--home', flags.home);
   const loc = locationContext({ platform: flags.platform, home: flags.home });
   const opts: ScanOptions = { loc, paths: flags.path, configFiles: flags.config, advisories: await loadAdvisories() };
   const timeoutMs = Math.round((flags.probeTimeout ?? 15) * 1000);
@@ -127,7 +128,7 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   const format = outputFormat(flags);
   const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80 });
   if (flags.output) {
-    await writeReport(flags.output, text);
+    writeReport(flags.output, text);
     process.stderr.write(`palisade: report written to ${flags.output}\n`);
   } else process.stdout.write(text);
   if (flags.failOn && levelRank[worstLevel(report)] >= levelRank[flags.failOn]) return 1;

@@ -1,7 +1,7 @@
 // Runs every discoverer over its locations on the scanned machine, then the project folders
 // of --path and the single files of --config. A file that is missing is skipped; a file that
 // cannot be read or parsed becomes a client error; nothing throws.
-import { promises as fs } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { LIMITS, type ClientResult, type ServerConfig } from '@palisade/core';
 import { discoverers as allDiscoverers } from './clients/index.js';
@@ -106,9 +106,10 @@ function capToModelLimits(clients: ClientResult[], servers: ServerConfig[], raw:
 async function expandList(job: Job): Promise<Job[]> {
   const { list } = job.location;
   if (!list) return [job];
-  let entries;
+  let entries: Dirent[];
   try {
-    entries = await fs.readdir(job.hostPath, { withFileTypes: true });
+    // sync, like readConfigFile: one local directory listing (see formats/file.ts)
+    entries = readdirSync(job.hostPath, { withFileTypes: true });
   } catch {
     return []; // a missing or unreadable folder simply has no files to offer
   }

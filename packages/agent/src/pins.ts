@@ -3,7 +3,7 @@
 // ORIGINAL pin is kept) until the user re-pins with `palisade pins reset`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ServerConfig } from '@palisade/core';
+import { compareText, type ServerConfig } from '@palisade/core';
 import { writeStateFile } from './state.js';
 
 export const PINS_FILE = 'pins.json';
@@ -179,7 +179,7 @@ export function listPins(store: PinStore): PinRow[] {
       rows.push(row);
     }
   }
-  return rows.sort((a, b) => a.server.localeCompare(b.server) || a.client.localeCompare(b.client) || a.serverId.localeCompare(b.serverId) || a.tool.localeCompare(b.tool));
+  return rows.sort((a, b) => compareText(a.server, b.server) || compareText(a.client, b.client) || compareText(a.serverId, b.serverId) || compareText(a.tool, b.tool));
 }
 
 /**

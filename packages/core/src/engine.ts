@@ -6,6 +6,7 @@ import { allRules } from './rules/index.js';
 import type { Rule, RuleContext, RuleMeta } from './rules/types.js';
 import { scoreFindings } from './scoring.js';
 import { redactText } from './rules/helpers.js';
+import { compareText } from './order.js';
 
 export interface Evaluation {
   servers: ScoredServer[];
@@ -92,5 +93,5 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 function byFinding(a: Finding, b: Finding): number {
-  return severityRank[b.severity] - severityRank[a.severity] || a.ruleId.localeCompare(b.ruleId) || a.evidence.localeCompare(b.evidence) || a.message.localeCompare(b.message);
+  return severityRank[b.severity] - severityRank[a.severity] || compareText(a.ruleId, b.ruleId) || compareText(a.evidence, b.evidence) || compareText(a.message, b.message);
 }

@@ -4,6 +4,7 @@ import type { ServerConfig, Severity } from './model.js';
 import { allRules } from './rules/index.js';
 import { caseServers, runRuleCase } from './rules/cases.js';
 import type { Rule, RuleCase, RuleCategory } from './rules/types.js';
+import { compareText } from './order.js';
 
 export interface RuleSummary {
   id: string;
@@ -14,7 +15,7 @@ export interface RuleSummary {
 
 /** Every registered rule, sorted by id, for listings. */
 export function listRules(rules: readonly Rule[] = allRules): RuleSummary[] {
-  return [...rules].map((r) => ({ id: r.meta.id, title: r.meta.title, severity: r.meta.severity, category: r.meta.category })).sort((a, b) => a.id.localeCompare(b.id));
+  return [...rules].map((r) => ({ id: r.meta.id, title: r.meta.title, severity: r.meta.severity, category: r.meta.category })).sort((a, b) => compareText(a.id, b.id));
 }
 
 // The config-file-shaped parts of a server, as a person would write them.

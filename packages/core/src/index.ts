@@ -1,5 +1,6 @@
 export * from './model.js';
 export * from './hash.js';
+export * from './order.js';
 export * from './secrets.js';
 export * from './scoring.js';
 export * from './engine.js';

@@ -10,9 +10,16 @@ import { openStore, type StoreAdvisoryDb } from './store.js';
 
 let bundledCache: MemoryAdvisoryDb | undefined;
 
-/** The curated advisories shipped with Palisade (read once per process). */
+/**
+ * The curated advisories shipped with Palisade (read once per process). The shipped files are
+ * part of the release like its code, and every one is validated against the OSV schema by the
+ * test suite (packages/core/test/advisories/curated.test.ts), so a scan takes them as they
+ * are instead of building the schema validator on every start. Any other folder is validated
+ * record by record. A file that is not JSON is skipped either way.
+ */
 export function loadBundledAdvisories(dir = bundledAdvisoriesDir()): MemoryAdvisoryDb {
-  if (bundledCache && dir === bundledAdvisoriesDir()) return bundledCache;
+  const shipped = dir === bundledAdvisoriesDir();
+  if (bundledCache && shipped) return bundledCache;
   const records: OsvRecord[] = [];
   let files: string[] = [];
   try {
@@ -20,13 +27,29 @@ export function loadBundledAdvisories(dir = bundledAdvisoriesDir()): MemoryAdvis
   } catch {
     // an install without the folder still scans; it just has no bundled advisories
   }
-  for (const f of files) {
-    const r = parseOsvRecord(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+  for (const f of files.sort()) {
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (shipped) {
+      if (looksLikeRecord(value)) records.push(value);
+      continue;
+    }
+    const r = parseOsvRecord(value);
     if (r.ok) records.push(r.record);
   }
   const db = new MemoryAdvisoryDb(records);
-  if (dir === bundledAdvisoriesDir()) bundledCache = db;
+  if (shipped) bundledCache = db;
   return db;
+}
+
+/** The shape every matcher step relies on first: an object with a string id and date. */
+function looksLikeRecord(value: unknown): value is OsvRecord {
+  const v = value as { id?: unknown; modified?: unknown } | null;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.id === 'string' && typeof v.modified === 'string';
 }
 
 export interface LoadedAdvisories {

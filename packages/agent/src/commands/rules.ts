@@ -2,7 +2,7 @@
 // metadata the engine uses, so what is listed is what runs.
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { allRules, explainRule, findRule, type RuleMeta, type Severity } from '@palisade/core';
+import { allRules, compareText, explainRule, findRule, type RuleMeta, type Severity } from '@palisade/core';
 import { wrap } from '../output/table.js';
 import { oneLine, terminalSafe } from '../output/order.js';
 
@@ -26,7 +26,7 @@ export function renderRuleList(metas: readonly RuleMeta[], color = false): strin
   const c = pc.createColors(color);
   const width = 80;
   const lines = [c.bold(`${'ID'.padEnd(10)}${'SEVERITY'.padEnd(10)}TITLE`)];
-  const sorted = [...metas].sort((a, b) => a.id.localeCompare(b.id));
+  const sorted = [...metas].sort((a, b) => compareText(a.id, b.id));
   for (const m of sorted) {
     const title = wrap(oneLine(m.title), width - 20);
     lines.push(`${m.id.padEnd(10)}${paintSeverity(c, m.severity, m.severity.padEnd(10))}${title[0] ?? ''}`);

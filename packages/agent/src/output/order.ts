@@ -1,8 +1,5 @@
 // Ordering and text hygiene shared by every output format.
-import { levelRank, severityRank, type Level, type ScoredServer, type Severity } from '@palisade/core';
-
-// Code-unit order, not localeCompare: the same on every machine, and far cheaper for 5000 servers.
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+import { compareText as cmp, levelRank, severityRank, type Level, type ScoredServer, type Severity } from '@palisade/core';
 
 /** Riskiest first: level, then score, then name and client so equal servers keep a stable order. */
 export function byRisk(a: ScoredServer, b: ScoredServer): number {

@@ -2,7 +2,7 @@
 // per finding, each pointing at the config file that declares the server.
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
-import { allRules, sha256, type ScanReport, type Severity, type RuleMeta } from '@palisade/core';
+import { allRules, compareText, sha256, type ScanReport, type Severity, type RuleMeta } from '@palisade/core';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -73,7 +73,7 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
     known.add(f.ruleId);
     metas.push({ id: f.ruleId, title: f.title, severity: f.severity, category: 'config', rationale: f.title, remediation: `Run \`palisade rules ${f.ruleId}\` for details.` });
   }
-  metas.sort((a, b) => a.id.localeCompare(b.id));
+  metas.sort((a, b) => compareText(a.id, b.id));
   const rules = metas.map(ruleEntry);
   const index = new Map(rules.map((r, i) => [r.id, i]));
 

@@ -7,6 +7,7 @@ import { compareVersions, isExactVersion, normalizePackageName, versionsEqual } 
 import type { AdvisoryDb } from './db.js';
 import { advisoryIds, type OsvAffected, type OsvRange, type OsvRecord } from './osv.js';
 import { advisorySeverity, type AdvisorySeverity } from './severity.js';
+import { compareText } from '../order.js';
 
 /** One affected interval of a range: lower bound (undefined = from the beginning), upper bound and whether it is inclusive. */
 interface Interval {
@@ -134,7 +135,7 @@ export function fixedVersions(record: OsvRecord, ecosystem: string, name: string
       for (const e of range.events) if ('fixed' in e && !out.includes(e.fixed)) out.push(e.fixed);
     }
   }
-  return out.sort((a, b) => compareVersions(ecosystem, a, b) ?? a.localeCompare(b));
+  return out.sort((a, b) => compareVersions(ecosystem, a, b) ?? compareText(a, b));
 }
 
 /** Could any version allowed by an npm range (e.g. `^0.1.0`) be affected? Undefined when it cannot tell. */

@@ -6,6 +6,7 @@ import { MemoryAdvisoryDb } from './db.js';
 import type { Rule, RuleCases, RuleHit, ServerRule } from '../rules/types.js';
 import { matchPackage, type AdvisoryMatch } from './match.js';
 import type { OsvRecord } from './osv.js';
+import { compareText } from '../order.js';
 
 /** A server whose package has more advisories than this gets the worst ones and a count of the rest. */
 const MAX_FINDINGS_PER_PACKAGE = 50;
@@ -58,7 +59,7 @@ export const knownVulnerablePackage: ServerRule = {
     const db = ctx.advisories;
     const pkg = server.package;
     if (!db || !pkg) return [];
-    const matches = matchPackage(db, pkg).sort((a, b) => rank[b.severity.severity] - rank[a.severity.severity] || a.advisory.id.localeCompare(b.advisory.id));
+    const matches = matchPackage(db, pkg).sort((a, b) => rank[b.severity.severity] - rank[a.severity.severity] || compareText(a.advisory.id, b.advisory.id));
     const hits = matches.slice(0, MAX_FINDINGS_PER_PACKAGE).map((m) => hitFor(server, m));
     if (matches.length > MAX_FINDINGS_PER_PACKAGE) {
       const rest = matches.length - MAX_FINDINGS_PER_PACKAGE;

@@ -2,6 +2,7 @@
 import type { CrossFinding, ServerConfig } from '../../model.js';
 import type { RuleCases, ScanRule } from '../types.js';
 import { contextsOf, safeText, serverLabel, toolsOf } from '../helpers.js';
+import { compareText } from '../../order.js';
 
 export const cases: RuleCases = {
   valid: [
@@ -86,7 +87,7 @@ export const toolNameCollision: ScanRule = {
       for (const server of group) {
         for (const name of new Set(toolsOf(server).map((t) => t.name.toLowerCase()))) owners.set(name, [...(owners.get(name) ?? []), server]);
       }
-      const collisions = [...owners].filter(([, list]) => list.length > 1).sort(([a], [b]) => a.localeCompare(b));
+      const collisions = [...owners].filter(([, list]) => list.length > 1).sort(([a], [b]) => compareText(a, b));
       // one finding per set of colliding servers, listing every shared name
       const bySet = new Map<string, { list: ServerConfig[]; names: string[] }>();
       for (const [name, list] of collisions) {
