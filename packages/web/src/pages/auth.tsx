@@ -19,30 +19,42 @@ function AuthFrame({ title, children }: { title: string; children: ReactNode }) 
   );
 }
 
-export function LoginPage() {
-  const { search } = useLocation();
+/**
+ * The one action of an auth page: post the form once; when it worked, drop whatever was cached
+ * for a previous session and go to `to()`. While it runs the button is disabled; a refusal is
+ * shown in words.
+ */
+function useSessionForm(send: () => Promise<unknown>, to: () => string) {
   const qc = useQueryClient();
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const setup = useQuery({ queryKey: ['setup'], queryFn: () => get<SetupState>('/setup'), retry: false });
-  const expired = search.get('expired') === '1';
-
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await post('/auth/login', { email, password });
+      await send();
       qc.clear();
-      navigate(safeNext(search.get('next')), { replace: true });
+      navigate(to(), { replace: true });
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
     }
   };
+  return { error, busy, onSubmit: (e: FormEvent) => void submit(e) };
+}
+
+export function LoginPage() {
+  const { search } = useLocation();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const setup = useQuery({ queryKey: ['setup'], queryFn: () => get<SetupState>('/setup'), retry: false });
+  const expired = search.get('expired') === '1';
+  const { error, busy, onSubmit } = useSessionForm(
+    () => post('/auth/login', { email, password }),
+    () => safeNext(search.get('next')),
+  );
 
   if (setup.data?.needed) {
     return (
@@ -62,7 +74,7 @@ export function LoginPage() {
           Your session ended. Sign in again to go back to where you were.
         </p>
       )}
-      <form onSubmit={(e) => void submit(e)} className="stack">
+      <form onSubmit={onSubmit} className="stack">
         <label>
           Email
           <input type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
@@ -86,29 +98,15 @@ function PasswordHint() {
 
 export function SetupPage() {
   const { search } = useLocation();
-  const qc = useQueryClient();
   const token = search.get('token') ?? '';
   const [orgName, setOrgName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const setup = useQuery({ queryKey: ['setup'], queryFn: () => get<SetupState>('/setup'), retry: false });
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post('/setup', { setupToken: token, orgName, email, password });
-      qc.clear();
-      navigate('/', { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { error, busy, onSubmit } = useSessionForm(
+    () => post('/setup', { setupToken: token, orgName, email, password }),
+    () => '/',
+  );
 
   if (setup.data && !setup.data.needed) {
     return (
@@ -133,7 +131,7 @@ export function SetupPage() {
   return (
     <AuthFrame title="Set up Palisade">
       <p>Create your organisation and its owner account. You can invite your team afterwards.</p>
-      <form onSubmit={(e) => void submit(e)} className="stack">
+      <form onSubmit={onSubmit} className="stack">
         <label>
           Organisation name
           <input required maxLength={200} value={orgName} onChange={(e) => setOrgName(e.target.value)} autoFocus />
@@ -158,25 +156,12 @@ export function SetupPage() {
 
 export function AcceptInvitePage() {
   const { search } = useLocation();
-  const qc = useQueryClient();
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post('/invitations/accept', { token, password });
-      qc.clear();
-      navigate('/', { replace: true });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { error, busy, onSubmit } = useSessionForm(
+    () => post('/invitations/accept', { token, password }),
+    () => '/',
+  );
   return (
     <AuthFrame title="Join your team on Palisade">
       {!token ? (
@@ -184,7 +169,7 @@ export function AcceptInvitePage() {
           This page needs the invitation link your admin sent you (it ends in <code>?token=…</code>).
         </p>
       ) : (
-        <form onSubmit={(e) => void submit(e)} className="stack">
+        <form onSubmit={onSubmit} className="stack">
           <label>
             Choose a password
             <input
