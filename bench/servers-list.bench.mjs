@@ -72,6 +72,10 @@ export async function bulkLoad(b) {
     return { id: s.id, org_id: org, fingerprint: crypto.createHash('sha256').update(JSON.stringify(def)).digest('hex'), name: s.name, transport: 'stdio', command: 'npx', url: null, package_ecosystem: 'npm', package_name: `@bench/${s.name}`, package_version: '1.0.0', definition: JSON.stringify(def), score: s.score, level, level_rank: rank[level], finding_count: 0, host_count: s.hosts, instance_count: s.instances, clients: [...s.clients].sort().join(','), search: `${s.name} npx @bench/${s.name}`, first_seen: iso(now - 86_400_000 * 30), last_seen: iso(now - Math.floor(rand() * 86_400_000)) };
   });
   await withOrg(store, { orgId: org }, (tx) => insertAll(tx, 'servers', serverRows, 1_000));
+  // the list's side tables (client and text filters), written by the code ingest runs
+  const { syncServerIndex } = await import(new URL('../packages/server/dist/services/server-index.js', import.meta.url).href);
+  const ids = serverRows.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 2_000) await withOrg(store, { orgId: org }, (tx) => syncServerIndex(tx, { orgId: org }, ids.slice(i, i + 2_000), store.dialect));
 
   const HOST_SLICE = 10_000;
   for (let h0 = 0; h0 < HOSTS; h0 += HOST_SLICE) {

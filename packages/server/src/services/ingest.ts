@@ -15,6 +15,7 @@ import { scrubServer } from './sanitize.js';
 import { storeEvents, type StoredEvent } from './alerts.js';
 import { voidOverrides } from './overrides.js';
 import { advisoryDbFor, recordIngestMatches, reportPackageKeys } from './advisory-db.js';
+import { syncServerIndex } from './server-index.js';
 
 export interface IngestResult {
   reportId: string | null;
@@ -505,6 +506,8 @@ export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds
       await tx.updateTable('servers').set(set).where('org_id', '=', org).where('id', '=', id).execute();
     }
   }
+  // the server list's side tables follow these columns (same transaction, rows still locked)
+  await syncServerIndex(tx, scope, sorted, dialect);
 }
 
 /** Today's counts of server definitions by level, for the overview's trend line. */

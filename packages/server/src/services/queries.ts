@@ -7,6 +7,7 @@ import type { AlertsTable, OverridesTable, ServersTable } from '../db/inventory-
 import { overrideBadges } from './overrides.js';
 import { SILENT_AFTER_HOURS } from './settings.js';
 import { serverAdvisoryViews } from './advisory-db.js';
+import { clientFilter, textMatchIds } from './server-index.js';
 
 export interface Page {
   limit: number;
@@ -76,12 +77,23 @@ export async function listServers(tx: Tx, scope: OrgScope, q: ServerListQuery, n
   const org = scope.orgId;
   let base = tx.selectFrom('servers').where('servers.org_id', '=', org).where('servers.instance_count', '>', 0);
   if (q.level?.length) base = base.where('servers.level_rank', 'in', q.level.map((l) => levelRank[l]));
-  if (q.q) base = base.where(contains('servers.search', q.q.slice(0, 200)));
-  if (q.client) {
-    // servers.clients is the comma list of the clients of its current instances (kept by
-    // ingest): a scan of the definitions instead of a walk of every instance of that client
-    base = base.where(sql<boolean>`',' || servers.clients || ',' like ${likePattern(`,${q.client},`)} escape '\\'`);
+  if (q.q) {
+    // the same LIKE either way: on the few servers that hold the text's rarest three-character
+    // piece (a side table read by equality, which row-level security lets PostgreSQL do in an
+    // index), or on every definition when there is no such piece
+    const text = q.q.slice(0, 200);
+    const matches = await textMatchIds(tx, scope, text, likePattern(text));
+    base = matches ? base.where('servers.id', 'in', matches) : base.where(contains('servers.search', text));
   }
+  // servers.clients is the comma list of the clients of its current instances (kept by ingest,
+  // with the server_clients side table): equality on the side table's key, except for a
+  // query with a comma, which only the LIKE on the list can answer
+  let clientCount: number | null = null;
+  if (q.client && !q.client.includes(',')) {
+    const f = await clientFilter(tx, scope, q.client);
+    clientCount = f.count;
+    base = base.where(f.match);
+  } else if (q.client) base = base.where(sql<boolean>`',' || servers.clients || ',' like ${likePattern(`,${q.client},`)} escape '\\'`);
   if (q.host) {
     // the host's few instances first (their index), then the definitions by primary key
     base = base.where('servers.id', 'in', tx.selectFrom('server_instances as ih').select('ih.server_id').where('ih.org_id', '=', org).where('ih.host_id', '=', q.host));
@@ -94,9 +106,10 @@ export async function listServers(tx: Tx, scope: OrgScope, q: ServerListQuery, n
   // those rows by primary key, in the same order.
   const pageIds = base.select('servers.id').orderBy(`servers.${column}`, order).orderBy('servers.id', order).limit(q.limit).offset(q.offset);
   const rows = await tx.selectFrom('servers').selectAll().where('org_id', '=', org).where('id', 'in', pageIds).orderBy(column, order).orderBy('id', order).execute();
-  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  // the client filter alone: its side-table rows are exactly the listed servers in that client
+  const total = clientCount !== null && !q.level?.length && !q.q && !q.host ? clientCount : Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const badges = await overrideBadges(tx, scope, rows, now);
-  return { items: rows.map((r) => serverSummary(r, badges.get(r.id))), total: Number(total.n) };
+  return { items: rows.map((r) => serverSummary(r, badges.get(r.id))), total };
 }
 
 async function usersById(tx: Tx, ids: Array<string | null>): Promise<Map<string, { id: string; email: string }>> {
