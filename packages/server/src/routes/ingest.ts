@@ -7,8 +7,8 @@ import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { ApiError } from '../errors.js';
 import { errorSchema } from '../http/pagination.js';
-import { ingestReport, ingestUnchangedBody, rawReportKey } from '../services/ingest.js';
-import { MAX_REPORT_BYTES, parseReportText, ReportRejected } from '../services/report-limits.js';
+import { ingestReportText } from '../services/ingest.js';
+import { MAX_REPORT_BYTES, ReportRejected } from '../services/report-limits.js';
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
 
 /** Reports per minute per agent key (PALISADE_INGEST_RATE_LIMIT; a daemon sends one an hour). */
@@ -49,27 +49,20 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
       const agent = request.agent!;
       if (typeof request.body !== 'string') throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
       const scope = { orgId: agent.orgId };
-      // A body this org already accepted as a host's last report: only last-seen times move.
-      const raw = rawReportKey(request.body);
-      if (raw) {
-        const fast = await ingestUnchangedBody(store, scope, raw);
-        if (fast) return fast;
-      }
-      let report;
+      const dispatcher = dispatcherFor(store);
       try {
-        report = parseReportText(request.body);
+        // A body this org already accepted as a host's last report only moves last-seen times;
+        // any other is parsed, validated and stored, in the same transaction.
+        return await ingestReportText(store, scope, request.body, {
+          agentKeyId: agent.keyId,
+          onAlerts: () => void dispatcher.kick(),
+          // a changed report is a state change: audited in the same transaction
+          afterWrite: (tx, r) => writeAudit(tx, scope, { actorType: 'agent', actorId: agent.keyId, action: 'report.ingested', targetType: 'host', targetId: r.hostId, ip: request.ip, details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts } }),
+        });
       } catch (err) {
         if (err instanceof ReportRejected) throw new ApiError(err.statusCode, err.code, err.message);
         throw err;
       }
-      const dispatcher = dispatcherFor(store);
-      return ingestReport(store, scope, report, {
-        agentKeyId: agent.keyId,
-        rawKey: raw?.key ?? null,
-        onAlerts: () => void dispatcher.kick(),
-        // a changed report is a state change: audited in the same transaction
-        afterWrite: (tx, r) => writeAudit(tx, scope, { actorType: 'agent', actorId: agent.keyId, action: 'report.ingested', targetType: 'host', targetId: r.hostId, ip: request.ip, details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts } }),
-      });
     },
   );
 }

@@ -1,12 +1,12 @@
 // Events become alerts; alerts become webhook deliveries. Everything here runs inside the
 // caller's org-scoped transaction, so an event, its alert and its deliveries are stored
 // together or not at all.
-import { randomUUID } from 'node:crypto';
 import { severityRank, type Severity } from '@palisade/core';
 import type { OrgScope, Tx } from '../db/index.js';
 import type { AlertsTable } from '../db/inventory-schema.js';
 import { raisesAlert, type EventDraft } from './diff.js';
 import { chunkRows } from './batch.js';
+import { timeOrderedId } from './ids.js';
 import { webhookBody, type AlertMessage } from './webhooks/payload.js';
 
 export interface StoredEvent extends EventDraft {
@@ -42,7 +42,7 @@ export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly Stor
   }));
   for (const rows of chunkRows(eventRows)) await tx.insertInto('events').values(rows).execute();
   const alerts: AlertsTable[] = events.filter(raisesAlert).map((e) => ({
-    id: randomUUID(),
+    id: timeOrderedId(),
     org_id: scope.orgId,
     event_id: e.id,
     type: e.type,
@@ -80,7 +80,7 @@ export async function enqueueDeliveries(tx: Tx, scope: OrgScope, alerts: readonl
     for (const a of alerts) {
       if (a.severity_rank < min) continue;
       deliveries.push({
-        id: randomUUID(),
+        id: timeOrderedId(),
         org_id: scope.orgId,
         webhook_id: hook.id,
         alert_id: a.id,

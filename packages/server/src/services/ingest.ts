@@ -3,8 +3,8 @@
 // change events, alerts and webhook deliveries. All in ONE org-scoped transaction.
 // An unchanged re-report (same normalised hash as the host's last one) only moves
 // last-seen times.
-import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { createHash } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
 import { levelForScore, levelRank, severityRank, type Level, type Rule, type ScanReport, type ScoredServer } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../db/index.js';
 import { chunk, chunkRows } from './batch.js';
@@ -15,6 +15,8 @@ import { scrubServer } from './sanitize.js';
 import { storeEvents, type StoredEvent } from './alerts.js';
 import { voidOverrides } from './overrides.js';
 import { advisoryDbFor, recordIngestMatches, reportPackageKeys } from './advisory-db.js';
+import { parseReportText } from './report-limits.js';
+import { timeOrderedId } from './ids.js';
 import { syncServerIndex } from './server-index.js';
 
 export interface IngestResult {
@@ -54,8 +56,9 @@ export function rawReportKey(text: string): { key: string; scannedAt: string } |
   SCANNED_AT_VALUE.lastIndex = at;
   const m = SCANNED_AT_VALUE.exec(text);
   if (!m) return null;
-  const blanked = text.slice(0, at) + '"scannedAt":""' + text.slice(at + m[0].length);
-  return { key: createHash('sha256').update(blanked).digest('hex'), scannedAt: m[1]! };
+  // the digest of the blanked text, fed in pieces (no copy of the whole body)
+  const key = createHash('sha256').update(text.slice(0, at)).update('"scannedAt":""').update(text.slice(at + m[0].length)).digest('hex');
+  return { key, scannedAt: m[1]! };
 }
 
 /**
@@ -63,13 +66,33 @@ export function rawReportKey(text: string): { key: string; scannedAt: string } |
  * host's last report, only last-seen times move. Returns null when it is not.
  */
 export async function ingestUnchangedBody(store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now = new Date()): Promise<IngestResult | null> {
-  return withRetry(() =>
+  return withRetry(() => withOrg(store, scope, (tx) => touchByRawKey(tx, store.dialect, scope, raw, now.toISOString())));
+}
+
+/**
+ * A raw report body, as the route receives it: a body this org already accepted as a host's
+ * last report only moves last-seen times (no parsing); any other is parsed and validated
+ * (ReportRejected when it is not a valid report) and stored. One transaction either way.
+ */
+export async function ingestReportText(store: Db, scope: OrgScope, text: string, opts: Omit<IngestOptions, 'rawKey'> = {}): Promise<IngestResult> {
+  const now = (opts.now ?? new Date()).toISOString();
+  const raw = rawReportKey(text);
+  let parsed: { report: ScanReport; hash: string } | undefined;
+  const result = await withRetry(() =>
     withOrg(store, scope, async (tx) => {
-      const host = await tx.selectFrom('hosts').select('id').where('org_id', '=', scope.orgId).where('last_raw_hash', '=', raw.key).executeTakeFirst();
-      if (!host) return null;
-      return touchUnchanged(tx, store, scope, host.id, now.toISOString(), raw.scannedAt);
+      if (raw) {
+        const fast = await touchByRawKey(tx, store.dialect, scope, raw, now);
+        if (fast) return fast;
+      }
+      if (!parsed) {
+        const report = parseReportText(text);
+        parsed = { report, hash: reportHash(report) };
+      }
+      return ingestParsed(tx, store, scope, parsed.report, parsed.hash, now, { ...opts, rawKey: raw?.key ?? null });
     }),
   );
+  if (result.alerts > 0) opts.onAlerts?.(scope, result.alerts);
+  return result;
 }
 
 /** PostgreSQL may pick one of two concurrent ingests as a deadlock victim: run it again. */
@@ -94,51 +117,106 @@ interface Prepared {
 export async function ingestReport(store: Db, scope: OrgScope, report: ScanReport, opts: IngestOptions = {}): Promise<IngestResult> {
   const now = (opts.now ?? new Date()).toISOString();
   const hash = reportHash(report);
-  const result = await withRetry(() => withOrg(store, scope, async (tx) => {
-    if (store.dialect === 'postgres') {
-      // two reports of the same host at once would race on its rows: take turns
-      await sql`select pg_advisory_xact_lock(hashtext(${`${scope.orgId}|${report.host.hostname}|${report.host.user}`}))`.execute(tx);
-    }
-    const host = await tx
-      .selectFrom('hosts')
-      .select(['id', 'last_report_hash'])
-      .where('org_id', '=', scope.orgId)
-      .where('hostname', '=', report.host.hostname)
-      .where('os_user', '=', report.host.user)
-      .executeTakeFirst();
-    if (host && host.last_report_hash === hash) {
-      if (opts.rawKey) await tx.updateTable('hosts').set({ last_raw_hash: opts.rawKey }).where('org_id', '=', scope.orgId).where('id', '=', host.id).execute();
-      return touchUnchanged(tx, store, scope, host.id, now, report.scannedAt);
-    }
-    return ingestChanged(tx, store.dialect, scope, report, hash, host?.id ?? null, now, opts);
-  }));
+  const result = await withRetry(() => withOrg(store, scope, (tx) => ingestParsed(tx, store, scope, report, hash, now, opts)));
   if (result.alerts > 0) opts.onAlerts?.(scope, result.alerts);
   return result;
+}
+
+async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, report: ScanReport, hash: string, now: string, opts: IngestOptions): Promise<IngestResult> {
+  const dialect = store.dialect;
+  if (dialect === 'postgres') {
+    // two reports of the same host at once would race on its rows: take turns
+    await sql`select pg_advisory_xact_lock(hashtext(${`${scope.orgId}|${report.host.hostname}|${report.host.user}`}))`.execute(tx);
+  }
+  const host = await tx
+    .selectFrom('hosts')
+    .select(['id', 'last_report_hash'])
+    .where('org_id', '=', scope.orgId)
+    .where('hostname', '=', report.host.hostname)
+    .where('os_user', '=', report.host.user)
+    .executeTakeFirst();
+  if (host && host.last_report_hash === hash) return touchUnchanged(tx, dialect, scope, host.id, now, report.scannedAt, opts.rawKey ?? null);
+  return ingestChanged(tx, store, scope, report, hash, host?.id ?? null, now, opts);
 }
 
 // Server rows are shared by every host that runs them: their last-seen time moves at most
 // once a minute, so a fleet of re-reports does not queue on the popular rows.
 const SERVER_SEEN_GRANULARITY_MS = 60_000;
 
-async function touchUnchanged(tx: Tx, store: Db, scope: OrgScope, hostId: string, now: string, scannedAt: string): Promise<IngestResult> {
+const staleBefore = (now: string) => new Date(Date.parse(now) - SERVER_SEEN_GRANULARITY_MS).toISOString();
+
+const unchangedResult = (hostId: string, servers: number): IngestResult => ({ reportId: null, hostId, unchanged: true, servers, events: 0, alerts: 0 });
+
+/** The host whose last accepted body has this key, touched as in touchUnchanged; null when there is none. */
+async function touchByRawKey(tx: Tx, dialect: Db['dialect'], scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null> {
   const org = scope.orgId;
-  await tx.updateTable('hosts').set({ last_seen: now, last_scanned_at: scannedAt }).where('org_id', '=', org).where('id', '=', hostId).execute();
-  await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('host_id', '=', hostId).execute();
-  const stale = new Date(Date.parse(now) - SERVER_SEEN_GRANULARITY_MS).toISOString();
-  const ids = await tx
-    .selectFrom('servers')
-    .select('id')
-    .where('org_id', '=', org)
-    .where('last_seen', '<', stale)
-    .where('id', 'in', (eb) => eb.selectFrom('server_instances').select('server_id').where('org_id', '=', org).where('host_id', '=', hostId))
-    .orderBy('id')
-    .$if(store.dialect === 'postgres', (qb) => qb.forNoKeyUpdate()) // lock in id order: no deadlock between hosts
-    .execute();
-  if (ids.length > 0) {
-    await tx.updateTable('servers').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', ids.map((r) => r.id)).where('last_seen', '<', now).execute();
+  if (dialect === 'postgres') {
+    const hostId = sql<string>`(select id from hosts where org_id = ${org} and last_raw_hash = ${raw.key} limit 1)`;
+    return touchPostgres(tx, org, hostId, now, { last_seen: now, last_scanned_at: raw.scannedAt });
   }
-  const count = await tx.selectFrom('hosts').select('server_count').where('org_id', '=', org).where('id', '=', hostId).executeTakeFirst();
-  return { reportId: null, hostId, unchanged: true, servers: count?.server_count ?? 0, events: 0, alerts: 0 };
+  const host = await tx
+    .updateTable('hosts')
+    .set({ last_seen: now, last_scanned_at: raw.scannedAt })
+    .where('org_id', '=', org)
+    .where('id', '=', (eb) => eb.selectFrom('hosts').select('id').where('org_id', '=', org).where('last_raw_hash', '=', raw.key).limit(1))
+    .returning(['id', 'server_count'])
+    .executeTakeFirst();
+  if (!host) return null;
+  await touchInstancesSqlite(tx, org, host.id, now);
+  return unchangedResult(host.id, host.server_count);
+}
+
+/** A report with the same content as the host's last one: only last-seen times move (and the raw-body key). */
+async function touchUnchanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, hostId: string, now: string, scannedAt: string, rawKey: string | null): Promise<IngestResult> {
+  const org = scope.orgId;
+  const set: Record<'last_seen' | 'last_scanned_at' | 'last_raw_hash', string> | Record<'last_seen' | 'last_scanned_at', string> = rawKey ? { last_seen: now, last_scanned_at: scannedAt, last_raw_hash: rawKey } : { last_seen: now, last_scanned_at: scannedAt };
+  if (dialect === 'postgres') {
+    const touched = await touchPostgres(tx, org, sql<string>`${hostId}`, now, set);
+    if (!touched) throw new Error(`host ${hostId} vanished during ingest`);
+    return touched;
+  }
+  const host = await tx.updateTable('hosts').set(set).where('org_id', '=', org).where('id', '=', hostId).returning('server_count').executeTakeFirst();
+  await touchInstancesSqlite(tx, org, hostId, now);
+  return unchangedResult(hostId, host?.server_count ?? 0);
+}
+
+async function touchInstancesSqlite(tx: Tx, org: string, hostId: string, now: string): Promise<void> {
+  await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('host_id', '=', hostId).execute();
+  // one writer at a time on SQLite: no lock order to keep
+  await tx
+    .updateTable('servers')
+    .set({ last_seen: now })
+    .where('org_id', '=', org)
+    .where('last_seen', '<', staleBefore(now))
+    .where('id', 'in', (eb) => eb.selectFrom('server_instances').select('server_id').where('org_id', '=', org).where('host_id', '=', hostId))
+    .execute();
+}
+
+/**
+ * PostgreSQL: the host row (chosen by `hostId`, an id or a subquery) and its instances move
+ * their last-seen times in one statement, which also tells whether any of the host's server
+ * rows is due a move; those are then locked in id order and moved (no deadlock between hosts).
+ */
+async function touchPostgres(tx: Tx, org: string, hostId: RawBuilder<string>, now: string, set: Record<string, string>): Promise<IngestResult | null> {
+  const assignments = sql.join(Object.entries(set).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
+  const stale = staleBefore(now);
+  const r = await sql<{ id: string; server_count: number; stale: number | string }>`
+    with h as (
+      update hosts set ${assignments} where org_id = ${org} and id = ${hostId} returning id, server_count
+    ), i as (
+      update server_instances set last_seen = ${now} where org_id = ${org} and host_id in (select id from h) returning server_id
+    )
+    select h.id, h.server_count, (select count(*) from servers s where s.org_id = ${org} and s.last_seen < ${stale} and s.id in (select server_id from i)) as stale from h`.execute(tx);
+  const host = r.rows[0];
+  if (!host) return null;
+  if (Number(host.stale) > 0) {
+    await sql`
+      update servers set last_seen = ${now} where org_id = ${org} and last_seen < ${now} and id in (
+        select id from servers where org_id = ${org} and last_seen < ${stale}
+          and id in (select server_id from server_instances where org_id = ${org} and host_id = ${host.id})
+        order by id for no key update)`.execute(tx);
+  }
+  return unchangedResult(host.id, Number(host.server_count));
 }
 
 function searchText(...parts: Array<string | null | undefined>): string {
@@ -149,8 +227,56 @@ function searchText(...parts: Array<string | null | undefined>): string {
     .slice(0, 2048);
 }
 
-async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<IngestResult> {
+interface KnownToolRow {
+  id: string;
+  name: string;
+  hash: string;
+  firstSeen: string;
+  /** as read, or as moved by an ingest (a newer time in the database only makes a move a no-op) */
+  lastSeen: string;
+}
+
+/** Servers whose tool rows are remembered, per database (least recently used go first). */
+export const TOOL_MEMO_SERVERS = 2000;
+
+/**
+ * Tool rows per server row, as last read. A server's tool rows are only ever added (never
+ * changed, except last_seen, nor deleted but with the server), so the rows are still all of
+ * them while the database holds the same number: each use is checked against a count read in
+ * the ingest's own transaction, and a different count reads them again.
+ */
+class ToolMemo {
+  private readonly entries = new Map<string, readonly KnownToolRow[]>();
+
+  get(org: string, serverId: string, count: number): readonly KnownToolRow[] | undefined {
+    const key = `${org}\u0000${serverId}`;
+    const rows = this.entries.get(key);
+    if (!rows || rows.length !== count) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, rows);
+    return rows;
+  }
+
+  set(org: string, serverId: string, rows: readonly KnownToolRow[]): void {
+    const key = `${org}\u0000${serverId}`;
+    this.entries.delete(key);
+    this.entries.set(key, rows);
+    if (this.entries.size > TOOL_MEMO_SERVERS) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+const toolMemos = new WeakMap<Db['db'], ToolMemo>();
+
+function toolMemoFor(store: Db): ToolMemo {
+  let memo = toolMemos.get(store.db);
+  if (!memo) toolMemos.set(store.db, (memo = new ToolMemo()));
+  return memo;
+}
+
+async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<IngestResult> {
   const org = scope.orgId;
+  const dialect = store.dialect;
+  const stale = staleBefore(now);
   // 1. Identities. The same instance key twice in one report keeps the first.
   const seenKeys = new Set<string>();
   const prepared: Prepared[] = [];
@@ -163,31 +289,62 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
   }
   const fingerprints = [...new Set(prepared.map((p) => p.fingerprint))];
 
-  // 2. Server definitions already known, and their first-seen tool hashes (rug-pull baseline).
+  // 2. Server definitions already known, and their tool definitions: the first-seen hash of
+  // each tool name is the rug-pull baseline; the rows say which definitions are new. A
+  // server's tool rows are remembered between reports and read again only when the number
+  // of its rows in the database differs (rows are only ever added).
   const serverIdByFp = new Map<string, string>();
+  const serverLastSeen = new Map<string, string>();
+  const toolCount = new Map<string, number>();
   for (const part of chunk(fingerprints)) {
-    const rows = await tx.selectFrom('servers').select(['id', 'fingerprint']).where('org_id', '=', org).where('fingerprint', 'in', part).execute();
-    for (const r of rows) serverIdByFp.set(r.fingerprint, r.id);
-  }
-  const knownTools = new Map<string, Map<string, { hash: string; firstSeen: string }>>();
-  const knownHashes = new Set<string>(); // serverId \0 name \0 hash
-  const fpById = new Map([...serverIdByFp].map(([fp, id]) => [id, fp]));
-  for (const part of chunk([...serverIdByFp.values()])) {
     const rows = await tx
-      .selectFrom('tools')
-      .select(['server_id', 'name', 'definition_hash', 'first_seen'])
-      .where('org_id', '=', org)
-      .where('server_id', 'in', part)
-      .orderBy('first_seen')
-      .orderBy('id')
+      .selectFrom('servers as s')
+      .select((eb) => ['s.id', 's.fingerprint', 's.last_seen', eb.selectFrom('tools as t').select((q) => q.fn.countAll<number>().as('n')).where('t.org_id', '=', org).whereRef('t.server_id', '=', 's.id').as('tools')])
+      .where('s.org_id', '=', org)
+      .where('s.fingerprint', 'in', part)
       .execute();
     for (const r of rows) {
-      const fp = fpById.get(r.server_id)!;
-      let m = knownTools.get(fp);
-      if (!m) knownTools.set(fp, (m = new Map()));
-      if (!m.has(r.name)) m.set(r.name, { hash: r.definition_hash, firstSeen: r.first_seen });
-      knownHashes.add(`${r.server_id}\u0000${r.name}\u0000${r.definition_hash}`);
+      serverIdByFp.set(r.fingerprint, r.id);
+      serverLastSeen.set(r.id, r.last_seen);
+      toolCount.set(r.id, Number(r.tools ?? 0));
     }
+  }
+  const fpById = new Map([...serverIdByFp].map(([fp, id]) => [id, fp]));
+  const memo = toolMemoFor(store);
+  const toolsOf = new Map<string, readonly KnownToolRow[]>();
+  const toRead: string[] = [];
+  for (const id of serverIdByFp.values()) {
+    const hit = memo.get(org, id, toolCount.get(id)!);
+    if (hit) toolsOf.set(id, hit);
+    else toRead.push(id);
+  }
+  for (const part of chunk(toRead)) {
+    const rows = await tx.selectFrom('tools').select(['id', 'server_id', 'name', 'definition_hash', 'first_seen', 'last_seen']).where('org_id', '=', org).where('server_id', 'in', part).execute();
+    const byServer = new Map<string, KnownToolRow[]>(part.map((id) => [id, []]));
+    for (const r of rows) byServer.get(r.server_id)?.push({ id: r.id, name: r.name, hash: r.definition_hash, firstSeen: r.first_seen, lastSeen: r.last_seen });
+    for (const [id, list] of byServer) {
+      toolsOf.set(id, list);
+      memo.set(org, id, list);
+    }
+  }
+  const firstTools = new Map<string, { id: string; hash: string; firstSeen: string }>(); // serverId \0 name
+  const knownTools = new Map<string, Map<string, { hash: string; firstSeen: string }>>();
+  const knownToolRows = new Map<string, KnownToolRow>(); // serverId \0 name \0 hash
+  for (const [serverId, list] of toolsOf) {
+    for (const r of list) {
+      knownToolRows.set(`${serverId}\u0000${r.name}\u0000${r.hash}`, r);
+      // the first is the earliest (first_seen, then id): times and ids have fixed formats, so text order is their order
+      const k = `${serverId}\u0000${r.name}`;
+      const cur = firstTools.get(k);
+      if (!cur || r.firstSeen < cur.firstSeen || (r.firstSeen === cur.firstSeen && r.id < cur.id)) firstTools.set(k, r);
+    }
+  }
+  for (const [k, first] of firstTools) {
+    const cut = k.indexOf('\u0000');
+    const fp = fpById.get(k.slice(0, cut))!;
+    let m = knownTools.get(fp);
+    if (!m) knownTools.set(fp, (m = new Map()));
+    m.set(k.slice(cut + 1), { hash: first.hash, firstSeen: first.firstSeen });
   }
 
   // 3. Re-score with the backend's own rules (and the stored advisories, for PAL-V001).
@@ -202,7 +359,7 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
   prepared.forEach((p, i) => (p.server = rescored.servers[i]!));
 
   // 4. The host.
-  const hostId = existingHostId ?? randomUUID();
+  const hostId = existingHostId ?? timeOrderedId();
   const hostSearch = searchText(report.host.hostname, report.host.user);
   if (!existingHostId) {
     await tx
@@ -238,13 +395,14 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
     : null;
   const prevByKey = new Map(prevInstances.map((i) => [i.instance_key, i]));
 
-  // 6. New server definitions (a concurrent report may insert the same one: ignore and re-read).
+  // 6. New server definitions. A concurrent report may insert the same one: the insert skips
+  // it (and returns only the rows it made), and those are read back.
   const newDefs = prepared.filter((p, i, all) => !serverIdByFp.has(p.fingerprint) && all.findIndex((q) => q.fingerprint === p.fingerprint) === i);
   if (newDefs.length > 0) {
     const rows = newDefs.map((p) => {
       const def = serverDefinition(p.server);
       return {
-        id: randomUUID(),
+        id: timeOrderedId(),
         org_id: org,
         fingerprint: p.fingerprint,
         name: def.name,
@@ -267,8 +425,12 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
         last_seen: now,
       };
     });
-    for (const part of chunkRows(rows)) await tx.insertInto('servers').values(part).onConflict((oc) => oc.columns(['org_id', 'fingerprint']).doNothing()).execute();
-    for (const part of chunk(newDefs.map((p) => p.fingerprint))) {
+    for (const part of chunkRows(rows)) {
+      const made = await tx.insertInto('servers').values(part).onConflict((oc) => oc.columns(['org_id', 'fingerprint']).doNothing()).returning(['id', 'fingerprint']).execute();
+      for (const r of made) serverIdByFp.set(r.fingerprint, r.id);
+    }
+    const missing = newDefs.map((p) => p.fingerprint).filter((fp) => !serverIdByFp.has(fp));
+    for (const part of chunk(missing)) {
       const got = await tx.selectFrom('servers').select(['id', 'fingerprint']).where('org_id', '=', org).where('fingerprint', 'in', part).execute();
       for (const r of got) serverIdByFp.set(r.fingerprint, r.id);
     }
@@ -278,9 +440,10 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
   await recordIngestMatches(tx, scope, prepared.map((p) => ({ serverId: serverIdByFp.get(p.fingerprint)!, package: p.server.package })), advisories, now);
 
   // 7. Tool definitions: new hashes are stored; a new hash for a known tool name is a rug pull.
+  // Known definitions move their last-seen time at most once a minute.
   const toolChanges: ToolChange[] = [];
   const toolRows = [];
-  const touchedTools: Array<{ serverId: string; name: string; hash: string }> = [];
+  const staleTools: string[] = [];
   const toolSeen = new Set<string>();
   for (const p of prepared) {
     const serverId = serverIdByFp.get(p.fingerprint)!;
@@ -289,26 +452,21 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
       const k = `${serverId}\u0000${t.name}\u0000${t.definitionHash}`;
       if (toolSeen.has(k)) continue;
       toolSeen.add(k);
-      if (knownHashes.has(k)) {
-        touchedTools.push({ serverId, name: t.name, hash: t.definitionHash });
+      const known = knownToolRows.get(k);
+      if (known) {
+        if (known.lastSeen < stale) {
+          staleTools.push(known.id);
+          known.lastSeen = now; // (remembered: were this rolled back, the row would move a minute later)
+        }
         continue;
       }
-      toolRows.push({ id: randomUUID(), org_id: org, server_id: serverId, name: t.name, definition_hash: t.definitionHash, description: t.description ?? null, input_schema_hash: t.inputSchemaHash ?? null, annotations: t.annotations ? JSON.stringify(t.annotations) : null, first_seen: now, last_seen: now });
+      toolRows.push({ id: timeOrderedId(), org_id: org, server_id: serverId, name: t.name, definition_hash: t.definitionHash, description: t.description ?? null, input_schema_hash: t.inputSchemaHash ?? null, annotations: t.annotations ? JSON.stringify(t.annotations) : null, first_seen: now, last_seen: now });
       const first = knownTools.get(p.fingerprint)?.get(t.name);
       if (first && first.hash !== t.definitionHash) toolChanges.push({ fingerprint: p.fingerprint, serverName: p.server.name, tool: t.name, previousHash: first.hash, hash: t.definitionHash });
     }
   }
   for (const part of chunkRows(toolRows)) await tx.insertInto('tools').values(part).onConflict((oc) => oc.columns(['org_id', 'server_id', 'name', 'definition_hash']).doNothing()).execute();
-  // Known definitions move their last-seen time, per server in one statement (its index
-  // prefix), at most once a minute.
-  const touchedByServer = new Map<string, string[]>();
-  for (const t of touchedTools) touchedByServer.set(t.serverId, [...(touchedByServer.get(t.serverId) ?? []), t.hash]);
-  const toolStale = new Date(Date.parse(now) - SERVER_SEEN_GRANULARITY_MS).toISOString();
-  for (const serverId of [...touchedByServer.keys()].sort()) {
-    for (const hashes of chunk(touchedByServer.get(serverId)!)) {
-      await tx.updateTable('tools').set({ last_seen: now }).where('org_id', '=', org).where('server_id', '=', serverId).where('definition_hash', 'in', hashes).where('last_seen', '<', toolStale).execute();
-    }
-  }
+  for (const ids of chunk(staleTools.sort())) await tx.updateTable('tools').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', ids).where('last_seen', '<', stale).execute();
 
   // 8. Instances: update those that stay, insert new ones, delete the ones gone. Only the
   // definitions whose instances changed (added, moved, removed, re-scored, other findings)
@@ -348,7 +506,7 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
         .where('id', '=', old.id)
         .execute();
     } else {
-      const id = randomUUID();
+      const id = timeOrderedId();
       affectedServers.add(serverId);
       instanceIdByKey.set(p.key, id);
       newInstances.push({ id, org_id: org, server_id: serverId, host_id: hostId, instance_key: p.key, client: s.client, config_path: s.configPath, project_path: s.projectPath ?? null, scope: s.scope, cwd: s.cwd, score: s.score, level: s.level, first_seen: now, last_seen: now });
@@ -381,7 +539,7 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
       const k = `${instanceId}\u0000${f.ruleId}\u0000${f.evidence}`;
       if (once.has(k)) continue;
       once.add(k);
-      rows.push({ id: randomUUID(), org_id: org, instance_id: instanceId, server_id: serverId, host_id: hostId, rule_id: f.ruleId, severity: f.severity, severity_rank: severityRank[f.severity], title: f.title, message: f.message, evidence: f.evidence, first_seen: firstSeenOf.get(k) ?? now });
+      rows.push({ id: timeOrderedId(), org_id: org, instance_id: instanceId, server_id: serverId, host_id: hostId, rule_id: f.ruleId, severity: f.severity, severity_rank: severityRank[f.severity], title: f.title, message: f.message, evidence: f.evidence, first_seen: firstSeenOf.get(k) ?? now });
     }
     const old = prevByKey.get(p.key);
     if (old) {
@@ -402,7 +560,7 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
     if (e.type === 'server_removed' && e.instanceKey) return prevByKey.get(e.instanceKey)?.server_id ?? null;
     return e.fingerprint ? (serverIdByFp.get(e.fingerprint) ?? null) : null;
   };
-  const events: StoredEvent[] = drafts.map((e) => ({ ...e, id: randomUUID(), hostId, serverId: serverIdForEvent(e) }));
+  const events: StoredEvent[] = drafts.map((e) => ({ ...e, id: timeOrderedId(), hostId, serverId: serverIdForEvent(e) }));
   const voidTargets = new Map<string, string>();
   for (const e of drafts) {
     if (e.type === 'config_changed' && e.instanceKey) {
@@ -417,13 +575,11 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
   const voided = await voidOverrides(tx, scope, voidTargets, now, hostId);
   events.push(...voided);
 
-  // 11. Aggregates of every server definition this report touched.
+  // 11. Aggregates of every server definition this report touched; the others it runs only
+  // move their last-seen time, when it is a minute old.
   await refreshServerAggregates(tx, scope, [...affectedServers], now, dialect);
-  const seenOnly = [...untouchedServers].filter((id) => !affectedServers.has(id)).sort();
-  if (seenOnly.length > 0) {
-    const stale = new Date(Date.parse(now) - SERVER_SEEN_GRANULARITY_MS).toISOString();
-    for (const part of chunk(seenOnly)) await tx.updateTable('servers').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).where('last_seen', '<', stale).execute();
-  }
+  const seenOnly = [...untouchedServers].filter((id) => !affectedServers.has(id) && (serverLastSeen.get(id) ?? '') < stale).sort();
+  for (const part of chunk(seenOnly)) await tx.updateTable('servers').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).where('last_seen', '<', stale).execute();
 
   // 12. The host's own summary, the report record, today's snapshot, events and alerts.
   let maxScore = 0;
@@ -446,7 +602,7 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
     .where('org_id', '=', org)
     .where('id', '=', hostId)
     .execute();
-  const reportId = randomUUID();
+  const reportId = timeOrderedId();
   await tx
     .insertInto('reports')
     .values({ id: reportId, org_id: org, host_id: hostId, report_hash: hash, agent_key_id: opts.agentKeyId ?? null, agent_version: report.agent.version, scanned_at: report.scannedAt, received_at: now, server_count: prepared.length, event_count: events.length })
@@ -461,7 +617,9 @@ async function ingestChanged(tx: Tx, dialect: Db['dialect'], scope: OrgScope, re
 /** Recompute the denormalised columns the server list sorts and filters on. */
 export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds: readonly string[], now: string, dialect: Db['dialect']): Promise<void> {
   const org = scope.orgId;
-  const sorted = [...serverIds].sort(); // the same lock order in every transaction: no deadlock between them
+  const sorted = [...new Set(serverIds)].sort(); // the same lock order in every transaction: no deadlock between them
+  // the distinct clients of each server's instances, as a JSON array
+  const clientList = dialect === 'postgres' ? sql<unknown>`json_agg(distinct client)` : sql<unknown>`json_group_array(distinct client)`;
   for (const part of chunk(sorted)) {
     if (part.length === 0) continue;
     if (dialect === 'postgres') {
@@ -471,31 +629,41 @@ export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds
       // NO KEY UPDATE does not conflict with the key-share locks that instance inserts take.
       await tx.selectFrom('servers').select('id').where('org_id', '=', org).where('id', 'in', part).orderBy('id').forNoKeyUpdate().execute();
     }
-    const stats = await tx
+    // Instances (count, hosts, max score, clients) and distinct findings, in one statement.
+    const instances = tx
       .selectFrom('server_instances')
-      .select((eb) => ['server_id', eb.fn.countAll<number>().as('instances'), eb.fn.count<number>('host_id').distinct().as('hosts'), eb.fn.max('score').as('score')])
+      .select((eb) => ['server_id', eb.fn.countAll<number>().as('instances'), eb.fn.count<number>('host_id').distinct().as('hosts'), eb.fn.max('score').as('score'), clientList.as('clients')])
       .where('org_id', '=', org)
       .where('server_id', 'in', part)
       .groupBy('server_id')
+      .as('a');
+    const stats = await tx
+      .selectFrom('servers as s')
+      .leftJoin(instances, 'a.server_id', 's.id')
+      .select((eb) => [
+        's.id',
+        'a.instances',
+        'a.hosts',
+        'a.score',
+        'a.clients',
+        eb
+          .selectFrom((q) => q.selectFrom('findings as f').select(['f.rule_id', 'f.evidence']).distinct().where('f.org_id', '=', org).whereRef('f.server_id', '=', 's.id').as('d'))
+          .select((q) => q.fn.countAll<number>().as('n'))
+          .as('findings'),
+      ])
+      .where('s.org_id', '=', org)
+      .where('s.id', 'in', part)
       .execute();
-    const clients = await tx.selectFrom('server_instances').select(['server_id', 'client']).distinct().where('org_id', '=', org).where('server_id', 'in', part).execute();
-    const findingCounts = await tx
-      .selectFrom(tx.selectFrom('findings').select(['server_id', 'rule_id', 'evidence']).distinct().where('org_id', '=', org).where('server_id', 'in', part).as('d'))
-      .select((eb) => ['d.server_id', eb.fn.countAll<number>().as('n')])
-      .groupBy('d.server_id')
-      .execute();
-    const byId = new Map(stats.map((s) => [s.server_id, s]));
-    const clientsById = new Map<string, string[]>();
-    for (const c of clients) clientsById.set(c.server_id, [...(clientsById.get(c.server_id) ?? []), c.client]);
-    const findingsById = new Map(findingCounts.map((f) => [f.server_id, Number(f.n)]));
+    const byId = new Map(stats.map((s) => [s.id, s]));
     for (const id of part) {
       const s = byId.get(id);
       const instances = Number(s?.instances ?? 0);
+      const clients = instances > 0 ? clientsOf(s?.clients) : [];
       const set: Record<string, unknown> = {
         instance_count: instances,
         host_count: Number(s?.hosts ?? 0),
-        clients: (clientsById.get(id) ?? []).sort().join(','),
-        finding_count: findingsById.get(id) ?? 0,
+        clients: clients.sort().join(','),
+        finding_count: Number(s?.findings ?? 0),
       };
       // A definition no host runs any more keeps its last score for its history page.
       if (instances > 0) {
@@ -510,18 +678,45 @@ export async function refreshServerAggregates(tx: Tx, scope: OrgScope, serverIds
   await syncServerIndex(tx, scope, sorted, dialect);
 }
 
-/** Today's counts of server definitions by level, for the overview's trend line. */
+/** A JSON array of client ids as either database returns it (PostgreSQL parses json itself). */
+function clientsOf(value: unknown): string[] {
+  const list: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : [];
+}
+
+/** Today's counts of server definitions by level, for the overview's trend line: one statement. */
 export async function writeDailySnapshot(tx: Tx, scope: OrgScope, now: string): Promise<void> {
   const org = scope.orgId;
   const day = now.slice(0, 10);
-  const rows = await tx.selectFrom('servers').select((eb) => ['level', eb.fn.countAll<number>().as('n')]).where('org_id', '=', org).where('instance_count', '>', 0).groupBy('level').execute();
-  const counts: Record<Level, number> = { critical: 0, high: 0, medium: 0, low: 0, none: 0 };
-  for (const r of rows) if (r.level in counts) counts[r.level as Level] = Number(r.n);
-  const hosts = await tx.selectFrom('hosts').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).executeTakeFirst();
-  const values = { org_id: org, day, ...counts, hosts: Number(hosts?.n ?? 0) };
+  const byLevel = (level: Level) => sql<number>`count(case when level = ${level} then 1 end)`;
   await tx
     .insertInto('daily_snapshots')
-    .values(values)
-    .onConflict((oc) => oc.columns(['org_id', 'day']).doUpdateSet({ critical: counts.critical, high: counts.high, medium: counts.medium, low: counts.low, none: counts.none, hosts: values.hosts }))
+    .columns(['org_id', 'day', 'critical', 'high', 'medium', 'low', 'none', 'hosts'])
+    .expression((eb) =>
+      eb
+        .selectFrom('servers')
+        .select([
+          sql<string>`cast(${org} as text)`.as('org_id'),
+          sql<string>`cast(${day} as text)`.as('day'),
+          byLevel('critical').as('critical'),
+          byLevel('high').as('high'),
+          byLevel('medium').as('medium'),
+          byLevel('low').as('low'),
+          byLevel('none').as('none'),
+          eb.selectFrom('hosts').select((h) => h.fn.countAll<number>().as('n')).where('org_id', '=', org).as('hosts'),
+        ])
+        .where('org_id', '=', org)
+        .where('instance_count', '>', 0),
+    )
+    .onConflict((oc) =>
+      oc.columns(['org_id', 'day']).doUpdateSet((eb) => ({
+        critical: eb.ref('excluded.critical'),
+        high: eb.ref('excluded.high'),
+        medium: eb.ref('excluded.medium'),
+        low: eb.ref('excluded.low'),
+        none: eb.ref('excluded.none'),
+        hosts: eb.ref('excluded.hosts'),
+      })),
+    )
     .execute();
 }

@@ -1,7 +1,8 @@
 // The backend never trusts an agent's findings, scores or levels: it strips them and runs
 // the same rule engine the CLI runs. Tool pin state is also recomputed from what this
 // organisation has seen before, not taken from the agent.
-import { evaluate, type AdvisoryDb, type CrossFinding, type Rule, type ScanReport, type ScoredServer, type ServerConfig, type Tool } from '@palisade/core';
+import { createHash } from 'node:crypto';
+import { allRules, evaluate, type AdvisoryDb, type CrossFinding, type Rule, type RuleContext, type ScanReport, type ScoredServer, type ServerConfig, type ServerRule, type Tool } from '@palisade/core';
 import { reportPlatform } from './fingerprint.js';
 
 /** First-seen tool hashes per server fingerprint: fingerprint -> tool name -> first hash and when. */
@@ -17,25 +18,97 @@ export function stripScores(server: ScoredServer): ServerConfig {
   return config;
 }
 
+/** A tool without the agent's pin: every own property but `pin`. */
+function withoutPin(t: Tool): Tool {
+  const out: Record<string, unknown> = {};
+  for (const k in t) if (k !== 'pin' && Object.hasOwn(t, k)) out[k] = (t as unknown as Record<string, unknown>)[k];
+  return out as unknown as Tool;
+}
+
 /** Re-pin each tool against the first definition the organisation saw for that server. */
 export function repinTools(tools: readonly Tool[] | undefined, known: ReadonlyMap<string, { hash: string; firstSeen: string }> | undefined): Tool[] | undefined {
   if (!tools) return undefined;
   return tools.map((t) => {
-    const { pin: _agentPin, ...tool } = t;
+    const tool = withoutPin(t);
     const first = known?.get(t.name);
     if (!t.definitionHash) return tool;
-    if (!first) return { ...tool, pin: { status: 'new' as const } };
-    if (first.hash === t.definitionHash) return { ...tool, pin: { status: 'unchanged' as const, firstSeen: first.firstSeen } };
-    return { ...tool, pin: { status: 'changed' as const, firstSeen: first.firstSeen, previousHash: first.hash } };
+    if (!first) tool.pin = { status: 'new' };
+    else if (first.hash === t.definitionHash) tool.pin = { status: 'unchanged', firstSeen: first.firstSeen };
+    else tool.pin = { status: 'changed', firstSeen: first.firstSeen, previousHash: first.hash };
+    return tool;
   });
 }
 
-export function rescoreReport(report: ScanReport, fingerprints: readonly string[], knownTools: KnownTools, rules?: readonly Rule[], advisories?: AdvisoryDb): Rescored {
+// ---- Per-server rule results, remembered.
+// A per-server rule is a function of the server it is given and the context's platform and
+// home (advisory rules also read the stored advisories, which change on import: they always
+// run). A fleet re-reports the same servers over and over, and a changed report usually
+// changes one server of many, so the results of the others are taken from here. The key is
+// a digest of the whole server as the rules see it (pins included) and of the context, so a
+// different input can never hit. Cross-server (scan) rules always run.
+
+/** Servers whose rule results are remembered, per rule set (least recently used go first). */
+export const RULE_MEMO_SERVERS = 5000;
+
+type Hits = ReturnType<ServerRule['check']>;
+
+class RuleMemo {
+  readonly rules: readonly Rule[];
+  private readonly entries = new Map<string, Array<Hits | undefined>>();
+  private readonly keys = new WeakMap<ServerConfig, string>();
+
+  constructor(source: readonly Rule[], private readonly max: number) {
+    this.rules = source.map((rule, index) => (rule.kind === 'server' && rule.meta.category !== 'advisory' ? this.wrap(rule, index) : rule));
+  }
+
+  private keyOf(server: ServerConfig, ctx: RuleContext): string {
+    let digest = this.keys.get(server);
+    if (digest === undefined) {
+      digest = createHash('sha256').update(JSON.stringify(server)).digest('base64');
+      this.keys.set(server, digest);
+    }
+    return `${ctx.platform}\u0000${ctx.home ?? ''}\u0000${digest}`;
+  }
+
+  private wrap(rule: ServerRule, index: number): ServerRule {
+    return {
+      ...rule,
+      check: (server, ctx) => {
+        const key = this.keyOf(server, ctx);
+        let entry = this.entries.get(key);
+        const hit = entry?.[index];
+        if (entry && hit) {
+          this.entries.delete(key);
+          this.entries.set(key, entry);
+          return hit;
+        }
+        const hits = rule.check(server, ctx); // a throw is not remembered: evaluate() reports it
+        if (!entry) {
+          entry = [];
+          this.entries.set(key, entry);
+          if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+        }
+        entry[index] = hits;
+        return hits;
+      },
+    };
+  }
+}
+
+const memos = new WeakMap<readonly Rule[], RuleMemo>();
+
+function memoFor(rules: readonly Rule[]): RuleMemo {
+  let memo = memos.get(rules);
+  if (!memo) memos.set(rules, (memo = new RuleMemo(rules, RULE_MEMO_SERVERS)));
+  return memo;
+}
+
+export function rescoreReport(report: ScanReport, fingerprints: readonly string[], knownTools: KnownTools, rules: readonly Rule[] = allRules, advisories?: AdvisoryDb): Rescored {
   const configs = report.servers.map((s, i) => {
     const config = stripScores(s);
     const tools = repinTools(config.tools, knownTools.get(fingerprints[i]!));
     return tools ? { ...config, tools } : config;
   });
-  const result = evaluate(configs, { platform: reportPlatform(report.host.os), advisories }, rules);
+  const result = evaluate(configs, { platform: reportPlatform(report.host.os), advisories }, memoFor(rules).rules);
   return { servers: result.servers, findings: result.findings };
 }
