@@ -1,7 +1,8 @@
 // GET /api/v1/servers latency with a big inventory: 100,000 hosts and 1,000,000 server
 // instances of 20,000 server definitions (popular ones on many hosts), bulk-loaded with
-// multi-row INSERTs, then each list query (default sort, other sorts, filters, text search,
-// a deep page) asked repeatedly through the real HTTP route with a signed-in viewer.
+// multi-row INSERTs (the list's side tables for the client and text filters written by
+// syncServerIndex, as ingest does), then each list query (default sort, other sorts, filters,
+// text search, a deep page) asked repeatedly through the real HTTP route with a signed-in viewer.
 // Prints p50/p95 per query; aim: p95 < 50 ms. SQLite, and PostgreSQL when a URL is set.
 // Run: npm run build && node bench/servers-list.bench.mjs
 // Env: BENCH_HOSTS (default 100000), BENCH_INSTANCES_PER_HOST (10), BENCH_SERVERS (20000),
