@@ -33,6 +33,7 @@ export function openDatabase(opts: OpenDatabaseOptions): OpenedDatabase {
     // an idle client that loses its connection must not crash the process
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    pgPools.set(db, pool);
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (!opts.dataDir) throw new Error('openDatabase needs a databaseUrl or a dataDir.');
@@ -52,6 +53,44 @@ export function openDatabase(opts: OpenDatabaseOptions): OpenedDatabase {
   sqlite.pragma('wal_autocheckpoint = 4000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+const pgPools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** A literal for pgBatch, or null when the value is not of a shape that can be inlined. */
+export type PgLiteral = string & { readonly __literal: true };
+
+/** Shapes of values that pgBatch statements may carry inline. */
+export const LITERAL_SHAPES = {
+  /** app-made ids (UUIDs) */
+  id: /^[A-Za-z0-9-]{1,64}$/,
+  /** sha256 hex digests */
+  hex: /^[0-9a-f]{64}$/,
+  /** ISO 8601 times */
+  time: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/,
+} as const;
+
+/**
+ * A text value as an inline SQL literal, when it has one of the strict shapes above (no quote,
+ * backslash or other special character can pass them); null otherwise.
+ */
+export function pgLiteral(value: string, shape: keyof typeof LITERAL_SHAPES): PgLiteral | null {
+  return LITERAL_SHAPES[shape].test(value) ? (`'${value}'` as PgLiteral) : null;
+}
+
+/**
+ * PostgreSQL only: runs the statements in ONE round trip, as one implicit transaction (the
+ * simple query protocol runs a multi-statement message in a single transaction: all or
+ * nothing, and `set_config(..., true)` holds for exactly the statements after it). Row locks
+ * are released inside the server at the end, without waiting for the client. The statements
+ * carry no parameters: every value in them must come from pgLiteral. Returns each
+ * statement's rows, or null when this database was not opened by openDatabase on PostgreSQL.
+ */
+export async function pgBatch(db: Kysely<Database>, statements: readonly string[]): Promise<Array<Array<Record<string, unknown>>> | null> {
+  const pool = pgPools.get(db);
+  if (!pool) return null;
+  const result = (await pool.query(statements.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
+  return (Array.isArray(result) ? result : [result]).map((r) => r.rows as Array<Record<string, unknown>>);
 }
 
 /** How many prepared SQLite statements are kept, by SQL text (least recently used go first). */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { levelForScore, levelRank, severityRank, type Level, type Rule, type ScanReport, type ScoredServer } from '@palisade/core';
-import { withOrg, type Db, type OrgScope, type Tx } from '../db/index.js';
+import { pgBatch, pgLiteral, withOrg, type Db, type OrgScope, type Tx } from '../db/index.js';
 import { chunk, chunkRows } from './batch.js';
 import { diffHost, type EventDraft, type InstanceState, type ToolChange } from './diff.js';
 import { instanceKey, reportHash, serverDefinition, serverFingerprint } from './fingerprint.js';
@@ -77,10 +77,13 @@ export async function ingestUnchangedBody(store: Db, scope: OrgScope, raw: { key
 export async function ingestReportText(store: Db, scope: OrgScope, text: string, opts: Omit<IngestOptions, 'rawKey'> = {}): Promise<IngestResult> {
   const now = (opts.now ?? new Date()).toISOString();
   const raw = rawReportKey(text);
+  // PostgreSQL: the fast path first, in one round trip of its own
+  const oneTrip = raw && store.dialect === 'postgres' ? await withRetry(() => touchByRawKeyOneTrip(store, scope, raw, now)) : undefined;
+  if (oneTrip) return oneTrip;
   let parsed: { report: ScanReport; hash: string } | undefined;
   const result = await withRetry(() =>
     withOrg(store, scope, async (tx) => {
-      if (raw) {
+      if (raw && oneTrip === undefined) {
         const fast = await touchByRawKey(tx, store.dialect, scope, raw, now);
         if (fast) return fast;
       }
@@ -164,6 +167,36 @@ async function touchByRawKey(tx: Tx, dialect: Db['dialect'], scope: OrgScope, ra
   if (!host) return null;
   await touchInstancesSqlite(tx, org, host.id, now);
   return unchangedResult(host.id, host.server_count);
+}
+
+/**
+ * PostgreSQL: touchByRawKey as one implicit transaction in one round trip (see pgBatch), so
+ * the host's row is locked only while the server runs the statements. Undefined when the
+ * values cannot be inlined or the database has no pool of its own (then the caller uses the
+ * transaction), null when no host's last body has this key.
+ */
+async function touchByRawKeyOneTrip(store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null | undefined> {
+  const org = pgLiteral(scope.orgId, 'id');
+  const key = pgLiteral(raw.key, 'hex');
+  const scannedAt = pgLiteral(raw.scannedAt, 'time');
+  const at = pgLiteral(now, 'time');
+  const stale = pgLiteral(staleBefore(now), 'time');
+  if (!org || !key || !scannedAt || !at || !stale) return undefined;
+  const hostId = `(select id from hosts where org_id = ${org} and last_raw_hash = ${key} limit 1)`;
+  const rows = await pgBatch(store.db, [
+    `select set_config('app.org_id', ${org}, true)`,
+    `with h as (update hosts set last_seen = ${at}, last_scanned_at = ${scannedAt} where org_id = ${org} and id = ${hostId} returning id, server_count),
+       i as (update server_instances set last_seen = ${at} where org_id = ${org} and host_id in (select id from h) returning 1)
+     select h.id, h.server_count from h`,
+    // the host's server rows whose last-seen time is a minute old, locked in id order
+    `update servers set last_seen = ${at} where org_id = ${org} and last_seen < ${at} and id in (
+       select id from servers where org_id = ${org} and last_seen < ${stale}
+         and id in (select server_id from server_instances where org_id = ${org} and host_id = ${hostId})
+       order by id for no key update)`,
+  ]);
+  if (!rows) return undefined;
+  const host = rows[1]![0] as { id: string; server_count: number } | undefined;
+  return host ? unchangedResult(host.id, Number(host.server_count)) : null;
 }
 
 /** A report with the same content as the host's last one: only last-seen times move (and the raw-body key). */

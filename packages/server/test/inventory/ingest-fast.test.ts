@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { allRules, evaluate, type Rule } from '@palisade/core';
-import { openDatabase, withOrg, type OpenedDatabase } from '../../src/db/index.js';
+import { openDatabase, pgBatch, pgLiteral, withOrg, type OpenedDatabase } from '../../src/db/index.js';
 import { timeOrderedId } from '../../src/services/ids.js';
 import { ingestReport, ingestReportText, rawReportKey } from '../../src/services/ingest.js';
 import { ReportRejected } from '../../src/services/report-limits.js';
@@ -111,6 +111,43 @@ describe('remembered rule results', () => {
     const changed = rescoreReport(r, ['fp'], new Map([['fp', new Map([['read', { hash: 'an-older-definition', firstSeen: '2026-01-01T00:00:00.000Z' }]])]]));
     expect(fresh.servers[0]!.findings.map((f) => f.ruleId)).not.toContain('PAL-T008');
     expect(changed.servers[0]!.findings.map((f) => f.ruleId)).toContain('PAL-T008');
+  });
+});
+
+describe('inline literals for one-round-trip batches', () => {
+  it('take only values of a strict shape', () => {
+    expect(pgLiteral('0196f5a2-7c1e-7000-8000-0123456789ab', 'id')).toBe("'0196f5a2-7c1e-7000-8000-0123456789ab'");
+    expect(pgLiteral('a'.repeat(64), 'hex')).toBe(`'${'a'.repeat(64)}'`);
+    expect(pgLiteral('2026-11-20T10:00:00.000Z', 'time')).toBe("'2026-11-20T10:00:00.000Z'");
+    for (const bad of ["x' or '1'='1", 'a\\b', 'a b', '', 'x'.repeat(65), "2026-11-20T10:00:00.000Z'", 'A'.repeat(64)]) {
+      expect(pgLiteral(bad, bad.length === 64 ? 'hex' : 'id')).toBeNull();
+    }
+    expect(pgLiteral('2026-11-20 10:00', 'time')).toBeNull();
+  });
+});
+
+describe.skipIf(skipReason('postgres'))(`one-round-trip batches on postgres${skipReason('postgres') ? ` (${PG_SKIP_REASON})` : ''}`, () => {
+  let db: InventoryDb;
+  beforeAll(async () => {
+    db = await openInventoryDb('postgres', 1);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('are all or nothing, and leave no setting behind on the pooled connection', async () => {
+    const org = pgLiteral(db.orgs[0]!.orgId, 'id')!;
+    const before = await countRows(db, db.orgs[0]!);
+    await expect(pgBatch(db.store.db, [`select set_config('app.org_id', ${org}, true)`, `insert into daily_snapshots (org_id, day, critical, high, medium, low, none, hosts) values (${org}, '2026-01-01', 0, 0, 0, 0, 0, 0)`, 'select 1 / 0'])).rejects.toThrow(/division by zero/);
+    expect(await countRows(db, db.orgs[0]!)).toEqual(before);
+    for (let i = 0; i < 6; i++) {
+      const rows = await pgBatch(db.store.db, ["select current_setting('app.org_id', true) as v"]);
+      expect(rows![0]![0]!.v ?? '').toBe('');
+    }
+    // and row-level security holds inside them: without the setting no tenant row is visible
+    await withOrg(db.store, db.orgs[0]!, (tx) => tx.insertInto('daily_snapshots').values({ org_id: db.orgs[0]!.orgId, day: '2026-01-02', critical: 0, high: 0, medium: 0, low: 0, none: 0, hosts: 0 }).execute());
+    expect((await pgBatch(db.store.db, ['select count(*)::int as n from daily_snapshots']))![0]![0]).toEqual({ n: 0 });
+    expect((await pgBatch(db.store.db, [`select set_config('app.org_id', ${org}, true)`, 'select count(*)::int as n from daily_snapshots']))![1]![0]).toEqual({ n: 1 });
   });
 });
 
