@@ -7,7 +7,7 @@ import type { AlertsTable } from '../db/inventory-schema.js';
 import { raisesAlert, type EventDraft } from './diff.js';
 import { chunkRows } from './batch.js';
 import { timeOrderedId } from './ids.js';
-import { webhookBody, type AlertMessage } from './webhooks/payload.js';
+import { webhookBody, type AlertMessage, type WebhookFormat } from './webhooks/payload.js';
 
 export interface StoredEvent extends EventDraft {
   id: string;
@@ -26,9 +26,9 @@ const TITLES: Record<string, string> = {
   advisory_matched: 'Known vulnerability in an MCP server',
 };
 
-export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly StoredEvent[], reportId: string | null, now: string): Promise<AlertsTable[]> {
-  if (events.length === 0) return [];
-  const eventRows = events.map((e) => ({
+/** The events table's rows for these events. */
+export function eventRows(scope: OrgScope, events: readonly StoredEvent[], reportId: string | null, now: string) {
+  return events.map((e) => ({
     id: e.id,
     org_id: scope.orgId,
     type: e.type,
@@ -40,8 +40,11 @@ export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly Stor
     details: JSON.stringify(e.details),
     created_at: now,
   }));
-  for (const rows of chunkRows(eventRows)) await tx.insertInto('events').values(rows).execute();
-  const alerts: AlertsTable[] = events.filter(raisesAlert).map((e) => ({
+}
+
+/** The alerts these events raise (every event but a host's first appearance). */
+export function alertRows(scope: OrgScope, events: readonly StoredEvent[], now: string): AlertsTable[] {
+  return events.filter(raisesAlert).map((e) => ({
     id: timeOrderedId(),
     org_id: scope.orgId,
     event_id: e.id,
@@ -60,6 +63,12 @@ export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly Stor
     resolved_by: null,
     note: null,
   }));
+}
+
+export async function storeEvents(tx: Tx, scope: OrgScope, events: readonly StoredEvent[], reportId: string | null, now: string): Promise<AlertsTable[]> {
+  if (events.length === 0) return [];
+  for (const rows of chunkRows(eventRows(scope, events, reportId, now))) await tx.insertInto('events').values(rows).execute();
+  const alerts = alertRows(scope, events, now);
   for (const rows of chunkRows(alerts)) await tx.insertInto('alerts').values(rows).execute();
   await enqueueDeliveries(tx, scope, alerts, now);
   return alerts;
@@ -69,10 +78,24 @@ export function alertMessage(a: AlertsTable): AlertMessage {
   return { id: a.id, type: a.type, severity: a.severity as Severity, status: a.status, title: a.title, message: a.message, serverId: a.server_id, hostId: a.host_id, createdAt: a.created_at };
 }
 
-/** One pending delivery per (enabled webhook at or below the alert's severity, alert). */
-export async function enqueueDeliveries(tx: Tx, scope: OrgScope, alerts: readonly AlertsTable[], now: string): Promise<number> {
+export interface ActiveWebhook {
+  id: string;
+  format: WebhookFormat;
+  min_severity: string;
+}
+
+/** The organisation's enabled webhooks, as enqueueDeliveries reads them. */
+export function activeWebhooks(tx: Tx, scope: OrgScope) {
+  return tx.selectFrom('webhooks').select(['id', 'format', 'min_severity']).where('org_id', '=', scope.orgId).where('disabled_at', 'is', null);
+}
+
+/**
+ * One pending delivery per (enabled webhook at or below the alert's severity, alert). The
+ * webhooks are read here unless the caller read them already in this transaction.
+ */
+export async function enqueueDeliveries(tx: Tx, scope: OrgScope, alerts: readonly AlertsTable[], now: string, webhooks?: readonly ActiveWebhook[]): Promise<number> {
   if (alerts.length === 0) return 0;
-  const hooks = await tx.selectFrom('webhooks').select(['id', 'format', 'min_severity']).where('org_id', '=', scope.orgId).where('disabled_at', 'is', null).execute();
+  const hooks = webhooks ?? (await activeWebhooks(tx, scope).execute());
   if (hooks.length === 0) return 0;
   const deliveries = [];
   for (const hook of hooks) {
