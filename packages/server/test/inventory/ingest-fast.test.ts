@@ -2,15 +2,17 @@
 // ids, the raw-body key, remembered per-server rule results, remembered tool rows (checked
 // against the database, also when another process added rows), and a body ingested as text.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { allRules, evaluate, type Rule } from '@palisade/core';
-import { openDatabase, pgBatch, pgLiteral, withOrg, type OpenedDatabase } from '../../src/db/index.js';
+import { migrate, openDatabase, pgBatch, pgLiteral, withOrg, type OpenedDatabase } from '../../src/db/index.js';
 import { timeOrderedId } from '../../src/services/ids.js';
 import { ingestReport, ingestReportText, rawReportKey } from '../../src/services/ingest.js';
 import { ReportRejected } from '../../src/services/report-limits.js';
 import { rescoreReport, stripScores } from '../../src/services/rescore.js';
-import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
+import { dialects, PG_SKIP_REASON, skipReason, tempDir } from '../helpers/databases.js';
 import { report, server, testRules, tool } from './fixtures.js';
 import { countRows, openInventoryDb, type InventoryDb } from './helpers.js';
 
@@ -111,6 +113,28 @@ describe('remembered rule results', () => {
     const changed = rescoreReport(r, ['fp'], new Map([['fp', new Map([['read', { hash: 'an-older-definition', firstSeen: '2026-01-01T00:00:00.000Z' }]])]]));
     expect(fresh.servers[0]!.findings.map((f) => f.ruleId)).not.toContain('PAL-T008');
     expect(changed.servers[0]!.findings.map((f) => f.ruleId)).toContain('PAL-T008');
+  });
+});
+
+describe('SQLite checkpoints', () => {
+  it('copy the WAL into the database file on a thread of their own, before the connection would', async () => {
+    const dir = tempDir();
+    const store = openDatabase({ dataDir: dir });
+    try {
+      const file = path.join(dir, 'palisade.db');
+      await migrate(store);
+      // what the migrations wrote, copied into the file
+      for (let i = 0; i < 100 && fs.existsSync(`${file}-wal`) && fs.statSync(file).size < 100_000; i++) await new Promise((r) => setTimeout(r, 100));
+      const before = fs.statSync(file).size;
+      // ~1 MiB in ~300 pages: far below the connection's own checkpoint (4,000 pages)
+      for (let i = 0; i < 20; i++) await store.db.insertInto('orgs').values({ id: `org-${i}`, name: 'n'.repeat(50_000), created_at: new Date().toISOString() }).execute();
+      const deadline = Date.now() + 10_000;
+      while (fs.statSync(file).size < before + 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(fs.statSync(file).size).toBeGreaterThan(before + 1_000_000);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
