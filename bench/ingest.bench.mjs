@@ -155,6 +155,16 @@ async function measure(dialect, bare, bareBig) {
     process.stdout.write(`  ${dialect.padEnd(8)} agent-key auth only ${fmt(auth)}  = ${(auth.rps / bare.rps).toFixed(2)} x bare\n`);
     const unchanged = await run({ url, method: 'POST', headers, body: same });
     process.stdout.write(`  ${dialect.padEnd(8)} unchanged re-report  ${fmt(unchanged)}  = ${(unchanged.rps / bareBig.rps).toFixed(2)} x bare with the same body (aim >= 0.5), ${(unchanged.rps / bare.rps).toFixed(2)} x bare with '{}', ${(unchanged.rps / auth.rps).toFixed(2)} x auth only\n`);
+    // the same, from a fleet: 50 hosts in turn, each re-sending its own unchanged report (the
+    // run above has every request update one host's row, which PostgreSQL serialises)
+    const fleet = Array.from({ length: 50 }, (_, i) => JSON.stringify(benchReport({ hostname: `fleet-host-${i}` })));
+    for (const body of fleet) {
+      const r = await fetch(url, { method: 'POST', headers, body });
+      if (r.status !== 200) throw new Error(`fleet report answered ${r.status}: ${await r.text()}`);
+    }
+    let turn = 0;
+    const fleetRun = await run({ url, method: 'POST', headers, requests: [{ setupRequest: (req) => ({ ...req, body: fleet[turn++ % fleet.length] }) }] });
+    process.stdout.write(`  ${dialect.padEnd(8)} unchanged, 50 hosts  ${fmt(fleetRun)}  = ${(fleetRun.rps / bareBig.rps).toFixed(2)} x bare with the same body\n`);
     // 50 hosts in turn, each report with a new version of the host's first server (bodies from
     // templates, so making them costs this shared process next to nothing)
     const hosts = Array.from({ length: 50 }, (_, i) => reportTemplate({ hostname: `changed-host-${i}` }));
