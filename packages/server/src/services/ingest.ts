@@ -275,6 +275,32 @@ interface KnownToolRow {
   lastSeen: string;
 }
 
+/** The tool rows of one server definition, looked up by name and definition hash. */
+class ServerTools {
+  /** tool name -> its first definition (earliest first_seen, then id): the rug-pull baseline */
+  readonly first = new Map<string, { hash: string; firstSeen: string }>();
+  private readonly byName = new Map<string, Map<string, KnownToolRow>>();
+
+  constructor(readonly count: number, rows: readonly KnownToolRow[]) {
+    const firstId = new Map<string, string>();
+    for (const r of rows) {
+      let hashes = this.byName.get(r.name);
+      if (!hashes) this.byName.set(r.name, (hashes = new Map()));
+      hashes.set(r.hash, r);
+      // times and ids have fixed formats, so text order is their order
+      const cur = this.first.get(r.name);
+      if (!cur || r.firstSeen < cur.firstSeen || (r.firstSeen === cur.firstSeen && r.id < firstId.get(r.name)!)) {
+        this.first.set(r.name, { hash: r.hash, firstSeen: r.firstSeen });
+        firstId.set(r.name, r.id);
+      }
+    }
+  }
+
+  row(name: string, hash: string): KnownToolRow | undefined {
+    return this.byName.get(name)?.get(hash);
+  }
+}
+
 /** Servers whose tool rows are remembered, per database (least recently used go first). */
 export const TOOL_MEMO_SERVERS = 2000;
 
@@ -285,21 +311,21 @@ export const TOOL_MEMO_SERVERS = 2000;
  * the ingest's own transaction, and a different count reads them again.
  */
 class ToolMemo {
-  private readonly entries = new Map<string, readonly KnownToolRow[]>();
+  private readonly entries = new Map<string, ServerTools>();
 
-  get(org: string, serverId: string, count: number): readonly KnownToolRow[] | undefined {
+  get(org: string, serverId: string, count: number): ServerTools | undefined {
     const key = `${org}\u0000${serverId}`;
-    const rows = this.entries.get(key);
-    if (!rows || rows.length !== count) return undefined;
+    const tools = this.entries.get(key);
+    if (!tools || tools.count !== count) return undefined;
     this.entries.delete(key);
-    this.entries.set(key, rows);
-    return rows;
+    this.entries.set(key, tools);
+    return tools;
   }
 
-  set(org: string, serverId: string, rows: readonly KnownToolRow[]): void {
+  set(org: string, serverId: string, tools: ServerTools): void {
     const key = `${org}\u0000${serverId}`;
     this.entries.delete(key);
-    this.entries.set(key, rows);
+    this.entries.set(key, tools);
     if (this.entries.size > TOOL_MEMO_SERVERS) this.entries.delete(this.entries.keys().next().value!);
   }
 }
@@ -350,7 +376,7 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
   }
   const fpById = new Map([...serverIdByFp].map(([fp, id]) => [id, fp]));
   const memo = toolMemoFor(store);
-  const toolsOf = new Map<string, readonly KnownToolRow[]>();
+  const toolsOf = new Map<string, ServerTools>();
   const toRead: string[] = [];
   for (const id of serverIdByFp.values()) {
     const hit = memo.get(org, id, toolCount.get(id)!);
@@ -362,29 +388,13 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
     const byServer = new Map<string, KnownToolRow[]>(part.map((id) => [id, []]));
     for (const r of rows) byServer.get(r.server_id)?.push({ id: r.id, name: r.name, hash: r.definition_hash, firstSeen: r.first_seen, lastSeen: r.last_seen });
     for (const [id, list] of byServer) {
-      toolsOf.set(id, list);
-      memo.set(org, id, list);
+      const tools = new ServerTools(list.length, list);
+      toolsOf.set(id, tools);
+      memo.set(org, id, tools);
     }
   }
-  const firstTools = new Map<string, { id: string; hash: string; firstSeen: string }>(); // serverId \0 name
-  const knownTools = new Map<string, Map<string, { hash: string; firstSeen: string }>>();
-  const knownToolRows = new Map<string, KnownToolRow>(); // serverId \0 name \0 hash
-  for (const [serverId, list] of toolsOf) {
-    for (const r of list) {
-      knownToolRows.set(`${serverId}\u0000${r.name}\u0000${r.hash}`, r);
-      // the first is the earliest (first_seen, then id): times and ids have fixed formats, so text order is their order
-      const k = `${serverId}\u0000${r.name}`;
-      const cur = firstTools.get(k);
-      if (!cur || r.firstSeen < cur.firstSeen || (r.firstSeen === cur.firstSeen && r.id < cur.id)) firstTools.set(k, r);
-    }
-  }
-  for (const [k, first] of firstTools) {
-    const cut = k.indexOf('\u0000');
-    const fp = fpById.get(k.slice(0, cut))!;
-    let m = knownTools.get(fp);
-    if (!m) knownTools.set(fp, (m = new Map()));
-    m.set(k.slice(cut + 1), { hash: first.hash, firstSeen: first.firstSeen });
-  }
+  const knownTools = new Map<string, ReadonlyMap<string, { hash: string; firstSeen: string }>>();
+  for (const [id, tools] of toolsOf) knownTools.set(fpById.get(id)!, tools.first);
 
   // 3. Re-score with the backend's own rules (and the stored advisories, for PAL-V001).
   const advisories = await advisoryDbFor(tx, reportPackageKeys(prepared.map((p) => p.server)));
@@ -501,24 +511,27 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
   const toolChanges: ToolChange[] = [];
   const toolRows = [];
   const staleTools: string[] = [];
-  const toolSeen = new Set<string>();
+  const fresh = new Map<string, Set<string>>(); // serverId -> name \0 hash of the new definitions in this report
   for (const p of prepared) {
     const serverId = serverIdByFp.get(p.fingerprint)!;
+    const known = toolsOf.get(serverId);
     for (const t of p.server.tools ?? []) {
       if (!t.definitionHash) continue;
-      const k = `${serverId}\u0000${t.name}\u0000${t.definitionHash}`;
-      if (toolSeen.has(k)) continue;
-      toolSeen.add(k);
-      const known = knownToolRows.get(k);
-      if (known) {
-        if (known.lastSeen < stale) {
-          staleTools.push(known.id);
-          known.lastSeen = now; // (remembered: were this rolled back, the row would move a minute later)
+      const row = known?.row(t.name, t.definitionHash);
+      if (row) {
+        if (row.lastSeen < stale) {
+          staleTools.push(row.id);
+          row.lastSeen = now; // (remembered: were this rolled back, the row would move a minute later)
         }
         continue;
       }
+      let seen = fresh.get(serverId);
+      if (!seen) fresh.set(serverId, (seen = new Set()));
+      const k = `${t.name}\u0000${t.definitionHash}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
       toolRows.push({ id: timeOrderedId(), org_id: org, server_id: serverId, name: t.name, definition_hash: t.definitionHash, description: t.description ?? null, input_schema_hash: t.inputSchemaHash ?? null, annotations: t.annotations ? JSON.stringify(t.annotations) : null, first_seen: now, last_seen: now });
-      const first = knownTools.get(p.fingerprint)?.get(t.name);
+      const first = known?.first.get(t.name);
       if (first && first.hash !== t.definitionHash) toolChanges.push({ fingerprint: p.fingerprint, serverName: p.server.name, tool: t.name, previousHash: first.hash, hash: t.definitionHash });
     }
   }
