@@ -90,7 +90,7 @@ function startCheckpointer(file: string): Worker {
 
 const pgPools = new WeakMap<Kysely<Database>, pg.Pool>();
 
-/** A literal for pgBatch, or null when the value is not of a shape that can be inlined. */
+/** A text value checked by pgLiteral, safe to inline in a pgBatch statement. */
 export type PgLiteral = string & { readonly __literal: true };
 
 /** Shapes of values that pgBatch statements may carry inline. */
