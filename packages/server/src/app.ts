@@ -13,6 +13,7 @@ import fastifyStatic from '@fastify/static';
 import type { ServerConfig } from './config.js';
 import { checkConnectedRole, openDatabase, type OpenedDatabase } from './db/open.js';
 import { migrate } from './db/migrate.js';
+import { prepareDatabase } from './db/roles.js';
 import { countUsers } from './auth/accounts.js';
 import { makeAccessHook } from './auth/access.js';
 import { randomToken } from './auth/crypto.js';
@@ -92,18 +93,25 @@ export interface BuiltApp {
 }
 
 export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
-  const store = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const warnings: string[] = [];
+  // PostgreSQL: migrate as the owner role, serve as the runtime role (db/roles.ts)
+  let runtimeUrl = config.databaseUrl;
+  if (config.databaseUrl) {
+    const prepared = await prepareDatabase({ databaseUrl: config.databaseUrl, databaseMigrationUrl: config.databaseMigrationUrl });
+    runtimeUrl = prepared.runtimeUrl;
+    warnings.push(...prepared.warnings);
+  }
+  const store = openDatabase({ databaseUrl: runtimeUrl, dataDir: config.dataDir });
   let setupToken: string | null;
   try {
-    await migrate(store);
+    if (store.dialect === 'sqlite') await migrate(store);
     // the curated advisories shipped with Palisade, stored (idempotent) and matched against the inventory
     await seedBundledAdvisories(store).catch((err: unknown) => warnings.push(`The bundled advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions are matched only against imported ones.`));
     if (store.dialect === 'postgres') {
       const role = await checkConnectedRole(store.db);
       if (role.superuser || role.bypassRls) {
         warnings.push(
-          `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain role (CREATE ROLE palisade LOGIN PASSWORD '...'; CREATE DATABASE palisade OWNER palisade) and point DATABASE_URL at it.`,
+          `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain runtime role (CREATE ROLE palisade_runtime LOGIN PASSWORD '...' NOSUPERUSER NOBYPASSRLS), point DATABASE_URL at it and DATABASE_MIGRATION_URL at the owner of the database.`,
         );
       }
     }

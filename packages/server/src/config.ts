@@ -13,6 +13,8 @@ export interface ServerConfig {
   dataDir: string;
   /** postgres://... ; SQLite in dataDir when absent */
   databaseUrl?: string;
+  /** PostgreSQL only: the owner role that runs migrations (DATABASE_MIGRATION_URL); databaseUrl is then the runtime role */
+  databaseMigrationUrl?: string;
   production: boolean;
   jwtSecret: string;
   signupOpen: boolean;
@@ -49,6 +51,9 @@ export function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = proces
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://; unset it to use the embedded SQLite database.');
   }
+  const databaseMigrationUrl = env.DATABASE_MIGRATION_URL || undefined;
+  if (databaseMigrationUrl && !databaseUrl) throw new ConfigError('DATABASE_MIGRATION_URL (the owner role that runs migrations) needs DATABASE_URL too (the runtime role that serves requests).');
+  if (databaseMigrationUrl && !/^postgres(ql)?:\/\//.test(databaseMigrationUrl)) throw new ConfigError('DATABASE_MIGRATION_URL must start with postgres:// or postgresql://.');
   let jwtSecret: string;
   if (env.JWT_SECRET !== undefined || production) {
     const problem = jwtSecretProblem(env.JWT_SECRET);
@@ -66,6 +71,7 @@ export function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = proces
     port: parsePort(flags.port ?? env.PORT),
     dataDir,
     databaseUrl,
+    databaseMigrationUrl,
     production,
     jwtSecret,
     signupOpen: signup === 'open',

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { checkConnectedRole, migrate, openDatabase, withOrg, type OpenedDatabase } from '../src/db/index.js';
-import { createTestDatabase, dialects, PG_SKIP_REASON, skipReason, type TestDatabase } from './helpers/databases.js';
+import { checkConnectedRole, openDatabase, withOrg, type OpenedDatabase } from '../src/db/index.js';
+import { createTestDatabase, dialects, migrateTestDatabase, PG_SKIP_REASON, skipReason, type TestDatabase } from './helpers/databases.js';
 
 const now = () => new Date().toISOString();
 
@@ -20,8 +20,8 @@ for (const dialect of dialects) {
 
     beforeAll(async () => {
       t = await createTestDatabase(dialect);
+      const applied = await migrateTestDatabase(t);
       store = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir });
-      const applied = await migrate(store);
       expect(applied[0]).toBe('001_platform');
       for (const [id, name] of [[orgA, 'A'], [orgB, 'B']] as const) {
         await withOrg(store, { orgId: id }, async (tx) => {
@@ -40,7 +40,7 @@ for (const dialect of dialects) {
     });
 
     it('applies migrations once: a second run applies nothing', async () => {
-      expect(await migrate(store)).toEqual([]);
+      expect(await migrateTestDatabase(t)).toEqual([]);
     });
 
     it('scoped queries see only their own org', async () => {

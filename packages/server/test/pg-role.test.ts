@@ -15,6 +15,7 @@ describe.skipIf(!PG_URL)(`PostgreSQL role check${PG_URL ? '' : ` (${PG_SKIP_REAS
     const asApp = await makeTestApp('postgres', {}, db);
     expect(asApp.platform.warnings).toEqual([]);
     await asApp.close();
+    // the superuser as the runtime role, beside the owner: warned
     const asSuper = await makeTestApp('postgres', { databaseUrl: db.adminUrl }, db);
     expect(asSuper.platform.warnings.join('\n')).toMatch(/WARNING: connected to PostgreSQL as role "postgres", which is a superuser: row-level security does not protect/);
     await asSuper.close();

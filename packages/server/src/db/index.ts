@@ -3,3 +3,4 @@ export * from './schema.js';
 export * from './scope.js';
 export * from './rls.js';
 export * from './migrate.js';
+export * from './roles.js';

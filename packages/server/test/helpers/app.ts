@@ -34,6 +34,7 @@ export async function makeTestApp(dialect: TestDialect, overrides: Partial<Serve
     port: 0,
     dataDir: database.dataDir,
     databaseUrl: database.databaseUrl,
+    databaseMigrationUrl: database.migrationUrl,
     production: false,
     jwtSecret: TEST_JWT_SECRET,
     signupOpen: false,

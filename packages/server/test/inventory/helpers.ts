@@ -1,7 +1,7 @@
 // Opens a migrated test database (SQLite or PostgreSQL as the app role) with organisations.
 import crypto from 'node:crypto';
-import { migrate, openDatabase, withOrg, type OpenedDatabase, type OrgScope } from '../../src/db/index.js';
-import { createTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
+import { openDatabase, withOrg, type OpenedDatabase, type OrgScope } from '../../src/db/index.js';
+import { createTestDatabase, migrateTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
 
 export interface InventoryDb {
   t: TestDatabase;
@@ -13,8 +13,8 @@ export interface InventoryDb {
 
 export async function openInventoryDb(dialect: TestDialect, orgCount = 2): Promise<InventoryDb> {
   const t = await createTestDatabase(dialect);
+  await migrateTestDatabase(t);
   const store = openDatabase({ databaseUrl: t.databaseUrl, dataDir: t.dataDir, poolSize: 4 });
-  await migrate(store);
   const orgs: OrgScope[] = [];
   const users: string[] = [];
   for (let i = 0; i < orgCount; i++) {

@@ -8,11 +8,11 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { levelRank, type Level } from '@palisade/core';
-import { migrate, withOrg, type OrgScope } from '../../src/db/index.js';
+import { openDatabase, withOrg, type OrgScope } from '../../src/db/index.js';
 import { ingestReport } from '../../src/services/ingest.js';
 import { likePattern, listServers, type ServerListQuery } from '../../src/services/queries.js';
 import { serverIndexRows, TRIGRAM_SCAN_AT, trigrams, type ServerIndexTables } from '../../src/services/server-index.js';
-import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
+import { dialects, migrateTestDatabase, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, testRules } from './fixtures.js';
 import { openInventoryDb, type InventoryDb } from './helpers.js';
 
@@ -183,9 +183,12 @@ for (const dialect of dialects) {
       const before = await expectExactSideRows(A);
       expect(before.trigrams.length).toBeGreaterThan(100);
       // the database as it was before 021: no side tables, the migration not recorded
-      for (const t of ['server_trigrams', 'server_clients', 'server_index_state']) await sql`drop table ${sql.table(t)}`.execute(db.store.db);
-      await db.store.db.deleteFrom('palisade_migrations').where('name', '=', '021_server_list_side_tables').execute();
-      expect(await migrate(db.store)).toEqual(['021_server_list_side_tables']);
+      // (as the owner role on PostgreSQL: the runtime role may not drop tables)
+      const owner = db.t.migrationUrl ? openDatabase({ databaseUrl: db.t.migrationUrl, poolSize: 1 }) : db.store;
+      for (const t of ['server_trigrams', 'server_clients', 'server_index_state']) await sql`drop table ${sql.table(t)}`.execute(owner.db);
+      await owner.db.deleteFrom('palisade_migrations').where('name', '=', '021_server_list_side_tables').execute();
+      if (owner !== db.store) await owner.close();
+      expect(await migrateTestDatabase(db.t)).toEqual(['021_server_list_side_tables']);
       expect(await expectExactSideRows(A)).toEqual(before);
       for (const f of [{ client: 'cursor' }, { client: 'vscode' }, { q: 'git' }, { q: 'score' }, { q: 'ünï' }] as Filters[]) await expectAsScan(A, f);
       // and ingest goes on keeping them
