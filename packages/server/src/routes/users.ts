@@ -13,9 +13,18 @@ import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../htt
 const userItem = { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } } as const;
 const lastOwner = () => new ApiError(409, 'last_owner', 'This is the last owner of the organisation; make someone else an owner first.');
 
-async function ownerCount(tx: Tx, orgId: string): Promise<number> {
-  const r = await tx.selectFrom('memberships').select((eb) => eb.fn.countAll<string | number>().as('n')).where('org_id', '=', orgId).where('role', '=', 'owner').executeTakeFirstOrThrow();
-  return Number(r.n);
+/**
+ * Locks the organisation's owner rows for the rest of the transaction (PostgreSQL: SELECT ...
+ * FOR UPDATE, in id order so two callers never deadlock) and returns how many there are. A
+ * concurrent demotion or removal waits here, and once the first commits it re-reads the rows
+ * (READ COMMITTED re-checks `role = 'owner'` on the locked rows), so two of them can never
+ * both see "two owners" and leave none. SQLite runs one write transaction at a time already.
+ * Call it BEFORE reading the target's role, so that read is after the lock too.
+ */
+async function lockOwners(tx: Tx, orgId: string, dialect: 'sqlite' | 'postgres'): Promise<number> {
+  let q = tx.selectFrom('memberships').select('user_id').where('org_id', '=', orgId).where('role', '=', 'owner').orderBy('user_id');
+  if (dialect === 'postgres') q = q.forUpdate();
+  return (await q.execute()).length;
 }
 
 async function membership(tx: Tx, orgId: string, userId: string) {
@@ -70,10 +79,13 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
       return withOrg(store, scope, async (tx) => {
+        const owners = await lockOwners(tx, actor.orgId, store.dialect);
+        // the actor's role as it is now (a concurrent change may have just committed)
+        const actorRole = (await membership(tx, actor.orgId, actor.userId).catch(() => ({ role: 'viewer' as Role }))).role;
         const target = await membership(tx, actor.orgId, request.params.id);
         const to = request.body.role;
-        if ((target.role === 'owner' || to === 'owner') && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can grant ownership or change an owner; ask an owner of your organisation.');
-        if (target.role === 'owner' && to !== 'owner' && (await ownerCount(tx, actor.orgId)) <= 1) throw lastOwner();
+        if ((target.role === 'owner' || to === 'owner') && !can(actorRole, 'users:grant-owner')) throw forbidden('Only an owner can grant ownership or change an owner; ask an owner of your organisation.');
+        if (target.role === 'owner' && to !== 'owner' && owners <= 1) throw lastOwner();
         if (target.role !== to) {
           await tx.updateTable('memberships').set({ role: to }).where('org_id', '=', actor.orgId).where('user_id', '=', target.id).execute();
           await writeAudit(tx, scope, { actorType: 'user', actorId: actor.userId, actorEmail: actor.email, action: 'user.role_changed', targetType: 'user', targetId: target.id, ip: request.ip, details: { from: target.role, to } });
@@ -90,9 +102,12 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
       await withOrg(store, scope, async (tx) => {
+        const owners = await lockOwners(tx, actor.orgId, store.dialect);
+        // the actor's role as it is now (a concurrent change may have just committed)
+        const actorRole = (await membership(tx, actor.orgId, actor.userId).catch(() => ({ role: 'viewer' as Role }))).role;
         const target = await membership(tx, actor.orgId, request.params.id);
-        if (target.role === 'owner' && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can remove an owner; ask an owner of your organisation.');
-        if (target.role === 'owner' && (await ownerCount(tx, actor.orgId)) <= 1) throw lastOwner();
+        if (target.role === 'owner' && !can(actorRole, 'users:grant-owner')) throw forbidden('Only an owner can remove an owner; ask an owner of your organisation.');
+        if (target.role === 'owner' && owners <= 1) throw lastOwner();
         await tx.deleteFrom('memberships').where('org_id', '=', actor.orgId).where('user_id', '=', target.id).execute();
         await tx.updateTable('sessions').set({ revoked_at: new Date().toISOString(), revoked_reason: 'removed' }).where('user_id', '=', target.id).where('org_id', '=', actor.orgId).where('revoked_at', 'is', null).execute();
         // accounts belong to one organisation; the account goes with its membership
