@@ -46,3 +46,38 @@ export async function setSecondApprover(tx: Tx, scope: OrgScope, on: boolean, no
 export async function setRetentionDays(tx: Tx, scope: OrgScope, days: number, now: string): Promise<void> {
   await setSetting(tx, scope, SETTING_RETENTION_DAYS, String(days), now);
 }
+
+/**
+ * Turning the second approver OFF is itself a four-eyes change (issue 13): an owner asks, a
+ * different admin or owner approves within a day, and only then does it apply. Turning it ON
+ * applies at once (it only makes things stricter) and drops any pending request.
+ */
+export const SETTING_SECOND_APPROVER_OFF_REQUEST = 'secondApproverOffRequest';
+export const OFF_REQUEST_TTL_MS = 24 * 3600_000;
+
+export interface SecondApproverOffRequest {
+  requestedBy: string;
+  requestedByEmail: string;
+  requestedAt: string;
+}
+
+export async function getSecondApproverOffRequest(tx: Tx, scope: OrgScope, now = new Date()): Promise<SecondApproverOffRequest | null> {
+  const row = await tx.selectFrom('org_settings').select('value').where('org_id', '=', scope.orgId).where('key', '=', SETTING_SECOND_APPROVER_OFF_REQUEST).executeTakeFirst();
+  if (!row) return null;
+  try {
+    const r = JSON.parse(row.value) as SecondApproverOffRequest;
+    if (typeof r.requestedBy !== 'string' || typeof r.requestedAt !== 'string') return null;
+    if (now.getTime() - Date.parse(r.requestedAt) > OFF_REQUEST_TTL_MS) return null;
+    return r;
+  } catch {
+    return null;
+  }
+}
+
+export async function setSecondApproverOffRequest(tx: Tx, scope: OrgScope, request: SecondApproverOffRequest | null, now: string): Promise<void> {
+  if (request === null) {
+    await tx.deleteFrom('org_settings').where('org_id', '=', scope.orgId).where('key', '=', SETTING_SECOND_APPROVER_OFF_REQUEST).execute();
+    return;
+  }
+  await setSetting(tx, scope, SETTING_SECOND_APPROVER_OFF_REQUEST, JSON.stringify(request), now);
+}

@@ -272,6 +272,8 @@ export interface Webhook {
 
 export interface OrgSettings {
   requireSecondApproverForCritical: boolean;
+  /** an owner's pending request to turn the second approver off (another admin or owner approves it) */
+  pendingSecondApproverOff?: { requestedBy: string; requestedByEmail: string; requestedAt: string } | null;
   retentionDays?: number;
   silentAfterHours?: number;
   [key: string]: unknown;

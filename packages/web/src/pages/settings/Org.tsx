@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, patch } from '../../api/client';
+import { get, patch, post } from '../../api/client';
 import type { OrgSettings } from '../../api/types';
 import { ErrorBox, SkeletonBlock } from '../../components/feedback';
 import { useCan, useSession } from '../../session';
@@ -24,13 +24,19 @@ export function OrgSettingsPage() {
     },
     onSuccess: (s) => qc.setQueryData(['settings'], s),
   });
+  // turning the second approver off is a request an owner makes and another admin or owner approves
+  const approveOff = useMutation({
+    mutationFn: () => post<OrgSettings>('/settings/second-approver-off/approve'),
+    onSuccess: (s) => qc.setQueryData(['settings'], s),
+  });
+  const pendingOff = q.data?.pendingSecondApproverOff ?? null;
   return (
     <div>
       <dl className="facts">
         <dt>Organisation</dt>
         <dd>{me.org.name}</dd>
       </dl>
-      <ErrorBox error={q.error ?? save.error} />
+      <ErrorBox error={q.error ?? save.error ?? approveOff.error} />
       {!q.data && !q.error && <SkeletonBlock lines={2} />}
       {q.data && (
         <form className="stack" onSubmit={(e) => e.preventDefault()}>
@@ -43,6 +49,16 @@ export function OrgSettingsPage() {
             />{' '}
             Accepting the risk of a critical server needs a second admin to approve
           </label>
+          {pendingOff && (
+            <p className="muted" role="status">
+              {pendingOff.requestedByEmail} asked to turn this off at {new Date(pendingOff.requestedAt).toLocaleString()}; it stays on until another admin or owner approves.{' '}
+              {can('settings:write') && pendingOff.requestedBy !== me.user.id && (
+                <button type="button" disabled={approveOff.isPending} onClick={() => approveOff.mutate()}>
+                  Approve turning it off
+                </button>
+              )}
+            </p>
+          )}
           {q.data.silentAfterHours !== undefined && <p className="muted">A host counts as silent after {q.data.silentAfterHours} hours without a report.</p>}
         </form>
       )}
