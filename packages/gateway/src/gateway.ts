@@ -1,0 +1,638 @@
+// The federation and the policy: one Gateway holds a connection to every upstream, the
+// catalog of what each offers under federated names, and the state of every tool (allowed,
+// blocked by risk, quarantined after a change). Inbound transports (HTTP, stdio) build MCP
+// server instances whose handlers call into this class with the caller's scope.
+import { appendFileSync } from 'node:fs';
+import { configRules, evaluate, levelRank, parsePackageRef, redactArgs, redactUrl, sha256, canonicalJson, toolRules, type Finding, type Level, type ServerConfig, type Tool as CoreTool } from '@palisade/core';
+import { toTool } from '@palisade/mcp';
+import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
+import { federatedName, matchesAny } from './naming.js';
+import { checkArgumentShape, describeAjvErrors, validatorFor } from './policy/input.js';
+import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './policy/text.js';
+import type { GatewayStore, ToolStatus } from './store.js';
+import { UpstreamClient, type ListKind, type UpstreamTarget } from './upstream/upstream.js';
+import type { Resolver } from './upstream/ssrf.js';
+
+export interface Principal {
+  /** stable id used to bind sessions: "token:<prefix>", "oauth:<iss>#<sub>", "local" */
+  id: string;
+  kind: 'anonymous' | 'token' | 'oauth' | 'stdio';
+  name: string;
+  /** virtual servers this principal may use; null = all */
+  virtualServers: string[] | null;
+}
+
+export interface Scope {
+  principal: Principal;
+  /** set on /servers/<virtual>/mcp */
+  virtualServer?: string;
+}
+
+/** A JSON-RPC error to answer the client with: code, sentence, data. */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+export const ERR_POLICY = -32001;
+export const ERR_RATE = -32029;
+export const ERR_UPSTREAM = -32010;
+export const ERR_INVALID_PARAMS = -32602;
+
+interface CatalogTool {
+  federated: string;
+  upstream: string;
+  original: string;
+  /** the definition as the upstream listed it */
+  raw: Tool;
+  /** what clients see: federated name, hidden text stripped */
+  visible: Tool;
+  hash: string;
+  status: ToolStatus;
+  reason?: string;
+  level: Level;
+  findings: Finding[];
+  /** the inputSchema calls are validated against (the pinned one) */
+  pinnedSchema: unknown;
+  pinnedHash: string;
+}
+
+interface CatalogPrompt {
+  federated: string;
+  upstream: string;
+  original: string;
+  visible: Prompt;
+}
+
+interface CatalogResource {
+  upstream: string;
+  visible: Resource;
+}
+
+interface CatalogTemplate {
+  upstream: string;
+  visible: ResourceTemplate;
+  matcher: RegExp;
+}
+
+interface UpstreamState {
+  cfg: UpstreamConfig;
+  client: UpstreamClient;
+  up: boolean;
+  error?: string;
+  level: Level;
+  findings: Finding[];
+  blocked: boolean;
+  refreshing?: Promise<void>;
+  pending: Set<ListKind>;
+  timer?: NodeJS.Timeout;
+}
+
+export interface GatewayOptions {
+  clientInfo?: { name: string; version: string };
+  /** environment stdio upstreams inherit allowlisted names from */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** DNS resolver for the SSRF guard (tests) */
+  resolver?: Resolver;
+  /** a problem worth telling the operator (stderr in the CLI) */
+  warn?: (message: string) => void;
+}
+
+export type ChangeListener = (kind: ListKind) => void;
+
+const GATEWAY_VERSION = '0.1.0';
+
+export class Gateway {
+  readonly upstreams = new Map<string, UpstreamState>();
+  private tools = new Map<string, CatalogTool>();
+  private prompts = new Map<string, CatalogPrompt>();
+  private resources = new Map<string, CatalogResource>();
+  private templates: CatalogTemplate[] = [];
+  /** name collisions found while federating, as sentences */
+  collisions: string[] = [];
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly rate = new Map<string, number[]>();
+  private relistTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly cfg: GatewayConfig,
+    readonly store: GatewayStore,
+    private readonly opts: GatewayOptions = {},
+  ) {
+    for (const u of cfg.upstreams.values()) {
+      if (u.disabled) continue;
+      const target: UpstreamTarget =
+        u.transport === 'stdio'
+          ? { transport: 'stdio', command: u.command!, args: u.args, cwd: u.cwd, env: u.env }
+          : { transport: u.transport, url: new URL(u.url!), headers: u.headers, allowPrivateAddress: u.allowPrivateAddress, resolver: opts.resolver };
+      const state: UpstreamState = { cfg: u, up: false, level: 'none', findings: [], blocked: false, pending: new Set(), client: undefined as unknown as UpstreamClient };
+      state.client = new UpstreamClient(u.name, target, {
+        clientInfo: opts.clientInfo ?? { name: 'palisade-gateway', version: GATEWAY_VERSION },
+        timeoutMs: u.timeoutMs,
+        inheritEnv: opts.env,
+        onListChanged: (kind) => this.scheduleRefresh(state, kind),
+        onClose: () => {
+          state.up = false;
+          this.audit({ kind: 'upstream', upstream: u.name, decision: 'disconnected', reason: state.client.lastError ?? 'the connection closed' });
+        },
+      });
+      this.upstreams.set(u.name, state);
+    }
+  }
+
+  onChange(fn: ChangeListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(kind: ListKind): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(kind);
+      } catch {
+        // a listener's failure (a closed session) does not stop the others
+      }
+    }
+  }
+
+  /** Connect every upstream and read what it offers. Upstreams that fail are reported, not fatal. */
+  async start(): Promise<void> {
+    await Promise.all(
+      [...this.upstreams.values()].map(async (s) => {
+        s.level = this.upstreamRisk(s);
+        try {
+          await s.client.connect();
+          s.up = true;
+          s.error = undefined;
+          await this.refresh(s, new Set<ListKind>(['tools', 'prompts', 'resources']), false);
+        } catch (err) {
+          s.up = false;
+          s.error = err instanceof Error ? err.message : String(err);
+          this.opts.warn?.(`upstream ${s.cfg.name} is unavailable: ${s.error}`);
+          this.audit({ kind: 'upstream', upstream: s.cfg.name, decision: 'unavailable', reason: s.error });
+        }
+      }),
+    );
+    this.recomputeNames();
+    if (this.cfg.policy.relistIntervalMs > 0) {
+      this.relistTimer = setInterval(() => {
+        for (const s of this.upstreams.values()) if (s.up) this.scheduleRefresh(s, 'tools');
+      }, this.cfg.policy.relistIntervalMs);
+      this.relistTimer.unref();
+    }
+  }
+
+  private scheduleRefresh(s: UpstreamState, kind: ListKind): void {
+    if (this.closed) return;
+    s.pending.add(kind);
+    if (s.timer) return;
+    // coalesce a burst of notifications; well within the 1 s quarantine promise
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      const kinds = new Set(s.pending);
+      s.pending.clear();
+      void this.refresh(s, kinds, true).catch((err: unknown) => this.opts.warn?.(`re-reading ${s.cfg.name} failed: ${String(err)}`));
+    }, 20);
+  }
+
+  private serverConfigFor(u: UpstreamConfig): ServerConfig {
+    const args = redactArgs(u.args).args;
+    return {
+      id: sha256(`gateway\0${u.name}`).slice(0, 16),
+      name: u.name,
+      client: 'palisade-gateway',
+      configPath: this.cfg.path,
+      scope: 'user',
+      transport: u.transport,
+      command: u.command ?? null,
+      args,
+      cwd: u.cwd ?? null,
+      url: u.url ? redactUrl(u.url).url : null,
+      envNames: u.envNames,
+      headerNames: u.headerNames,
+      ...(u.command ? { package: parsePackageRef(u.command, u.args) } : {}),
+    } as ServerConfig;
+  }
+
+  /** Score the upstream's configuration with core's config rules. */
+  private upstreamRisk(s: UpstreamState): Level {
+    const ev = evaluate([this.serverConfigFor(s.cfg)], { platform: process.platform as 'linux' }, configRules);
+    const scored = ev.servers[0]!;
+    s.findings = scored.findings;
+    s.blocked = levelRank[scored.level] >= levelRank[this.cfg.policy.blockLevel] && this.cfg.policy.blockLevel !== 'none' && !matchesAny(s.cfg.name, this.cfg.policy.allowUpstreams);
+    return scored.level;
+  }
+
+  private toolRisk(s: UpstreamState, core: CoreTool): { level: Level; findings: Finding[] } {
+    const server = { ...this.serverConfigFor(s.cfg), tools: [core] };
+    const ev = evaluate([server], { platform: process.platform as 'linux' }, toolRules.filter((r) => r.kind === 'server'));
+    return { level: ev.servers[0]!.level, findings: ev.servers[0]!.findings };
+  }
+
+  private isBlockedLevel(level: Level): boolean {
+    return this.cfg.policy.blockLevel !== 'none' && levelRank[level] >= levelRank[this.cfg.policy.blockLevel];
+  }
+
+  /** Re-read lists from one upstream and apply the policy to what changed. */
+  async refresh(s: UpstreamState, kinds: Set<ListKind>, notify: boolean): Promise<void> {
+    const run = async () => {
+      if (kinds.has('tools')) await this.refreshTools(s);
+      if (kinds.has('prompts')) await this.refreshPrompts(s);
+      if (kinds.has('resources')) await this.refreshResources(s);
+    };
+    // one refresh at a time per upstream; a later one waits for the earlier
+    const prev = s.refreshing ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(run);
+    s.refreshing = next;
+    await next;
+    if (notify) {
+      this.recomputeNames();
+      for (const k of kinds) this.emit(k);
+    }
+  }
+
+  private hidden(found: HiddenFound[], upstream: string, item: string): void {
+    if (found.length === 0) return;
+    this.audit({ kind: 'hidden-text', upstream, tool: item, decision: 'stripped', reason: `hidden characters or ANSI escapes removed from ${found.map((f) => f.where).join(', ')}`, detail: found });
+  }
+
+  private strip<T>(value: T, where: string, found: HiddenFound[], keys?: ReadonlySet<string>): T {
+    if (!this.cfg.policy.stripHiddenText) return value;
+    return mapStrings(value, (str, p) => stripHidden(str, `${where}${p ? ` ${p}` : ''}`, found), '', keys) as T;
+  }
+
+  private async refreshTools(s: UpstreamState): Promise<void> {
+    const listed = await s.client.listTools();
+    const u = s.cfg;
+    const seen = new Set<string>();
+    const next = new Map<string, CatalogTool>();
+    for (const def of listed) {
+      if (typeof def?.name !== 'string' || seen.has(def.name)) continue;
+      seen.add(def.name);
+      const federated = federatedName(u.prefix, def.name, u.rename);
+      const core = toTool(def as never);
+      const hash = core.definitionHash ?? sha256(canonicalJson(def));
+      const risk = this.toolRisk(s, core);
+      const definition = canonicalJson(def);
+      let status: ToolStatus = 'ok';
+      let reason: string | undefined;
+      let pinnedSchema: unknown = def.inputSchema;
+      let pinnedHash = hash;
+      const pin = this.cfg.policy.pinning ? this.store.getPin(u.name, def.name) : undefined;
+      const riskApproved = matchesAny(federated, this.cfg.policy.allowTools) || this.store.isRiskApproved(u.name, def.name, hash);
+      if (s.blocked) {
+        status = 'blocked';
+        reason = `its upstream "${u.name}" is at risk level ${s.level}, at or above the gateway's blockLevel (${this.cfg.policy.blockLevel}): ${summarize(s.findings)}. Add "${u.name}" to policy.allowUpstreams to allow it anyway.`;
+      } else if (pin && pin.hash !== hash) {
+        status = 'quarantined';
+        reason = `its definition changed since it was pinned on ${pin.pinnedAt} (${pin.hash.slice(0, 12)} -> ${hash.slice(0, 12)}); a changed tool can carry new instructions or new powers (a "rug pull")`;
+        pinnedSchema = (JSON.parse(pin.definition) as Tool).inputSchema;
+        pinnedHash = pin.hash;
+      } else if (this.isBlockedLevel(risk.level) && !riskApproved) {
+        status = 'blocked';
+        reason = `Palisade's rules rate it ${risk.level}, at or above the gateway's blockLevel (${this.cfg.policy.blockLevel}): ${summarize(risk.findings)}`;
+      } else if (this.cfg.policy.pinning && !pin) {
+        // trust on first approved sight: this definition is the one later ones must match
+        this.store.putPin(u.name, def.name, hash, definition);
+        this.audit({ kind: 'pin', upstream: u.name, tool: federated, decision: 'pinned', reason: `first definition ${hash.slice(0, 12)}` });
+      }
+      const found: HiddenFound[] = [];
+      const visible = this.strip({ ...def, name: federated }, `tool ${federated}`, found, TEXT_KEYS);
+      this.hidden(found, u.name, federated);
+      const prev = s.up ? this.tools.get(federated) : undefined;
+      const tool: CatalogTool = { federated, upstream: u.name, original: def.name, raw: def, visible, hash, status, reason, level: risk.level, findings: risk.findings, pinnedSchema, pinnedHash };
+      next.set(federated, tool);
+      this.store.putTool({ federated, upstream: u.name, tool: def.name, hash, definition, status, reason: reason ?? null });
+      if (status === 'quarantined' && prev?.status !== 'quarantined') this.quarantined(tool);
+      if (status === 'blocked' && prev?.status !== 'blocked') this.audit({ kind: 'policy', upstream: u.name, tool: federated, decision: 'blocked', reason: reason ?? '' });
+    }
+    for (const [k, t] of this.tools) if (t.upstream === u.name) this.tools.delete(k);
+    for (const [k, t] of next) {
+      const other = this.tools.get(k);
+      if (other && other.upstream !== u.name) continue; // collision: reported by recomputeNames
+      this.tools.set(k, t);
+    }
+    (s as { toolNames?: Map<string, CatalogTool> }).toolNames = next;
+    s.up = true;
+  }
+
+  private quarantined(t: CatalogTool): void {
+    this.audit({ kind: 'policy', upstream: t.upstream, tool: t.federated, decision: 'quarantined', reason: t.reason ?? '', detail: { pinned: t.pinnedHash, current: t.hash } });
+    this.opts.warn?.(`quarantined ${t.federated}: ${t.reason}; release it with: palisade gateway approve --config ${this.cfg.path} ${t.federated}`);
+    const hook = this.cfg.policy.alertWebhook;
+    if (hook) {
+      const body = JSON.stringify({ event: 'tool.quarantined', tool: t.federated, upstream: t.upstream, pinnedHash: t.pinnedHash, currentHash: t.hash, at: new Date().toISOString() });
+      void fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) }).catch(() => this.opts.warn?.('the quarantine alert webhook could not be reached'));
+    }
+  }
+
+  private async refreshPrompts(s: UpstreamState): Promise<void> {
+    const listed = await s.client.listPrompts();
+    for (const [k, p] of this.prompts) if (p.upstream === s.cfg.name) this.prompts.delete(k);
+    const found: HiddenFound[] = [];
+    for (const def of listed) {
+      if (typeof def?.name !== 'string') continue;
+      const federated = federatedName(s.cfg.prefix, def.name, s.cfg.rename);
+      if (this.prompts.has(federated)) continue;
+      this.prompts.set(federated, { federated, upstream: s.cfg.name, original: def.name, visible: this.strip({ ...def, name: federated }, `prompt ${federated}`, found, TEXT_KEYS) });
+    }
+    this.hidden(found, s.cfg.name, 'prompts');
+  }
+
+  private async refreshResources(s: UpstreamState): Promise<void> {
+    const [resources, templates] = await Promise.all([s.client.listResources(), s.client.listResourceTemplates().catch(() => [] as ResourceTemplate[])]);
+    for (const [k, r] of this.resources) if (r.upstream === s.cfg.name) this.resources.delete(k);
+    this.templates = this.templates.filter((t) => t.upstream !== s.cfg.name);
+    const found: HiddenFound[] = [];
+    for (const def of resources) {
+      if (typeof def?.uri !== 'string') continue;
+      const other = this.resources.get(def.uri);
+      if (other && other.upstream !== s.cfg.name) continue;
+      this.resources.set(def.uri, { upstream: s.cfg.name, visible: this.strip({ ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uri), s.cfg.rename) }, `resource ${def.uri}`, found, TEXT_KEYS) });
+    }
+    for (const def of templates) {
+      if (typeof def?.uriTemplate !== 'string') continue;
+      this.templates.push({ upstream: s.cfg.name, visible: this.strip({ ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uriTemplate), s.cfg.rename) }, `resource template ${def.uriTemplate}`, found, TEXT_KEYS), matcher: templateMatcher(def.uriTemplate) });
+    }
+    this.hidden(found, s.cfg.name, 'resources');
+  }
+
+  /** Rebuild collision reports: two upstreams giving the same federated name. */
+  private recomputeNames(): void {
+    const owners = new Map<string, string[]>();
+    for (const s of this.upstreams.values()) {
+      const names = (s as { toolNames?: Map<string, CatalogTool> }).toolNames;
+      for (const name of names?.keys() ?? []) owners.set(name, [...(owners.get(name) ?? []), s.cfg.name]);
+    }
+    this.collisions = [...owners].filter(([, o]) => o.length > 1).map(([name, o]) => `the tool name ${name} comes from ${o.join(' and ')}; only ${this.tools.get(name)?.upstream ?? o[0]} is exposed. Give one upstream a different "prefix" or a "rename".`);
+  }
+
+  // ---- scope -------------------------------------------------------------------------
+
+  private virtualServersFor(scope: Scope): VirtualServerConfig[] | undefined {
+    const all = this.cfg.virtualServers;
+    if (scope.virtualServer) {
+      const vs = all.get(scope.virtualServer);
+      return vs ? [vs] : [];
+    }
+    if (all.size === 0) return undefined; // no virtual servers: every upstream
+    const allowed = scope.principal.virtualServers;
+    return [...all.values()].filter((vs) => allowed === null || allowed.includes(vs.name));
+  }
+
+  /** May this principal use this virtual server at all? */
+  mayUseVirtualServer(principal: Principal, name: string): boolean {
+    return this.cfg.virtualServers.has(name) && (principal.virtualServers === null || principal.virtualServers.includes(name));
+  }
+
+  private visible(scope: Scope, upstream: string, name: string, pick: (vs: VirtualServerConfig) => AllowDeny): boolean {
+    const state = this.upstreams.get(upstream);
+    if (!state) return false;
+    const list = this.virtualServersFor(scope);
+    if (list === undefined) return true;
+    return list.some((vs) => vs.upstreams.includes(upstream) && allowedBy(pick(vs), name));
+  }
+
+  // ---- MCP operations ----------------------------------------------------------------
+
+  listTools(scope: Scope): Tool[] {
+    const out: Tool[] = [];
+    for (const t of this.tools.values()) {
+      if (t.status !== 'ok') this.reloadStatus(t);
+      if (t.status === 'ok' && this.visible(scope, t.upstream, t.federated, (vs) => vs.tools)) out.push(t.visible);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** `palisade gateway approve` runs in another process: pick up its decision from the store. */
+  private reloadStatus(t: CatalogTool): void {
+    const row = this.store.getTool(t.federated);
+    if (row && row.status === 'ok' && row.hash === t.hash) {
+      t.status = 'ok';
+      t.reason = undefined;
+      t.pinnedSchema = t.raw.inputSchema;
+      t.pinnedHash = t.hash;
+      this.audit({ kind: 'policy', upstream: t.upstream, tool: t.federated, decision: 'released', reason: 'approved with palisade gateway approve' });
+    }
+  }
+
+  checkRate(principal: Principal): void {
+    const limit = this.cfg.limits.callsPerMinute;
+    const now = Date.now();
+    const list = (this.rate.get(principal.id) ?? []).filter((t) => t > now - 60_000);
+    if (list.length >= limit) {
+      this.rate.set(principal.id, list);
+      throw new GatewayError(ERR_RATE, `Rate limit: ${limit} calls per minute for ${principal.name}; retry in ${Math.ceil((list[0]! + 60_000 - now) / 1000)} s.`, { retryAfterSeconds: Math.ceil((list[0]! + 60_000 - now) / 1000) });
+    }
+    list.push(now);
+    this.rate.set(principal.id, list);
+  }
+
+  async callTool(scope: Scope, name: string, args: Record<string, unknown> | undefined, ctx: { signal?: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void } = {}): Promise<CallToolResult> {
+    const started = performance.now();
+    const argHash = sha256(canonicalJson(args ?? {}));
+    const t = this.tools.get(name);
+    const base = { kind: 'call', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, tool: name, argHash, upstream: t?.upstream ?? null };
+    const deny = (code: number, message: string, decision: string, data?: Record<string, unknown>): never => {
+      this.audit({ ...base, decision, reason: message, latencyMs: performance.now() - started, detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined });
+      throw new GatewayError(code, message, data);
+    };
+    if (!t || !this.visible(scope, t.upstream, t.federated, (vs) => vs.tools)) return deny(ERR_INVALID_PARAMS, `Unknown tool: ${name}. List the tools again (tools/list) to see what this endpoint offers.`, 'unknown');
+    try {
+      this.checkRate(scope.principal);
+    } catch (err) {
+      const e = err as GatewayError;
+      return deny(e.code, e.message, 'rate-limited', e.data);
+    }
+    if (t.status !== 'ok') this.reloadStatus(t);
+    if (t.status === 'quarantined') {
+      return deny(ERR_POLICY, `Palisade gateway quarantined the tool ${name}: ${t.reason}. It is hidden and refused until an administrator reviews the change and runs: palisade gateway approve --config ${this.cfg.path} ${name}`, 'quarantined', { reason: 'quarantined', tool: name, pinnedHash: t.pinnedHash, currentHash: t.hash, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` });
+    }
+    if (t.status === 'blocked') {
+      return deny(ERR_POLICY, `Palisade gateway blocked the tool ${name}: ${t.reason}. If you trust it, an administrator can allow it with: palisade gateway approve --config ${this.cfg.path} ${name}`, 'blocked', { reason: 'risk', level: t.level, tool: name, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` });
+    }
+    const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
+    if (shape) return deny(ERR_INVALID_PARAMS, `Palisade gateway refused the call to ${name}: ${shape}`, 'invalid-input');
+    const validate = validatorFor(t.pinnedHash, t.pinnedSchema);
+    if (validate instanceof Error) return deny(ERR_POLICY, `Palisade gateway refused the call to ${name}: ${validate.message}.`, 'invalid-schema');
+    if (!validate(args ?? {})) return deny(ERR_INVALID_PARAMS, `Invalid arguments for ${name}: ${describeAjvErrors(validate)}. Check them against the tool's inputSchema.`, 'invalid-arguments');
+    const state = this.upstreams.get(t.upstream)!;
+    let result: CallToolResult;
+    try {
+      result = await state.client.callTool(t.original, args, { signal: ctx.signal, timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10), onprogress: ctx.onprogress });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : ERR_UPSTREAM;
+      this.audit({ ...base, decision: 'upstream-error', reason: message.slice(0, 500), latencyMs: performance.now() - started });
+      throw new GatewayError(code, `The upstream ${t.upstream} failed the call to ${name}: ${message.slice(0, 500)}`);
+    }
+    const found: HiddenFound[] = [];
+    let out = this.strip(result, `result of ${name}`, found, RESULT_TEXT_KEYS);
+    let redactions = 0;
+    if (this.cfg.policy.redactSecretsInResults) {
+      out = mapStrings(out, (s) => {
+        const r = redactSecrets(s);
+        redactions += r.count;
+        return r.text;
+      }, '', RESULT_TEXT_KEYS) as CallToolResult;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(out), 'utf8');
+    if (bytes > this.cfg.limits.maxResultBytes) {
+      this.audit({ ...base, decision: 'result-too-large', reason: `${bytes} bytes`, latencyMs: performance.now() - started, resultBytes: bytes });
+      throw new GatewayError(ERR_POLICY, `The result of ${name} is ${bytes} bytes, over the gateway's limit of ${this.cfg.limits.maxResultBytes} (limits.maxResultBytes); it was not passed on.`);
+    }
+    this.hidden(found, t.upstream, name);
+    this.audit({ ...base, decision: 'allowed', reason: redactions ? `${redactions} secret(s) redacted from the result` : null, latencyMs: performance.now() - started, resultBytes: bytes, detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined });
+    return out;
+  }
+
+  listPrompts(scope: Scope): Prompt[] {
+    return [...this.prompts.values()].filter((p) => this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)).map((p) => p.visible);
+  }
+
+  async getPrompt(scope: Scope, name: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const p = this.prompts.get(name);
+    if (!p || !this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown prompt: ${name}.`);
+    const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
+    if (shape) throw new GatewayError(ERR_INVALID_PARAMS, `Palisade gateway refused the prompt ${name}: ${shape}`);
+    const res = await this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal });
+    const found: HiddenFound[] = [];
+    const out = this.strip(res, `prompt ${name}`, found, RESULT_TEXT_KEYS);
+    this.hidden(found, p.upstream, name);
+    this.audit({ kind: 'prompt', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, upstream: p.upstream, tool: name, argHash: sha256(canonicalJson(args ?? {})), decision: 'allowed' });
+    return out;
+  }
+
+  listResources(scope: Scope): Resource[] {
+    return [...this.resources.values()].filter((r) => this.visible(scope, r.upstream, r.visible.name, (vs) => vs.resources) || this.visible(scope, r.upstream, r.visible.uri, (vs) => vs.resources)).map((r) => r.visible);
+  }
+
+  listResourceTemplates(scope: Scope): ResourceTemplate[] {
+    return this.templates.filter((t) => this.visible(scope, t.upstream, t.visible.name, (vs) => vs.resources)).map((t) => t.visible);
+  }
+
+  async readResource(scope: Scope, uri: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    let upstream = this.resources.get(uri)?.upstream;
+    let name = this.resources.get(uri)?.visible.name;
+    if (!upstream) {
+      const t = this.templates.find((x) => x.matcher.test(uri));
+      upstream = t?.upstream;
+      name = t?.visible.name;
+    }
+    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources))) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
+    const res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
+    const found: HiddenFound[] = [];
+    const out = this.strip(res, `resource ${uri}`, found, RESULT_TEXT_KEYS);
+    this.hidden(found, upstream, uri);
+    this.audit({ kind: 'resource', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, upstream, tool: uri.slice(0, 500), decision: 'allowed' });
+    return out;
+  }
+
+  async complete(scope: Scope, params: { ref: { type: string; name?: string; uri?: string }; argument: unknown; context?: unknown }): Promise<Record<string, unknown>> {
+    const empty = { completion: { values: [], hasMore: false } };
+    if (params.ref.type === 'ref/prompt' && params.ref.name) {
+      const p = this.prompts.get(params.ref.name);
+      if (!p || !this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)) return empty;
+      const up = this.upstreams.get(p.upstream)!.client;
+      if (!up.capabilities().completions) return empty;
+      return up.complete({ ...params, ref: { type: 'ref/prompt', name: p.original } });
+    }
+    if (params.ref.type === 'ref/resource' && params.ref.uri) {
+      const t = this.templates.find((x) => x.visible.uriTemplate === params.ref.uri);
+      if (!t || !this.visible(scope, t.upstream, t.visible.name, (vs) => vs.resources)) return empty;
+      const up = this.upstreams.get(t.upstream)!.client;
+      if (!up.capabilities().completions) return empty;
+      return up.complete(params as Record<string, unknown>);
+    }
+    return empty;
+  }
+
+  async setLoggingLevel(level: string): Promise<void> {
+    await Promise.all([...this.upstreams.values()].filter((s) => s.up).map((s) => s.client.setLoggingLevel(level).catch(() => undefined)));
+  }
+
+  // ---- status and audit ---------------------------------------------------------------
+
+  /** Every tool with its state, for `gateway check` and /healthz. */
+  catalog(): { federated: string; upstream: string; status: ToolStatus; level: Level; reason?: string }[] {
+    return [...this.tools.values()].map((t) => ({ federated: t.federated, upstream: t.upstream, status: t.status, level: t.level, ...(t.reason ? { reason: t.reason } : {}) }));
+  }
+
+  audit(r: { kind: string; principal?: string | null; virtualServer?: string | null; upstream?: string | null; tool?: string | null; argHash?: string | null; decision: string; reason?: string | null; latencyMs?: number | null; resultBytes?: number | null; detail?: unknown }): void {
+    const rec = {
+      at: new Date().toISOString(),
+      kind: r.kind,
+      principal: r.principal ?? null,
+      virtualServer: r.virtualServer ?? null,
+      upstream: r.upstream ?? null,
+      tool: r.tool ?? null,
+      argHash: r.argHash ?? null,
+      decision: r.decision,
+      reason: r.reason ?? null,
+      latencyMs: r.latencyMs === undefined || r.latencyMs === null ? null : Math.round(r.latencyMs * 1000) / 1000,
+      resultBytes: r.resultBytes ?? null,
+      detail: r.detail,
+    };
+    this.metrics.count(`${rec.kind}:${rec.decision}`);
+    try {
+      this.store.audit(rec);
+      if (this.cfg.audit.file) appendFileSync(this.cfg.audit.file, JSON.stringify(rec) + '\n', { mode: 0o600 });
+    } catch (err) {
+      this.opts.warn?.(`could not write an audit record: ${String(err)}`);
+    }
+  }
+
+  readonly metrics = new Metrics();
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.relistTimer) clearInterval(this.relistTimer);
+    for (const s of this.upstreams.values()) if (s.timer) clearTimeout(s.timer);
+    await Promise.all([...this.upstreams.values()].map((s) => s.client.close()));
+  }
+}
+
+/** Prometheus counters kept in memory. */
+export class Metrics {
+  private readonly counters = new Map<string, number>();
+  count(key: string): void {
+    this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
+  }
+  render(extra: Record<string, number>): string {
+    const lines = ['# HELP palisade_gateway_events_total Audited gateway events by kind and decision.', '# TYPE palisade_gateway_events_total counter'];
+    for (const [k, v] of [...this.counters].sort()) {
+      const [kind, decision] = k.split(':');
+      lines.push(`palisade_gateway_events_total{kind="${kind}",decision="${decision}"} ${v}`);
+    }
+    for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
+    return lines.join('\n') + '\n';
+  }
+}
+
+const TEXT_KEYS = new Set(['description', 'title', 'name']);
+const RESULT_TEXT_KEYS = new Set(['text', 'description', 'title', 'message']);
+
+function allowedBy(ad: AllowDeny, name: string): boolean {
+  if (ad.allow && ad.allow.length > 0 && !matchesAny(name, ad.allow)) return false;
+  return !matchesAny(name, ad.deny);
+}
+
+function summarize(findings: readonly Finding[]): string {
+  const top = findings.filter((f) => f.severity !== 'info').slice(0, 3);
+  return top.length ? top.map((f) => `${f.ruleId} ${f.title}`).join('; ') : 'no finding detail';
+}
+
+/** RFC 6570 template -> a regular expression matching URIs it can produce (level 1 variables). */
+function templateMatcher(template: string): RegExp {
+  const parts = template.split(/(\{[^}]*\})/);
+  const body = parts.map((p) => (p.startsWith('{') ? (p.startsWith('{+') || p.startsWith('{/') ? '.+' : '[^/]+') : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`);
+}

@@ -1,0 +1,418 @@
+// The gateway's HTTP face. Every request: Host and Origin against the allowlist (DNS
+// rebinding), then the bearer token, then the route:
+//   POST/GET/DELETE /mcp, /servers/<virtual>/mcp   Streamable HTTP: 2025-11-25 sessions and
+//                                                   2026-07-28 stateless requests, per client
+//   GET /sse + POST /messages                      the legacy HTTP+SSE transport (2024-11-05)
+//   /.well-known/oauth-protected-resource          RFC 9728 metadata (when OAuth is configured)
+//   /healthz, /metrics
+// Sessions are bound to the principal that opened them: another principal gets 404.
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { createMcpHandler, isLegacyRequest, WebStandardStreamableHTTPServerTransport, type Server, type Transport } from '@modelcontextprotocol/server';
+import { Authenticator } from './auth.js';
+import { isLoopbackHost, type GatewayConfig } from './config.js';
+import type { Gateway, Principal, Scope } from './gateway.js';
+import { buildMcpServer } from './mcp-server.js';
+import type { ListKind } from './upstream/upstream.js';
+
+interface Session {
+  id: string;
+  principal: string;
+  /** the path it was opened on: a session id is only valid on that endpoint */
+  path: string;
+  server: Server;
+  transport: Transport & { handleRequest?: WebStandardStreamableHTTPServerTransport['handleRequest'] };
+  lastSeen: number;
+  kind: 'streamable' | 'sse';
+}
+
+const SESSION_IDLE_MS = 30 * 60_000;
+
+export interface GatewayHttpOptions {
+  host?: string;
+  port?: number;
+}
+
+export class GatewayHttpServer {
+  readonly server: http.Server;
+  private readonly sessions = new Map<string, Session>();
+  private readonly auth: Authenticator;
+  private readonly modern;
+  private sweeper?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  host: string;
+  port: number;
+  private allowedHosts = new Set<string>();
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly cfg: GatewayConfig,
+    opts: GatewayHttpOptions = {},
+  ) {
+    this.host = opts.host ?? cfg.listen.host;
+    this.port = opts.port ?? cfg.listen.port;
+    if (!isLoopbackHost(this.host) && !cfg.auth) {
+      throw new Error(`Refusing to listen on ${this.host} without authentication: anyone who can reach it could use every upstream. Add an "auth" section (tokens or oauth) to the config, or listen on 127.0.0.1.`);
+    }
+    this.auth = new Authenticator(cfg, gateway.store, this.resourceUrl());
+    this.modern = createMcpHandler(
+      (ctx) => {
+        const scope = (ctx.authInfo?.extra as { scope?: Scope } | undefined)?.scope;
+        if (!scope) throw new Error('no scope on a modern request');
+        return buildMcpServer(gateway, scope);
+      },
+      { legacy: 'reject', maxRequestBodySize: cfg.limits.maxMessageBytes },
+    );
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) this.json(res, 500, { error: 'internal error' });
+        else res.destroy();
+        gateway.audit({ kind: 'http', decision: 'error', reason: String(err).slice(0, 300) });
+      });
+    });
+    this.server.headersTimeout = 30_000;
+    this.server.requestTimeout = 0; // SSE streams stay open
+    this.unsubscribe = gateway.onChange((kind) => this.broadcast(kind));
+  }
+
+  private baseUrl(): string {
+    if (this.cfg.listen.publicUrl) return this.cfg.listen.publicUrl.replace(/\/$/, '');
+    const h = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `http://${h === '0.0.0.0' || h === '[::]' ? '127.0.0.1' : h}:${this.port}`;
+  }
+
+  resourceUrl(): string {
+    return this.cfg.auth?.oauth?.audience ?? `${this.baseUrl()}/mcp`;
+  }
+
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, this.host, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.computeAllowedHosts();
+    // the resource URL depends on the port when it was 0
+    (this.auth as unknown as { resource: string }).resource = this.resourceUrl();
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+    return { host: this.host, port: this.port, url: `${this.baseUrl()}/mcp` };
+  }
+
+  private computeAllowedHosts(): void {
+    const names = this.cfg.listen.allowedHosts ?? ['localhost', '127.0.0.1', '[::1]'];
+    for (const n of names) {
+      const lower = n.toLowerCase();
+      this.allowedHosts.add(lower);
+      if (!/:\d+$/.test(lower)) this.allowedHosts.add(`${lower}:${this.port}`);
+    }
+    if (this.cfg.listen.publicUrl) this.allowedHosts.add(new URL(this.cfg.listen.publicUrl).host.toLowerCase());
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+    res.end(text);
+  }
+
+  private rpcError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+    this.json(res, status, { jsonrpc: '2.0', id: null, error: { code, message } }, headers);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!this.allowedHosts.has(host)) {
+      this.gateway.audit({ kind: 'http', decision: 'refused-host', reason: `Host ${host.slice(0, 200)}` });
+      return this.json(res, 403, { error: 'forbidden', message: `Host "${host.slice(0, 100)}" is not in listen.allowedHosts (DNS-rebinding protection).` });
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.cfg.listen.allowedOrigins.includes(origin)) {
+      this.gateway.audit({ kind: 'http', decision: 'refused-origin', reason: `Origin ${origin.slice(0, 200)}` });
+      return this.json(res, 403, { error: 'forbidden', message: `Origin "${origin.slice(0, 100)}" is not in listen.allowedOrigins.` });
+    }
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = url.pathname;
+    if (path === '/healthz' && req.method === 'GET') {
+      const ups = [...this.gateway.upstreams.values()];
+      return this.json(res, 200, { status: 'ok', upstreams: ups.length, upstreamsUp: ups.filter((u) => u.up).length });
+    }
+    if (path.startsWith('/.well-known/oauth-protected-resource')) {
+      if (!this.cfg.auth?.oauth) return this.json(res, 404, { error: 'not_found' });
+      return this.json(res, 200, {
+        resource: this.resourceUrl(),
+        authorization_servers: [this.cfg.auth.oauth.issuer],
+        bearer_methods_supported: ['header'],
+        ...(this.cfg.auth.oauth.scopes ? { scopes_supported: this.cfg.auth.oauth.scopes } : {}),
+        resource_name: 'Palisade gateway',
+      });
+    }
+    // everything below needs a principal
+    const auth = await this.auth.authenticate(req.headers.authorization);
+    if (!auth.ok) {
+      this.gateway.audit({ kind: 'auth', decision: 'refused', reason: auth.description });
+      const challenge = [`Bearer error="${auth.error}"`, `error_description="${auth.description.replace(/"/g, "'")}"`];
+      if (this.cfg.auth?.oauth) challenge.push(`resource_metadata="${this.baseUrl()}/.well-known/oauth-protected-resource"`);
+      return this.json(res, auth.status, { error: auth.error, error_description: auth.description }, { 'www-authenticate': challenge.join(', ') });
+    }
+    const principal = auth.principal;
+    if (path === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      const ups = [...this.gateway.upstreams.values()];
+      res.end(this.gateway.metrics.render({ palisade_gateway_sessions: this.sessions.size, palisade_gateway_upstreams_up: ups.filter((u) => u.up).length, palisade_gateway_upstreams: ups.length }));
+      return;
+    }
+    let scope: Scope | undefined;
+    let mcpPath = false;
+    if (path === '/mcp') {
+      scope = { principal };
+      mcpPath = true;
+    } else {
+      const m = /^\/servers\/([a-zA-Z0-9_-]{1,64})\/(mcp|sse|messages)$/.exec(path);
+      if (m) {
+        if (!this.gateway.mayUseVirtualServer(principal, m[1]!)) return this.json(res, 404, { error: 'not_found', message: `No virtual server "${m[1]}" for this principal.` });
+        scope = { principal, virtualServer: m[1]! };
+        mcpPath = m[2] === 'mcp';
+        if (m[2] === 'sse') return this.openSse(req, res, scope, path);
+        if (m[2] === 'messages') return this.postSse(req, res, url, principal);
+      }
+    }
+    if (path === '/sse') return this.openSse(req, res, { principal }, path);
+    if (path === '/messages') return this.postSse(req, res, url, principal);
+    if (!mcpPath || !scope) return this.json(res, 404, { error: 'not_found' });
+    return this.serveMcp(req, res, scope, path);
+  }
+
+  private async readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer | undefined> {
+    const limit = this.cfg.limits.maxMessageBytes;
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      this.rpcError(res, 413, -32600, `The message is over the gateway's limit of ${limit} bytes.`);
+      req.resume();
+      return undefined;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        this.rpcError(res, 413, -32600, `The message is over the gateway's limit of ${limit} bytes.`);
+        req.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private toWebRequest(req: http.IncomingMessage, body: Buffer | undefined, signal: AbortSignal): Request {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || k === 'authorization') continue; // the client's credential stays here
+      if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+      else headers.set(k, v);
+    }
+    const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+    return new Request(url, { method: req.method, headers, body: body && body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? body : undefined, signal });
+  }
+
+  private async sendWebResponse(res: http.ServerResponse, response: Response, signal: AbortController): Promise<void> {
+    const headers: Record<string, string> = {};
+    response.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    headers['cache-control'] ??= 'no-store';
+    res.writeHead(response.status, headers);
+    if (!response.body) {
+      res.end();
+      return;
+    }
+    const stream = Readable.fromWeb(response.body as never);
+    res.on('close', () => {
+      signal.abort();
+      stream.destroy();
+    });
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  private async serveMcp(req: http.IncomingMessage, res: http.ServerResponse, scope: Scope, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (!['POST', 'GET', 'DELETE'].includes(method)) return this.json(res, 405, { error: 'method not allowed' }, { allow: 'GET, POST, DELETE' });
+    const body = method === 'POST' ? await this.readBody(req, res) : undefined;
+    if (method === 'POST' && !body) return;
+    let parsed: unknown;
+    if (body) {
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        return this.rpcError(res, 400, -32700, 'Parse error: the body is not JSON.');
+      }
+      const depth = jsonDepth(parsed, this.cfg.limits.maxDepth + 2);
+      if (depth > this.cfg.limits.maxDepth + 2) return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
+    }
+    const abort = new AbortController();
+    const request = this.toWebRequest(req, body, abort.signal);
+    const sessionId = req.headers['mcp-session-id'];
+    const legacy = sessionId !== undefined || (await isLegacyRequest(request, parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
+    if (!legacy) {
+      const response = await this.modern.fetch(request, { parsedBody: parsed, authInfo: { token: '', clientId: scope.principal.id, scopes: [], extra: { scope } } });
+      return this.sendWebResponse(res, response, abort);
+    }
+    if (typeof sessionId === 'string') {
+      const s = this.sessions.get(sessionId);
+      // a session of another principal, or of another endpoint, does not exist for this caller
+      if (!s || s.principal !== scope.principal.id || s.path !== path || s.kind !== 'streamable') return this.rpcError(res, 404, -32001, 'Session not found; start a new session with initialize.');
+      s.lastSeen = Date.now();
+      const response = await s.transport.handleRequest!(request, { parsedBody: parsed });
+      return this.sendWebResponse(res, response, abort);
+    }
+    if (method !== 'POST' || !isInitialize(parsed)) return this.rpcError(res, 400, -32000, 'Bad request: no Mcp-Session-Id header; send initialize first (or use the 2026-07-28 per-request _meta envelope).');
+    const server = buildMcpServer(this.gateway, scope);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      // 256 bits from the CSPRNG: unguessable
+      sessionIdGenerator: () => randomBytes(32).toString('base64url'),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { id, principal: scope.principal.id, path, server, transport, lastSeen: Date.now(), kind: 'streamable' });
+      },
+      onsessionclosed: (id) => {
+        this.sessions.delete(id);
+      },
+      maxRequestBodySize: this.cfg.limits.maxMessageBytes,
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody: parsed });
+    return this.sendWebResponse(res, response, abort);
+  }
+
+  // ---- legacy HTTP+SSE (2024-11-05) ---------------------------------------------------
+
+  private async openSse(req: http.IncomingMessage, res: http.ServerResponse, scope: Scope, path: string): Promise<void> {
+    if (req.method !== 'GET') return this.json(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+    const id = randomUUID() + randomBytes(8).toString('hex');
+    const transport = new LegacySseTransport(res, id);
+    const server = buildMcpServer(this.gateway, scope);
+    const messagesPath = path.replace(/sse$/, 'messages');
+    this.sessions.set(id, { id, principal: scope.principal.id, path: messagesPath, server, transport, lastSeen: Date.now(), kind: 'sse' });
+    res.on('close', () => {
+      this.sessions.delete(id);
+      void server.close().catch(() => undefined);
+    });
+    await server.connect(transport);
+    transport.endpoint(`${messagesPath}?sessionId=${encodeURIComponent(id)}`);
+  }
+
+  private async postSse(req: http.IncomingMessage, res: http.ServerResponse, url: URL, principal: Principal): Promise<void> {
+    if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+    const id = url.searchParams.get('sessionId') ?? '';
+    const s = this.sessions.get(id);
+    if (!s || s.kind !== 'sse' || s.principal !== principal.id || s.path !== url.pathname) return this.json(res, 404, { error: 'Session not found' });
+    const body = await this.readBody(req, res);
+    if (!body) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(body.toString('utf8'));
+    } catch {
+      return this.json(res, 400, { error: 'the body is not JSON' });
+    }
+    if (jsonDepth(message, this.cfg.limits.maxDepth + 2) > this.cfg.limits.maxDepth + 2) return this.json(res, 400, { error: 'the message nests too deeply' });
+    s.lastSeen = Date.now();
+    res.writeHead(202).end('Accepted');
+    (s.transport as LegacySseTransport).receive(message);
+  }
+
+  private broadcast(kind: ListKind): void {
+    for (const s of this.sessions.values()) {
+      const send = kind === 'tools' ? s.server.sendToolListChanged() : kind === 'prompts' ? s.server.sendPromptListChanged() : s.server.sendResourceListChanged();
+      void Promise.resolve(send).catch(() => undefined);
+    }
+    if (kind === 'tools') this.modern.notify.toolsChanged();
+    else if (kind === 'prompts') this.modern.notify.promptsChanged();
+    else this.modern.notify.resourcesChanged();
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - SESSION_IDLE_MS;
+    for (const s of this.sessions.values()) {
+      if (s.lastSeen < cutoff && s.kind === 'streamable') {
+        this.sessions.delete(s.id);
+        void s.transport.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
+    this.sessions.clear();
+    await this.modern.close().catch(() => undefined);
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The 2024-11-05 HTTP+SSE transport, server side: an event stream out, POSTs in. */
+class LegacySseTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport['onmessage'];
+  readonly sessionId: string;
+  private open = true;
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    id: string,
+  ) {
+    this.sessionId = id;
+    res.on('close', () => {
+      this.open = false;
+      this.onclose?.();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    this.res.flushHeaders();
+  }
+
+  endpoint(path: string): void {
+    this.res.write(`event: endpoint\ndata: ${path}\n\n`);
+  }
+
+  receive(message: unknown): void {
+    this.onmessage?.(message as never);
+  }
+
+  async send(message: unknown): Promise<void> {
+    if (!this.open) throw new Error('the SSE stream is closed');
+    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.open) this.res.end();
+    this.open = false;
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const one = Array.isArray(body) ? body : [body];
+  return one.some((m) => !!m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
+}
+
+/** Depth of a parsed JSON value, stopping once it passes `cap`. */
+export function jsonDepth(value: unknown, cap: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > cap) return max;
+    if (v && typeof v === 'object') for (const x of Object.values(v)) if (x && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return max;
+}

@@ -1,0 +1,73 @@
+// Starting and stopping a gateway: load the config, open the store, connect the upstreams,
+// then serve over HTTP or over this process's stdio.
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { Server } from '@modelcontextprotocol/server';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { Gateway, type GatewayOptions, type Principal } from './gateway.js';
+import { GatewayHttpServer } from './http.js';
+import { buildMcpServer } from './mcp-server.js';
+import { GatewayStore } from './store.js';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  url?: string;
+  http?: GatewayHttpServer;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends GatewayOptions {
+  host?: string;
+  port?: number;
+  stdio?: boolean;
+  /** for --stdio: streams other than process.stdin/stdout (tests) */
+  stdioTransport?: Parameters<typeof serveStdio>[1] extends infer O ? (O extends { transport?: infer T } ? T : never) : never;
+}
+
+export const STDIO_PRINCIPAL: Principal = { id: 'stdio', kind: 'stdio', name: 'stdio client', virtualServers: null };
+
+export async function startGateway(cfgOrPath: GatewayConfig | string, opts: StartOptions = {}): Promise<RunningGateway> {
+  const cfg = typeof cfgOrPath === 'string' ? await loadConfig(cfgOrPath, opts.env ?? process.env) : cfgOrPath;
+  const store = new GatewayStore(cfg.store);
+  const gateway = new Gateway(cfg, store, opts);
+  // refuse a public bind before any upstream is started
+  const http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port });
+  await gateway.start();
+  for (const c of gateway.collisions) opts.warn?.(`name collision: ${c}`);
+  if (opts.stdio) {
+    const servers = new Set<Server>();
+    const handle = serveStdio(
+      () => {
+        const s = buildMcpServer(gateway, { principal: STDIO_PRINCIPAL });
+        servers.add(s);
+        return s;
+      },
+      { ...(opts.stdioTransport ? { transport: opts.stdioTransport } : {}), onerror: (e) => opts.warn?.(`stdio: ${e.message}`) },
+    );
+    const off = gateway.onChange((kind) => {
+      for (const s of servers) {
+        const p = kind === 'tools' ? s.sendToolListChanged() : kind === 'prompts' ? s.sendPromptListChanged() : s.sendResourceListChanged();
+        void Promise.resolve(p).catch(() => undefined);
+      }
+    });
+    return {
+      gateway,
+      async close() {
+        off();
+        await handle.close().catch(() => undefined);
+        await gateway.close();
+        store.close();
+      },
+    };
+  }
+  const where = await http!.listen();
+  return {
+    gateway,
+    http,
+    url: where.url,
+    async close() {
+      await http!.close();
+      await gateway.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// The gateway config file's JSON Schema (draft-07). The same object validates the file at
+// start and is published as schema/gateway.schema.json (a test keeps the two equal).
+
+const NAME = '^[a-zA-Z0-9_-]{1,64}$';
+
+const envMap = {
+  type: 'object',
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  additionalProperties: { type: 'string', maxLength: 8192 },
+};
+
+const allowDeny = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    allow: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 1000 },
+    deny: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 1000 },
+  },
+};
+
+const level = { enum: ['critical', 'high', 'medium', 'low', 'none'] };
+
+export const gatewayConfigSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://palisade.dev/schema/gateway.schema.json',
+  title: 'Palisade gateway configuration',
+  description: 'The config file of `palisade gateway` (YAML or JSON). Secret values (upstream env values, header values, redis, backend key) are given only as ${ENV} references.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['upstreams'],
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1, maxLength: 255, description: 'Address to bind; default 127.0.0.1. Anything but loopback needs auth.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Default 8090; 0 picks a free port.' },
+        allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, description: 'Host header values accepted (DNS-rebinding protection). Default: localhost, 127.0.0.1, [::1] (with the port).' },
+        allowedOrigins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 512 }, description: 'Origin header values accepted. Requests with no Origin are accepted; any other Origin is refused.' },
+        publicUrl: { type: 'string', pattern: '^https?://', description: "The gateway's external base URL (behind a proxy); used for the OAuth resource URL." },
+      },
+    },
+    store: { type: 'string', minLength: 1, description: 'Folder of the SQLite store (pins, approvals, tokens, audit); relative to the config file. Default ./.palisade-gateway' },
+    upstreams: {
+      type: 'object',
+      propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          command: { type: 'string', minLength: 1, maxLength: 4096 },
+          args: { type: 'array', items: { type: 'string', maxLength: 8192 }, maxItems: 256 },
+          env: envMap,
+          cwd: { type: 'string', minLength: 1 },
+          url: { type: 'string', minLength: 1, maxLength: 4096 },
+          transport: { enum: ['stdio', 'http', 'sse'] },
+          headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 8192 } },
+          allowPrivateAddress: { type: 'boolean' },
+          prefix: { type: 'string', pattern: '^[a-zA-Z0-9_-]{0,48}$', description: 'Prefix of federated names; default the upstream name. "" means no prefix.' },
+          rename: { type: 'object', propertyNames: { maxLength: 256 }, additionalProperties: { type: 'string', pattern: NAME }, description: "upstream tool/prompt name -> federated name" },
+          timeoutMs: { type: 'integer', minimum: 100, maximum: 3600000 },
+          protocol: { enum: ['legacy', 'auto'], description: 'legacy: 2025 initialize handshake (default); auto: probe 2026-07-28 server/discover first (HTTP upstreams).' },
+          disabled: { type: 'boolean' },
+        },
+        oneOf: [{ required: ['command'], not: { required: ['url'] } }, { required: ['url'], not: { required: ['command'] } }],
+      },
+    },
+    virtualServers: {
+      type: 'object',
+      propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['upstreams'],
+        properties: {
+          upstreams: { type: 'array', items: { type: 'string', pattern: NAME }, minItems: 1 },
+          tools: allowDeny,
+          resources: allowDeny,
+          prompts: allowDeny,
+        },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        tokens: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'sha256'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 128 },
+              sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+              virtualServers: { type: 'array', items: { type: 'string', pattern: NAME } },
+              expiresAt: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?(?:Z|[+-]\\d{2}:\\d{2})$' },
+            },
+          },
+        },
+        oauth: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer'],
+          properties: {
+            issuer: { type: 'string', minLength: 1 },
+            audience: { type: 'string', minLength: 1, description: "The gateway's resource URL; default http://HOST:PORT/mcp" },
+            jwksUri: { type: 'string', minLength: 1, description: "Default: the issuer's jwks_uri from its metadata, else ISSUER/.well-known/jwks.json" },
+            scopes: { type: 'array', items: { type: 'string' } },
+            virtualServersClaim: { type: 'string', description: 'Claim listing the virtual servers a token may use; absent = all' },
+          },
+        },
+      },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        blockLevel: level,
+        pinning: { type: 'boolean' },
+        stripHiddenText: { type: 'boolean' },
+        redactSecretsInResults: { type: 'boolean' },
+        allowUpstreams: { type: 'array', items: { type: 'string' }, description: 'Upstreams allowed although their risk is at or above blockLevel.' },
+        allowTools: { type: 'array', items: { type: 'string' }, description: 'Federated tool names (globs) allowed although their risk is at or above blockLevel.' },
+        relistIntervalMs: { type: 'integer', minimum: 0, description: 'Re-read tool lists this often even without list_changed (0 = only on notifications).' },
+        alertWebhook: { type: 'string', description: 'URL (or ${ENV} reference) POSTed a JSON alert when a tool is quarantined.' },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxMessageBytes: { type: 'integer', minimum: 1024 },
+        maxDepth: { type: 'integer', minimum: 2, maximum: 30 },
+        maxStringLength: { type: 'integer', minimum: 1 },
+        maxArrayLength: { type: 'integer', minimum: 1 },
+        maxResultBytes: { type: 'integer', minimum: 1024 },
+        callsPerMinute: { type: 'integer', minimum: 1 },
+        callTimeoutMs: { type: 'integer', minimum: 100 },
+      },
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        file: { type: 'string', description: 'Also append every audit record as a JSON line to this file.' },
+        logPayloads: { type: 'boolean', description: 'Keep arguments in audit records (off by default: payloads are never logged).' },
+      },
+    },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' } },
+    },
+    redis: { type: 'string' },
+    backend: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { url: { type: 'string' }, key: { type: 'string' } },
+    },
+  },
+} as const;

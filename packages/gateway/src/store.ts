@@ -1,0 +1,147 @@
+// The gateway's own store (SQLite in the `store` folder): pinned tool definitions, what is
+// quarantined or blocked and why, approvals, gateway tokens (SHA-256 only) and the audit log.
+// Several processes may open it (the running gateway and `palisade gateway approve`): WAL mode.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type ToolStatus = 'ok' | 'quarantined' | 'blocked';
+
+export interface ToolRow {
+  federated: string;
+  upstream: string;
+  tool: string;
+  hash: string;
+  definition: string;
+  status: ToolStatus;
+  reason: string | null;
+  updatedAt: string;
+}
+
+export interface PinRow {
+  upstream: string;
+  tool: string;
+  hash: string;
+  definition: string;
+  pinnedAt: string;
+}
+
+export interface TokenRow {
+  id: number;
+  name: string;
+  sha256: string;
+  prefix: string;
+  virtualServers: string[] | null;
+  expiresAt: string | null;
+  createdAt: string;
+}
+
+export interface AuditRecord {
+  at: string;
+  kind: string;
+  principal: string | null;
+  virtualServer: string | null;
+  upstream: string | null;
+  tool: string | null;
+  argHash: string | null;
+  decision: string;
+  reason: string | null;
+  latencyMs: number | null;
+  resultBytes: number | null;
+  detail: unknown;
+}
+
+export class GatewayStore {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(folder: string) {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    this.db = new Database(path.join(folder, 'gateway.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS pins (upstream TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL, pinned_at TEXT NOT NULL, PRIMARY KEY (upstream, tool));
+      CREATE TABLE IF NOT EXISTS tools (federated TEXT PRIMARY KEY, upstream TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, updated_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS risk_approvals (upstream TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, approved_at TEXT NOT NULL, PRIMARY KEY (upstream, tool, hash));
+      CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, virtual_servers TEXT, expires_at TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
+      CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, principal TEXT, virtual_server TEXT, upstream TEXT, tool TEXT, arg_hash TEXT, decision TEXT NOT NULL, reason TEXT, latency_ms REAL, result_bytes INTEGER, detail TEXT);
+      CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+    `);
+    this.stmts = {
+      getPin: this.db.prepare('SELECT upstream, tool, hash, definition, pinned_at AS pinnedAt FROM pins WHERE upstream = ? AND tool = ?'),
+      putPin: this.db.prepare('INSERT INTO pins (upstream, tool, hash, definition, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (upstream, tool) DO UPDATE SET hash = excluded.hash, definition = excluded.definition, pinned_at = excluded.pinned_at'),
+      putTool: this.db.prepare('INSERT INTO tools (federated, upstream, tool, hash, definition, status, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (federated) DO UPDATE SET upstream = excluded.upstream, tool = excluded.tool, hash = excluded.hash, definition = excluded.definition, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at'),
+      getTool: this.db.prepare('SELECT federated, upstream, tool, hash, definition, status, reason, updated_at AS updatedAt FROM tools WHERE federated = ?'),
+      listTools: this.db.prepare('SELECT federated, upstream, tool, hash, definition, status, reason, updated_at AS updatedAt FROM tools ORDER BY federated'),
+      isRiskApproved: this.db.prepare('SELECT 1 FROM risk_approvals WHERE upstream = ? AND tool = ? AND hash = ?'),
+      approveRisk: this.db.prepare('INSERT OR IGNORE INTO risk_approvals (upstream, tool, hash, approved_at) VALUES (?, ?, ?, ?)'),
+      addToken: this.db.prepare('INSERT INTO tokens (name, sha256, prefix, virtual_servers, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      tokenByHash: this.db.prepare('SELECT id, name, sha256, prefix, virtual_servers AS virtualServers, expires_at AS expiresAt, created_at AS createdAt FROM tokens WHERE sha256 = ? AND revoked_at IS NULL'),
+      audit: this.db.prepare('INSERT INTO audit (at, kind, principal, virtual_server, upstream, tool, arg_hash, decision, reason, latency_ms, result_bytes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      recentAudit: this.db.prepare('SELECT at, kind, principal, virtual_server AS virtualServer, upstream, tool, arg_hash AS argHash, decision, reason, latency_ms AS latencyMs, result_bytes AS resultBytes, detail FROM audit ORDER BY id DESC LIMIT ?'),
+    };
+  }
+
+  getPin(upstream: string, tool: string): PinRow | undefined {
+    return this.stmts.getPin.get(upstream, tool) as PinRow | undefined;
+  }
+
+  putPin(upstream: string, tool: string, hash: string, definition: string): void {
+    this.stmts.putPin.run(upstream, tool, hash, definition, new Date().toISOString());
+  }
+
+  putTool(row: Omit<ToolRow, 'updatedAt'>): void {
+    this.stmts.putTool.run(row.federated, row.upstream, row.tool, row.hash, row.definition, row.status, row.reason, new Date().toISOString());
+  }
+
+  getTool(federated: string): ToolRow | undefined {
+    return this.stmts.getTool.get(federated) as ToolRow | undefined;
+  }
+
+  listTools(): ToolRow[] {
+    return this.stmts.listTools.all() as ToolRow[];
+  }
+
+  isRiskApproved(upstream: string, tool: string, hash: string): boolean {
+    return this.stmts.isRiskApproved.get(upstream, tool, hash) !== undefined;
+  }
+
+  /**
+   * Release one tool as it is now: a quarantined change becomes the pinned definition, a
+   * tool blocked by risk is allowed at this exact definition. Returns what was done.
+   */
+  approve(federated: string): string | undefined {
+    const row = this.getTool(federated);
+    if (!row) return undefined;
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.stmts.putPin.run(row.upstream, row.tool, row.hash, row.definition, now);
+      if (row.status === 'blocked') this.stmts.approveRisk.run(row.upstream, row.tool, row.hash, now);
+      this.stmts.putTool.run(row.federated, row.upstream, row.tool, row.hash, row.definition, 'ok', null, now);
+    })();
+    return row.status === 'quarantined' ? 'pinned the changed definition' : row.status === 'blocked' ? 'allowed despite its risk (at this definition)' : 'already allowed; pin confirmed';
+  }
+
+  addToken(name: string, sha256: string, prefix: string, virtualServers: string[] | undefined, expiresAt: string | undefined): void {
+    this.stmts.addToken.run(name, sha256, prefix, virtualServers ? JSON.stringify(virtualServers) : null, expiresAt ?? null, new Date().toISOString());
+  }
+
+  tokenByHash(sha256: string): TokenRow | undefined {
+    const row = this.stmts.tokenByHash.get(sha256) as (Omit<TokenRow, 'virtualServers'> & { virtualServers: string | null }) | undefined;
+    if (!row) return undefined;
+    return { ...row, virtualServers: row.virtualServers ? (JSON.parse(row.virtualServers) as string[]) : null };
+  }
+
+  audit(r: AuditRecord): void {
+    this.stmts.audit.run(r.at, r.kind, r.principal, r.virtualServer, r.upstream, r.tool, r.argHash, r.decision, r.reason, r.latencyMs, r.resultBytes, r.detail === undefined ? null : JSON.stringify(r.detail));
+  }
+
+  recentAudit(limit = 100): AuditRecord[] {
+    return (this.stmts.recentAudit.all(limit) as (AuditRecord & { detail: string | null })[]).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

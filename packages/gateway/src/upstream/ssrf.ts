@@ -1,0 +1,114 @@
+// SSRF guard for upstream URLs: the host is resolved and every address it resolves to must be
+// public (not loopback, private, link-local, cloud metadata, CGNAT, multicast, unspecified),
+// unless the upstream is explicitly allowed private addresses. Checked before every request
+// and again on every redirect, which is followed by hand so each hop is checked.
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+
+export class SsrfError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SsrfError';
+  }
+}
+
+function ipv4Blocked(ip: string): string | undefined {
+  const p = ip.split('.').map(Number);
+  const [a, b] = [p[0]!, p[1]!];
+  if (a === 0) return 'an unspecified address';
+  if (a === 127) return 'a loopback address';
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'a private address';
+  if (a === 169 && b === 254) return 'a link-local address (cloud metadata lives here)';
+  if (a === 100 && b >= 64 && b <= 127) return 'a carrier-grade NAT address';
+  if (a === 192 && b === 0 && p[2] === 0) return 'an IETF protocol address';
+  if (a === 198 && (b === 18 || b === 19)) return 'a benchmarking address';
+  if (a >= 224) return 'a multicast or reserved address';
+  return undefined;
+}
+
+function expandIpv6(ip: string): number[] | undefined {
+  let s = ip.toLowerCase().split('%')[0]!;
+  // trailing dotted IPv4 (::ffff:1.2.3.4)
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const q = v4[1]!.split('.').map(Number);
+    s = s.slice(0, -v4[1]!.length) + `${((q[0]! << 8) | q[1]!).toString(16)}:${((q[2]! << 8) | q[3]!).toString(16)}`;
+  }
+  const [head, tail] = s.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const fill = tail !== undefined ? 8 - h.length - t.length : 0;
+  const parts = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...t].map((x) => parseInt(x, 16));
+  return parts.length === 8 && parts.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff) ? parts : undefined;
+}
+
+/** Why an address may not be reached, or undefined when it is public. */
+export function blockedAddressReason(ip: string): string | undefined {
+  if (net.isIPv4(ip)) return ipv4Blocked(ip);
+  if (!net.isIPv6(ip)) return 'not an IP address';
+  const w = expandIpv6(ip);
+  if (!w) return 'an unparseable IPv6 address';
+  if (w.every((x) => x === 0)) return 'an unspecified address';
+  if (w.slice(0, 7).every((x) => x === 0) && w[7] === 1) return 'a loopback address';
+  // IPv4-mapped / -compatible / NAT64 forms carry an IPv4 address: judge that
+  const embedded = `${w[6]! >> 8}.${w[6]! & 255}.${w[7]! >> 8}.${w[7]! & 255}`;
+  if (w.slice(0, 5).every((x) => x === 0) && (w[5] === 0xffff || w[5] === 0)) return ipv4Blocked(embedded) ?? undefined;
+  if (w[0] === 0x64 && w[1] === 0xff9b) return ipv4Blocked(embedded);
+  if ((w[0]! & 0xfe00) === 0xfc00) return 'a private (unique local) address';
+  if ((w[0]! & 0xffc0) === 0xfe80) return 'a link-local address';
+  if ((w[0]! & 0xff00) === 0xff00) return 'a multicast address';
+  if (w[0] === 0x2001 && w[1] === 0xdb8) return 'a documentation address';
+  return undefined;
+}
+
+export type Resolver = (host: string) => Promise<string[]>;
+const defaultResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/** Throws SsrfError unless every address `url`'s host resolves to may be reached. */
+export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolver = defaultResolver): Promise<void> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SsrfError(`Refused ${url.protocol} URL: upstreams are reached over http or https only.`);
+  if (allowPrivate) return;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (net.isIP(host)) addresses = [host];
+  else {
+    try {
+      addresses = await resolve(host);
+    } catch (err) {
+      throw new SsrfError(`Cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+  }
+  if (addresses.length === 0) throw new SsrfError(`${host} resolves to no address.`);
+  for (const a of addresses) {
+    const why = blockedAddressReason(a);
+    if (why) throw new SsrfError(`Refused ${url.host}: it resolves to ${a}, ${why}. If this upstream really is on your network, set allowPrivateAddress: true for it in the gateway config.`);
+  }
+}
+
+const MAX_REDIRECTS = 5;
+
+/** A fetch that checks the target before the request and each redirect hop before following it. */
+export function guardedFetch(allowPrivate: boolean, resolve: Resolver = defaultResolver, base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    let url = new URL(input instanceof Request ? input.url : String(input));
+    let reqInit: RequestInit = { ...init, redirect: 'manual' };
+    for (let hop = 0; ; hop++) {
+      await checkUrl(url, allowPrivate, resolve);
+      const res = await base(url, reqInit);
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (!location) return res;
+      if (hop >= MAX_REDIRECTS) throw new SsrfError(`Too many redirects from ${url.host}.`);
+      await res.body?.cancel().catch(() => undefined);
+      const next = new URL(location, url);
+      // never carry credentials to another origin
+      if (next.origin !== url.origin) {
+        const headers = new Headers(reqInit.headers);
+        headers.delete('authorization');
+        headers.delete('cookie');
+        reqInit = { ...reqInit, headers };
+      }
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && reqInit.method === 'POST')) reqInit = { ...reqInit, method: 'GET', body: undefined };
+      url = next;
+    }
+  };
+}

@@ -1,0 +1,240 @@
+// One long-lived connection to an upstream MCP server (stdio, SSE or Streamable HTTP): list
+// everything it offers (all pages, bounded), call it with deadlines and cancellation, hear its
+// list_changed notifications, reconnect after a crash. Remote URLs pass the SSRF guard on
+// every request and redirect. stdio servers get only an allowlisted environment and their
+// whole process tree is killed on close.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  CompleteResultSchema,
+  GetPromptResultSchema,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ReadResourceResultSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { childEnvironment, createStdioTransport } from '@palisade/mcp';
+import { guardedFetch, type Resolver } from './ssrf.js';
+
+export type UpstreamTarget =
+  | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
+  | { transport: 'http' | 'sse'; url: URL; headers: Record<string, string>; allowPrivateAddress: boolean; resolver?: Resolver };
+
+export type ListKind = 'tools' | 'prompts' | 'resources';
+
+export interface UpstreamOptions {
+  clientInfo: { name: string; version: string };
+  timeoutMs: number;
+  onListChanged?: (kind: ListKind) => void;
+  onLog?: (params: unknown) => void;
+  onClose?: () => void;
+  /** the environment stdio servers inherit from (allowlisted names only) */
+  inheritEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+const MAX_PAGES = 100;
+const MAX_ITEMS = 5000;
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
+}
+
+export class UpstreamClient {
+  private client?: Client;
+  private transport?: Transport;
+  private connecting?: Promise<void>;
+  private closed = false;
+  /** set when the connection dropped: the next use reconnects */
+  private broken = false;
+  lastError?: string;
+
+  constructor(
+    readonly name: string,
+    private readonly target: UpstreamTarget,
+    private readonly opts: UpstreamOptions,
+  ) {}
+
+  get pid(): number | undefined {
+    const p = (this.transport as { pid?: number | null } | undefined)?.pid;
+    return typeof p === 'number' ? p : undefined;
+  }
+
+  get connected(): boolean {
+    return !!this.client && !this.broken && !this.closed;
+  }
+
+  capabilities(): Record<string, unknown> {
+    return (this.client?.getServerCapabilities() as Record<string, unknown> | undefined) ?? {};
+  }
+
+  serverInfo(): { name: string; version: string } | undefined {
+    return this.client?.getServerVersion();
+  }
+
+  instructions(): string | undefined {
+    return this.client?.getInstructions();
+  }
+
+  async connect(): Promise<void> {
+    if (this.closed) throw new Error(`upstream ${this.name} is closed`);
+    if (this.connected) return;
+    this.connecting ??= this.doConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    await this.dispose();
+    const open = async (transport: Transport): Promise<void> => {
+      const client = new Client(this.opts.clientInfo, { capabilities: {} });
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.opts.onListChanged?.('tools'));
+      client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.opts.onListChanged?.('prompts'));
+      client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.opts.onListChanged?.('resources'));
+      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.opts.onLog?.(n.params));
+      client.onclose = () => {
+        if (this.client === client) {
+          this.broken = true;
+          if (!this.closed) this.opts.onClose?.();
+        }
+      };
+      this.client = client;
+      this.transport = transport;
+      this.broken = false;
+      await client.connect(transport, { timeout: this.opts.timeoutMs });
+    };
+    const t = this.target;
+    try {
+      if (t.transport === 'stdio') {
+        await open(createStdioTransport({ command: t.command, args: t.args, cwd: t.cwd, env: childEnvironment(t.env, this.opts.inheritEnv ?? process.env) }));
+        return;
+      }
+      const fetchFn = guardedFetch(t.allowPrivateAddress, t.resolver);
+      const requestInit: RequestInit = { headers: t.headers };
+      if (t.transport === 'sse') {
+        await open(new SSEClientTransport(t.url, { requestInit, fetch: fetchFn, eventSourceInit: { fetch: (u: string | URL, init?: RequestInit) => fetchFn(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...t.headers } }) } }));
+        return;
+      }
+      try {
+        await open(new StreamableHTTPClientTransport(t.url, { requestInit, fetch: fetchFn }));
+      } catch (err) {
+        const code = err instanceof StreamableHTTPError ? err.code : undefined;
+        if (code === undefined || code < 400 || code >= 500 || code === 401) throw err;
+        await open(new SSEClientTransport(t.url, { requestInit, fetch: fetchFn }));
+      }
+    } catch (err) {
+      this.broken = true;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      await this.dispose();
+      throw err;
+    }
+  }
+
+  private async use(): Promise<Client> {
+    if (!this.connected) await this.connect();
+    return this.client!;
+  }
+
+  private async pages<T>(method: string, schema: Parameters<Client['request']>[1], pick: (r: Record<string, unknown>) => T[]): Promise<T[]> {
+    const client = await this.use();
+    const out: T[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES && out.length < MAX_ITEMS; page++) {
+      const res = (await client.request({ method, params: cursor ? { cursor } : {} } as never, schema, { timeout: this.opts.timeoutMs })) as Record<string, unknown>;
+      out.push(...pick(res).slice(0, MAX_ITEMS - out.length));
+      cursor = typeof res.nextCursor === 'string' ? res.nextCursor : undefined;
+      if (!cursor || seen.has(cursor)) break;
+      seen.add(cursor);
+    }
+    return out;
+  }
+
+  // request() rather than listTools(): listTools compiles output schemas with ajv, which a
+  // hostile schema can make slow; the gateway compiles only the schemas it pins, once.
+  async listTools(): Promise<Tool[]> {
+    if (!(await this.use(), this.capabilities().tools)) return [];
+    return this.pages('tools/list', ListToolsResultSchema, (r) => r.tools as Tool[]);
+  }
+
+  async listPrompts(): Promise<Prompt[]> {
+    if (!(await this.use(), this.capabilities().prompts)) return [];
+    return this.pages('prompts/list', ListPromptsResultSchema, (r) => r.prompts as Prompt[]);
+  }
+
+  async listResources(): Promise<Resource[]> {
+    if (!(await this.use(), this.capabilities().resources)) return [];
+    return this.pages('resources/list', ListResourcesResultSchema, (r) => r.resources as Resource[]);
+  }
+
+  async listResourceTemplates(): Promise<ResourceTemplate[]> {
+    if (!(await this.use(), this.capabilities().resources)) return [];
+    return this.pages('resources/templates/list', ListResourceTemplatesResultSchema, (r) => r.resourceTemplates as ResourceTemplate[]);
+  }
+
+  async callTool(name: string, args: Record<string, unknown> | undefined, o: CallOptions = {}): Promise<CallToolResult> {
+    const client = await this.use();
+    return (await client.request({ method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}) } }, CallToolResultSchema, {
+      signal: o.signal,
+      timeout: o.timeoutMs ?? this.opts.timeoutMs,
+      ...(o.onprogress ? { onprogress: o.onprogress, resetTimeoutOnProgress: true } : {}),
+    })) as CallToolResult;
+  }
+
+  async getPrompt(name: string, args: Record<string, string> | undefined, o: CallOptions = {}): Promise<Record<string, unknown>> {
+    const client = await this.use();
+    return client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+  }
+
+  async readResource(uri: string, o: CallOptions = {}): Promise<Record<string, unknown>> {
+    const client = await this.use();
+    return client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+  }
+
+  async complete(params: Record<string, unknown>, o: CallOptions = {}): Promise<Record<string, unknown>> {
+    const client = await this.use();
+    return client.request({ method: 'completion/complete', params } as never, CompleteResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+  }
+
+  async setLoggingLevel(level: string): Promise<void> {
+    const client = await this.use();
+    if (this.capabilities().logging) await client.setLoggingLevel(level as never);
+  }
+
+  private async dispose(): Promise<void> {
+    const client = this.client;
+    const transport = this.transport;
+    this.client = undefined;
+    this.transport = undefined;
+    try {
+      await client?.close();
+    } catch {
+      // a broken connection may fail to close; the transport still kills the process tree
+    }
+    try {
+      await transport?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.dispose();
+  }
+}
