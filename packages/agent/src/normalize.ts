@@ -1,6 +1,6 @@
 // Turns a RawServer (as the config wrote it, values and all) into a ServerConfig that holds
 // no secret value: env and header values are classified then dropped, args and URLs redacted.
-import { argsDisableTls, classifyValue, LIMITS, envDisablesTls, parsePackageRef, redactArgs, redactUrl, sha256, type ServerConfig, type SecretSignal, type Transport } from '@palisade/core';
+import { argsDisableTls, classifyValue, LIMITS, envDisablesTls, parsePackageRef, redactServer, sha256, type ServerConfig, type SecretSignal, type Transport } from '@palisade/core';
 import type { RawServer } from './clients/types.js';
 
 export interface NormalizeInput {
@@ -72,22 +72,10 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
     if (cls.kind === 'secret') secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
   }
   const rawArgs = raw.args ?? [];
-  const red = redactArgs(rawArgs);
-  for (const f of red.found) secrets.push({ location: 'arg', name: String(f.index), type: f.type });
   if (argsDisableTls(rawArgs)) tlsOff = true;
-  let url: string | null = null;
-  if (raw.url) {
-    const r = redactUrl(raw.url);
-    url = r.url;
-    for (const type of r.found) secrets.push({ location: 'url', name: type === 'url-credentials' ? 'userinfo' : 'query', type });
-  }
-  let command = raw.command ?? null;
-  if (command) {
-    const r = redactArgs([command]);
-    command = r.args[0] ?? command;
-    for (const f of r.found) secrets.push({ location: 'arg', name: 'command', type: f.type });
-  }
   const pkg = parsePackageRef(raw.command, rawArgs);
+  // args, command and URL still hold their values here; core's redactServer (the same
+  // function `report` and the backend use) redacts them and records what it found
   const server: ServerConfig = {
     id: serverId(clientId, configPath, raw.projectPath, raw.name),
     name: raw.name,
@@ -95,10 +83,10 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
     configPath,
     scope: raw.scope ?? scope,
     transport: inferTransport(raw),
-    command,
-    args: red.args,
+    command: raw.command ?? null,
+    args: [...rawArgs],
     cwd: raw.cwd ?? null,
-    url,
+    url: raw.url ?? null,
     envNames: envNames.sort(),
     headerNames: headerNames.sort(),
   };
@@ -108,5 +96,6 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
   if (raw.autoApprove?.length) server.autoApprove = raw.autoApprove;
   if (raw.disabled) server.disabled = true;
   if (pkg) server.package = pkg;
-  return clipServer(server);
+  const redacted = redactServer(server).server;
+  return clipServer(redacted);
 }

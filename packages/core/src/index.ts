@@ -2,6 +2,7 @@ export * from './model.js';
 export * from './hash.js';
 export * from './order.js';
 export * from './secrets.js';
+export * from './redaction.js';
 export * from './scoring.js';
 export * from './engine.js';
 export * from './rules/types.js';

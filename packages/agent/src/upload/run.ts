@@ -1,6 +1,7 @@
 // `palisade report` and `palisade daemon`: scan, put the report in the spool, drain the
 // spool in order. Putting every report through the spool keeps the order promise simple:
 // nothing newer is delivered while something older waits.
+import { redactReport, type ScanReport } from '@palisade/core';
 import { scan, type ScanOptions } from '../scan.js';
 import { locationContext } from '../paths.js';
 import { ensureStateDir, stateDirPath } from '../state.js';
@@ -53,10 +54,24 @@ export async function reportOnce(flags: ReportFlags, ctx: RunContext = {}): Prom
   const report = await scan(scanOptions(flags, log));
   await ensureStateDir(stateDir);
   const spool = new Spool(stateDir, { warn: log });
-  const file = await spool.add(JSON.stringify(report));
-  const drain = await spool.drain((body) => sendReport(target, body));
+  // core's redactReport before the report touches the disk, and again on the way out (a
+  // report spooled by an older agent version is redacted before it is sent)
+  const file = await spool.add(JSON.stringify(redactReport(report)));
+  const drain = await spool.drain((body) => sendReport(target, redactBody(body)));
   const mine = drain.outcomes.find((o) => o.file === file)?.outcome;
   return { target, drain, delivered: mine?.kind === 'delivered' };
+}
+
+/** A spooled report body, redacted again with core's redactReport; a body that is not JSON is sent as it is (the backend refuses it). */
+export function redactBody(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as ScanReport).servers)) return body;
+  return JSON.stringify(redactReport(parsed as ScanReport));
 }
 
 /** Interval with up to ±10% jitter, so a fleet started together does not report together. */

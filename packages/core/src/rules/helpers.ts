@@ -2,7 +2,7 @@
 // and wording that every rule uses the same way.
 import type { PackageRef, ServerConfig, Tool } from '../model.js';
 import { parsePackageRef } from '../packages/ref.js';
-import { redactArgs } from '../secrets.js';
+import { redactFreeText } from '../secrets.js';
 import { escapeInvisible, revealHiddenText } from '../unicode.js';
 
 /** `C:\Tools\Bash.EXE` -> `bash`. */
@@ -92,25 +92,13 @@ export function safeText(text: string, max = 200): string {
   return clip(escapeInvisible(redactText(text)), max);
 }
 
-/** Redact anything shaped like a secret in free text (bearer tokens, known token shapes, secrets in URLs or KEY=value). */
-// Token shapes without a leading word boundary, so a token glued to other text
-// (`exec_AKIA...`, `key:ghp_...`) is still found. A second wall behind secrets.ts.
-const GLUED_TOKENS = /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{40,255}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-ant-[A-Za-z0-9_-]{20,}|sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
-
+/**
+ * Redact anything shaped like a secret in free text (bearer tokens, known token shapes,
+ * secrets in URLs, header lines, name=value pairs): secrets.ts's redactFreeText, the same
+ * function discovery, `report` and the backend use.
+ */
 export function redactText(text: string): string {
-  const shapes = text
-    .replace(GLUED_TOKENS, '<redacted:token>')
-    .replace(/\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/gi, 'Bearer <redacted:bearer-token>')
-    .replace(/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)/g, '<redacted:private-key>');
-  // text with no `=` and no `://` has no word the pass below would look at (most evidence)
-  if (!shapes.includes('=') && !shapes.includes('://')) return shapes;
-  // known token shapes are gone; what is left to judge is key=value and URLs (user-info,
-  // query values), one word at a time (\S+ keeps this linear on crafted text)
-  return shapes.replace(/\S+/g, (word) => {
-    if ((!word.includes('=') && !word.includes('://')) || word.includes('<redacted')) return word;
-    const r = redactArgs([word]);
-    return r.found.length > 0 ? (r.args[0] ?? word) : word;
-  });
+  return redactFreeText(text);
 }
 
 /** A quoted, redacted excerpt of a command line. */

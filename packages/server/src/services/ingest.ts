@@ -5,7 +5,7 @@
 // last-seen times.
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
-import { levelForScore, levelRank, severityRank, type Level, type Rule, type ScanReport, type ScoredServer } from '@palisade/core';
+import { levelForScore, levelRank, redactReport, severityRank, type Level, type Rule, type ScanReport, type ScoredServer } from '@palisade/core';
 import { pgBatch, pgLiteral, withOrg, type Db, type OrgScope, type Tx } from '../db/index.js';
 import { chunk, chunkRows } from './batch.js';
 import { diffHost, type EventDraft, type InstanceState, type ToolChange } from './diff.js';
@@ -126,7 +126,10 @@ export async function ingestReport(store: Db, scope: OrgScope, report: ScanRepor
   return result;
 }
 
-async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, report: ScanReport, hash: string, now: string, opts: IngestOptions): Promise<IngestResult> {
+async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted: ScanReport, hash: string, now: string, opts: IngestOptions): Promise<IngestResult> {
+  // Second wall: core's redactReport, the function the agent uses, on every report accepted,
+  // so a report from an old or hostile agent cannot put a secret in the database.
+  const report = redactReport(accepted);
   const dialect = store.dialect;
   if (dialect === 'postgres') {
     // two reports of the same host at once would race on its rows: take turns
