@@ -62,32 +62,33 @@ export function registerGatewayCommands(program: Command, io: Io = defaultIo): v
   gateway
     .command('check')
     .description('Validate the config, connect the upstreams and list what the gateway would expose')
-    .requiredOption('--config <file>', 'gateway config')
     .option('--json', 'print JSON')
-    .action(async (opts: { config: string; json?: boolean }) => {
-      process.exitCode = await gatewayCheck(opts, io);
+    .action(async (_o: unknown, cmd: Command) => {
+      // --config belongs to `gateway` (commander reads it before or after the subcommand)
+      const opts = cmd.optsWithGlobals<{ config?: string; json?: boolean }>();
+      process.exitCode = opts.config ? await gatewayCheck({ ...opts, config: opts.config }, io) : needConfig(io, 'check');
     });
 
   gateway
     .command('approve')
     .description('Release a quarantined (changed) or risk-blocked tool at its current definition')
-    .requiredOption('--config <file>', 'gateway config')
     .option('--all', 'approve every quarantined or blocked tool')
     .argument('[tool]', 'federated tool name, e.g. everything__echo')
-    .action(async (tool: string | undefined, opts: { config: string; all?: boolean }) => {
-      process.exitCode = await gatewayApprove(tool, opts, io);
+    .action(async (tool: string | undefined, _o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; all?: boolean }>();
+      process.exitCode = opts.config ? await gatewayApprove(tool, { ...opts, config: opts.config }, io) : needConfig(io, 'approve');
     });
 
   const token = gateway.command('token').description('Manage gateway tokens');
   token
     .command('create')
     .description('Create a gateway token (printed once; only its SHA-256 is stored)')
-    .requiredOption('--config <file>', 'gateway config')
     .requiredOption('--name <name>', 'who or what the token is for')
     .option('--virtual-server <name...>', 'limit the token to these virtual servers')
     .option('--expires-in <days>', 'expire after this many days', (v) => Number(v))
-    .action(async (opts: { config: string; name: string; virtualServer?: string[]; expiresIn?: number }) => {
-      process.exitCode = await gatewayTokenCreate(opts, io);
+    .action(async (_o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config?: string; name: string; virtualServer?: string[]; expiresIn?: number }>();
+      process.exitCode = opts.config ? await gatewayTokenCreate({ ...opts, config: opts.config }, io) : needConfig(io, 'token create');
     });
 
   program
@@ -99,6 +100,11 @@ export function registerGatewayCommands(program: Command, io: Io = defaultIo): v
     .action(async (command: string[], opts: { config?: string; passEnv?: string }) => {
       process.exitCode = await guardServe(command, opts, io);
     });
+}
+
+function needConfig(io: Io, sub: string): number {
+  io.err(`palisade gateway ${sub}: give the config file with --config FILE.\n`);
+  return 2;
 }
 
 function parsePort(v: string): number {

@@ -249,8 +249,9 @@ export class GatewayHttpServer {
       } catch {
         return this.rpcError(res, 400, -32700, 'Parse error: the body is not JSON.');
       }
-      const depth = jsonDepth(parsed, this.cfg.limits.maxDepth + 2);
-      if (depth > this.cfg.limits.maxDepth + 2) return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
+      // the JSON-RPC envelope (message, params, arguments) adds three levels to the arguments
+      const depth = jsonDepth(parsed, this.cfg.limits.maxDepth + 3);
+      if (depth > this.cfg.limits.maxDepth + 3) return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
     }
     const abort = new AbortController();
     const request = this.toWebRequest(req, body, abort.signal);
@@ -319,7 +320,7 @@ export class GatewayHttpServer {
     } catch {
       return this.json(res, 400, { error: 'the body is not JSON' });
     }
-    if (jsonDepth(message, this.cfg.limits.maxDepth + 2) > this.cfg.limits.maxDepth + 2) return this.json(res, 400, { error: 'the message nests too deeply' });
+    if (jsonDepth(message, this.cfg.limits.maxDepth + 3) > this.cfg.limits.maxDepth + 3) return this.json(res, 400, { error: 'the message nests too deeply' });
     s.lastSeen = Date.now();
     res.writeHead(202).end('Accepted');
     (s.transport as LegacySseTransport).receive(message);
