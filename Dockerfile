@@ -17,14 +17,17 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages/core/package.json packages/core/
+COPY packages/mcp/package.json packages/mcp/
 COPY packages/agent/package.json packages/agent/
+COPY packages/gateway/package.json packages/gateway/
+COPY packages/cli/package.json packages/cli/
 COPY packages/server/package.json packages/server/
 COPY packages/web/package.json packages/web/
 # dependencies first (cached layer); the root `prepare` build runs once sources are in
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 bcrypt esbuild
 COPY packages ./packages
-RUN npx tsc -b packages/core packages/agent packages/server \
+RUN npx tsc -b packages/core packages/mcp packages/agent packages/server packages/cli \
  && npm run build -w @palisade/web \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf packages/*/src packages/*/test packages/*/tsconfig*.json packages/web/node_modules/.vite
@@ -54,5 +57,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # the tsc output directly: bin/palisade.js's single-file bundle is for a fast-starting CLI,
 # and on Node 20.20 it cannot load the backend (checked 2026-11-22: "A dynamic import
 # callback was not specified")
-ENTRYPOINT ["node", "packages/agent/dist/main.js"]
+ENTRYPOINT ["node", "packages/cli/dist/main.js"]
 CMD ["serve", "--host", "0.0.0.0", "--data", "/data"]

@@ -74,14 +74,14 @@ export default tseslint.config(
   {
     // the launcher loads the bundled CLI with V8's code cache (vm.Script cachedData): our own
     // built file, never input
-    files: ['packages/agent/bin/palisade.js'],
+    files: ['packages/cli/bin/palisade.js'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
     // The one known super-linear pattern left (a test's own output parsing, not attacker
     // input) stays a warning; the rules' and parsers' patterns were fixed (2026-11-22) and
     // every other file gets the error.
-    files: ['packages/agent/test/cli/scan.test.ts'],
+    files: ['packages/cli/test/cli/scan.test.ts'],
     rules: { 'regexp/no-super-linear-backtracking': 'warn' },
   },
   {

@@ -1,17 +1,36 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
+
+// Tests run against the sources, not the built dist: an import of @palisade/<pkg>[/<entry>]
+// resolves to what that package's "exports" map names under the "source" condition. Only our
+// own packages: some dependencies (eventsource) publish raw .ts under "source" too.
+function palisadeSources(): Plugin {
+  const exportsOf = new Map<string, Record<string, { source?: string } | string>>();
+  return {
+    name: 'palisade-sources',
+    enforce: 'pre',
+    resolveId(id) {
+      const m = /^@palisade\/([a-z-]+)(\/.+)?$/.exec(id);
+      if (!m) return null;
+      const [, pkg, sub] = m;
+      let map = exportsOf.get(pkg!);
+      if (!map) {
+        map = (JSON.parse(readFileSync(path.join(packagesDir, pkg!, 'package.json'), 'utf8')) as { exports: Record<string, { source?: string }> }).exports;
+        exportsOf.set(pkg!, map);
+      }
+      const entry = map[`.${sub ?? ''}`];
+      const source = typeof entry === 'object' ? entry.source : undefined;
+      return source ? path.join(packagesDir, pkg!, source) : null;
+    },
+  };
+}
 
 export default defineConfig({
-  resolve: {
-    // tests run against the sources, not the built dist
-    alias: {
-      '@palisade/core': src('core'),
-      '@palisade/agent': src('agent'),
-      '@palisade/server': src('server'),
-    },
-  },
+  plugins: [palisadeSources()],
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'e2e/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],

@@ -12,10 +12,10 @@ import zlib from 'node:zlib';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = Number(process.env.BENCH_ADVISORIES) || 100_000;
 const PACKAGES = Math.max(1, Math.round(RECORDS / 5));
-const cli = path.join(root, 'packages/agent/bin/palisade.js');
+const cli = path.join(root, 'packages/cli/bin/palisade.js');
 
 function buildAgent() {
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/agent'], { cwd: root, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/mcp', 'packages/agent', 'packages/cli'], { cwd: root, encoding: 'utf8' });
   if (tsc.status !== 0) process.stdout.write('note: tsc reported errors (see `npm run typecheck`); measuring what was emitted.\n');
 }
 

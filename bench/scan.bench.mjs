@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TOTAL_SERVERS = 500;
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS) || 11);
-const cli = path.join(root, 'packages/agent/bin/palisade.js');
+const cli = path.join(root, 'packages/cli/bin/palisade.js');
 
 function buildCli() {
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/agent'], { cwd: root, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/mcp', 'packages/agent', 'packages/cli'], { cwd: root, encoding: 'utf8' });
   if (tsc.status !== 0) process.stdout.write('note: tsc reported errors (see `npm run typecheck`); measuring what was emitted.\n');
-  const bundle = spawnSync(process.execPath, [path.join(root, 'packages/agent/scripts/bundle.mjs')], { cwd: root, encoding: 'utf8' });
+  const bundle = spawnSync(process.execPath, [path.join(root, 'packages/cli/scripts/bundle.mjs')], { cwd: root, encoding: 'utf8' });
   if (bundle.status !== 0) process.stdout.write(`note: the bundle could not be built, measuring the unbundled CLI:\n${bundle.stderr}\n`);
 }
 
@@ -163,7 +163,7 @@ async function makeHome(home) {
 const GNU_TIME = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%U %S', 'true'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/time' : undefined;
 const timeFile = path.join(os.tmpdir(), `palisade-bench-time-${process.pid}`);
 
-const bundled = existsSync(path.join(root, 'packages/agent/dist/palisade.cjs'));
+const bundled = existsSync(path.join(root, 'packages/cli/dist/palisade.cjs'));
 // measure the bundle just built, even if someone's `tsc -b` makes it look stale meanwhile
 process.env.PALISADE_BUNDLE = '1';
 

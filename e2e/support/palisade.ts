@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = path.join(REPO, 'packages/agent/src/main.ts');
+const MAIN = path.join(REPO, 'packages/cli/src/main.ts');
 const NODE_ARGS = ['--conditions=source', '--import', 'tsx', MAIN];
 
 export interface CliResult {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './lib.js';
 import { buildSbom, type Lockfile } from './sbom-lib.js';
 
-export const PUBLISHABLE = ['packages/core', 'packages/agent', 'packages/server'];
+export const PUBLISHABLE = ['packages/core', 'packages/mcp', 'packages/agent', 'packages/server', 'packages/cli'];
 
 const outDir = path.resolve(process.cwd(), process.argv[2] ?? path.join(REPO_ROOT, 'dist', 'sbom'));
 let lock: Lockfile;

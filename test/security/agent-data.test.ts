@@ -79,7 +79,7 @@ beforeAll(async () => {
   write(path.join(project, '.mcp.json'), JSON.stringify({ mcpServers: { local: { command: 'node', args: ['server.js'], env: { DEBUG: FAKE.envPlain } } } }));
   write(path.join(project, 'README.md'), FAKE.projectReadme);
 
-  const args = ['--conditions=source', '--import', 'tsx', path.join(root, 'packages/agent/src/main.ts'), 'scan', '--home', home, '--platform', 'linux', '--path', project, '--json'];
+  const args = ['--conditions=source', '--import', 'tsx', path.join(root, 'packages/cli/src/main.ts'), 'scan', '--home', home, '--platform', 'linux', '--path', project, '--json'];
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

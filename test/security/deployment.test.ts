@@ -165,7 +165,7 @@ describe('the Dockerfile HEALTHCHECK command against a real server', () => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'palisade-healthcheck-'));
     // test fixture: a made-up, random signing key for this run only
     const env = { ...process.env, NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64url'), DATABASE_URL: '' };
-    const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'packages/agent/src/main.ts'), 'serve', '--port', '0', '--data', data], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(root, 'packages/cli/src/main.ts'), 'serve', '--port', '0', '--data', data], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let err = '';

@@ -1,10 +1,10 @@
 // The scan pipeline: discover -> (probe) -> evaluate -> report. Pure orchestration.
 import os from 'node:os';
-import { evaluate, levelRank, SCHEMA_VERSION, type Level, type ScanReport, type Summary, type ClientResult, type CrossFinding, type ScoredServer, type RuleContext } from '@palisade/core';
+import { evaluate, levelRank, sortByRisk, SCHEMA_VERSION, type Level, type ScanReport, type Summary, type ClientResult, type CrossFinding, type ScoredServer, type RuleContext } from '@palisade/core';
 import { discover, type DiscoveryResult } from './discover.js';
 import type { LocationContext } from './clients/types.js';
 import { AGENT_NAME, AGENT_VERSION } from './version.js';
-import { sortByRisk } from './output/order.js';
+
 
 export interface ScanOptions {
   loc: LocationContext;

@@ -10,7 +10,7 @@ import { PASSWORD } from './helpers/app.js';
 import { tempDir } from './helpers/databases.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = path.join(repo, 'packages/agent/src/main.ts');
+const cli = path.join(repo, 'packages/cli/src/main.ts');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { discoverers } from '@palisade/agent';
 import { globToRegExp, REPO_ROOT, runTool, tail, type CheckResult } from '../lib.js';
 
 export const SELF_SCAN_EXCLUDE = path.join(REPO_ROOT, 'scripts/security/self-scan-exclude.json');
-const CLI = path.join(REPO_ROOT, 'packages/agent/bin/palisade.js');
+const CLI = path.join(REPO_ROOT, 'packages/cli/bin/palisade.js');
 
 /** Repository paths (relative, `/`-separated) that a --path walk would pick up as config files. */
 export function projectConfigFiles(files: readonly string[]): string[] {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const main = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 // Loaded before the CLI: a connection attempt of any kind fails loudly, so passing proves no network was used.
 const NO_NETWORK = `data:text/javascript,${encodeURIComponent("import net from 'node:net'; const no = () => { throw new Error('network used during scan'); }; net.Socket.prototype.connect = no; net.connect = no; net.createConnection = no; globalThis.fetch = no;")}`;
 

@@ -10,7 +10,7 @@ import { bundledAdvisoriesDir, type OsvRecord } from '@palisade/core';
 import { openStore, syncAdvisories, SyncError } from '../../src/advisories/index.js';
 import { startFakeOsv, type FakeOsv } from './fake-osv.js';
 
-const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const main = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 const rec = (id: string) => JSON.parse(readFileSync(path.join(bundledAdvisoriesDir(), `${id}.json`), 'utf8')) as OsvRecord;
 
 // Records the fake serves: a real one with a newer `modified` than the bundled copy, and a

@@ -11,7 +11,7 @@ import { locationContext } from '../../src/paths.js';
 import { FIXTURES, PLANTED_SECRETS, place, tempDir, write } from './helpers.js';
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 let tmp: string;
 let home: string;

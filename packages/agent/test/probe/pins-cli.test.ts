@@ -12,7 +12,7 @@ const stateDir = path.join(dir, 'state');
 let serverId = '';
 
 function palisade(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'packages/agent/src/main.ts'), ...args], {
+  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'packages/cli/src/main.ts'), ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { ...process.env, PALISADE_STATE_DIR: stateDir, NO_COLOR: '1' },

@@ -25,7 +25,7 @@ writeFileSync(
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 function scan(...extra: string[]) {
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'packages/agent/src/main.ts'), 'scan', '--home', home, '--platform', 'linux', '--json', ...extra], {
+  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(REPO_ROOT, 'packages/cli/src/main.ts'), 'scan', '--home', home, '--platform', 'linux', '--json', ...extra], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { ...process.env, PALISADE_STATE_DIR: path.join(home, 'state'), NO_COLOR: '1' },

@@ -17,8 +17,8 @@ beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-test-'));
   bin = path.join(tmp, 'bin', 'palisade.js');
   mkdirSync(path.dirname(bin), { recursive: true });
-  copyFileSync(path.join(repoRoot, 'packages/agent/bin/palisade.js'), bin);
-  const built = spawnSync(process.execPath, [path.join(repoRoot, 'packages/agent/scripts/bundle.mjs')], {
+  copyFileSync(path.join(repoRoot, 'packages/cli/bin/palisade.js'), bin);
+  const built = spawnSync(process.execPath, [path.join(repoRoot, 'packages/cli/scripts/bundle.mjs')], {
     env: { ...process.env, PALISADE_BUNDLE_DIR: path.join(tmp, 'dist'), PALISADE_BUNDLE_BIN: bin },
     encoding: 'utf8',
     timeout: 120_000,

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { hashJson, LIMITS, ToolSchema } from '@palisade/core';
 import { describe, expect, it } from 'vitest';
-import { boundAnnotations, schemaText, toTool, truncate } from '../../src/probe/tools.js';
-import { expandReferences } from '../../src/probe/env.js';
+import { boundAnnotations, schemaText, toTool, truncate } from '../src/tools.js';
+import { expandReferences } from '../src/env.js';
 
 const base = {
   name: 'read_file',

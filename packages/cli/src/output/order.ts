@@ -1,14 +1,7 @@
 // Ordering and text hygiene shared by every output format.
-import { compareText as cmp, levelRank, severityRank, type Level, type ScoredServer, type Severity } from '@palisade/core';
+import { levelRank, severityRank, type Level, type Severity } from '@palisade/core';
 
-/** Riskiest first: level, then score, then name and client so equal servers keep a stable order. */
-export function byRisk(a: ScoredServer, b: ScoredServer): number {
-  return levelRank[b.level] - levelRank[a.level] || b.score - a.score || cmp(a.name, b.name) || cmp(a.client, b.client) || cmp(a.configPath, b.configPath);
-}
-
-export function sortByRisk(servers: readonly ScoredServer[]): ScoredServer[] {
-  return [...servers].sort(byRisk);
-}
+export { byRisk, sortByRisk } from '@palisade/core';
 
 /** The level a finding of this severity counts as (info findings do not raise a level). */
 export function severityLevel(severity: Severity): Level {

@@ -4,9 +4,9 @@
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { levelRank, severityRank, type Level, type ScanReport } from '@palisade/core';
-import { isPlatform, locationContext } from './paths.js';
-import { scan, type ScanOptions } from './scan.js';
-import { AGENT_VERSION } from './version.js';
+import { isPlatform, locationContext, scan, AGENT_VERSION, type ScanOptions } from '@palisade/agent';
+
+
 import { render, type OutputFormat } from './output/index.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerPinsCommand } from './commands/pins.js';
@@ -101,7 +101,7 @@ function writeReport(file: string, text: string): void {
 /** The advisory database (bundled set plus anything imported); a scan without it still runs. */
 async function loadAdvisories(): Promise<ScanOptions['advisories']> {
   try {
-    const { loadAdvisoryDb } = await import('./advisories/loader.js');
+    const { loadAdvisoryDb } = await import('@palisade/agent/advisories/loader');
     return loadAdvisoryDb();
   } catch (err) {
     process.stderr.write(`palisade: warning: advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions will not be reported.\n`);
@@ -116,11 +116,11 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   const timeoutMs = Math.round((flags.probeTimeout ?? 15) * 1000);
   opts.enrich = async (discovery) => {
     // servers run from a node_modules path run the version installed there: advisories need it
-    const { resolveNodeModulesPackages } = await import('./advisories/resolve.js');
+    const { resolveNodeModulesPackages } = await import('@palisade/agent/advisories/resolve');
     await resolveNodeModulesPackages(discovery);
     if (flags.probe) {
       // the MCP SDK and child-process code load only when probing was asked for
-      const { probeServers } = await import('./probe/index.js');
+      const { probeServers } = await import('@palisade/agent/probe');
       await probeServers(discovery, { timeoutMs, onProgress: (msg) => process.stderr.write(`palisade: ${msg}\n`) });
     }
   };

@@ -1,11 +1,9 @@
 // The actions behind `palisade advisories ...`. Output is plain text (or --json); errors a user
 // can meet are one sentence on stderr saying what to do, with exit code 1.
 import { advisorySeverity, fixedVersions, type AdvisoryDb, type OsvRecord } from '@palisade/core';
-import { stateDirPath } from '../state.js';
 import path from 'node:path';
-import { importAdvisories, ImportError, readAdvisorySource, type ImportSummary } from './import.js';
-import { loadAdvisories } from './loader.js';
-import { SyncError } from './sync.js';
+import { stateDirPath } from '@palisade/agent';
+import { importAdvisories, ImportError, loadAdvisories, readAdvisorySource, SyncError, type ImportSummary } from '@palisade/agent/advisories';
 
 const out = (t: string): void => void process.stdout.write(t);
 const err = (t: string): void => void process.stderr.write(`palisade: ${t}\n`);
@@ -107,7 +105,8 @@ function countKnownExploited(db: AdvisoryDb, records: readonly OsvRecord[]): num
 }
 
 export async function runSync(flags: { api: string; home?: string; platform?: 'darwin' | 'linux' | 'win32'; path?: string[]; config?: string[]; json?: boolean }): Promise<number> {
-  const [{ locationContext }, { discover }, { resolveNodeModulesPackages }, { syncAdvisories }] = await Promise.all([import('../paths.js'), import('../discover.js'), import('./resolve.js'), import('./sync.js')]);
+  const { locationContext, discover } = await import('@palisade/agent');
+  const { resolveNodeModulesPackages, syncAdvisories } = await import('@palisade/agent/advisories');
   const discovery = await discover({ loc: locationContext({ platform: flags.platform, home: flags.home }), paths: flags.path, configFiles: flags.config });
   await resolveNodeModulesPackages(discovery);
   const packages = discovery.servers.flatMap((s) => (s.package ? [s.package] : []));

@@ -1,6 +1,6 @@
-// What a probed server is started or called with: the config's values with the references
-// AI clients expand (${VAR}, ${env:VAR}, ${VAR:-default}, ${userHome}, ${workspaceFolder})
-// expanded from this environment, and a minimal inherited environment for child processes.
+// What a server is started or called with: config values with the references AI clients
+// expand (${VAR}, ${env:VAR}, ${VAR:-default}, ${userHome}, ${workspaceFolder}) expanded from
+// an environment, and a minimal inherited environment for child processes.
 import os from 'node:os';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 

@@ -23,7 +23,8 @@ const mtime = (file) => {
 
 const bundle = here('../dist/palisade.cjs');
 const bundleTime = mtime(bundle);
-const compiledTime = Math.max(mtime(here('../dist/.tsbuildinfo')) ?? 0, mtime(here('../../core/dist/.tsbuildinfo')) ?? 0);
+// the bundle holds the cli, agent, mcp and core code: newer tsc output of any of them makes it stale
+const compiledTime = Math.max(...['..', '../../agent', '../../mcp', '../../core'].map((dir) => mtime(here(`${dir}/dist/.tsbuildinfo`)) ?? 0));
 
 // PALISADE_BUNDLE=1 skips the staleness check (the bench sets it: in a tree where others run
 // `tsc -b` all the time the check would otherwise measure the fallback)

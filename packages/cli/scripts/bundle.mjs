@@ -11,10 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const agentDir = fileURLToPath(new URL('..', import.meta.url));
+const cliDir = fileURLToPath(new URL('..', import.meta.url));
 // PALISADE_BUNDLE_DIR and PALISADE_BUNDLE_BIN let a test build into a temp copy instead of dist/
-const distDir = process.env.PALISADE_BUNDLE_DIR ? path.resolve(process.env.PALISADE_BUNDLE_DIR) : path.join(agentDir, 'dist');
-const packagesDir = path.dirname(agentDir);
+const distDir = process.env.PALISADE_BUNDLE_DIR ? path.resolve(process.env.PALISADE_BUNDLE_DIR) : path.join(cliDir, 'dist');
+const packagesDir = path.dirname(cliDir);
 const bundleFile = path.join(distDir, 'palisade.cjs');
 
 mkdirSync(distDir, { recursive: true });
@@ -59,7 +59,7 @@ const lazyCommanderChildProcess = {
 };
 
 await build({
-  entryPoints: [path.join(agentDir, 'src', 'main.ts')],
+  entryPoints: [path.join(cliDir, 'src', 'main.ts')],
   outfile: bundleFile,
   bundle: true,
   format: 'cjs',
@@ -70,7 +70,7 @@ await build({
   // prefer ES module builds (jsonc-parser's UMD build loads files by computed paths)
   mainFields: ['module', 'main'],
   // native addons and the backend stay ordinary imports, resolved from node_modules at run time
-  external: ['@palisade/server', 'better-sqlite3', 'bcrypt', '@node-rs/*', 'pg', 'pg-native', 'fsevents'],
+  external: ['@palisade/server', '@palisade/gateway', 'better-sqlite3', 'bcrypt', '@node-rs/*', 'pg', 'pg-native', 'fsevents'],
   plugins: [keepImportMetaUrl, lazyCommanderChildProcess],
   // taken once at the top, where `require` is still Node's own (a module may shadow it)
   banner: { js: 'var __palisadeBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
@@ -118,7 +118,7 @@ try {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  const bin = process.env.PALISADE_BUNDLE_BIN ? path.resolve(process.env.PALISADE_BUNDLE_BIN) : path.join(agentDir, 'bin', 'palisade.js');
+  const bin = process.env.PALISADE_BUNDLE_BIN ? path.resolve(process.env.PALISADE_BUNDLE_BIN) : path.join(cliDir, 'bin', 'palisade.js');
   const r = spawnSync(process.execPath, [bin, 'scan', '--json', '--home', home, '--platform', 'linux'], { env: { ...process.env, PALISADE_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' });
   if (r.status !== 0) process.stderr.write(`note: the code cache was not written (warm-up scan exited ${r.status}): ${r.stderr}\n`);
 } finally {

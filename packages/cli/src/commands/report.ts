@@ -2,7 +2,7 @@
 // backend with an agent key. This file only declares the commands; the actions load the
 // upload modules with `await import(...)` so `palisade scan` stays fast to start.
 import { Option, type Command } from 'commander';
-import type { ReportFlags } from '../upload/run.js';
+import type { ReportFlags } from '@palisade/agent/upload';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -27,7 +27,7 @@ export function registerReportCommands(program: Command): void {
     .requiredOption('--server <url>', 'backend URL (https://, or http:// to localhost)')
     .requiredOption('--api-key <key>', 'agent key created in the dashboard')
     .action(async (flags: { server: string; apiKey: string }) => {
-      const { checkApiKey, checkServerUrl, saveTarget } = await import('../upload/target.js');
+      const { checkApiKey, checkServerUrl, saveTarget } = await import('@palisade/agent/upload');
       const file = await saveTarget({ server: checkServerUrl(flags.server), apiKey: checkApiKey(flags.apiKey) });
       process.stdout.write(`palisade: configured; reports will go to ${checkServerUrl(flags.server)} (settings in ${file}).\n`);
     });
@@ -35,7 +35,7 @@ export function registerReportCommands(program: Command): void {
   discoveryOptions(program.command('report'))
     .description('scan this machine and send the report to the backend; undeliverable reports are spooled and resent later (exit 1 when not delivered now)')
     .action(async (flags: ReportFlags) => {
-      const { reportOnce } = await import('../upload/run.js');
+      const { reportOnce } = await import('@palisade/agent/upload');
       const r = await reportOnce(flags);
       if (r.delivered) {
         process.stdout.write(`palisade: report sent to ${r.target.server}${r.drain.delivered > 1 ? ` (with ${r.drain.delivered - 1} older spooled report(s))` : ''}.\n`);
@@ -52,8 +52,8 @@ export function registerReportCommands(program: Command): void {
     .description('report now and then every interval (jittered by up to 10%) until stopped; spooled reports are resent in order')
     .option('--interval <duration>', 'time between reports: 1h, 30m, 2h30m, ...', '1h')
     .action(async (flags: ReportFlags & { interval: string }) => {
-      const { parseInterval, runDaemon } = await import('../upload/run.js');
-      const { resolveTarget } = await import('../upload/target.js');
+      const { parseInterval, runDaemon } = await import('@palisade/agent/upload');
+      const { resolveTarget } = await import('@palisade/agent/upload');
       const intervalMs = parseInterval(flags.interval);
       await resolveTarget(flags); // a missing configuration is an error at start, not every hour
       const stop = new AbortController();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const mainTs = path.join(repoRoot, 'packages/agent/src/main.ts');
+const mainTs = path.join(repoRoot, 'packages/cli/src/main.ts');
 
 export interface CliResult {
   code: number | null;

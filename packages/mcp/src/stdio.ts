@@ -1,6 +1,7 @@
-// Stdio transport for probing. On POSIX the server is started as the leader of its own
+// Stdio transport to an MCP server. On POSIX the server is started as the leader of its own
 // process group, so closing kills the whole tree (an `npx` launcher AND the server it
-// started), not only the direct child. On Windows the SDK's own transport is used.
+// started), not only the direct child; stderr is kept only as a bounded tail. On Windows the
+// SDK's own transport is used.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
@@ -15,7 +16,7 @@ export interface StdioParams {
 }
 
 /** A started stdio server: the transport plus what we need to explain its failure. */
-export interface ProbeStdioTransport extends Transport {
+export interface StdioServerTransport extends Transport {
   readonly pid: number | null;
   /** the last lines the server wrote to stderr (bounded) */
   stderrTail(): string;
@@ -100,7 +101,7 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !groupAlive(pid);
 }
 
-export class ProcessGroupStdioTransport implements ProbeStdioTransport {
+export class ProcessGroupStdioTransport implements StdioServerTransport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
@@ -221,7 +222,7 @@ export class ProcessGroupStdioTransport implements ProbeStdioTransport {
 }
 
 /** The SDK's transport (Windows: .cmd shims need cross-spawn; no process groups there). */
-class SdkStdioTransport extends StdioClientTransport implements ProbeStdioTransport {
+class SdkStdioTransport extends StdioClientTransport implements StdioServerTransport {
   private tail = '';
   constructor(params: StdioParams) {
     super({ command: params.command, args: params.args, env: params.env, cwd: params.cwd, stderr: 'pipe' });
@@ -243,6 +244,6 @@ class SdkStdioTransport extends StdioClientTransport implements ProbeStdioTransp
   }
 }
 
-export function createStdioTransport(params: StdioParams): ProbeStdioTransport {
+export function createStdioTransport(params: StdioParams): StdioServerTransport {
   return process.platform === 'win32' ? new SdkStdioTransport(params) : new ProcessGroupStdioTransport(params);
 }

@@ -120,7 +120,7 @@ describe('palisade rules', () => {
 const hasScript = existsSync('/usr/bin/script');
 describe.skipIf(!hasScript)('colour on a terminal', () => {
   const onTty = (extra: string, env: Record<string, string> = {}) => {
-    const main = path.join(repoRoot, 'packages/agent/src/main.ts');
+    const main = path.join(repoRoot, 'packages/cli/src/main.ts');
     const cmd = `${JSON.stringify(process.execPath)} --conditions=source --import tsx ${JSON.stringify(main)} scan --home ${JSON.stringify(fx.home)} --platform linux ${extra}`;
     const cleanEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NO_COLOR' && k !== 'FORCE_COLOR') cleanEnv[k] = v;

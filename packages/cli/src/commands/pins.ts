@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 
 async function io() {
-  const { stateDirPath } = await import('../state.js');
+  const { stateDirPath } = await import('@palisade/agent');
   return { stateDir: stateDirPath(), out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t) };
 }
 
@@ -18,7 +18,7 @@ export function registerPinsCommand(program: Command): void {
     .description('list every pinned tool: its server, when it was first seen, and whether it changed since')
     .option('--json', 'print the pins as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const { runPinsList } = await import('../pins.js');
+      const { runPinsList } = await import('@palisade/agent/pins');
       process.exitCode = await runPinsList(flags, await io());
     });
 
@@ -27,7 +27,7 @@ export function registerPinsCommand(program: Command): void {
     .description('forget the pins of one server (by name or id), or of all servers, so the next probe pins the current definitions')
     .argument('[server]', 'server name or id; all servers when omitted')
     .action(async (server: string | undefined) => {
-      const { runPinsReset } = await import('../pins.js');
+      const { runPinsReset } = await import('@palisade/agent/pins');
       process.exitCode = await runPinsReset(server, await io());
     });
 }

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ScanReport } from '@palisade/core';
-import { scan } from '../../src/scan.js';
-import { locationContext } from '../../src/paths.js';
+import { locationContext, scan } from '@palisade/agent';
+
 import { renderTable, wrap } from '../../src/output/table.js';
 import { escapeHtml, escapeMarkdown, inlineCode, renderMarkdown } from '../../src/output/markdown.js';
 import { artifactUri, renderSarif, sarifLevel } from '../../src/output/sarif.js';

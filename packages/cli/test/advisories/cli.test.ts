@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledAdvisoriesDir } from '@palisade/core';
-import { writeZip } from './zip-writer.js';
+import { writeZip } from '../../../agent/test/advisories/zip-writer.js';
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pal-adv-cli-'));

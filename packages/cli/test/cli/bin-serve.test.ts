@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const bin = path.join(repoRoot, 'packages/agent/bin/palisade.js');
-const built = existsSync(path.join(repoRoot, 'packages/agent/dist/main.js')) && existsSync(path.join(repoRoot, 'packages/server/dist/index.js'));
+const bin = path.join(repoRoot, 'packages/cli/bin/palisade.js');
+const built = existsSync(path.join(repoRoot, 'packages/cli/dist/main.js')) && existsSync(path.join(repoRoot, 'packages/server/dist/index.js'));
 
 describe.skipIf(!built)('bin/palisade.js serve (the npm start path; needs `npm run build`)', () => {
   it('starts the backend, prints the setup link and answers /healthz', async () => {

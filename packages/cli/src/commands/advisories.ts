@@ -25,7 +25,7 @@ export function registerAdvisoriesCommand(program: Command): void {
     .option('--server', "import into the backend's database instead (DATABASE_URL, else SQLite in --data) and re-match the organisations' inventories")
     .option('--data <dir>', 'with --server: the data folder of `palisade serve` (default $PALISADE_DATA_DIR or ./.palisade-data)')
     .action(async (source: string, flags: { json?: boolean; server?: boolean; data?: string }) => {
-      const { runImport, runServerImport } = await import('../advisories/cli.js');
+      const { runImport, runServerImport } = await import('./advisories-run.js');
       process.exitCode = flags.server ? await runServerImport(source, flags) : await runImport(source, flags);
     });
 
@@ -39,7 +39,7 @@ export function registerAdvisoriesCommand(program: Command): void {
     .option('--config <file>', 'also read this config file (repeatable)', collect)
     .option('--json', 'print the sync summary as JSON')
     .action(async (flags: { api: string; home?: string; platform?: 'darwin' | 'linux' | 'win32'; path?: string[]; config?: string[]; json?: boolean }) => {
-      const { runSync } = await import('../advisories/cli.js');
+      const { runSync } = await import('./advisories-run.js');
       process.exitCode = await runSync(flags);
     });
 
@@ -50,7 +50,7 @@ export function registerAdvisoriesCommand(program: Command): void {
     .option('--ecosystem <name>', 'with --package: npm or PyPI', 'npm')
     .option('--json', 'print them as JSON')
     .action(async (flags: { package?: string; ecosystem: string; json?: boolean }) => {
-      const { runList } = await import('../advisories/cli.js');
+      const { runList } = await import('./advisories-run.js');
       process.exitCode = await runList(flags);
     });
 
@@ -60,7 +60,7 @@ export function registerAdvisoriesCommand(program: Command): void {
     .argument('<id>', 'advisory id or alias')
     .option('--json', 'print the OSV record as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const { runShow } = await import('../advisories/cli.js');
+      const { runShow } = await import('./advisories-run.js');
       process.exitCode = await runShow(id, flags);
     });
 }
