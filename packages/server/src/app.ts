@@ -27,6 +27,7 @@ import { OpenApiCollector } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { opsRoutes } from './routes/ops.js';
 import { seedBundledAdvisories } from './services/advisories.js';
+import { dispatcherFor } from './services/webhooks/dispatcher.js';
 
 export { SERVER_VERSION } from './version.js';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -178,7 +179,11 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   });
   app.addHook('onClose', async () => {
     clearInterval(pruneTimer);
-    for (const until = Date.now() + 10_000; inFlight.size > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    const requests = (async () => {
+      for (const until = Date.now() + 10_000; inFlight.size > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    })();
+    // webhook deliveries in flight get the same 10 s; what is left stays queued in the database
+    await Promise.all([requests, dispatcherFor(store).stop()]);
     await store.close();
   });
 

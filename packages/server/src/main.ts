@@ -3,6 +3,9 @@
 import { buildApp } from './app.js';
 import { ConfigError, resolveConfig, type ServeFlags, type ServerConfig } from './config.js';
 
+/** Deadline for draining requests and webhook deliveries on SIGINT/SIGTERM. */
+export const SHUTDOWN_DRAIN_S = 10;
+
 export interface RunningServer {
   url: string;
   setupUrl: string | null;
@@ -57,12 +60,17 @@ export async function runServe(flags: ServeFlags, env: NodeJS.ProcessEnv = proce
     const stop = (signal: string) => {
       if (closing) return;
       closing = true;
-      process.stderr.write(`palisade: ${signal} received, finishing requests in flight and shutting down\n`);
-      const force = setTimeout(() => resolve(1), 10_000);
+      process.stderr.write(`palisade: ${signal} received, finishing requests and webhook deliveries in flight (at most ${SHUTDOWN_DRAIN_S} s; undelivered webhooks stay queued in the database) and shutting down\n`);
+      // the drains (HTTP requests, webhook deliveries) end by themselves within their 10 s deadlines; this is only for a hang
+      const force = setTimeout(() => {
+        process.stderr.write('palisade: shutdown did not finish in time; exiting anyway\n');
+        resolve(1);
+      }, (SHUTDOWN_DRAIN_S + 5) * 1000);
       force.unref();
       server.close().then(
         () => {
           clearTimeout(force);
+          process.stderr.write('palisade: stopped\n');
           resolve(0);
         },
         () => resolve(1),

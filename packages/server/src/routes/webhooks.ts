@@ -10,18 +10,21 @@ import { withOrg } from '../db/scope.js';
 import type { WebhooksTable } from '../db/inventory-schema.js';
 import { badRequest, notFound } from '../errors.js';
 import { errorSchema, idParams, page, pageQueryProperties } from '../http/pagination.js';
-import { dispatcherFor } from '../services/webhooks/dispatcher.js';
+import { DEAD_LETTER, dispatcherFor } from '../services/webhooks/dispatcher.js';
 import { webhookBody } from '../services/webhooks/payload.js';
 import { newWebhookSecret } from '../services/webhooks/sign.js';
 import { privateTargetsAllowed } from '../services/webhooks/address.js';
 import { checkWebhookUrl } from '../services/webhooks/url.js';
 
-function view(w: WebhooksTable) {
-  return { id: w.id, name: w.name, url: w.url, format: w.format, minSeverity: w.min_severity, enabled: w.disabled_at === null, createdAt: w.created_at, secretPrefix: w.secret_prefix };
+function view(w: WebhooksTable, deadLetters = 0) {
+  return { id: w.id, name: w.name, url: w.url, format: w.format, minSeverity: w.min_severity, enabled: w.disabled_at === null, createdAt: w.created_at, secretPrefix: w.secret_prefix, deadLetters };
 }
 
+/** How long "send test" may take before it answers (the attempt's own deadline, plus a margin for the database). */
+export const TEST_TIMEOUT_MS = 5_000;
+
 function deliveryView(d: { id: string; alert_id: string | null; event: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: string | null; created_at: string; delivered_at: string | null }) {
-  return { id: d.id, alertId: d.alert_id, event: d.event, status: d.status, attempts: d.attempts, lastStatusCode: d.last_status_code, lastError: d.last_error, nextAttemptAt: d.next_attempt_at, createdAt: d.created_at, deliveredAt: d.delivered_at };
+  return { id: d.id, alertId: d.alert_id, event: d.event, status: d.status, deadLetter: d.status === DEAD_LETTER, attempts: d.attempts, lastStatusCode: d.last_status_code, lastError: d.last_error, nextAttemptAt: d.next_attempt_at, createdAt: d.created_at, deliveredAt: d.delivered_at };
 }
 
 const hookBody = {
@@ -47,10 +50,7 @@ interface HookInput {
 export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
   const store = app.platform.store;
   const dispatcher = dispatcherFor(store);
-  dispatcher.start();
-  app.addHook('onClose', async () => {
-    await dispatcher.stop();
-  });
+  dispatcher.start(); // stopped (drained, 10 s at most) by the app's onClose, before the database closes
 
   app.get<{ Querystring: { limit?: number; offset?: number } }>(
     '/webhooks',
@@ -61,7 +61,19 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
       return withOrg(store, scope, async (tx) => {
         const rows = await tx.selectFrom('webhooks').selectAll().where('org_id', '=', scope.orgId).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
         const total = await tx.selectFrom('webhooks').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', scope.orgId).executeTakeFirstOrThrow();
-        return { items: rows.map(view), total: Number(total.n) };
+        // dead letters per webhook: deliveries that gave up, shown on the dashboard
+        const dead = rows.length
+          ? await tx
+              .selectFrom('webhook_deliveries')
+              .select(['webhook_id', (eb) => eb.fn.countAll<number>().as('n')])
+              .where('org_id', '=', scope.orgId)
+              .where('status', '=', DEAD_LETTER)
+              .where('webhook_id', 'in', rows.map((r) => r.id))
+              .groupBy('webhook_id')
+              .execute()
+          : [];
+        const deadBy = new Map(dead.map((d) => [d.webhook_id, Number(d.n)]));
+        return { items: rows.map((r) => view(r, deadBy.get(r.id) ?? 0)), total: Number(total.n) };
       });
     },
   );
@@ -141,7 +153,7 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>(
     '/webhooks/:id/test',
-    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Queue a test delivery now and wait for its first attempt', tags: ['webhooks'], params: idParams, response: { 404: errorSchema } } },
+    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Send a test delivery now; answers with its first attempt within 5 seconds (a failure is retried like any delivery)', tags: ['webhooks'], params: idParams, response: { 404: errorSchema } } },
     async (request) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
@@ -152,10 +164,13 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
         if (!hook) throw notFound('That webhook');
         const body = webhookBody(hook.format, 'webhook.test', { id: 'test', type: 'test', severity: 'info', status: 'open', title: 'Palisade test delivery', message: `A test delivery requested by ${user.email}.`, serverId: null, hostId: null, createdAt: now.toISOString() }, now);
         await tx.insertInto('webhook_deliveries').values({ id, org_id: scope.orgId, webhook_id: hook.id, alert_id: null, event: 'webhook.test', body, status: 'pending', attempts: 0, last_status_code: null, last_error: null, next_attempt_at: now.toISOString(), created_at: now.toISOString(), delivered_at: null }).execute();
-        await tx.insertInto('webhook_queue').values({ delivery_id: id, org_id: scope.orgId, due_at: now.toISOString() }).execute();
+        // a safety net: should this process die mid-attempt, the sweep picks the test up later
+        await tx.insertInto('webhook_queue').values({ delivery_id: id, org_id: scope.orgId, due_at: new Date(now.getTime() + 60_000).toISOString() }).execute();
         await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: 'webhook.tested', targetType: 'webhook', targetId: hook.id, ip: request.ip });
       });
-      await dispatcher.kick();
+      // sent at once, outside the queues (another organisation's backlog cannot hold it up),
+      // with a deadline; a failure is queued for retry like any delivery
+      await dispatcher.deliverNow(scope.orgId, id, TEST_TIMEOUT_MS);
       return withOrg(store, scope, async (tx) => deliveryView(await tx.selectFrom('webhook_deliveries').selectAll().where('org_id', '=', scope.orgId).where('id', '=', id).executeTakeFirstOrThrow()));
     },
   );

@@ -107,6 +107,6 @@ describe('webhook delivery destinations', () => {
     const r = await send(`http://127.0.0.1:${deadPort}/`, true);
     expect(r.ok).toBe(false);
     expect(r.permanent).toBeFalsy();
-    expect(r.error).toMatch(/Could not reach the receiver/);
+    expect(r.error).toMatch(/^Could not reach 127\.0\.0\.1: the connection was refused\.$/);
   });
 });

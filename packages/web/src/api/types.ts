@@ -268,6 +268,8 @@ export interface Webhook {
   createdAt: string;
   secretPrefix: string;
   secret?: string;
+  /** deliveries that gave up (dead letters) */
+  deadLetters?: number;
 }
 
 export interface OrgSettings {

@@ -8,7 +8,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { addressProblem } from './address.js';
+import { addressProblem, classifyAddress } from './address.js';
 import { signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './sign.js';
 import { urlHost } from './url.js';
 
@@ -34,6 +34,8 @@ export interface SendOptions {
   now?: () => number;
   /** private and loopback receivers allowed (PALISADE_WEBHOOK_ALLOW_PRIVATE=1) */
   allowPrivate?: boolean;
+  /** aborts the attempt (shutdown) */
+  signal?: AbortSignal;
 }
 
 class DestinationRefused extends Error {
@@ -47,8 +49,10 @@ function checkedLookup(allowPrivate: boolean): LookupFunction {
       if (err) return callback(err, '', 0);
       if (addresses.length === 0) return callback(new Error(`${hostname} has no address.`), '', 0);
       for (const a of addresses) {
-        const problem = addressProblem(a.address, allowPrivate);
-        if (problem) return callback(new DestinationRefused(`${hostname} resolves to ${problem}`), '', 0);
+        // the message names the host, never the address it resolved to (users see it)
+        const cls = classifyAddress(a.address);
+        if (cls === 'forbidden') return callback(new DestinationRefused(`${hostname} resolves to a link-local, multicast or reserved address; webhooks are never sent there.`), '', 0);
+        if (cls === 'private' && !allowPrivate) return callback(new DestinationRefused(`${hostname} resolves to a private or loopback address; set PALISADE_WEBHOOK_ALLOW_PRIVATE=1 on the server to allow internal receivers.`), '', 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
       return callback(null, addresses[0]!.address, addresses[0]!.family);
@@ -87,21 +91,31 @@ export async function sendWebhook(opts: SendOptions): Promise<AttemptResult> {
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
+    let hardTimer: NodeJS.Timeout | undefined;
     const finish = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
+      clearTimeout(hardTimer);
       resolve(r);
     };
-    const req = request(url, { method: 'POST', headers, lookup: checkedLookup(allowPrivate), signal: AbortSignal.timeout(timeoutMs), agent: false }, (res) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    // a hard deadline too, whatever the socket does (a lookup that never answers, a stalled TLS handshake)
+    hardTimer = setTimeout(() => {
+      req.destroy();
+      finish(done(null, `No answer from ${host} within ${timeoutMs} ms.`));
+    }, timeoutMs + 250);
+    hardTimer.unref();
+    const req = request(url, { method: 'POST', headers, lookup: checkedLookup(allowPrivate), signal, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
       res.resume(); // the receiver's answer is not needed
       res.destroy();
       finish(done(status, status >= 200 && status < 300 ? null : `The receiver answered HTTP ${status}.`));
     });
     req.on('error', (err: Error & { code?: string }) => {
-      if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return finish(done(null, `No answer within ${timeoutMs} ms.`));
+      if (err.name === 'AbortError' || err.code === 'ABORT_ERR') return finish(done(null, opts.signal?.aborted ? 'Stopped: the server was shutting down; the delivery stays queued.' : `No answer from ${host} within ${timeoutMs} ms.`));
       if (err instanceof DestinationRefused) return finish({ ...done(null, `Not sent: ${err.message}`), permanent: true });
-      finish(done(null, `Could not reach the receiver (${err.message}).`));
+      finish(done(null, `Could not reach ${host}: ${genericReason(err)}`));
     });
     req.end(body);
   });
@@ -116,4 +130,40 @@ export function retryDelayMs(attempt: number, baseMs = 30_000, capMs = 3_600_000
   if (attempt >= MAX_ATTEMPTS) return null;
   const raw = Math.min(capMs, baseMs * 2 ** (attempt - 1));
   return Math.round(raw * (1 + 0.2 * random()));
+}
+
+/**
+ * Why a connection failed, in words that name no address: socket errors carry the resolved
+ * IP ("connect ECONNREFUSED 10.1.2.3:443"), which would tell an organisation's admin about
+ * the server's internal network.
+ */
+export function genericReason(err: { code?: string; message?: string }): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused.';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NODATA':
+    case 'EAI_NONAME':
+      return 'the host name could not be resolved.';
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return 'the connection timed out.';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return 'the connection was closed before an answer.';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return 'the host is unreachable.';
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_STATUS':
+      return 'the answer was not valid HTTP.';
+    default:
+      if (err.code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(err.code)) return 'the TLS certificate was not accepted.';
+      return 'the connection failed.';
+  }
 }

@@ -110,7 +110,17 @@ export function WebhooksSettings() {
               <td className="mono truncate">{w.url}</td>
               <td>{w.format}</td>
               <td>{severityLabel[w.minSeverity]}</td>
-              <td>{w.enabled ? 'enabled' : 'paused'}</td>
+              <td>
+                {w.enabled ? 'enabled' : 'paused'}
+                {(w.deadLetters ?? 0) > 0 && (
+                  <>
+                    {' · '}
+                    <span className="error-text" title="Deliveries that gave up after the last retry (or whose destination is refused); they are kept for the retention period.">
+                      {w.deadLetters} dead {w.deadLetters === 1 ? 'letter' : 'letters'}
+                    </span>
+                  </>
+                )}
+              </td>
               {canWrite && (
                 <td>
                   <div className="row">
