@@ -73,7 +73,6 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
   }
   const rawArgs = raw.args ?? [];
   if (argsDisableTls(rawArgs)) tlsOff = true;
-  const pkg = parsePackageRef(raw.command, rawArgs);
   // args, command and URL still hold their values here; core's redactServer (the same
   // function `report` and the backend use) redacts them and records what it found
   const server: ServerConfig = {
@@ -95,7 +94,10 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
   if (tlsOff) server.tlsVerifyDisabled = true;
   if (raw.autoApprove?.length) server.autoApprove = raw.autoApprove;
   if (raw.disabled) server.disabled = true;
-  if (pkg) server.package = pkg;
   const redacted = redactServer(server).server;
+  // the package is read from the redacted command line, so a secret given where a package
+  // name would stand (`npx --token V`) cannot become a package name
+  const pkg = parsePackageRef(redacted.command, redacted.args);
+  if (pkg) redacted.package = pkg;
   return clipServer(redacted);
 }

@@ -52,11 +52,21 @@ export function redactServer<T extends ServerConfig>(server: T): RedactedServer<
     s.command = r.args[0] ?? command;
     for (const f of r.found) if (worthSignal(f.type)) found.push({ location: 'arg', name: 'command', type: f.type });
   }
+  // an argument that was redacted, as it was and as it is now (a package ref read from it goes too)
+  const changed = new Map<string, string>();
   if (Array.isArray(server.args)) {
-    const r = redactArgs(server.args.map((a) => (typeof a === 'string' ? a : String(a))), command);
+    const args = server.args.map((a) => (typeof a === 'string' ? a : String(a)));
+    const r = redactArgs(args, command);
     s.args = r.args;
-    for (const f of r.found) if (worthSignal(f.type)) found.push({ location: 'arg', name: String(f.index), type: f.type });
+    for (const f of r.found) {
+      changed.set(args[f.index]!, r.args[f.index]!);
+      if (worthSignal(f.type)) found.push({ location: 'arg', name: String(f.index), type: f.type });
+    }
   }
+  const pkgText = (v: string): string => {
+    for (const [before, after] of changed) if (v === before || (before.length >= 6 && v.includes(before))) return after === before ? text(v) : '<redacted>';
+    return text(v);
+  };
   if (typeof server.url === 'string') {
     const r = redactUrl(server.url);
     s.url = redactFreeText(r.url);
@@ -69,7 +79,9 @@ export function redactServer<T extends ServerConfig>(server: T): RedactedServer<
   s.envNames = texts(server.envNames);
   s.headerNames = texts(server.headerNames);
   if (server.autoApprove) s.autoApprove = texts(server.autoApprove);
-  if (server.package && typeof server.package === 'object') s.package = { ...server.package, name: text(server.package.name), ...(typeof server.package.version === 'string' ? { version: text(server.package.version) } : {}) };
+  if (server.package && typeof server.package === 'object') {
+    s.package = { ...server.package, name: pkgText(server.package.name), ...(typeof server.package.version === 'string' ? { version: pkgText(server.package.version) } : {}), ...(typeof server.package.resolvedVersion === 'string' ? { resolvedVersion: text(server.package.resolvedVersion) } : {}) };
+  }
   if (Array.isArray(server.tools)) s.tools = server.tools.map(redactTool);
   if (server.probe && typeof server.probe === 'object' && typeof server.probe.error === 'string') s.probe = { ...server.probe, error: text(server.probe.error) };
   if (Array.isArray(server.secrets)) s.secrets = server.secrets.map((x) => (x && typeof x === 'object' ? { ...x, name: text(x.name), type: text(x.type) } : x));

@@ -286,27 +286,33 @@ function redactSchemes(text: string, types: string[], always: boolean): string {
 
 // name=value pairs inside text: --token=V, PASSWORD=V, password=V host=..., Password=V; (ADO),
 // "apiKey":"V" (JSON), apiKey: V (YAML-ish). The value ends at whitespace, ; , & or a quote.
-const PAIR = /(^|[\s;,&?(\[{'"`])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})(["']?\s*[:=]\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
+const PAIR_EQ = /(^|[\s;,&?(\[{'"`])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})(\s*=\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
+const PAIR_COLON = /(^|[\s;,&?(\[{'"`])([A-Za-z_][A-Za-z0-9_.-]{0,80})(["']?\s*:\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
 
 function redactPairs(text: string, nested = false): Redacted {
   const types: string[] = [];
-  if (!text.includes('=') && !text.includes(':')) return { text, types };
-  const out = text.replace(PAIR, (m, lead: string, name: string, sep: string, raw: string) => {
-    // a `:` pair only counts for JSON-ish "name": or a secret-named name (apiKey: V), never for a URL scheme
-    const colon = sep.trim().endsWith(':');
-    if (colon && (raw.startsWith('//') || !(sep.startsWith('"') || sep.startsWith("'") || isSecretName(name)))) return m;
-    const quote = raw[0] === '"' || raw[0] === "'" ? raw[0] : '';
-    const value = quote ? raw.slice(1, -1) : raw;
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return m; // a URL: redactUrl judges it
-    // `password: the user's password` is prose: an unquoted `name: value` needs a credential-shaped value
-    if (colon && !quote && !sep.startsWith('"') && !sep.startsWith("'") && !(detectSecret(value) || looksRandom(value, false) || (/\d/.test(value) && /[A-Za-z]/.test(value) && value.length >= 8))) return m;
-    const cls = classify(name, value, nested);
-    if (cls.kind !== 'secret') return m;
-    const type = cls.secretType ?? 'generic-secret';
-    types.push(type);
-    return `${lead}${name}${sep}${quote}<redacted:${type}>${quote}`;
-  });
+  let out = text;
+  // `=` pairs first, then `:` pairs, so a `name:` before a `--password=V` cannot hide it
+  if (out.includes('=')) out = out.replace(PAIR_EQ, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
+  if (out.includes(':')) out = out.replace(PAIR_COLON, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
   return { text: out, types };
+}
+
+function judgePair(m: string, lead: string, name: string, sep: string, raw: string, nested: boolean, types: string[]): string {
+  const colon = sep.trim().endsWith(':');
+  const quotedName = sep.startsWith('"') || sep.startsWith("'");
+  // a `:` pair only counts for JSON-ish "name": or a secret-named name (apiKey: V), never for a URL scheme
+  if (colon && (raw.startsWith('//') || !(quotedName || isSecretName(name)))) return m;
+  const quote = raw[0] === '"' || raw[0] === "'" ? raw[0] : '';
+  const value = quote ? raw.slice(1, -1) : raw;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return m; // a URL: redactUrl judges it
+  // `password: the user's password` is prose: an unquoted `name: value` needs a credential-shaped value
+  if (colon && !quote && !quotedName && !(detectSecret(value) || looksRandom(value, false) || (/\d/.test(value) && /[A-Za-z]/.test(value) && value.length >= 8))) return m;
+  const cls = classify(name, value, nested);
+  if (cls.kind !== 'secret') return m;
+  const type = cls.secretType ?? 'generic-secret';
+  types.push(type);
+  return `${lead}${name}${sep}${quote}<redacted:${type}>${quote}`;
 }
 
 // scheme://... anywhere in text, up to whitespace or a quote
