@@ -4,15 +4,13 @@
 // server instances whose handlers call into this class with the caller's scope.
 import { appendFileSync } from 'node:fs';
 import { configRules, evaluate, levelRank, parsePackageRef, redactArgs, redactUrl, sha256, canonicalJson, toolRules, type Finding, type Level, type ServerConfig, type Tool as CoreTool } from '@palisade/core';
-import { toTool } from '@palisade/mcp';
+import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamTarget } from '@palisade/mcp';
 import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
 import { federatedName, matchesAny } from './naming.js';
 import { checkArgumentShape, describeAjvErrors, validatorFor } from './policy/input.js';
 import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './policy/text.js';
 import type { GatewayStore, ToolStatus } from './store.js';
-import { UpstreamClient, type ListKind, type UpstreamTarget } from './upstream/upstream.js';
-import type { Resolver } from './upstream/ssrf.js';
 
 export interface Principal {
   /** stable id used to bind sessions: "token:<prefix>", "oauth:<iss>#<sub>", "local" */

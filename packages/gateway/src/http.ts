@@ -15,7 +15,7 @@ import { Authenticator } from './auth.js';
 import { isLoopbackHost, type GatewayConfig } from './config.js';
 import type { Gateway, Principal, Scope } from './gateway.js';
 import { buildMcpServer } from './mcp-server.js';
-import type { ListKind } from './upstream/upstream.js';
+import type { ListKind } from '@palisade/mcp';
 
 interface Session {
   id: string;

@@ -7,5 +7,4 @@ export { GatewayStore } from './store.js';
 export { GatewayHttpServer } from './http.js';
 export { startGateway, type RunningGateway, type StartOptions } from './run.js';
 export { newToken, hashToken, TOKEN_PREFIX } from './auth.js';
-export { checkUrl, guardedFetch, blockedAddressReason, SsrfError } from './upstream/ssrf.js';
 export { runGatewayCommand, runGuardCommand, registerGatewayCommands } from './cli.js';

@@ -1,4 +1,4 @@
-// One long-lived connection to an upstream MCP server (stdio, SSE or Streamable HTTP): list
+// One long-lived connection to an MCP server (the gateway's upstreams) (stdio, SSE or Streamable HTTP): list
 // everything it offers (all pages, bounded), call it with deadlines and cancellation, hear its
 // list_changed notifications, reconnect after a crash. Remote URLs pass the SSRF guard on
 // every request and redirect. stdio servers get only an allowlisted environment and their
@@ -26,8 +26,9 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { childEnvironment, createStdioTransport } from '@palisade/mcp';
+import { childEnvironment } from './env.js';
 import { guardedFetch, type Resolver } from './ssrf.js';
+import { createStdioTransport } from './stdio.js';
 
 export type UpstreamTarget =
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
