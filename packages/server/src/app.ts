@@ -28,6 +28,7 @@ import { apiRoutes } from './routes/index.js';
 import { opsRoutes } from './routes/ops.js';
 import { seedBundledAdvisories } from './services/advisories.js';
 import { dispatcherFor } from './services/webhooks/dispatcher.js';
+import { StorageQuota } from './services/quota.js';
 
 export { SERVER_VERSION } from './version.js';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -40,6 +41,8 @@ export interface Platform {
   metrics: Metrics;
   openapi: OpenApiCollector;
   throttle: LoginThrottle;
+  /** per-organisation storage quota, checked before each agent report */
+  quota: StorageQuota;
   /** the one-time setup token while no user exists, else null */
   setup: { token: string | null };
   /** start-up warnings (e.g. a PostgreSQL role that escapes row-level security) */
@@ -129,6 +132,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     metrics: new Metrics(),
     openapi: new OpenApiCollector(),
     throttle: new LoginThrottle(),
+    quota: new StorageQuota(store),
     setup: { token: setupToken },
     warnings,
   };
@@ -226,6 +230,12 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
   app.addHook('onRequest', makeAccessHook(store, platform.jwtKey));
+  // an organisation at its storage quota gets a clear 507 before its report is read (after the access hook)
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== INGEST_ROUTE || !request.agent) return;
+    const problem = await platform.quota.problem({ orgId: request.agent.orgId });
+    if (problem) throw new ApiError(507, 'storage_quota_exceeded', problem);
+  });
   app.addHook('onResponse', async (request, reply) => {
     platform.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     if (request.method === 'POST' && request.routeOptions.url === INGEST_ROUTE) platform.metrics.observeIngest(reply.statusCode);
