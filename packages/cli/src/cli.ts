@@ -13,6 +13,7 @@ import { registerPinsCommand } from './commands/pins.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerReportCommands } from './commands/report.js';
+import { registerGatewayCommands } from './commands/gateway.js';
 
 const FAIL_LEVELS = ['critical', 'high', 'medium', 'low'] as const;
 type FailLevel = (typeof FAIL_LEVELS)[number];
@@ -170,6 +171,7 @@ export function buildProgram(): Command {
   registerAdvisoriesCommand(program);
   registerServeCommand(program);
   registerReportCommands(program);
+  registerGatewayCommands(program);
   return program;
 }
 
