@@ -3,7 +3,7 @@
 // ORIGINAL pin is kept) until the user re-pins with `palisade pins reset`.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { compareText, type ServerConfig } from '@palisade/core';
+import { compareText, toolPin, type ServerConfig } from '@palisade/core';
 import { writeStateFile } from './state.js';
 
 export const PINS_FILE = 'pins.json';
@@ -147,12 +147,11 @@ export function applyPins(store: PinStore, servers: readonly ServerConfig[], now
     for (const tool of server.tools) {
       if (!tool.definitionHash) continue;
       const pin = entry.tools.get(tool.name);
+      tool.pin = toolPin(pin, tool.definitionHash, at);
       if (!pin) {
         entry.tools.set(tool.name, { hash: tool.definitionHash, firstSeen: at });
-        tool.pin = { status: 'new', firstSeen: at };
         dirty = true;
-      } else if (pin.hash === tool.definitionHash) {
-        tool.pin = { status: 'unchanged', firstSeen: pin.firstSeen };
+      } else if (tool.pin.status === 'unchanged') {
         if (pin.lastHash) {
           // changed back to the pinned definition
           delete pin.lastHash;
@@ -160,7 +159,6 @@ export function applyPins(store: PinStore, servers: readonly ServerConfig[], now
           dirty = true;
         }
       } else {
-        tool.pin = { status: 'changed', firstSeen: pin.firstSeen, previousHash: pin.hash };
         if (pin.lastHash !== tool.definitionHash) dirty = true;
         pin.lastHash = tool.definitionHash;
         pin.lastSeen = at;

@@ -5,6 +5,7 @@ import { allRules } from './rules/index.js';
 import { caseServers, runRuleCase } from './rules/cases.js';
 import type { Rule, RuleCase, RuleCategory } from './rules/types.js';
 import { compareText } from './order.js';
+import { hiddenCharPattern } from './unicode.js';
 
 export interface RuleSummary {
   id: string;
@@ -32,16 +33,17 @@ function exampleConfig(c: RuleCase): string {
       if ((key === 'name' || key === 'client') && !explicit) continue;
       shown[key] = v;
     }
+    // a case that gives env or header values shows them as the config would hold them
+    if (!c.servers && c.env) shown.env = c.env;
+    if (!c.servers && c.headers) shown.headers = c.headers;
     return shown;
   });
   return escapeHidden(JSON.stringify(servers.length === 1 ? servers[0] : servers, null, 2));
 }
 
 // Invisible characters in examples are shown as JSON escapes, so a reader sees them.
-const HIDDEN = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|\udb40[\udc00-\udc7f\udd00-\uddef]/g;
-
 function escapeHidden(json: string): string {
-  return json.replace(HIDDEN, (m) => Array.from({ length: m.length }, (_, i) => `\\u${m.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
+  return json.replace(hiddenCharPattern(), (m) => Array.from({ length: m.length }, (_, i) => `\\u${m.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /** The first invalid case that really triggers the rule, with what the rule then reports. */

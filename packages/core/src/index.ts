@@ -17,3 +17,4 @@ export { caseServer, caseServers, runRuleCase, CASE_CONTEXT, type CaseHit } from
 export { configRules, toolRules, flowRules } from './rules/index.js';
 export { classifyPath, canonicalPath } from './rules/paths.js';
 export { findInlineCode, findPipeToShell } from './rules/shell.js';
+export * from './identity.js';

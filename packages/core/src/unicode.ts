@@ -18,20 +18,47 @@ export interface HiddenUnicodeReport {
   tagTexts: string[];
 }
 
-const ZERO_WIDTH = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x180e]);
+// The one definition of "a character a person cannot see", shared by the scanner, the backend
+// and the gateway: Unicode's Default_Ignorable_Code_Point property (zero-width characters and
+// joiners, bidi controls, tag characters, variation selectors, Hangul fillers, invisible
+// operators, soft hyphen...) plus the interlinear annotation controls U+FFF9..U+FFFB, format
+// characters that property leaves out. Kinds below only name what the property found.
+const HIDDEN_CLASS = '\\p{Default_Ignorable_Code_Point}\\u{FFF9}-\\u{FFFB}';
+// Built on first use (a property class costs about a millisecond to build).
+let hiddenOne: RegExp | undefined;
+let maybeHidden: RegExp | undefined;
+let mayNeedEscape: RegExp | undefined;
+
+/** Whether the code point is one a reader cannot see (see HIDDEN_CLASS). */
+export function isHiddenCodePoint(cp: number): boolean {
+  return (hiddenOne ??= new RegExp(`^[${HIDDEN_CLASS}]$`, 'u')).test(String.fromCodePoint(cp));
+}
+
+let hiddenAll: RegExp | undefined;
+
+/**
+ * A global pattern matching one hidden character (a whole code point), built once: for
+ * `String.prototype.replace` and `matchAll`, which do not depend on its `lastIndex`.
+ */
+export function hiddenCharPattern(): RegExp {
+  return (hiddenAll ??= new RegExp(`[${HIDDEN_CLASS}]`, 'gu'));
+}
+
 const BIDI = new Set([0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
-// Invisible operators, soft hyphen, Hangul fillers, interlinear annotation marks.
-const INVISIBLE_FORMAT = new Set([0x00ad, 0x2061, 0x2062, 0x2063, 0x2064, 0x115f, 0x1160, 0x3164, 0xffa0, 0xfff9, 0xfffa, 0xfffb, 0x034f]);
+const ZERO_WIDTH = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x180e]);
+const isVariationSelector = (cp: number): boolean => (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0x180b && cp <= 0x180d) || cp === 0x180f;
 const BLACK_FLAG = 0x1f3f4;
 const CANCEL_TAG = 0xe007f;
 
 function kindOf(cp: number): HiddenKind | undefined {
-  if (ZERO_WIDTH.has(cp)) return 'zero-width';
-  if (BIDI.has(cp)) return 'bidi-control';
+  // nearly every character is ASCII or an ordinary letter: decide those without the regex
+  if (cp < 0xad) return undefined;
+  if (!isHiddenCodePoint(cp)) return undefined;
   if (cp >= 0xe0000 && cp <= 0xe007f) return 'tag';
-  if (cp >= 0xe0100 && cp <= 0xe01ef) return 'variation-selector';
-  if (INVISIBLE_FORMAT.has(cp)) return 'invisible-format';
-  return undefined;
+  if (BIDI.has(cp)) return 'bidi-control';
+  if (ZERO_WIDTH.has(cp)) return 'zero-width';
+  if (isVariationSelector(cp)) return 'variation-selector';
+  return 'invisible-format';
 }
 
 // Unicode property classes are costly to build (~10 ms at every start): made on first use,
@@ -49,14 +76,13 @@ function isJoinerContext(prev: string | undefined, next: string | undefined): bo
   return isNonAsciiLetter(prev) && isNonAsciiLetter(next);
 }
 
-// Any code unit that can start a hidden character or an escape sequence; text without one
-// (nearly all text) skips the per-character walk.
-// eslint-disable-next-line no-control-regex
-const MAYBE_HIDDEN = /[\u001b\u009b\u009d\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb]|\u034f|\udb40/;
+// Any character that can be hidden or start an escape sequence; text without one (nearly all
+// text) skips the per-character walk.
+const mayHide = (text: string): boolean => (maybeHidden ??= new RegExp(`[${HIDDEN_CLASS}\\u001b\\u009b\\u009d]`, 'u')).test(text);
 
 /** Every hidden character in `text`, with decoded tag runs. Emoji flag tag sequences are exempt. */
 export function findHiddenUnicode(text: string): HiddenUnicodeReport {
-  if (!MAYBE_HIDDEN.test(text)) return { chars: [], counts: {}, tagTexts: [] };
+  if (!mayHide(text)) return { chars: [], counts: {}, tagTexts: [] };
   const chars: HiddenChar[] = [];
   const counts: HiddenUnicodeReport['counts'] = {};
   const tagTexts: string[] = [];
@@ -85,7 +111,7 @@ export function findHiddenUnicode(text: string): HiddenUnicodeReport {
     } else {
       if (run || runIsFlag) endRun();
       const joiner = (cp === 0x200d || cp === 0x200c) && isJoinerContext(units[i - 1], units[i + 1]);
-      if (kind && !joiner) {
+      if (kind && !joiner && !(kind === 'variation-selector' && isPresentationSelector(units, i))) {
         chars.push({ kind, codePoint: cp, index });
         counts[kind] = (counts[kind] ?? 0) + 1;
       }
@@ -94,6 +120,16 @@ export function findHiddenUnicode(text: string): HiddenUnicodeReport {
   }
   endRun();
   return { chars, counts, tagTexts: tagTexts.filter((t) => t.length > 0) };
+}
+
+// One variation selector right after a visible character chooses how that character looks
+// (emoji or text style, a CJK glyph variant): ordinary text. A run of them after one
+// character can carry hidden bytes, so only a single one is exempt.
+function isPresentationSelector(units: string[], i: number): boolean {
+  const prev = units[i - 1]?.codePointAt(0);
+  const next = units[i + 1]?.codePointAt(0);
+  if (prev === undefined || kindOf(prev) !== undefined || prev <= 0x20) return false;
+  return next === undefined || !isVariationSelector(next);
 }
 
 // A subdivision flag (England, Scotland, Wales) is U+1F3F4 followed by a few lowercase tag
@@ -120,7 +156,7 @@ export function decodeTagCharacters(text: string): string[] {
  * hidden characters removed, ANSI sequences removed. Rules scan this for instructions.
  */
 export function revealHiddenText(text: string): string {
-  if (!MAYBE_HIDDEN.test(text)) return text;
+  if (!mayHide(text)) return text;
   let out = '';
   for (const ch of Array.from(stripAnsi(text))) {
     const cp = ch.codePointAt(0)!;
@@ -147,15 +183,13 @@ export function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
-// Every code unit escapeInvisible can change: C0/C1 controls, DEL, the characters kindOf
-// names, and the high surrogate of tag characters and supplementary variation selectors.
-// eslint-disable-next-line no-control-regex
-const MAY_NEED_ESCAPE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0\ufff9-\ufffb\udb40]|\u034f/;
+// Every character escapeInvisible can change: C0/C1 controls, DEL and the hidden class.
+const needsEscape = (text: string): boolean => (mayNeedEscape ??= new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${HIDDEN_CLASS}]`, 'u')).test(text);
 
 /** Render control and hidden characters as escapes so evidence shows them. */
 export function escapeInvisible(text: string): string {
   // nearly all text has nothing to escape: skip the per-character walk
-  if (!MAY_NEED_ESCAPE.test(text)) return text;
+  if (!needsEscape(text)) return text;
   let out = '';
   for (const ch of Array.from(text)) {
     const cp = ch.codePointAt(0)!;

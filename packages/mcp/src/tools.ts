@@ -1,6 +1,6 @@
 // Turns a tool definition as a server listed it into the scan model's Tool: bounded text,
 // hashes of the input schema and of the whole definition, and the text hidden in the schema.
-import { hashJson, LIMITS, type Tool } from '@palisade/core';
+import { hashJson, LIMITS, toolDefinitionHash, type Tool } from '@palisade/core';
 
 /** A tool as it arrives from tools/list (only the fields we read). */
 export interface ListedTool {
@@ -72,15 +72,7 @@ export function toTool(def: ListedTool): Tool {
   const tool: Tool = { name: truncate(String(def.name), LIMITS.shortString) };
   if (typeof def.description === 'string') tool.description = truncate(def.description, LIMITS.description);
   tool.inputSchemaHash = hashJson(def.inputSchema ?? null);
-  // the WHOLE definition, so a change anywhere (even only in the output schema) is a rug pull
-  tool.definitionHash = hashJson({
-    name: def.name,
-    title: def.title ?? null,
-    description: def.description ?? null,
-    inputSchema: def.inputSchema ?? null,
-    outputSchema: def.outputSchema ?? null,
-    annotations: def.annotations ?? null,
-  });
+  tool.definitionHash = toolDefinitionHash(def);
   const annotations = boundAnnotations(def.annotations);
   if (annotations) tool.annotations = annotations;
   const text = schemaText(def.inputSchema);

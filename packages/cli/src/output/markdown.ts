@@ -1,7 +1,7 @@
 // Markdown for pull-request comments: a summary table by level, a row per risky server and
 // each server's findings folded in <details>. Everything taken from config files is escaped,
 // so a server name cannot inject markup, HTML, links or @-mentions into the comment.
-import type { Level, ScanReport } from '@palisade/core';
+import { hiddenCharPattern, type Level, type ScanReport } from '@palisade/core';
 import { LEVELS_HIGH_TO_LOW, sortByRisk } from './order.js';
 
 const LEVEL_ICON: Record<Level, string> = { critical: '🟥', high: '🟧', medium: '🟨', low: '🟦', none: '⬜' };
@@ -13,7 +13,8 @@ export function escapeHtml(text: string): string {
       .replace(/[\r\n\t]+/g, ' ')
       // control and invisible characters would be hidden in the rendered comment
       // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(hiddenCharPattern(), (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''))
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
       .replace(/>/g, '&gt;')

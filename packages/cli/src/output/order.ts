@@ -1,5 +1,5 @@
 // Ordering and text hygiene shared by every output format.
-import { levelRank, severityRank, type Level, type Severity } from '@palisade/core';
+import { hiddenCharPattern, levelRank, severityRank, type Level, type Severity } from '@palisade/core';
 
 export { byRisk, sortByRisk } from '@palisade/core';
 
@@ -19,15 +19,14 @@ export const LEVELS_HIGH_TO_LOW: readonly Level[] = ['critical', 'high', 'medium
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
-// Invisible and direction-changing characters (zero-width, bidi overrides and isolates, BOM,
-// Unicode tags) could hide or reorder what the user reads: show them as \u{...} escapes.
-const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\u{e0000}-\u{e007f}]/gu;
-
+// Invisible and direction-changing characters (zero-width, bidi controls, tags, variation
+// selectors: core's one hidden-character class) could hide or reorder what the user reads:
+// show them as \u{...} escapes.
 /** Make untrusted text safe to print on a terminal: control and invisible characters become visible escapes. */
 export function terminalSafe(text: string): string {
   return text
     .replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    .replace(INVISIBLE, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+    .replace(hiddenCharPattern(), (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
 /** One line of untrusted text: newlines and tabs become spaces, then control characters are escaped. */

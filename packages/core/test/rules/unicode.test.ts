@@ -1,7 +1,7 @@
 // Hidden text: tag characters decoded to the ASCII they spell, legitimate emoji and script
 // joiners left alone, ANSI sequences found and shown.
 import { describe, expect, it } from 'vitest';
-import { decodeTagCharacters, escapeInvisible, evaluate, findAnsiEscapes, findHiddenUnicode, revealHiddenText, caseServer, CASE_CONTEXT } from '@palisade/core';
+import { decodeTagCharacters, escapeInvisible, evaluate, findAnsiEscapes, findHiddenUnicode, hiddenCharPattern, isHiddenCodePoint, revealHiddenText, caseServer, CASE_CONTEXT } from '@palisade/core';
 
 const tags = (s: string): string => Array.from(s, (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 
@@ -70,5 +70,38 @@ describe('hidden text end to end', () => {
     expect(byRule.get('PAL-T001')?.message).toMatch(/hidden in invisible characters/);
     expect(byRule.get('PAL-T002')?.severity).toBe('critical');
     expect(servers[0]!.level).toBe('critical');
+  });
+});
+
+describe('one hidden-character class (Default_Ignorable_Code_Point + interlinear annotation controls)', () => {
+  const property = /^\p{Default_Ignorable_Code_Point}$/u;
+  const hidden: number[] = [];
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    if (property.test(String.fromCodePoint(cp)) || (cp >= 0xfff9 && cp <= 0xfffb)) hidden.push(cp);
+  }
+
+  it('finds every code point of the class on its own between letters, and nothing else in a sample of visible text', () => {
+    // a lone variation selector after a letter is a presentation choice: tested apart below
+    const missed = hidden.filter((cp) => !(cp >= 0xfe00 && cp <= 0xfe0f) && !(cp >= 0xe0100 && cp <= 0xe01ef) && !(cp >= 0x180b && cp <= 0x180f && cp !== 0x180e) && findHiddenUnicode(`a${String.fromCodePoint(cp)}b`).chars.length !== 1);
+    expect(missed.map((cp) => cp.toString(16))).toEqual([]);
+    expect(isHiddenCodePoint(0x2065)).toBe(true); // in the property though unassigned: a new invisible character is hidden too
+    expect(findHiddenUnicode('Plain text, Ünïcödé, 日本語, עברית, emoji 🎉 and ⚠️.').chars).toEqual([]);
+  });
+
+  it('exempts one variation selector after a visible character and flags a run of them (bytes smuggled as selectors)', () => {
+    expect(findHiddenUnicode('Warning \u26a0\ufe0f and heart \u2764\ufe0f').chars).toEqual([]);
+    const smuggled = `\u{1F600}${Array.from({ length: 12 }, (_, i) => String.fromCodePoint(0xe0100 + i)).join('')}`;
+    expect(findHiddenUnicode(smuggled).counts['variation-selector']).toBe(12);
+    expect(findHiddenUnicode('\ufe0f at the start').counts['variation-selector']).toBe(1);
+  });
+
+  it('escapes and reveals with the same class the detector uses', () => {
+    for (const cp of [0x200b, 0x2066, 0x00ad, 0x3164, 0xfff9, 0x1d173, 0xe0041]) {
+      const ch = String.fromCodePoint(cp);
+      expect(escapeInvisible(`x${ch}y`)).toBe(`x\\u{${cp.toString(16).toUpperCase()}}y`);
+      expect(`x${ch}y`.replace(hiddenCharPattern(), '')).toBe('xy');
+    }
+    expect(revealHiddenText(`a\u2061b\u{1D173}c`)).toBe('abc');
   });
 });

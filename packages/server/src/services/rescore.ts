@@ -2,8 +2,7 @@
 // the same rule engine the CLI runs. Tool pin state is also recomputed from what this
 // organisation has seen before, not taken from the agent.
 import { createHash } from 'node:crypto';
-import { allRules, evaluate, type AdvisoryDb, type CrossFinding, type Rule, type RuleContext, type ScanReport, type ScoredServer, type ServerConfig, type ServerRule, type Tool } from '@palisade/core';
-import { reportPlatform } from './fingerprint.js';
+import { allRules, evaluate, reportPlatform, toolPin, type AdvisoryDb, type CrossFinding, type Rule, type RuleContext, type ScanReport, type ScoredServer, type ServerConfig, type ServerRule, type Tool } from '@palisade/core';
 
 /** First-seen tool hashes per server fingerprint: fingerprint -> tool name -> first hash and when. */
 export type KnownTools = ReadonlyMap<string, ReadonlyMap<string, { hash: string; firstSeen: string }>>;
@@ -32,9 +31,7 @@ export function repinTools(tools: readonly Tool[] | undefined, known: ReadonlyMa
     const tool = withoutPin(t);
     const first = known?.get(t.name);
     if (!t.definitionHash) return tool;
-    if (!first) tool.pin = { status: 'new' };
-    else if (first.hash === t.definitionHash) tool.pin = { status: 'unchanged', firstSeen: first.firstSeen };
-    else tool.pin = { status: 'changed', firstSeen: first.firstSeen, previousHash: first.hash };
+    tool.pin = toolPin(first, t.definitionHash);
     return tool;
   });
 }
