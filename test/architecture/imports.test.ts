@@ -87,3 +87,25 @@ function lowerThan(pkg: string): string[] {
   walk(pkg);
   return [...seen];
 }
+
+describe('folders inside core', () => {
+  it('import each other without a loop (rules may use advisories, never the reverse)', () => {
+    const coreSrc = path.join(packagesDir, 'core', 'src');
+    const folderOf = (file: string): string => path.relative(coreSrc, path.dirname(file)).split(path.sep)[0] || '.';
+    const edges = new Map<string, Set<string>>();
+    for (const file of sourceFiles(coreSrc)) {
+      const from = folderOf(file);
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const to = folderOf(path.resolve(path.dirname(file), spec));
+        // the top folder holds the shared leaves (model, hash, order): everything may use them
+        if (to === from || to === '.') continue;
+        if (!edges.has(from)) edges.set(from, new Set());
+        edges.get(from)!.add(to);
+      }
+    }
+    const loops: string[] = [];
+    for (const [a, tos] of edges) for (const b of tos) if (edges.get(b)?.has(a)) loops.push(`${a} <-> ${b}`);
+    expect(loops).toEqual([]);
+  });
+});

@@ -10,6 +10,7 @@ export { allRules, findRule } from './rules/index.js';
 export * from './packages/ref.js';
 export * from './packages/versions.js';
 export * from './advisories/index.js';
+export { advisoryRules, knownVulnerablePackage, knownVulnerablePackageCases, PAL_V001_CASE_ADVISORIES } from './rules/advisory/pal-v001-known-vulnerable-package.js';
 export * from './unicode.js';
 export * from './typosquat.js';
 export * from './explain.js';

@@ -4,5 +4,5 @@ export * from './cvss.js';
 export * from './severity.js';
 export * from './db.js';
 export * from './match.js';
-export { advisoryRules, knownVulnerablePackage, knownVulnerablePackageCases, PAL_V001_CASE_ADVISORIES } from './rule.js';
+
 export { bundledAdvisoriesDir } from './bundled.js';

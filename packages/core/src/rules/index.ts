@@ -1,6 +1,6 @@
 // The rule registry: every rule module is listed here once. Advisory rules (PAL-V...) live
 // with the advisory code and are appended from there.
-import { advisoryRules } from '../advisories/rule.js';
+import { advisoryRules } from './advisory/pal-v001-known-vulnerable-package.js';
 import type { Rule } from './types.js';
 import { shellInlineCode } from './config/pal-c001-shell-inline-code.js';
 import { pipeToShell } from './config/pal-c002-pipe-to-shell.js';

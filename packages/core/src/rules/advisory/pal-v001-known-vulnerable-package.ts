@@ -1,12 +1,12 @@
 // PAL-V001: the package a server runs has a published advisory (CVE/GHSA/OSV) for its version.
-// Registered from rules/index.ts through `advisoryRules`. The database comes in RuleContext
+// Registered in rules/index.ts through `advisoryRules`. The database comes in RuleContext
 // (the CLI passes the bundled set merged with imports); without one the rule stays silent.
-import type { ServerConfig } from '../model.js';
-import { MemoryAdvisoryDb } from './db.js';
-import type { Rule, RuleCases, RuleHit, ServerRule } from '../rules/types.js';
-import { matchPackage, type AdvisoryMatch } from './match.js';
-import type { OsvRecord } from './osv.js';
-import { compareText } from '../order.js';
+import type { ServerConfig } from '../../model.js';
+import { MemoryAdvisoryDb } from '../../advisories/db.js';
+import type { Rule, RuleCases, RuleHit, ServerRule } from '../types.js';
+import { matchPackage, type AdvisoryMatch } from '../../advisories/match.js';
+import type { OsvRecord } from '../../advisories/osv.js';
+import { compareText } from '../../order.js';
 
 /** A server whose package has more advisories than this gets the worst ones and a count of the rest. */
 const MAX_FINDINGS_PER_PACKAGE = 50;
