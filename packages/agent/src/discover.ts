@@ -8,6 +8,7 @@ import { discoverers as allDiscoverers } from './clients/index.js';
 import type { ConfigLocation, Discoverer, LocationContext, RawServer } from './clients/types.js';
 import { planConfigFile } from './configfile.js';
 import { errMessage, readConfigFile } from './formats/file.js';
+import { contentFormat, entryLines } from './formats/lines.js';
 import { normalizeServer } from './normalize.js';
 import { toHostPath } from './paths.js';
 import { findProjectFiles } from './project.js';
@@ -56,6 +57,18 @@ function failed(d: Discoverer, configPath: string, err: unknown): FileResult {
   return { client: { id: d.id, name: d.name, configPath, serverCount: 0, error: errMessage(err) }, servers: [], raw: [] };
 }
 
+/**
+ * Servers that are part of the client (Goose's builtin extensions) or that a client extension
+ * starts (Zed) have no command or URL in the file: they keep their own transport kind instead
+ * of looking like a stdio server with no command.
+ */
+function withKind(server: ServerConfig, raw: RawServer): ServerConfig {
+  if (raw.command || raw.url) return server;
+  const t = raw.type?.toLowerCase();
+  if (t === 'builtin' || t === 'extension') server.transport = t;
+  return server;
+}
+
 /** Parse already-read text with one discoverer; never throws. */
 export function discoverText(d: Discoverer, location: ConfigLocation, configPath: string, text: string, loc: LocationContext): FileResult {
   const ctx = { path: configPath, scope: location.scope, loc, ...(location.kind ? { kind: location.kind } : {}), ...(location.projectPath ? { projectPath: location.projectPath } : {}) };
@@ -66,7 +79,11 @@ export function discoverText(d: Discoverer, location: ConfigLocation, configPath
     }
     const raws = d.parse(text, ctx);
     for (const r of raws) if (location.projectPath && !r.projectPath) r.projectPath = location.projectPath;
-    const servers = raws.map((raw) => normalizeServer({ clientId: d.id, configPath, raw, scope: location.scope }));
+    const servers = raws.map((raw) => withKind(normalizeServer({ clientId: d.id, configPath, raw, scope: location.scope }), raw));
+    const lines = entryLines(text, location.format ?? contentFormat(text, configPath), raws);
+    servers.forEach((s, i) => {
+      if (lines[i] !== undefined) s.configLine = lines[i];
+    });
     return { client: { id: d.id, name: d.name, configPath, serverCount: servers.length }, servers, raw: raws };
   } catch (err) {
     return failed(d, configPath, err);

@@ -7,6 +7,7 @@ export const SCHEMA_VERSION = 1 as const;
 
 export const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export const levels = ['critical', 'high', 'medium', 'low', 'none'] as const;
+export const transports = ['stdio', 'http', 'sse', 'builtin', 'extension'] as const;
 
 /** Limits shared by the agent (what it will emit) and the server (what it will accept). */
 export const LIMITS = {
@@ -28,7 +29,9 @@ export const LIMITS = {
 function buildSchemas() {
   const SeveritySchema = z.enum(severities);
   const LevelSchema = z.enum(levels);
-  const TransportSchema = z.enum(['stdio', 'http', 'sse']);
+  // builtin: part of the client itself (Goose's developer extension); extension: started by a
+  // client extension that supplies its own command (Zed). Neither has a command or URL in the file.
+  const TransportSchema = z.enum(transports);
   const ScopeSchema = z.enum(['user', 'project', 'managed']);
 
   const short = z.string().max(LIMITS.shortString);
@@ -98,6 +101,8 @@ function buildSchemas() {
     scope: ScopeSchema,
     /** for per-project entries (e.g. projects in ~/.claude.json) the project folder */
     projectPath: long.optional(),
+    /** the line (1-based) where the server's entry starts in configPath, when it could be found */
+    configLine: z.number().int().min(1).max(10_000_000).optional(),
     transport: TransportSchema,
     command: long.nullable(),
     args: z.array(long).max(LIMITS.args),

@@ -1,6 +1,6 @@
 // Goose (block.github.io/goose, "Configuration Files"): ~/.config/goose/config.yaml on macOS and
 // Linux, %APPDATA%\Block\goose\config\config.yaml on Windows. `extensions` is a map of
-// {name, type: stdio|sse|streamable_http|builtin|platform, cmd, args, envs, env_keys, uri,
+// {name, type: stdio|sse|streamable_http|builtin|platform|frontend, cmd, args, envs, env_keys, uri,
 // headers, enabled}; some versions nest the settings under `config`.
 import { isRecord, parseYaml, str, strArray, strMap } from '../formats/index.js';
 import { pathEndsWith, requireObject } from './common.js';
@@ -11,7 +11,9 @@ function readGooseExtension(key: string, value: unknown): RawServer | undefined 
   const e = isRecord(value.config) ? { ...value.config, enabled: value.enabled ?? value.config.enabled } : value;
   const s: RawServer = { name: str(e.name) ?? key };
   const type = str(e.type);
-  if (type) s.type = type;
+  // builtin and platform extensions run inside goose itself, frontend ones in its desktop UI:
+  // no command or URL to judge, so they get their own transport kind
+  if (type) s.type = /^(?:builtin|platform|frontend)$/i.test(type) ? 'builtin' : type;
   const cmd = str(e.cmd) ?? str(e.command);
   if (cmd) s.command = cmd;
   const args = strArray(e.args);

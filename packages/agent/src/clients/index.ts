@@ -1,19 +1,25 @@
 // The registry of known AI clients. Adding a client: one file in this folder, one line here,
-// fixtures under test/fixtures/<id>/. Order matters only for --config, where the first client
-// whose path pattern matches wins (more specific patterns first).
+// fixtures under test/fixtures/<id>/. Order matters only for --config, and only last: when two
+// clients explain a file equally well and its name does not tell them apart (configfile.ts).
 import { amazonQ } from './amazon-q.js';
+import { amp } from './amp.js';
 import { antigravity } from './antigravity.js';
 import { claudeCode } from './claude-code.js';
 import { claudeDesktop } from './claude-desktop.js';
 import { cline } from './cline.js';
 import { codex } from './codex.js';
 import { continueDev } from './continue.js';
+import { copilotCli } from './copilot-cli.js';
+import { crush } from './crush.js';
 import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
 import { goose } from './goose.js';
+import { junie } from './junie.js';
 import { kiro } from './kiro.js';
+import { libreChat } from './librechat.js';
 import { lmStudio } from './lmstudio.js';
 import { openCode } from './opencode.js';
+import { qwenCode } from './qwen-code.js';
 import { rooCode } from './roo-code.js';
 import type { Discoverer } from './types.js';
 import { vscode } from './vscode.js';
@@ -41,6 +47,12 @@ export const discoverers: readonly Discoverer[] = [
   lmStudio,
   kiro,
   amazonQ,
+  libreChat,
+  crush,
+  junie,
+  copilotCli,
+  qwenCode,
+  amp,
 ];
 
 export function findDiscoverer(id: string): Discoverer | undefined {

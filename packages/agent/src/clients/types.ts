@@ -53,7 +53,10 @@ export interface ConfigLocation {
  */
 export interface RawServer {
   name: string;
-  /** as declared by the config (stdio, http, sse, streamable-http ...), if it says */
+  /**
+   * as declared by the config (stdio, http, sse, streamable-http ...), if it says; 'builtin'
+   * (part of the client) and 'extension' (started by a client extension) become transports
+   */
   type?: string;
   command?: string | null;
   args?: string[];

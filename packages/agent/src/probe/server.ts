@@ -108,6 +108,8 @@ async function targetOf(server: ServerConfig, raw: RawServer, ctx: ExpandContext
     const cwd = raw.cwd ? await workingFolder(expandReferences(raw.cwd, ctx), raw, server) : undefined;
     return { transport: 'stdio', command, args, ...(cwd ? { cwd } : {}), env: childEnvironment(expandRecord(raw.env, ctx), env) };
   }
+  if (server.transport === 'builtin') throw new McpUserError('This server is built into the client and has no command or URL of its own, so Palisade cannot start it; its tools are listed by the client itself.');
+  if (server.transport === 'extension') throw new McpUserError("A client extension starts this server with a command the config file does not hold, so Palisade cannot start it; check the extension's own settings.");
   if (!raw.url) throw new McpUserError('The config gives no URL for this remote server.');
   let url: URL;
   try {

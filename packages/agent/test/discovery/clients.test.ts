@@ -46,6 +46,12 @@ function layout(platform: Platform): Array<[string, string]> {
     ['amazon-q/agent.json', '.aws/amazonq/cli-agents/builder.json'],
     ['opencode/opencode.jsonc', '.config/opencode/opencode.jsonc'],
     ['antigravity/mcp_config.json', '.gemini/antigravity/mcp_config.json'],
+    ['librechat/librechat.yaml', 'LibreChat/librechat.yaml'],
+    ['crush/crush.json', platform === 'win32' ? 'AppData/Local/crush/crush.json' : '.config/crush/crush.json'],
+    ['junie/mcp.json', '.junie/mcp/mcp.json'],
+    ['copilot-cli/mcp-config.json', '.copilot/mcp-config.json'],
+    ['qwen-code/settings.json', '.qwen/settings.json'],
+    ['amp/settings.json', '.config/amp/settings.json'],
   ];
 }
 
@@ -93,7 +99,7 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     for (const c of r().clients) ClientResultSchema.parse(c);
     for (const srv of r().servers) ServerConfigSchema.parse(srv);
     const ids = new Set(r().clients.map((c) => c.id));
-    for (const id of ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'vscode-insiders', 'windsurf', 'zed', 'codex', 'gemini-cli', 'cline', 'roo-code', 'continue', 'goose', 'lmstudio', 'kiro', 'amazon-q', 'opencode', 'antigravity']) expect(ids, id).toContain(id);
+    for (const id of ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'vscode-insiders', 'windsurf', 'zed', 'codex', 'gemini-cli', 'cline', 'roo-code', 'continue', 'goose', 'lmstudio', 'kiro', 'amazon-q', 'opencode', 'antigravity', 'librechat', 'crush', 'junie', 'copilot-cli', 'qwen-code', 'amp']) expect(ids, id).toContain(id);
   });
 
   it('never lets an env value, header value or secret out', () => {
@@ -174,7 +180,7 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     expect(namesOf(r().servers, 'zed')).toEqual(['flat-style', 'old-style', 'postgres-context-server', 'remote']);
     expect(s('zed', 'old-style')).toMatchObject({ command: '/usr/local/bin/old-mcp', args: ['--stdio'], envNames: ['OLD_TOKEN'] });
     expect(s('zed', 'flat-style')).toMatchObject({ command: 'npx', args: ['-y', 'mcp-remote', 'https://example.com/mcp'] });
-    expect(s('zed', 'postgres-context-server').command).toBeNull();
+    expect(s('zed', 'postgres-context-server')).toMatchObject({ command: null, transport: 'extension' });
     expect(s('zed', 'remote')).toMatchObject({ transport: 'http', disabled: true, headerNames: ['Authorization'] });
   });
 
@@ -218,7 +224,7 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     expect(s('goose', 'github').package).toMatchObject({ name: '@modelcontextprotocol/server-github' });
     expect(s('goose', 'remote-sse')).toMatchObject({ transport: 'sse', disabled: true, url: 'http://mcp.internal.example:9000/sse' });
     expect(s('goose', 'streamable')).toMatchObject({ transport: 'http', headerNames: ['Authorization'] });
-    expect(s('goose', 'developer').command).toBeNull();
+    expect(s('goose', 'developer')).toMatchObject({ command: null, transport: 'builtin' });
   });
 
   it('LM Studio, Kiro, Antigravity: the mcpServers family', () => {
@@ -245,5 +251,38 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     expect(s('opencode', 'remote-context')).toMatchObject({ transport: 'http', disabled: true, headerNames: ['CONTEXT7_API_KEY'] });
     // {env:VAR} is OpenCode's reference syntax, not a literal key
     expect(s('opencode', 'remote-context').secrets).toBeUndefined();
+  });
+
+  it('LibreChat: librechat.yaml mcpServers with stdio, sse, streamable-http and headers', () => {
+    expect(namesOf(r().servers, 'librechat')).toEqual(['everything', 'filesystem', 'puppeteer', 'remote-api']);
+    expect(s('librechat', 'filesystem')).toMatchObject({ transport: 'stdio', command: 'npx', configLine: 9 });
+    expect(s('librechat', 'everything')).toMatchObject({ transport: 'sse', url: 'http://localhost:3001/sse' });
+    expect(s('librechat', 'remote-api')).toMatchObject({ transport: 'http', headerNames: ['Authorization', 'X-User-ID'] });
+  });
+
+  it('Crush: `mcp` map with stdio, http, sse, env, headers and disabled', () => {
+    expect(namesOf(r().servers, 'crush')).toEqual(['filesystem', 'github', 'streaming-service']);
+    expect(s('crush', 'filesystem')).toMatchObject({ transport: 'stdio', command: 'node', envNames: ['NODE_ENV'], configLine: 5 });
+    expect(s('crush', 'github')).toMatchObject({ transport: 'http', headerNames: ['Authorization'] });
+    expect(s('crush', 'github').secrets).toEqual([{ location: 'header', name: 'Authorization', type: expect.any(String) }]);
+    expect(s('crush', 'streaming-service')).toMatchObject({ transport: 'sse', disabled: true });
+  });
+
+  it('Junie, Copilot CLI, Qwen Code, Amp', () => {
+    expect(namesOf(r().servers, 'junie')).toEqual(['playwright', 'postgres']);
+    expect(s('junie', 'postgres').package).toMatchObject({ ecosystem: 'docker' });
+    expect(s('copilot-cli', 'context7')).toMatchObject({ transport: 'stdio', autoApprove: ['*'], envNames: ['CONTEXT7_API_KEY'] });
+    expect(s('copilot-cli', 'microsoft-learn')).toMatchObject({ transport: 'http', autoApprove: ['microsoft_docs_search'] });
+    expect(s('qwen-code', 'httpServer')).toMatchObject({ transport: 'http', autoApprove: ['*'] });
+    expect(s('qwen-code', 'pythonTools').secrets).toBeUndefined();
+    expect(namesOf(r().servers, 'amp')).toEqual(['linear', 'playwright', 'semgrep']);
+    expect(s('amp', 'semgrep')).toMatchObject({ transport: 'http', url: 'https://mcp.semgrep.ai/mcp' });
+  });
+
+  it('records the line of each server entry in its file (JSON, YAML, TOML, per-project entries)', () => {
+    expect(s('goose', 'github').configLine).toBe(12);
+    expect(s('zed', 'flat-style').configLine).toBe(14);
+    // Continue's legacy list names unnamed entries server-N: no key to point at
+    for (const srv of r().servers) if (!srv.configPath.endsWith('manifest.json') && srv.name !== 'server-1') expect(srv.configLine, `${srv.client}/${srv.name}`).toBeGreaterThan(0);
   });
 });

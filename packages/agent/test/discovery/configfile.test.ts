@@ -83,4 +83,49 @@ describe('--config', () => {
     ]);
     expect(r.servers).toEqual([]);
   });
+
+  it('reads the content, not the name: Codex TOML with [projects] tables, YAML in a .json file, another client\'s `mcp` map', async () => {
+    const codex = await write(tmp, 'sniff/codex/config.toml', 'model = "o3"\n\n[projects."/home/alice/work/api"]\ntrust_level = "trusted"\n\n[mcp_servers.github]\ncommand = "npx"\nargs = ["-y", "@modelcontextprotocol/server-github"]\n');
+    const yamlAsJson = await write(tmp, 'sniff/servers.json', '# servers\nmcpServers:\n  fs:\n    command: npx\n    args: [-y, "@modelcontextprotocol/server-filesystem", /tmp]\n');
+    const crushMap = await write(tmp, 'sniff/team-mcp.json', '{"mcp": {"fs": {"type": "stdio", "command": "node", "args": ["server.js"]}, "gh": {"type": "http", "url": "https://api.githubcopilot.com/mcp/"}}}');
+    const noExt = await write(tmp, 'sniff/mcp-settings', '[mcp_servers.x]\ncommand = "node"\n');
+    const r = await scan([codex, yamlAsJson, crushMap, noExt]);
+    expect(r.clients.map((c) => [c.id, c.serverCount, c.error])).toEqual([
+      ['codex', 1, undefined],
+      // a YAML `mcpServers` map is LibreChat's shape (Continue's is a list)
+      ['librechat', 1, undefined],
+      ['crush', 2, undefined],
+      ['codex', 1, undefined],
+    ]);
+    expect(r.servers.find((x) => x.name === 'github')).toMatchObject({ client: 'codex', configLine: 6 });
+    expect(r.servers.find((x) => x.name === 'fs' && x.client === 'librechat')).toMatchObject({ command: 'npx', configLine: 3 });
+  });
+
+  it('when several clients explain a file equally, its name decides', async () => {
+    const body = '{"mcpServers": {"x": {"command": "node"}}}';
+    const cases: Array<[string, string]> = [
+      ['tie/proj/.junie/mcp/mcp.json', 'junie'],
+      ['tie/Claude/claude_desktop_config.json', 'claude-desktop'],
+      ['tie/home/.copilot/mcp-config.json', 'copilot-cli'],
+      ['tie/home/.gemini/antigravity/mcp_config.json', 'antigravity'],
+      ['tie/proj/.qwen/settings.json', 'qwen-code'],
+      ['tie/LibreChat/librechat.yaml', 'librechat'],
+    ];
+    for (const [rel, client] of cases) {
+      const file = await write(tmp, rel, rel.endsWith('.yaml') ? 'mcpServers:\n  x:\n    command: node\n' : body);
+      const r = await scan([file]);
+      expect(r.clients.map((c) => c.id), rel).toEqual([client]);
+    }
+  });
+
+  it('a file no client explains names what was found', async () => {
+    const json = await write(tmp, 'found/settings.json', '{"theme": "dark", "fontSize": 14}');
+    const toml = await write(tmp, 'found/config.toml', 'model = "o3"\n[projects."/x"]\ntrust_level = "trusted"\n');
+    const list = await write(tmp, 'found/list.yaml', '- a\n- b\n');
+    const r = await scan([json, toml, list]);
+    expect(r.clients[0]!.error).toMatch(/found a JSON document with the top-level keys `theme`, `fontSize`, but no MCP servers under/);
+    expect(r.clients[1]!.error).toMatch(/found a TOML document with the top-level keys `model`, `projects`/);
+    expect(r.clients[2]!.error).toMatch(/found a YAML list, not a map of settings/);
+  });
 });
+

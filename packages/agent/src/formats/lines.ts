@@ -1,0 +1,154 @@
+// Where each server's entry starts in its config file (1-based line), for SARIF's
+// region.startLine. Found once per file for the names the parser returned: JSON through
+// jsonc-parser's visitor (offsets and the key path), YAML and TOML by their keys and table
+// headers. A name that cannot be placed simply has no line.
+import { visit } from 'jsonc-parser';
+import type { ConfigFormat } from '../clients/types.js';
+
+interface Hit {
+  line: number;
+  /** keys of the containers around the entry (JSON only) */
+  path: string[];
+}
+
+/** The format the text is written in, from its content (a JSON document starts with `{` or `[`). */
+export function contentFormat(text: string, fileName = ''): ConfigFormat {
+  const body = text.replace(/^\uFEFF/, '').replace(/^(?:\s+|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*/, '');
+  const firstLine = body.slice(0, body.indexOf('\n') >>> 0);
+  // `[table]` headers start TOML files too: a header line and `key = value` lines say TOML
+  if (body.startsWith('[') && /^\[\[?\s*[A-Za-z0-9_"'][^\]]*\]\]?\s*(?:#.*)?$/.test(firstLine.trim()) && /^\s*[A-Za-z0-9_"'-]+\s*=/m.test(body)) return 'toml';
+  if (body.startsWith('{') || body.startsWith('[')) return 'json';
+  if (/\.toml$/i.test(fileName)) return 'toml';
+  if (/\.ya?ml$/i.test(fileName)) return 'yaml';
+  // TOML tables and `key = value` lines, against YAML's `key: value`
+  const first = /^[ \t]*([^#\s][^\n]*)$/m.exec(body)?.[1] ?? '';
+  if (/^\[[^\]]+\]\s*(?:#.*)?$/.test(first) || /^[A-Za-z0-9_."'-]+\s*=/.test(first)) return 'toml';
+  return 'yaml';
+}
+
+function jsonHits(text: string, names: ReadonlySet<string>): Map<string, Hit[]> {
+  const out = new Map<string, Hit[]>();
+  const stack: string[] = [];
+  let key: string | undefined;
+  const add = (name: string, line: number, path: string[]): void => {
+    const list = out.get(name) ?? [];
+    list.push({ line: line + 1, path });
+    out.set(name, list);
+  };
+  visit(
+    text,
+    {
+      onObjectBegin: () => {
+        stack.push(key ?? '');
+        key = undefined;
+      },
+      onArrayBegin: () => {
+        stack.push(key ?? '');
+        key = undefined;
+      },
+      onObjectEnd: () => void stack.pop(),
+      onArrayEnd: () => void stack.pop(),
+      onObjectProperty: (property, _offset, _length, startLine) => {
+        key = property;
+        if (names.has(property)) add(property, startLine, [...stack]);
+      },
+      onLiteralValue: (value, _offset, _length, startLine) => {
+        // list shapes (Continue): {"name": "x", ...} inside an array
+        if (key === 'name' && typeof value === 'string' && names.has(value)) add(value, startLine, [...stack.slice(0, -1)]);
+        key = undefined;
+      },
+    },
+    { allowTrailingComma: true, disallowComments: false },
+  );
+  return out;
+}
+
+function unquote(s: string): string {
+  const t = s.trim();
+  return /^(["']).*\1$/.test(t) ? t.slice(1, -1) : t;
+}
+
+/** Split a TOML dotted key on dots outside quotes. */
+function tomlKeyParts(key: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quote = '';
+  for (const c of key) {
+    if (quote) {
+      if (c === quote) quote = '';
+      cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      cur += c;
+    } else if (c === '.') {
+      parts.push(unquote(cur));
+      cur = '';
+    } else cur += c;
+  }
+  parts.push(unquote(cur));
+  return parts;
+}
+
+function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<string>): Map<string, Hit[]> {
+  const out = new Map<string, Hit[]>();
+  const add = (name: string, line: number): void => {
+    if (!names.has(name)) return;
+    const list = out.get(name) ?? [];
+    list.push({ line, path: [] });
+    out.set(name, list);
+  };
+  const lines = text.split('\n');
+  lines.forEach((l, i) => {
+    if (format === 'toml') {
+      const header = /^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$/.exec(l);
+      if (header) {
+        const parts = tomlKeyParts(header[1]!);
+        add(parts[parts.length - 1]!, i + 1);
+        return;
+      }
+      const inline = /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=\s*\{/.exec(l);
+      if (inline) add(unquote(inline[1]!), i + 1);
+      return;
+    }
+    const named = /^\s*(?:-\s+)?name\s*:\s*("[^"]*"|'[^']*'|[^#\s][^#]*?)\s*(?:#.*)?$/.exec(l);
+    if (named) add(unquote(named[1]!), i + 1);
+    const mapKey = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^#\s:][^:#]*?)\s*:\s*(?:#.*)?$/.exec(l);
+    if (mapKey) add(unquote(mapKey[1]!), i + 1);
+  });
+  return out;
+}
+
+export interface LineTarget {
+  name: string;
+  projectPath?: string;
+}
+
+/**
+ * The line each server's entry starts on, in the order given (undefined where unknown). A name
+ * met several times (the same server in several projects of ~/.claude.json) is matched by its
+ * project folder, else the first entry outside `projects`.
+ */
+export function entryLines(text: string, format: ConfigFormat, targets: readonly LineTarget[]): Array<number | undefined> {
+  if (targets.length === 0) return [];
+  const names = new Set(targets.map((t) => t.name));
+  let hits: Map<string, Hit[]>;
+  try {
+    hits = format === 'json' ? jsonHits(text, names) : textHits(text, format, names);
+  } catch {
+    return targets.map(() => undefined);
+  }
+  const used = new Map<string, number>();
+  return targets.map((t) => {
+    const list = hits.get(t.name);
+    if (!list?.length) return undefined;
+    let hit: Hit | undefined;
+    if (t.projectPath) hit = list.find((h) => h.path.includes(t.projectPath!));
+    if (!hit) {
+      // the n-th server of this name takes the n-th entry not yet used
+      const start = used.get(t.name) ?? 0;
+      hit = list.slice(start).find((h) => !h.path.includes('projects')) ?? list[start] ?? list[0];
+      used.set(t.name, list.indexOf(hit!) + 1);
+    }
+    return hit?.line;
+  });
+}
