@@ -1,6 +1,6 @@
 // Turns a RawServer (as the config wrote it, values and all) into a ServerConfig that holds
 // no secret value: env and header values are classified then dropped, args and URLs redacted.
-import { argsDisableTls, classifyValue, LIMITS, envDisablesTls, parsePackageRef, redactServer, sha256, type ServerConfig, type SecretSignal, type Transport } from '@palisade/core';
+import { argsDisableTls, classifyEnvAndHeaders, LIMITS, parsePackageRef, redactServer, sha256, type ServerConfig, type Transport } from '@palisade/core';
 import type { RawServer } from './clients/types.js';
 
 export interface NormalizeInput {
@@ -10,12 +10,7 @@ export interface NormalizeInput {
   scope: ServerConfig['scope'];
 }
 
-// OpenCode's substitutions ({env:VAR}, {file:path}) point elsewhere, like ${VAR}: not literal secrets
-const BRACE_REFERENCE = /^\s*(?:[A-Za-z]+\s+)?\{(?:env|file):[^{}]+\}\s*$/;
-
-function classify(name: string, value: string): ReturnType<typeof classifyValue> {
-  return BRACE_REFERENCE.test(value) ? { kind: 'reference' } : classifyValue(name, value);
-}
+// OpenCode's substitutions ({env:VAR}, {file:path}) are references, like ${VAR}: core's classifier knows them.
 
 export function inferTransport(raw: RawServer): Transport {
   const t = (raw.type ?? '').toLowerCase().replace(/[_\s]/g, '-');
@@ -56,21 +51,10 @@ function clipServer(s: ServerConfig): ServerConfig {
 }
 
 export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeInput): ServerConfig {
-  const secrets: SecretSignal[] = [];
-  let tlsOff = false;
-  const envNames: string[] = [];
-  for (const [name, value] of Object.entries(raw.env ?? {})) {
-    envNames.push(name);
-    const cls = classify(name, value);
-    if (cls.kind === 'secret') secrets.push({ location: 'env', name, type: cls.secretType ?? 'generic-secret' });
-    if (envDisablesTls(name, value)) tlsOff = true;
-  }
-  const headerNames: string[] = [];
-  for (const [name, value] of Object.entries(raw.headers ?? {})) {
-    headerNames.push(name);
-    const cls = classify(name, value);
-    if (cls.kind === 'secret') secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
-  }
+  // env and header values are classified in core, in memory; only names and signals go on
+  const values = classifyEnvAndHeaders(raw.env, raw.headers);
+  const { envNames, headerNames, secrets } = values;
+  let tlsOff = values.tlsVerifyDisabled;
   const rawArgs = raw.args ?? [];
   if (argsDisableTls(rawArgs)) tlsOff = true;
   // args, command and URL still hold their values here; core's redactServer (the same

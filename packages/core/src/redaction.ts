@@ -4,7 +4,7 @@
 // secret is; this module decides where in a report to look. Idempotent: a redacted report
 // comes back unchanged.
 import type { ScanReport, SecretSignal, ServerConfig, Tool } from './model.js';
-import { redactArgs, redactFreeText, redactUrl } from './secrets.js';
+import { classifyValue, envDisablesTls, redactArgs, redactFreeText, redactUrl } from './secrets.js';
 
 export interface RedactedServer<T extends ServerConfig = ServerConfig> {
   server: T;
@@ -112,3 +112,36 @@ export function redactReport<R extends ScanReport>(report: R): R {
   return out;
 }
 
+
+export interface ValueSignals {
+  envNames: string[];
+  headerNames: string[];
+  /** literal secrets among the values (name and kind, never the value) */
+  secrets: SecretSignal[];
+  /** an env setting turns TLS verification or transport security off */
+  tlsVerifyDisabled: boolean;
+}
+
+/**
+ * Classify env and header values in memory (see classifyValue) and keep only what may leave:
+ * the names, a signal for each literal secret, and whether an env setting turns transport
+ * security off (NODE_TLS_REJECT_UNAUTHORIZED=0, OAUTHLIB_INSECURE_TRANSPORT=1 ...). The values
+ * themselves are dropped here.
+ */
+export function classifyEnvAndHeaders(env: Record<string, unknown> | undefined | null, headers: Record<string, unknown> | undefined | null): ValueSignals {
+  const out: ValueSignals = { envNames: [], headerNames: [], secrets: [], tlsVerifyDisabled: false };
+  for (const [name, value] of Object.entries(env ?? {})) {
+    out.envNames.push(name);
+    const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+    const cls = classifyValue(name, v);
+    if (cls.kind === 'secret') out.secrets.push({ location: 'env', name, type: cls.secretType ?? 'generic-secret' });
+    if (envDisablesTls(name, v)) out.tlsVerifyDisabled = true;
+  }
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    out.headerNames.push(name);
+    const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+    const cls = classifyValue(name, v);
+    if (cls.kind === 'secret') out.secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
+  }
+  return out;
+}

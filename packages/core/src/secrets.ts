@@ -186,7 +186,11 @@ export interface ValueClass {
 
 /** Does this string contain a well-known token shape? Returns its type. */
 export function detectSecret(value: string): string | undefined {
-  for (const p of PATTERNS) if (p.re.test(value)) return p.type;
+  for (const p of PATTERNS) {
+    const m = p.re.exec(value);
+    // `sk-your-openai-api-key-here` has the shape of a key and is a placeholder
+    if (m && !isPlaceholder(m[0])) return p.type;
+  }
   return undefined;
 }
 
@@ -262,7 +266,8 @@ function redactKnown(text: string, types: string[]): string {
     p.re.lastIndex = 0;
     if (!p.re.test(v)) continue;
     p.re.lastIndex = 0;
-    v = v.replace(p.re, () => {
+    v = v.replace(p.re, (m) => {
+      if (isPlaceholder(m)) return m;
       types.push(p.type);
       return `<redacted:${p.type}>`;
     });

@@ -62,8 +62,13 @@ function firstPositional(args: readonly string[], valueFlags: Set<string>): { sp
   return { from };
 }
 
+/** `https://host/x.tgz`, `git+ssh://...`, `file:` specs: code from a URL or a repository, not a registry package. */
+function isUrlSpec(spec: string): boolean {
+  return /^(?:https?|git|git\+[a-z]+|ssh|ftp):\/\//i.test(spec);
+}
+
 function npmRef(spec: string, runner: string): PackageRef {
-  if (isGitSpec(spec)) return { ecosystem: 'git', name: spec, pinned: /#[0-9a-f]{40}$/.test(spec), runner };
+  if (isGitSpec(spec) || isUrlSpec(spec)) return { ecosystem: 'git', name: spec, pinned: /#[0-9a-f]{40}$/.test(spec), runner };
   const { name, version } = splitNpmSpec(spec);
   const pinned = version !== undefined && EXACT_SEMVER.test(version);
   return version ? { ecosystem: 'npm', name, version, pinned, runner } : { ecosystem: 'npm', name, pinned: false, runner };
@@ -77,79 +82,164 @@ function pypiRef(spec: string, runner: string): PackageRef {
 
 /** The package a server's command launches, if one can be told from the command line. */
 export function parsePackageRef(command: string | null | undefined, args: readonly string[]): PackageRef | undefined {
-  if (!command) return undefined;
+  return launchedPackages(command, args)[0];
+}
+
+// npm packages that are themselves launchers of other servers: `npx @smithery/cli run @owner/server`
+const NPM_LAUNCHERS: Record<string, { sub: RegExp; runner: string }> = {
+  '@smithery/cli': { sub: /^(?:run|install)$/, runner: 'smithery run' },
+  smithery: { sub: /^(?:run|install)$/, runner: 'smithery run' },
+};
+
+const DENO_VALUE_FLAGS = new Set(['-c', '--config', '--import-map', '--lock', '--cert', '--location', '--seed', '--v8-flags', '--inspect', '--inspect-brk']);
+const DOCKER_GLOBAL_VALUE_FLAGS = new Set(['--context', '-c', '--config', '-H', '--host', '-l', '--log-level']);
+
+/**
+ * Every package a command line fetches and runs, outermost first, with wrappers unwrapped:
+ * `mise exec -- bunx -y pkg@latest`, `env A=1 npx pkg`, `asdf exec npx pkg`, `cmd /c npx pkg`,
+ * `npx -y @smithery/cli@latest run @owner/server` (the CLI from npm, then the server it runs),
+ * `uv run --with pkg ...` (each --with), `deno run npm:pkg` / `jsr:` / a URL, `docker run image`.
+ */
+export function launchedPackages(command: string | null | undefined, args: readonly string[], depth = 0): PackageRef[] {
+  if (!command || depth > 4) return [];
   const cmd = basename(command);
+  const rest = [...args].filter((a): a is string => typeof a === 'string');
+  // wrappers that run another command
+  if (cmd === 'mise' || cmd === 'rtx') {
+    if (rest[0] !== 'exec' && rest[0] !== 'x') return [];
+    const dash = rest.indexOf('--');
+    return dash >= 0 && rest[dash + 1] ? launchedPackages(rest[dash + 1], rest.slice(dash + 2), depth + 1) : [];
+  }
+  if (cmd === 'asdf' && rest[0] === 'exec' && rest[1]) return launchedPackages(rest[1], rest.slice(2), depth + 1);
+  if (cmd === 'env' || cmd === 'nohup' || cmd === 'exec' || cmd === 'time') {
+    let i = 0;
+    while (i < rest.length && (rest[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[i]!))) i += rest[i] === '-u' || rest[i] === '--unset' ? 2 : 1;
+    return rest[i] ? launchedPackages(rest[i], rest.slice(i + 1), depth + 1) : [];
+  }
+  if (cmd === 'deno') {
+    let i = 0;
+    while (i < rest.length && rest[i]!.startsWith('-')) i++;
+    if (rest[i] !== 'run' && rest[i] !== 'x') return [];
+    const runner = `deno ${rest[i]}`;
+    for (let j = i + 1; j < rest.length; j++) {
+      const a = rest[j]!;
+      if (a.startsWith('-')) {
+        if (!a.includes('=') && DENO_VALUE_FLAGS.has(a)) j++;
+        continue;
+      }
+      if (a.startsWith('npm:')) return [npmRef(a.slice(4), runner)];
+      if (a.startsWith('jsr:')) {
+        const { name, version } = splitNpmSpec(a.slice(4));
+        const pinned = version !== undefined && EXACT_SEMVER.test(version);
+        return [{ ecosystem: 'unknown', name: `jsr:${name}`, ...(version ? { version } : {}), pinned, runner }];
+      }
+      if (isUrlSpec(a)) return [{ ecosystem: 'git', name: a, pinned: false, runner }];
+      return [];
+    }
+    return [];
+  }
+  const one = parseOne(cmd, command, rest, depth);
+  return one;
+}
+
+function parseOne(cmd: string, command: string, args: readonly string[], depth: number): PackageRef[] {
   let rest = [...args];
   // `cmd /c npx ...` on Windows
   if ((cmd === 'cmd' || cmd === 'powershell' || cmd === 'pwsh') && rest.length >= 2 && /^[/-]c(?:ommand)?$/i.test(rest[0]!)) {
     const inner = rest.slice(1).join(' ').trim().split(/\s+/);
-    return parsePackageRef(inner[0], inner.slice(1));
+    return launchedPackages(inner[0], inner.slice(1), depth + 1);
   }
   switch (cmd) {
     case 'npx':
     case 'pnpx':
     case 'bunx': {
-      const { spec, from } = firstPositional(rest, NPX_VALUE_FLAGS);
-      const s = from ?? spec;
-      return s ? npmRef(s, cmd) : undefined;
+      return withInner(rest, cmd);
     }
     case 'npm':
     case 'pnpm':
     case 'yarn':
     case 'bun': {
-      const sub = rest[0];
-      if (sub === 'exec' || sub === 'dlx' || sub === 'x') {
-        rest = rest.slice(1);
-        const { spec, from } = firstPositional(rest, NPX_VALUE_FLAGS);
-        const s = from ?? spec;
-        return s ? npmRef(s, `${cmd} ${sub}`) : undefined;
-      }
-      return undefined;
+      // global flags before the sub-command: `pnpm --silent dlx pkg`
+      let k = 0;
+      while (k < rest.length && rest[k]!.startsWith('-')) k++;
+      const sub = rest[k];
+      if (sub === 'exec' || sub === 'dlx' || sub === 'x') return withInner(rest.slice(k + 1), `${cmd} ${sub}`);
+      return [];
     }
     case 'uvx':
     case 'pipx':
     case 'uv': {
       let runner: string = cmd;
       if (cmd === 'pipx') {
-        if (rest[0] !== 'run') return undefined;
+        if (rest[0] !== 'run') return [];
         rest = rest.slice(1);
         runner = 'pipx run';
       }
       if (cmd === 'uv') {
-        if (rest[0] === 'tool' && rest[1] === 'run') rest = rest.slice(2);
-        else if (rest[0] === 'run' && rest.includes('--with')) rest = rest.slice(1);
-        else return undefined;
-        runner = 'uv tool run';
+        if (rest[0] === 'tool' && rest[1] === 'run') {
+          rest = rest.slice(2);
+          runner = 'uv tool run';
+        } else if (rest[0] === 'run') {
+          // `uv run --with pkg [--with pkg2] cmd`: each --with is fetched for the run
+          const withs: PackageRef[] = [];
+          for (let i = 1; i < rest.length; i++) {
+            const a = rest[i]!;
+            if (a === '--') break;
+            if (a === '--with' && rest[i + 1]) withs.push(...rest[++i]!.split(',').map((w) => pypiRef(w.trim(), 'uv run --with')));
+            else if (a.startsWith('--with=')) withs.push(...a.slice(7).split(',').map((w) => pypiRef(w.trim(), 'uv run --with')));
+          }
+          return withs;
+        } else return [];
       }
       const { spec, from } = firstPositional(rest, UVX_VALUE_FLAGS);
       const s = from ?? spec;
-      return s ? pypiRef(s, runner) : undefined;
+      return s ? [pypiRef(s, runner)] : [];
     }
     case 'docker':
     case 'podman': {
-      if (rest[0] !== 'run') return undefined;
-      const image = dockerImage(rest.slice(1));
-      if (!image) return undefined;
+      // global flags (`docker --context x run`) and `docker container run`
+      let k = 0;
+      while (k < rest.length && rest[k]!.startsWith('-')) k += !rest[k]!.includes('=') && DOCKER_GLOBAL_VALUE_FLAGS.has(rest[k]!) ? 2 : 1;
+      if (rest[k] === 'container') k++;
+      if (rest[k] !== 'run') return [];
+      const image = dockerImage(rest.slice(k + 1));
+      if (!image) return [];
       const m = /^(.*?)(?::([\w.-]+))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(image)!;
       const name = m[1] ?? image;
       const version = m[3] ?? m[2];
-      return { ecosystem: 'docker', name, ...(version ? { version } : {}), pinned: Boolean(m[3]) || (Boolean(m[2]) && m[2] !== 'latest'), runner: cmd };
+      return [{ ecosystem: 'docker', name, ...(version ? { version } : {}), pinned: Boolean(m[3]) || (Boolean(m[2]) && m[2] !== 'latest'), runner: cmd }];
     }
     case 'python':
     case 'python3':
     case 'py': {
       const m = rest.indexOf('-m');
       const mod = m >= 0 ? rest[m + 1] : undefined;
-      return mod ? pythonModuleRef(mod, cmd) : undefined;
+      const ref = mod ? pythonModuleRef(mod, cmd) : undefined;
+      return ref ? [ref] : [];
     }
     default: {
       // `node /…/node_modules/pkg/dist/index.js` or a command inside a package folder
       const inModules = nodeModulesPackage(command) ?? (cmd === 'node' || cmd === 'bun' || cmd === 'deno' ? args.map((a) => nodeModulesPackage(a)).find(Boolean) : undefined);
-      if (inModules) return { ecosystem: 'npm', name: inModules.name, pinned: false, runner: 'node_modules' };
-      if (/^python\d+(?:\.\d+)?$/.test(cmd)) return parsePackageRef('python', args);
-      return undefined;
+      if (inModules) return [{ ecosystem: 'npm', name: inModules.name, pinned: false, runner: 'node_modules' }];
+      if (/^python\d+(?:\.\d+)?$/.test(cmd)) return launchedPackages('python', args, depth + 1);
+      return [];
     }
   }
+}
+
+/** An npx-style launch: the package, and the server it runs when the package is itself a launcher. */
+function withInner(rest: readonly string[], runner: string): PackageRef[] {
+  const { spec, from } = firstPositional(rest, NPX_VALUE_FLAGS);
+  const s = from ?? spec;
+  if (!s) return [];
+  const ref = npmRef(s, runner);
+  const launcher = ref.ecosystem === 'npm' ? NPM_LAUNCHERS[ref.name] : undefined;
+  if (!launcher) return [ref];
+  const after = rest.slice(rest.indexOf(s) + 1).filter((a) => !a.startsWith('-'));
+  if (!after[0] || !launcher.sub.test(after[0]) || !after[1]) return [ref];
+  const inner = splitNpmSpec(after[1]);
+  const pinned = inner.version !== undefined && EXACT_SEMVER.test(inner.version);
+  return [ref, { ecosystem: 'unknown', name: inner.name, ...(inner.version ? { version: inner.version } : {}), pinned, runner: launcher.runner }];
 }
 
 // Standard-library modules people run with `python -m`: not PyPI packages.

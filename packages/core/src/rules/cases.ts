@@ -2,6 +2,7 @@
 // test harness, the docs generator and `palisade rules ID`.
 import type { ServerConfig, Severity } from '../model.js';
 import type { Rule, RuleCase, RuleContext } from './types.js';
+import { classifyEnvAndHeaders } from '../redaction.js';
 
 export const CASE_CONTEXT: RuleContext = { platform: 'linux', home: '/home/alice' };
 
@@ -27,6 +28,14 @@ export function caseServer(partial: Partial<ServerConfig>, n = 1): ServerConfig 
 
 export function caseServers(c: RuleCase): ServerConfig[] {
   if (c.servers) return c.servers.map((s, i) => caseServer(s, i + 1));
+  if (c.env || c.headers) {
+    // values are classified the way discovery classifies them, then only names and signals stay
+    const v = classifyEnvAndHeaders(c.env, c.headers);
+    const partial: Partial<ServerConfig> = { ...c.server, envNames: v.envNames.sort(), headerNames: v.headerNames.sort() };
+    if (v.secrets.length) partial.secrets = [...(c.server?.secrets ?? []), ...v.secrets];
+    if (v.tlsVerifyDisabled) partial.tlsVerifyDisabled = true;
+    return [caseServer(partial, 1)];
+  }
   return [caseServer(c.server ?? {}, 1)];
 }
 

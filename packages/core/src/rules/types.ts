@@ -61,6 +61,10 @@ export interface RuleCase {
   name: string;
   server?: Partial<ServerConfig>;
   servers?: Array<Partial<ServerConfig>>;
+  /** env values as a config writes them (one-server cases): classified as discovery does, then dropped */
+  env?: Record<string, string>;
+  /** header values as a config writes them (one-server cases) */
+  headers?: Record<string, string>;
   ctx?: Partial<RuleContext>;
 }
 

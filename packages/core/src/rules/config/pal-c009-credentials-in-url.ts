@@ -1,7 +1,7 @@
 // PAL-C009: credentials carried inside a URL (user:password@host, or a token in the query string or path).
 import type { RuleCases, RuleHit, ServerRule } from '../types.js';
 import { argsOf, disabledNote, safeText, serverLabel } from '../helpers.js';
-import { redactUrl } from '../../secrets.js';
+import { isUrlSecretType, redactUrl } from '../../secrets.js';
 
 // URLs below are already redacted, as discovery hands them over (test fixtures).
 export const cases: RuleCases = {
@@ -9,11 +9,15 @@ export const cases: RuleCases = {
     { name: 'plain https URL', server: { url: 'https://mcp.example.com/mcp' } },
     { name: 'token passed by header reference', server: { url: 'https://mcp.example.com/mcp', headerNames: ['Authorization'] } },
     { name: 'harmless query', server: { url: 'https://mcp.example.com/sse?region=eu' } },
+    { name: 'a query value hidden only because it is not plainly harmless', server: { url: 'https://mcp.example.com/sse?workspace=<redacted>', secrets: [] } },
+    { name: 'a plain user name without a password', server: { url: 'https://git@mcp.example.com/mcp' } },
   ],
   invalid: [
     { name: 'user and password', server: { url: 'https://<redacted>:<redacted>@mcp.example.com/mcp', secrets: [{ location: 'url', name: 'userinfo', type: 'url-credentials' }] }, evidence: /<redacted>:<redacted>@mcp\.example\.com/, severity: 'high' },
     { name: 'api key in the query', server: { url: 'https://mcp.example.com/sse?api_key=<redacted>', secrets: [{ location: 'url', name: 'query', type: 'generic-secret' }] }, evidence: /api_key=<redacted>/ },
     { name: 'credentials in an mcp-remote argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://<redacted>:<redacted>@mcp.example.com/sse'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3/ },
+    { name: 'connection string with a password in an argument', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-postgres@0.6.2', 'postgresql://app:<redacted>@db.internal/prod'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3 "postgresql:\/\/app:<redacted>@db\.internal\/prod"/ },
+    { name: 'token in a URL path, in an argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse/<redacted:openai-key>/'], secrets: [{ location: 'arg', name: '2', type: 'url-path-secret' }] }, evidence: /argument 3/ },
     { name: 'unredacted user-info is recognised and not echoed', server: { url: 'https://bob:hunter2-test-fixture@mcp.example.com/' }, evidence: /^(?!.*hunter2)/ },
   ],
 };
@@ -34,11 +38,11 @@ export const credentialsInUrl: ServerRule = {
   check(server) {
     const hits: RuleHit[] = [];
     const args = argsOf(server);
-    const signals = Array.isArray(server.secrets) ? server.secrets.filter((s) => s && (s.location === 'url' || s.type === 'url-credentials')) : [];
+    const signals = Array.isArray(server.secrets) ? server.secrets.filter((s) => s && (s.location === 'url' || (s.location === 'arg' && isUrlSecretType(s.type)))) : [];
     // only a URL with user-info, a query or a long path segment can carry a credential
     if (typeof server.url === 'string' && (signals.some((s) => s.location === 'url') || /@|\?|[A-Za-z0-9_-]{20}/.test(server.url))) {
       const r = redactUrl(server.url);
-      const kinds = new Set([...signals.filter((s) => s.location === 'url').map((s) => s.type), ...r.found]);
+      const kinds = new Set([...signals.filter((s) => s.location === 'url').map((s) => s.type), ...r.found].filter((k) => k !== 'url-query-value'));
       if (kinds.size > 0) {
         hits.push({
           message: `Server ${serverLabel(server)} connects to a URL that carries ${kinds.has('url-credentials') ? 'a user name and password' : 'a secret-looking value'}; it leaks into logs and every copy of this config.${disabledNote(server)}`,
