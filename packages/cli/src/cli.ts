@@ -99,32 +99,19 @@ function writeReport(file: string, text: string): void {
   }
 }
 
-/** The advisory database (bundled set plus anything imported); a scan without it still runs. */
-async function loadAdvisories(): Promise<ScanOptions['advisories']> {
-  try {
-    const { loadAdvisoryDb } = await import('@palisade/agent/advisories/loader');
-    return loadAdvisoryDb();
-  } catch (err) {
-    process.stderr.write(`palisade: warning: advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions will not be reported.\n`);
-    return undefined;
-  }
-}
-
 export async function runScan(flags: ScanFlags): Promise<number> {
   if (flags.home !== undefined) checkFolder('--home', flags.home);
   const loc = locationContext({ platform: flags.platform, home: flags.home });
-  const opts: ScanOptions = { loc, paths: flags.path, configFiles: flags.config, advisories: await loadAdvisories() };
+  // the one pipeline (packages/agent/src/scan.ts): versions, advisories and rules as `report` has them
+  const opts: ScanOptions = { loc, paths: flags.path, configFiles: flags.config };
   const timeoutMs = Math.round((flags.probeTimeout ?? 15) * 1000);
-  opts.enrich = async (discovery) => {
-    // servers run from a node_modules path run the version installed there: advisories need it
-    const { resolveNodeModulesPackages } = await import('@palisade/agent/advisories/resolve');
-    await resolveNodeModulesPackages(discovery);
-    if (flags.probe) {
+  if (flags.probe) {
+    opts.enrich = async (discovery) => {
       // the MCP SDK and child-process code load only when probing was asked for
       const { probeServers } = await import('@palisade/agent/probe');
       await probeServers(discovery, { timeoutMs, onProgress: (msg) => process.stderr.write(`palisade: ${msg}\n`) });
-    }
-  };
+    };
+  }
   const report = await scan(opts);
   const format = outputFormat(flags);
   const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80 });

@@ -105,10 +105,10 @@ function countKnownExploited(db: AdvisoryDb, records: readonly OsvRecord[]): num
 }
 
 export async function runSync(flags: { api: string; home?: string; platform?: 'darwin' | 'linux' | 'win32'; path?: string[]; config?: string[]; json?: boolean }): Promise<number> {
-  const { locationContext, discover } = await import('@palisade/agent');
-  const { resolveNodeModulesPackages, syncAdvisories } = await import('@palisade/agent/advisories');
-  const discovery = await discover({ loc: locationContext({ platform: flags.platform, home: flags.home }), paths: flags.path, configFiles: flags.config });
-  await resolveNodeModulesPackages(discovery);
+  const { locationContext, discoverServers } = await import('@palisade/agent');
+  const { syncAdvisories } = await import('@palisade/agent/advisories');
+  // the scan pipeline's discovery step: the same packages and installed versions as `palisade scan`
+  const discovery = await discoverServers({ loc: locationContext({ platform: flags.platform, home: flags.home }), paths: flags.path, configFiles: flags.config });
   const packages = discovery.servers.flatMap((s) => (s.package ? [s.package] : []));
   try {
     const s = await syncAdvisories(packages, { stateDir: stateDirPath(), api: flags.api });
