@@ -18,7 +18,8 @@ import { countUsers } from './auth/accounts.js';
 import { makeAccessHook } from './auth/access.js';
 import { randomToken } from './auth/crypto.js';
 import { secretKey } from './auth/jwt.js';
-import { LoginThrottle } from './auth/login-throttle.js';
+import { LoginThrottle, MemoryThrottleStore, RedisThrottleStore } from './auth/login-throttle.js';
+import { Redis } from 'ioredis';
 import { pruneExpiredSessions } from './auth/sessions.js';
 import { pruneAllOrganisations } from './services/retention.js';
 import { ApiError } from './errors.js';
@@ -125,13 +126,16 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     throw err;
   }
 
+  // REDIS_URL: sign-in throttles and route rate limits shared by every server process
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000, enableAutoPipelining: true }) : null;
+  redis?.on('error', () => undefined); // reconnects by itself; a command that fails answers 500 and says so in the log
   const platform: Platform = {
     store,
     config,
     jwtKey: secretKey(config.jwtSecret),
     metrics: new Metrics(),
     openapi: new OpenApiCollector(),
-    throttle: new LoginThrottle(),
+    throttle: new LoginThrottle(redis ? new RedisThrottleStore(redis) : new MemoryThrottleStore()),
     quota: new StorageQuota(store),
     setup: { token: setupToken },
     warnings,
@@ -189,6 +193,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     // webhook deliveries in flight get the same 10 s; what is left stays queued in the database
     await Promise.all([requests, dispatcherFor(store).stop()]);
     await store.close();
+    if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 
   // Every route is collected for OpenAPI, and every /api/ route must say who may call it.
@@ -221,6 +226,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
+    ...(redis ? { redis, nameSpace: 'palisade:rate:' } : {}),
     errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `Too many requests; wait ${Math.ceil(ctx.ttl / 1000)} seconds and try again.`),
   });
 

@@ -29,6 +29,8 @@ export interface ServerConfig {
   logStream?: NodeJS.WritableStream;
   /** trust X-Forwarded-For from a reverse proxy (PALISADE_TRUST_PROXY=1) */
   trustProxy?: boolean;
+  /** redis:// URL: sign-in throttles and rate limits shared by every server process (REDIS_URL) */
+  redisUrl?: string;
 }
 
 export interface ServeFlags {
@@ -64,6 +66,8 @@ export function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = proces
   }
   const signup = env.PALISADE_SIGNUP ?? 'closed';
   if (!['open', 'closed', ''].includes(signup)) throw new ConfigError(`PALISADE_SIGNUP must be "open" or "closed" (got "${signup}").`);
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://; unset it to keep sign-in throttles in this process.');
   const setupToken = env.PALISADE_SETUP_TOKEN || undefined;
   if (setupToken !== undefined && setupToken.length < 16) throw new ConfigError('PALISADE_SETUP_TOKEN must be at least 16 characters; use a random value.');
   return {
@@ -78,5 +82,6 @@ export function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = proces
     setupToken,
     logLevel: env.PALISADE_LOG_LEVEL ?? 'info',
     trustProxy: env.PALISADE_TRUST_PROXY === '1',
+    redisUrl,
   };
 }

@@ -1,7 +1,7 @@
 // Sign-in, sessions and CSRF against a real app on real SQLite and PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, base64url } from 'jose';
-import { LoginThrottle } from '../src/auth/login-throttle.js';
+import { defaultThrottle, LoginThrottle } from '../src/auth/login-throttle.js';
 import { Client, makeTestApp, PASSWORD, SETUP_TOKEN, TEST_JWT_SECRET, type TestApp } from './helpers/app.js';
 import { dialects, PG_SKIP_REASON, skipReason } from './helpers/databases.js';
 
@@ -176,7 +176,7 @@ for (const dialect of dialects) {
     });
 
     it('login slows down after failures and then answers 429 with retry-after', async () => {
-      t.platform.throttle = new LoginThrottle({ windowMs: 60_000, freeFailures: 2, maxFailures: 4, baseDelayMs: 1000, maxDelayMs: 1000 });
+      t.platform.throttle = new LoginThrottle(undefined, { ...defaultThrottle, windowMs: 60_000, freeFailures: 2, pairMax: 4, baseDelayMs: 1000, maxDelayMs: 1000 });
       const email = 'owner@a.test';
       const times: number[] = [];
       for (let i = 0; i < 4; i++) {

@@ -53,7 +53,20 @@ export async function createOrgWithOwner(
   store: Db,
   input: { orgName: string; email: string; password: string },
   guard?: (tx: Tx) => Promise<void>,
-): Promise<{ user: PublicUser; org: PublicOrg }> {
+  opts?: { quietIfTaken?: false },
+): Promise<{ user: PublicUser; org: PublicOrg }>;
+export async function createOrgWithOwner(
+  store: Db,
+  input: { orgName: string; email: string; password: string },
+  guard: ((tx: Tx) => Promise<void>) | undefined,
+  opts: { quietIfTaken: true },
+): Promise<{ user: PublicUser; org: PublicOrg } | null>;
+export async function createOrgWithOwner(
+  store: Db,
+  input: { orgName: string; email: string; password: string },
+  guard?: (tx: Tx) => Promise<void>,
+  opts: { quietIfTaken?: boolean } = {},
+): Promise<{ user: PublicUser; org: PublicOrg } | null> {
   const email = normaliseEmail(input.email);
   requireStrongPassword(input.password, email);
   const orgName = input.orgName.trim();
@@ -62,13 +75,19 @@ export async function createOrgWithOwner(
   const orgId = newId();
   const userId = newId();
   const now = new Date().toISOString();
-  await withOrg(store, { orgId }, async (tx) => {
+  const made = await withOrg(store, { orgId }, async (tx) => {
     if (guard) await guard(tx);
-    if (await emailTaken({ db: tx }, email)) throw new ApiError(409, 'email_taken', 'An account with this email already exists; sign in instead.');
+    if (await emailTaken({ db: tx }, email)) {
+      // sign-up answers the same either way (no enumeration); setup is a one-off and says so
+      if (opts.quietIfTaken) return false;
+      throw new ApiError(409, 'email_taken', 'An account with this email already exists; sign in instead.');
+    }
     await tx.insertInto('orgs').values({ id: orgId, name: orgName, created_at: now }).execute();
     await tx.insertInto('users').values({ id: userId, email, password_hash: passwordHash, created_at: now, last_login_at: null }).execute();
     await tx.insertInto('memberships').values({ org_id: orgId, user_id: userId, role: 'owner', created_at: now }).execute();
+    return true;
   });
+  if (!made) return null;
   return { user: { id: userId, email, role: 'owner', createdAt: now }, org: { id: orgId, name: orgName } };
 }
 

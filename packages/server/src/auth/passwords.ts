@@ -1,19 +1,27 @@
-// Passwords: bcrypt cost 12, a minimum length and a short list of passwords everyone tries.
+// Passwords: bcrypt cost 12 behind a small work queue, a minimum length and a strength
+// estimate (zxcvbn-ts with its common-password and English dictionaries).
 import bcrypt from 'bcrypt';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import { ApiError } from '../errors.js';
 
 export const BCRYPT_COST = 12;
 export const MIN_PASSWORD_LENGTH = 12;
 // bcrypt ignores bytes past 72; longer passwords are refused rather than silently cut
 export const MAX_PASSWORD_BYTES = 72;
+/** zxcvbn score (0..4) a password needs: 3 = "safely unguessable: moderate protection from offline slow-hash attacks" */
+export const MIN_STRENGTH = 3;
 
-const COMMON = new Set([
-  'password', 'password1', 'password12', 'password123', 'password1234', 'passw0rd', 'p@ssw0rd', 'p@ssword123',
-  '123456789012', '1234567890', '12345678', 'qwertyuiop', 'qwertyuiop12', 'qwerty123456', '1q2w3e4r5t6y',
-  'iloveyou1234', 'letmein12345', 'welcome12345', 'welcome@123', 'admin1234567', 'administrator', 'changeme1234',
-  'changeme', 'trustno1', 'monkey123456', 'dragon123456', 'football1234', 'baseball1234', 'sunshine1234',
-  'superman1234', 'princess1234', 'abc123456789', 'aaaaaaaaaaaa', 'correcthorsebatterystaple', 'palisade1234',
-  'palisadepassword', 'mypassword12', 'secret123456', 'default12345', 'masterkey123',
-]);
+let estimator: ZxcvbnFactory | undefined;
+function strength(): ZxcvbnFactory {
+  estimator ??= new ZxcvbnFactory({
+    translations: zxcvbnEn.translations,
+    graphs: zxcvbnCommon.adjacencyGraphs,
+    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary, palisade: ['palisade', 'mcp', 'mcpserver', 'agent'] },
+  });
+  return estimator;
+}
 
 /** Why a password is too weak, as a sentence saying what to change; null when it is fine. */
 export function passwordProblem(password: string, email?: string): string | null {
@@ -24,27 +32,73 @@ export function passwordProblem(password: string, email?: string): string | null
     return `The password is too long: use at most ${MAX_PASSWORD_BYTES} bytes.`;
   }
   const lower = password.toLowerCase();
-  if (COMMON.has(lower) || /^(.)\1+$/.test(password) || /^(0123456789|1234567890|abcdefghij)/.test(lower)) {
-    return 'The password is too weak: it is a well-known or repetitive password; choose something others would not guess.';
+  const local = email ? email.toLowerCase().split('@')[0]! : '';
+  if (email && (lower === email.toLowerCase() || (local.length >= 6 && lower.includes(local)))) {
+    return 'The password is too weak: it must not contain your email address.';
   }
-  if (email && lower === email.toLowerCase()) {
-    return 'The password is too weak: it must not be your email address.';
+  const inputs = email ? [email, ...email.split(/[@.]/)] : [];
+  const r = strength().check(password, inputs);
+  if (r.score < MIN_STRENGTH) {
+    const why = r.feedback.warning ? ` ${r.feedback.warning}` : '';
+    const tips = r.feedback.suggestions.length ? ` ${r.feedback.suggestions.join(' ')}` : '';
+    return `The password is too weak: it would be guessed quickly.${why}${tips} Three or four unrelated words, or a password manager's random password, work well.`;
   }
   return null;
 }
 
+/**
+ * bcrypt work runs through this queue: at most `concurrency` hashes or checks at once (each
+ * takes a core for ~250 ms), at most `maxQueue` waiting; beyond that the caller gets 503 at
+ * once instead of every sign-in slowing down together (50 parallel logins would otherwise
+ * pin both cores and starve every other request).
+ */
+export class WorkQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(
+    readonly concurrency = 2,
+    readonly maxQueue = 16,
+  ) {}
+
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.maxQueue) throw new ApiError(503, 'busy', 'The server is busy checking passwords; wait a few seconds and try again.', { 'retry-after': '2' });
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+function queueFromEnv(env = process.env): WorkQueue {
+  const n = (v: string | undefined, d: number) => (v && /^\d{1,4}$/.test(v) && Number(v) > 0 ? Number(v) : d);
+  return new WorkQueue(n(env.PALISADE_BCRYPT_CONCURRENCY, 2), n(env.PALISADE_BCRYPT_QUEUE, 16));
+}
+
+export const passwordWork = queueFromEnv();
+
 export function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, BCRYPT_COST);
+  return passwordWork.run(() => bcrypt.hash(password, BCRYPT_COST));
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(password, hash);
+  return passwordWork.run(() => bcrypt.compare(password, hash));
 }
 
 let dummy: Promise<string> | undefined;
 /** Spends the same time as a real check when the account does not exist. */
 export async function verifyAgainstDummy(password: string): Promise<false> {
   dummy ??= bcrypt.hash('palisade-dummy-password-for-timing', BCRYPT_COST);
-  await bcrypt.compare(password, await dummy);
+  const d = await dummy;
+  await passwordWork.run(() => bcrypt.compare(password, d));
   return false;
 }

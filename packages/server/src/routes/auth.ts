@@ -6,6 +6,7 @@ import { createOrgWithOwner, findLoginCandidate, normaliseEmail, requireStrongPa
 import { clearAuthCookies, REFRESH_COOKIE, SESSION_COOKIE } from '../auth/cookies.js';
 import { sha256Hex } from '../auth/crypto.js';
 import { verifyAccessToken } from '../auth/jwt.js';
+import { throttleMessage } from '../auth/login-throttle.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../auth/passwords.js';
 import { permissionsOf } from '../auth/permissions.js';
 import { revokeSession, rotateRefreshToken } from '../auth/sessions.js';
@@ -24,23 +25,26 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   const secure = p.config.production;
 
   if (p.config.signupOpen) {
+    // The same answer, after the same bcrypt work, whether the email is new or already has an
+    // account: sign-up never tells who has one. A new owner then signs in as usual.
     app.post<{ Body: { orgName: string; email: string; password: string } }>(
       '/auth/signup',
       {
         config: { access: access.public, rateLimit: { max: 10, timeWindow: '1 minute' } },
         schema: {
-          summary: 'Create a new organisation and its owner (only with PALISADE_SIGNUP=open)',
+          summary: 'Create a new organisation and its owner (only with PALISADE_SIGNUP=open); then sign in. The answer is the same whether or not the email already has an account.',
           tags: ['auth'],
           body: { type: 'object', required: ['orgName', 'email', 'password'], additionalProperties: false, properties: { orgName: orgNameField, ...credentialFields } },
-          response: { 201: userAndOrg, 400: errorSchema, 409: errorSchema },
+          response: { 202: { type: 'object', properties: { message: { type: 'string' } } }, 400: errorSchema },
         },
       },
       async (request, reply) => {
-        const created = await createOrgWithOwner(p.store, request.body);
-        p.setup.token = null;
-        await audit(p.store, { orgId: created.org.id }, { actorType: 'user', actorId: created.user.id, actorEmail: created.user.email, action: 'auth.signup', targetType: 'org', targetId: created.org.id, ip: request.ip });
-        await signIn(app, reply, created.user, created.org.id);
-        return reply.code(201).send(created);
+        const created = await createOrgWithOwner(p.store, request.body, undefined, { quietIfTaken: true });
+        if (created) {
+          p.setup.token = null;
+          await audit(p.store, { orgId: created.org.id }, { actorType: 'user', actorId: created.user.id, actorEmail: created.user.email, action: 'auth.signup', targetType: 'org', targetId: created.org.id, ip: request.ip });
+        } else request.log.info({ reason: 'email already registered' }, 'sign-up did nothing');
+        return reply.code(202).send({ message: 'If this email had no account yet, its organisation and owner account now exist: sign in with this email and password.' });
       },
     );
   }
@@ -58,16 +62,15 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const email = normaliseEmail(request.body.email);
-      const keys = [`ip:${request.ip}`, `account:${email}`];
-      const blocked = p.throttle.blockedFor(keys);
-      if (blocked > 0) throw new ApiError(429, 'rate_limited', `Too many failed sign-ins; wait ${blocked} seconds and try again, or ask an admin to reset your access.`, { 'retry-after': String(blocked) });
-      const delay = p.throttle.delayMs(keys);
+      // per address, per (account, address) and per account: independent counts (auth/login-throttle.ts)
+      const decision = await p.throttle.check(email, request.ip);
+      if (decision.retryAfterS > 0) throw new ApiError(429, 'rate_limited', throttleMessage(decision), { 'retry-after': String(decision.retryAfterS) });
       const candidate = await findLoginCandidate(p.store, email);
       // the unknown-account path spends the same bcrypt time and gets the same answer
       const ok = candidate ? await verifyPassword(request.body.password, candidate.passwordHash) : await verifyAgainstDummy(request.body.password);
-      if (delay) await sleep(delay);
+      if (decision.delayMs) await sleep(decision.delayMs);
       if (!ok || !candidate) {
-        p.throttle.fail(keys);
+        await p.throttle.fail(email, request.ip);
         // written without holding the answer back, so a known account answers as fast as an unknown one
         if (candidate) {
           void audit(p.store, { orgId: candidate.orgId }, { actorType: 'user', actorId: candidate.userId, actorEmail: candidate.email, action: 'auth.login_failed', targetType: 'user', targetId: candidate.userId, ip: request.ip }).catch((err: unknown) =>
@@ -76,7 +79,8 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
         } else request.log.info({ reason: 'unknown account' }, 'sign-in failed');
         throw invalidCredentials();
       }
-      p.throttle.succeed(keys);
+      // clears this (account, address) pair only: never the address's own count
+      await p.throttle.succeed(email, request.ip);
       const sessionId = await signIn(app, reply, { id: candidate.userId, role: candidate.role }, candidate.orgId);
       await audit(p.store, { orgId: candidate.orgId }, { actorType: 'user', actorId: candidate.userId, actorEmail: candidate.email, action: 'auth.login', targetType: 'session', targetId: sessionId, ip: request.ip });
       return {
@@ -139,12 +143,11 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const u = request.user!;
-      const keys = [`ip:${request.ip}`, `account:${u.email}`];
-      const blocked = p.throttle.blockedFor(keys);
-      if (blocked > 0) throw new ApiError(429, 'rate_limited', `Too many wrong passwords; wait ${blocked} seconds and try again.`, { 'retry-after': String(blocked) });
+      const decision = await p.throttle.check(u.email, request.ip);
+      if (decision.retryAfterS > 0) throw new ApiError(429, 'rate_limited', throttleMessage(decision, 'password checks'), { 'retry-after': String(decision.retryAfterS) });
       const row = await p.store.db.selectFrom('users').select('password_hash').where('id', '=', u.userId).executeTakeFirstOrThrow();
       if (!(await verifyPassword(request.body.currentPassword, row.password_hash))) {
-        p.throttle.fail(keys);
+        await p.throttle.fail(u.email, request.ip);
         throw new ApiError(400, 'wrong_password', 'The current password is wrong; type it again.');
       }
       requireStrongPassword(request.body.newPassword, u.email);

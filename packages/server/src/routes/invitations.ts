@@ -32,14 +32,14 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Invite someone by email with a role; returns a one-time link',
         tags: ['users'],
         body: { type: 'object', required: ['email', 'role'], additionalProperties: false, properties: { email: { type: 'string', maxLength: 320 }, role: { type: 'string', enum: [...roles] } } },
-        response: { 201: { type: 'object', properties: { ...invitationItem.properties, token: { type: 'string' }, link: { type: 'string' } } }, 403: errorSchema, 409: errorSchema },
+        response: { 201: { type: 'object', properties: { ...invitationItem.properties, token: { type: 'string' }, link: { type: 'string' } } }, 403: errorSchema },
       },
     },
     async (request, reply) => {
       const actor = request.user!;
       const email = normaliseEmail(request.body.email);
       if (request.body.role === 'owner' && !can(actor.role, 'users:grant-owner')) throw forbidden('Only an owner can invite another owner.');
-      if (await emailTaken(store, email)) throw new ApiError(409, 'email_taken', 'An account with this email already exists.');
+      // no "already has an account" answer here: inviting tells nothing about other organisations' users
       const token = randomToken(32);
       const now = new Date();
       const row = { id: newId(), org_id: actor.orgId, email, role: request.body.role, token_hash: sha256Hex(token), created_by: actor.userId, created_at: now.toISOString(), expires_at: new Date(now.getTime() + INVITE_TTL_MS).toISOString(), accepted_at: null, revoked_at: null };
@@ -96,7 +96,7 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Accept an invitation: creates the account and signs in',
         tags: ['users'],
         body: { type: 'object', required: ['token', 'password'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 256 }, password: { type: 'string', maxLength: 1024 } } },
-        response: { 201: userAndOrg, 400: errorSchema, 409: errorSchema },
+        response: { 201: userAndOrg, 400: errorSchema },
       },
     },
     async (request, reply) => {
@@ -113,7 +113,9 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
         // single use: only the first acceptance flips accepted_at
         const used = await tx.updateTable('invitations').set({ accepted_at: now }).where('id', '=', invitation.id).where('org_id', '=', invitation.org_id).where('accepted_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
         if (Number(used.numUpdatedRows) !== 1) throw invalidInvitation();
-        if (await emailTaken({ db: tx }, invitation.email)) throw new ApiError(409, 'email_taken', 'An account with this email already exists; sign in instead.');
+        // an address that already has an account (here or elsewhere) gets the same answer as a
+        // used link, after the same bcrypt work: accepting tells nothing more than a bad link
+        if (await emailTaken({ db: tx }, invitation.email)) throw invalidInvitation();
         await tx.insertInto('users').values({ id: userId, email: invitation.email, password_hash: passwordHash, created_at: now, last_login_at: null }).execute();
         await tx.insertInto('memberships').values({ org_id: invitation.org_id, user_id: userId, role: invitation.role, created_at: now }).execute();
         await writeAudit(tx, scope, { actorType: 'user', actorId: userId, actorEmail: invitation.email, action: 'invitation.accepted', targetType: 'invitation', targetId: invitation.id, ip: request.ip, details: { role: invitation.role } });

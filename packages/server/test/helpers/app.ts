@@ -118,7 +118,10 @@ export async function inviteUser(app: FastifyInstance, inviter: Client, email: s
 export async function signupOwner(app: FastifyInstance, email: string, orgName: string): Promise<{ client: Client; userId: string; orgId: string }> {
   const client = new Client(app);
   const res = await client.post('/api/v1/auth/signup', { orgName, email, password: PASSWORD });
-  if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
-  const body = res.json() as { user: { id: string }; org: { id: string } };
+  if (res.statusCode !== 202) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
+  // sign-up answers the same for known and new addresses; the new owner then signs in
+  const login = await client.post('/api/v1/auth/login', { email, password: PASSWORD });
+  if (login.statusCode !== 200) throw new Error(`sign-in after signup failed: ${login.statusCode} ${login.body}`);
+  const body = login.json() as { user: { id: string }; org: { id: string } };
   return { client, userId: body.user.id, orgId: body.org.id };
 }
