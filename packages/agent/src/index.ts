@@ -1,6 +1,6 @@
 export * from './clients/types.js';
 export { discoverers, findDiscoverer } from './clients/index.js';
-export { locationContext, isPlatform } from './paths.js';
+export { locationContext, isPlatform, toHostPath } from './paths.js';
 export { discover, discoverFile, readConfigFile, MAX_CONFIG_BYTES } from './discover.js';
 export { normalizeServer, inferTransport, serverId } from './normalize.js';
 export { scan, runPipeline, discoverServers, summarize, hostInfo, type ScanOptions } from './scan.js';

@@ -2,9 +2,10 @@
 // or unexpected error. Only what `scan` needs is imported up front; probing, the backend and
 // the other commands load their modules when they run, so the CLI starts fast.
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { levelRank, severityRank, type Level, type ScanReport } from '@palisade/core';
-import { isPlatform, locationContext, scan, AGENT_VERSION, type ScanOptions } from '@palisade/agent';
+import { isPlatform, locationContext, scan, toHostPath, AGENT_VERSION, type ScanOptions } from '@palisade/agent';
 
 
 import { render, type OutputFormat } from './output/index.js';
@@ -114,7 +115,9 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   }
   const report = await scan(opts);
   const format = outputFormat(flags);
-  const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80 });
+  // SARIF paths are relative to what was scanned: the (first) --path folder, else the home folder
+  const root = flags.path?.length ? path.resolve(flags.path[0]!) : toHostPath(loc.home, loc.platform);
+  const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80, root });
   if (flags.output) {
     writeReport(flags.output, text);
     process.stderr.write(`palisade: report written to ${flags.output}\n`);

@@ -12,6 +12,8 @@ export interface RenderOptions {
   color: boolean;
   /** terminal width for the table */
   width?: number;
+  /** the scanned root, for SARIF's %SRCROOT% */
+  root?: string;
 }
 
 export function renderJson(report: ScanReport): string {
@@ -23,7 +25,7 @@ export function render(report: ScanReport, format: OutputFormat, opts: RenderOpt
     case 'json':
       return renderJson(report);
     case 'sarif':
-      return renderSarif(report);
+      return renderSarif(report, opts.root !== undefined ? { root: opts.root } : {});
     case 'markdown':
       return renderMarkdown(report);
     case 'table':

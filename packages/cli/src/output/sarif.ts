@@ -1,5 +1,6 @@
 // SARIF 2.1.0 for code-scanning dashboards: one rule entry per rule in the registry, one result
-// per finding, each pointing at the config file that declares the server.
+// per finding, each pointing at the line of the config file that declares the server, relative
+// to the scanned root (%SRCROOT%) when the file is under it.
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import { allRules, compareText, sha256, type ScanReport, type Severity, type RuleMeta } from '@palisade/core';
@@ -61,6 +62,39 @@ function ruleEntry(meta: RuleMeta): Sarif.ReportingDescriptor {
 export interface SarifOptions {
   /** rule metadata to describe; defaults to every rule in the registry */
   rules?: readonly RuleMeta[];
+  /**
+   * The scanned root (the --path folder, else the home folder): config files under it are
+   * written relative to %SRCROOT%, which originalUriBaseIds maps to this folder, so code-scanning
+   * dashboards can place them in a checkout. Files outside it keep an absolute file URI.
+   */
+  root?: string;
+}
+
+/** The base id SARIF consumers (GitHub code scanning, VS Code's SARIF viewer) resolve against the checkout. */
+export const SRCROOT = '%SRCROOT%';
+
+/** A folder as a file URI ending in '/', as originalUriBaseIds requires. */
+function folderUri(dir: string): string {
+  const uri = artifactUri(dir);
+  return uri.endsWith('/') ? uri : `${uri}/`;
+}
+
+/** configPath relative to root with '/' separators, or undefined when it is not under root. */
+export function relativeToRoot(configPath: string, root: string): string | undefined {
+  const norm = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '');
+  const file = norm(configPath);
+  const base = norm(root);
+  const win = /^[A-Za-z]:\//.test(base);
+  const prefix = `${base}/`;
+  const under = win ? file.toLowerCase().startsWith(prefix.toLowerCase()) : file.startsWith(prefix);
+  if (!under || base === '') return undefined;
+  return file.slice(prefix.length);
+}
+
+function artifactLocation(configPath: string, root: string | undefined): Sarif.ArtifactLocation {
+  const rel = root === undefined ? undefined : relativeToRoot(configPath, root);
+  if (rel === undefined) return { uri: artifactUri(configPath) };
+  return { uri: rel.split('/').map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 
 export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string {
@@ -85,7 +119,7 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
         ruleIndex: index.get(f.ruleId),
         level: sarifLevel(f.severity),
         message: { text: `${s.name} (${s.client}): ${f.message}` },
-        locations: [location(s.configPath, s.client, s.name)],
+        locations: [location(s, opts.root)],
         partialFingerprints: { 'palisadeFinding/v1': sha256(`${s.id}\0${f.ruleId}\0${f.evidence}`) },
         properties: { severity: f.severity, serverId: s.id, server: s.name, client: s.client, score: s.score, level: s.level, evidence: f.evidence },
       });
@@ -99,7 +133,7 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
       ruleIndex: index.get(f.ruleId),
       level: sarifLevel(f.severity),
       message: { text: `${involved.map((s) => s.name).join(', ') || 'several servers'}: ${f.message}` },
-      locations: involved.length > 0 ? involved.map((s) => location(s.configPath, s.client, s.name)) : [],
+      locations: involved.length > 0 ? involved.map((s) => location(s, opts.root)) : [],
       partialFingerprints: { 'palisadeFinding/v1': sha256(`${f.servers.join(',')}\0${f.ruleId}\0${f.evidence}`) },
       properties: { severity: f.severity, servers: f.servers, evidence: f.evidence },
     });
@@ -110,7 +144,7 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
     .map((c) => ({
       level: 'warning',
       message: { text: `${c.name}: ${c.error}` },
-      locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(c.configPath) } } }],
+      locations: [{ physicalLocation: { artifactLocation: artifactLocation(c.configPath, opts.root) } }],
     }));
 
   const sarif: Sarif.Log = {
@@ -126,6 +160,7 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
             rules,
           },
         },
+        ...(opts.root !== undefined ? { originalUriBaseIds: { [SRCROOT]: { uri: folderUri(opts.root), description: { text: 'The folder that was scanned (the --path folder, else the home folder).' } } } } : {}),
         invocations: [{ executionSuccessful: true, endTimeUtc: report.scannedAt, toolExecutionNotifications: notifications }],
         results,
         properties: { summary: report.summary, host: report.host },
@@ -135,9 +170,9 @@ export function renderSarif(report: ScanReport, opts: SarifOptions = {}): string
   return JSON.stringify(sarif, null, 2) + '\n';
 }
 
-function location(configPath: string, client: string, server: string): Sarif.Location {
+function location(s: { configPath: string; client: string; name: string; configLine?: number }, root: string | undefined): Sarif.Location {
   return {
-    physicalLocation: { artifactLocation: { uri: artifactUri(configPath) } },
-    logicalLocations: [{ name: server, fullyQualifiedName: `${client}/${server}`, kind: 'module' }],
+    physicalLocation: { artifactLocation: artifactLocation(s.configPath, root), ...(s.configLine ? { region: { startLine: s.configLine } } : {}) },
+    logicalLocations: [{ name: s.name, fullyQualifiedName: `${s.client}/${s.name}`, kind: 'module' }],
   };
 }

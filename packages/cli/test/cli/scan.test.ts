@@ -96,15 +96,23 @@ describe('palisade scan --sarif', () => {
       expect(r.properties['security-severity']).toMatch(/^\d+\.\d$/);
     }
     expect(run.results.length).toBeGreaterThan(0);
-    const fileUri = new URL(`file://${fx.claudeConfig}`).href;
+    // paths are relative to the scanned root (the home here), which %SRCROOT% names
+    expect(run.originalUriBaseIds['%SRCROOT%'].uri).toBe(new URL(`file://${fx.home}/`).href);
     for (const res of run.results) {
       expect(ids[res.ruleIndex]).toBe(res.ruleId);
       expect(['error', 'warning', 'note']).toContain(res.level);
       expect(res.message.text).toBeTruthy();
-      for (const loc of res.locations) expect(loc.physicalLocation.artifactLocation.uri).toMatch(/^file:\/\//);
+      for (const loc of res.locations) {
+        expect(loc.physicalLocation.artifactLocation).toMatchObject({ uriBaseId: '%SRCROOT%' });
+        expect(loc.physicalLocation.artifactLocation.uri).not.toMatch(/^(?:file:|\/)/);
+        expect(loc.physicalLocation.region.startLine).toBeGreaterThan(0);
+      }
     }
     const shell = run.results.find((r: { message: { text: string } }) => r.message.text.startsWith('pipe-to-shell'));
-    expect(shell.locations[0].physicalLocation.artifactLocation.uri).toBe(fileUri);
+    expect(shell.locations[0].physicalLocation.artifactLocation.uri).toBe('.config/Claude/claude_desktop_config.json');
+    // the line of the server's own entry in the file
+    const lines = readFileSync(fx.claudeConfig, 'utf8').split('\n');
+    expect(lines[shell.locations[0].physicalLocation.region.startLine - 1]).toContain('"pipe-to-shell"');
     expect(shell.locations[0].logicalLocations[0].name).toBe('pipe-to-shell');
     expect(shell.level).toBe('error');
     // the unreadable file is reported, not hidden

@@ -7,7 +7,7 @@ import { locationContext, scan } from '@palisade/agent';
 
 import { renderTable, wrap } from '../../src/output/table.js';
 import { escapeHtml, escapeMarkdown, inlineCode, renderMarkdown } from '../../src/output/markdown.js';
-import { artifactUri, renderSarif, sarifLevel } from '../../src/output/sarif.js';
+import { artifactUri, relativeToRoot, renderSarif, sarifLevel } from '../../src/output/sarif.js';
 import { oneLine, terminalSafe } from '../../src/output/order.js';
 import { outputFormat, useColor, worstLevel } from '../../src/cli.js';
 import { makeFixtureHome, secretsIn, type FixtureHome } from '../cli/helpers.js';
@@ -111,6 +111,21 @@ describe('sarif', () => {
     expect(artifactUri('/home/a b/.cursor/mcp.json')).toBe('file:///home/a%20b/.cursor/mcp.json');
     expect(artifactUri('C:\\Users\\Zoë\\AppData\\Roaming\\Claude\\claude_desktop_config.json')).toBe('file:///C:/Users/Zo%C3%AB/AppData/Roaming/Claude/claude_desktop_config.json');
     expect(artifactUri('.vscode/mcp.json')).toBe('.vscode/mcp.json');
+  });
+
+  it('writes paths under the scanned root relative to %SRCROOT%, others as file URIs, with the entry line', () => {
+    expect(relativeToRoot('/home/alice/.cursor/mcp.json', '/home/alice')).toBe('.cursor/mcp.json');
+    expect(relativeToRoot('/home/alice2/mcp.json', '/home/alice')).toBeUndefined();
+    expect(relativeToRoot('C:\\Users\\Alice\\.cursor\\mcp.json', 'c:\\users\\alice\\')).toBe('.cursor/mcp.json');
+    const server = report.servers.find((s) => s.findings.length > 0)!;
+    const moved: ScanReport = { ...report, servers: [{ ...server, configPath: '/etc/elsewhere/mcp.json', configLine: 7 }, ...report.servers.filter((s) => s !== server)] };
+    const sarif = JSON.parse(renderSarif(moved, { root: fx.home }));
+    const results = sarif.runs[0].results as Array<{ properties: { serverId: string }; locations: Array<{ physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region?: { startLine: number } } }> }>;
+    const outside = results.find((r) => r.properties.serverId === server.id)!.locations[0]!.physicalLocation;
+    expect(outside).toEqual({ artifactLocation: { uri: 'file:///etc/elsewhere/mcp.json' }, region: { startLine: 7 } });
+    const inside = results.find((r) => r.properties.serverId !== server.id && r.properties.serverId)!.locations[0]!.physicalLocation;
+    expect(inside.artifactLocation).toEqual({ uri: '.config/Claude/claude_desktop_config.json', uriBaseId: '%SRCROOT%' });
+    expect(inside.region!.startLine).toBeGreaterThan(1);
   });
 
   it('has a result per server finding and per cross-server finding', () => {
