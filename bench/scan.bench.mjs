@@ -1,6 +1,7 @@
 // Whole-process time of `palisade scan --json --home DIR` over a home where every known client
 // is configured, 500 servers in all, beside the time of a bare `node -e 0`: the ratio is what
-// a user feels as startup plus scan cost. Aim: under 3x.
+// a user feels as startup plus scan cost. Aim: at most 2x. The npm peer `mcp-scan` (pinned as
+// a dev dependency) scans the same home in the same interleaved runs, for comparison.
 //
 // The clients are read from the built agent at run time (its discoverer registry), so a newly
 // added client is covered without touching this file: for each of its config locations under
@@ -167,10 +168,10 @@ const bundled = existsSync(path.join(root, 'packages/cli/dist/palisade.cjs'));
 // measure the bundle just built, even if someone's `tsc -b` makes it look stale meanwhile
 process.env.PALISADE_BUNDLE = '1';
 
-function timeOnce(args) {
+function timeOnce(args, env = process.env) {
   const [cmd, argv] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, ...args]] : [process.execPath, args];
   const start = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
   const wall = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   let cpu;
@@ -193,6 +194,23 @@ function cpuLines(bareTimes, scanTimes) {
   return [`  cpu time (user+sys): node -e 0 ${b.toFixed(0)} ms, scan ${s.toFixed(0)} ms, ratio ${(s / b).toFixed(2)}x`];
 }
 
+/** The npm peer `mcp-scan` on the same home, when installed: its command and how many servers it found. */
+function peerScan(home, env) {
+  const bin = path.join(root, 'node_modules/mcp-scan/dist/index.js');
+  if (!existsSync(bin)) return undefined;
+  const args = [bin, 'scan', '--json', '--offline'];
+  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  let found = '?';
+  try {
+    const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    found = String(out.totalScanned ?? out.results?.length ?? '?');
+  } catch {
+    // its output format is its own business: the time still counts
+  }
+  const version = JSON.parse(readFileSync(path.join(root, 'node_modules/mcp-scan/package.json'), 'utf8')).version;
+  return { args, found, version };
+}
+
 buildCli();
 // BENCH_HOME=DIR writes the home there and keeps it afterwards (to profile a scan of it)
 const keepHome = process.env.BENCH_HOME;
@@ -203,27 +221,40 @@ try {
   const report = JSON.parse(out);
   const scanArgs = [cli, 'scan', '--json', '--home', home];
   const bare = ['-e', '0'];
+  // the peer reads the real home folder: give it this one (and nothing of the user's)
+  const peerEnv = { ...process.env, HOME: home, USERPROFILE: home, XDG_CONFIG_HOME: path.join(home, '.config'), APPDATA: path.join(home, '.config') };
+  const peer = peerScan(home, peerEnv);
   timeOnce(bare);
   timeOnce(scanArgs);
+  if (peer) timeOnce(peer.args, peerEnv);
   const bareTimes = [];
   const scanTimes = [];
-  // interleaved, so a busy moment on the machine hits both sides alike
+  const peerTimes = [];
+  // interleaved, so a busy moment on the machine hits every side alike
   for (let i = 0; i < RUNS; i++) {
     bareTimes.push(timeOnce(bare));
     scanTimes.push(timeOnce(scanArgs));
+    if (peer) peerTimes.push(timeOnce(peer.args, peerEnv));
   }
   const b = median(bareTimes.map((t) => t.wall));
   const s = median(scanTimes.map((t) => t.wall));
   const ratio = s / b;
+  const range = (ts) => `min ${Math.min(...ts.map((t) => t.wall)).toFixed(1)}, max ${Math.max(...ts.map((t) => t.wall)).toFixed(1)}`;
   const clientsWritten = new Set(targets.map((t) => t.client)).size;
   const lines = [`scan: ${report.servers.length} servers found of ${TOTAL_SERVERS} written, in ${targets.length} config files of ${clientsWritten}/${clients} known clients (${process.platform} layout), ${report.summary.findings} findings`];
   if (missing.length) lines.push(`  (no config shape the bench can write under a home for: ${missing.join(', ')})`);
   process.stdout.write(
     [
       ...lines,
-      `  node -e 0                               median ${b.toFixed(1).padStart(7)} ms   (${RUNS} runs)`,
-      `  palisade scan --json --home DIR         median ${s.toFixed(1).padStart(7)} ms   (${RUNS} runs, ${bundled ? 'bundled CLI' : 'unbundled: the bundle failed to build'})`,
-      `  ratio                                   ${ratio.toFixed(2).padStart(7)}x     (aim: under 3x)`,
+      `  node -e 0                               median ${b.toFixed(1).padStart(7)} ms   (${range(bareTimes)}; ${RUNS} runs)`,
+      `  palisade scan --json --home DIR         median ${s.toFixed(1).padStart(7)} ms   (${range(scanTimes)}; ${bundled ? 'bundled CLI' : 'unbundled: the bundle failed to build'})`,
+      `  ratio                                   ${ratio.toFixed(2).padStart(7)}x     (aim: at most 2x)`,
+      ...(peer
+        ? [
+            `  peer: mcp-scan ${peer.version} scan --json --offline   median ${median(peerTimes.map((t) => t.wall)).toFixed(1).padStart(7)} ms   (${range(peerTimes)}), found ${peer.found} servers`,
+            `  peer / palisade                         ${(median(peerTimes.map((t) => t.wall)) / s).toFixed(2).padStart(7)}x`,
+          ]
+        : ['  peer: mcp-scan is not installed (npm install at the root brings it); not compared']),
       ...(GNU_TIME ? cpuLines(bareTimes, scanTimes) : []),
       `  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; wall time grows with load)`,
       '',
