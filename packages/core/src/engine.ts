@@ -69,8 +69,9 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
       const base = finding(rule.meta, hit.severity, hit.message, hit.evidence);
       const crossFinding: CrossFinding = { ...base, servers: ids, ...(hit.client !== undefined ? { client: fit(hit.client, LIMITS.shortString) } : {}) };
       cross.push(crossFinding);
-      // A cross-server finding also counts against each server it names.
-      for (const id of ids) perServer.get(id)!.push(base);
+      // A cross-server finding also counts against each server it names, unless the rule
+      // keeps it in the report alone (one finding per client, not one per server).
+      if (rule.attach !== 'report') for (const id of ids) perServer.get(id)!.push(base);
     }
   }
   const scored = servers.map((server) => {

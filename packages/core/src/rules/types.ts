@@ -48,6 +48,12 @@ export interface ScanRule {
   kind: 'scan';
   /** the rule's own valid/invalid examples; scan rules give `servers` */
   cases?: RuleCases;
+  /**
+   * Where a hit is counted: `servers` (default) also puts it on each server it names (a
+   * shadowing server is itself at fault); `report` keeps it only in the report's top-level
+   * findings, once (PAL-F001: the combination is the risk, not any one server).
+   */
+  attach?: 'servers' | 'report';
   check(servers: readonly ServerConfig[], ctx: RuleContext): Omit<CrossFinding, 'ruleId' | 'title'>[];
 }
 

@@ -1,7 +1,7 @@
 // The engine around the rules: a rule that throws does not take the scan down, findings fit
 // the wire format, cross-server findings count against the servers they name.
 import { describe, expect, it } from 'vitest';
-import { allRules, caseServer, evaluate, LIMITS, ScoredServerSchema, type Rule } from '@palisade/core';
+import { allRules, caseServer, evaluate, LIMITS, ScoredServerSchema, type Rule, type ScanRule } from '@palisade/core';
 
 const ctx = { platform: 'linux' as const, home: '/home/alice' };
 
@@ -38,17 +38,32 @@ describe('evaluate', () => {
     expect(() => ScoredServerSchema.parse(s)).not.toThrow();
   });
 
-  it('counts a cross-server finding against every server it names, once', () => {
+  it('keeps PAL-F001 as one report-level finding listing its servers, not copied onto each', () => {
     const a = caseServer({ id: 'a', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] }, 1);
     const b = caseServer({ id: 'b', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] }, 2);
     const c = caseServer({ id: 'c', name: 'time', command: 'uvx', args: ['mcp-server-time==2025.7.1'] }, 3);
     const { servers, findings } = evaluate([a, b, c], ctx);
-    expect(findings.map((f) => [f.ruleId, f.servers])).toEqual([['PAL-F001', ['a', 'b']]]);
+    expect(findings.map((f) => [f.ruleId, f.servers, f.client])).toEqual([['PAL-F001', ['a', 'b'], 'claude-desktop']]);
+    for (const s of servers) expect(s.findings.filter((f) => f.ruleId === 'PAL-F001')).toEqual([]);
     const byId = Object.fromEntries(servers.map((s) => [s.id, s]));
-    expect(byId.a!.findings.filter((f) => f.ruleId === 'PAL-F001')).toHaveLength(1);
-    expect(byId.b!.level).toBe('high');
+    expect(byId.b!.level).toBe('none');
     expect(byId.c!.findings).toEqual([]);
-    expect(byId.c!.level).toBe('none');
+  });
+
+  it('counts a cross-server finding of other scan rules against every server it names, once', () => {
+    const rule: ScanRule = {
+      meta: { id: 'PAL-T099', title: 'test rule', severity: 'high', category: 'tool', rationale: 'r', remediation: 'r' },
+      kind: 'scan',
+      check: (list) => [{ severity: 'high', message: 'm.', evidence: 'e', servers: [list[0]!.id, list[0]!.id, list[1]!.id] }],
+    };
+    const a = caseServer({ id: 'a' }, 1);
+    const b = caseServer({ id: 'b' }, 2);
+    const { servers, findings } = evaluate([a, b], ctx, [rule]);
+    expect(findings).toHaveLength(1);
+    for (const s of servers) {
+      expect(s.findings.filter((f) => f.ruleId === 'PAL-T099')).toHaveLength(1);
+      expect(s.level).toBe('high');
+    }
   });
 
   it('judges a server again after its tools or command line change (no stale caches)', () => {

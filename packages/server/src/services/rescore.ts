@@ -107,5 +107,28 @@ export function rescoreReport(report: ScanReport, fingerprints: readonly string[
     return tools ? { ...config, tools } : config;
   });
   const result = evaluate(configs, { platform: reportPlatform(report.host.os), advisories }, memoFor(rules).rules);
-  return { servers: result.servers, findings: result.findings };
+  return { servers: anchorReportFindings(result.servers, result.findings, rules), findings: result.findings };
+}
+
+/**
+ * Findings stored per server instance: a cross-server finding that core keeps in the report
+ * alone (PAL-F001, one per client) is stored ONCE, on the first server it names (its message
+ * names all of them), so it is neither lost nor counted on every server. That server's score
+ * stays the one core gave it, as in `palisade scan`.
+ */
+export function anchorReportFindings(servers: ScoredServer[], findings: readonly CrossFinding[], rules: readonly Rule[]): ScoredServer[] {
+  const reportOnly = new Set(rules.filter((r) => r.kind === 'scan' && r.attach === 'report').map((r) => r.meta.id));
+  if (reportOnly.size === 0 || findings.length === 0) return servers;
+  const index = new Map(servers.map((s, i) => [s.id, i]));
+  const out = [...servers];
+  for (const f of findings) {
+    if (!reportOnly.has(f.ruleId)) continue;
+    const i = f.servers.map((id) => index.get(id)).find((x) => x !== undefined);
+    if (i === undefined) continue;
+    const { servers: _ids, client: _client, ...finding } = f;
+    const s = out[i]!;
+    if (s.findings.some((x) => x.ruleId === finding.ruleId && x.evidence === finding.evidence)) continue;
+    out[i] = { ...s, findings: [...s.findings, finding] };
+  }
+  return out;
 }

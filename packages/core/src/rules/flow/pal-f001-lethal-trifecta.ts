@@ -58,6 +58,15 @@ export const cases: RuleCases = {
       ],
       evidence: /"filesystem" via/,
     },
+    {
+      name: 'one finding per client, however many projects see it',
+      servers: [
+        { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+        { id: 'fs1', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
+        { id: 'fs2', name: 'sqlite', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-sqlite==2025.4.25'] },
+      ],
+      evidence: /private data: "filesystem" via .*"sqlite" via/,
+    },
     { name: 'a single server holding all three', servers: [{ id: 'gh', name: 'github', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] }], evidence: /github/ },
     {
       name: 'a disabled server still counts, and is named as disabled',
@@ -136,36 +145,43 @@ export const lethalTrifecta: ScanRule = {
     severity: 'high',
     category: 'flow',
     rationale:
-      'A model that can read attacker-controlled content (web pages, issues, emails, chat), reach private data (files, databases, mail, drives) and send data out (HTTP requests, email, chat posts, pushes) can be instructed by that content to exfiltrate the data. The three may sit in different servers of the same client: the model joins them. Each project of a client is judged with the user-wide servers it also sees; servers of two different projects never meet. Roles are judged from tool names and descriptions when tools are known (--probe), otherwise from well-known package and server names. Disabled servers count, since one setting re-enables them.',
+      'Reported once per client, in the report\'s cross-server findings, listing the servers that together form it (not copied onto each server). A model that can read attacker-controlled content (web pages, issues, emails, chat), reach private data (files, databases, mail, drives) and send data out (HTTP requests, email, chat posts, pushes) can be instructed by that content to exfiltrate the data. The three may sit in different servers of the same client: the model joins them. Each project of a client is judged with the user-wide servers it also sees; servers of two different projects never meet. Roles are judged from tool names and descriptions when tools are known (--probe), otherwise from well-known package and server names. Disabled servers count, since one setting re-enables them.',
     remediation:
       'Break one leg in each client: split browsing or mail servers into a separate client or profile from servers with private data, remove outbound tools, or require confirmation for every call to the sink. A gateway policy can block the flow at run time.',
   },
   kind: 'scan',
+  attach: 'report',
   cases,
   check(servers) {
     const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
-    const seen = new Set<string>();
     const roles = new Map<string, RoleEvidence[]>();
+    // per client: every context (the client's user-wide servers, plus one project's) that
+    // holds all three legs; the client gets ONE finding that lists all the servers involved
+    const byClient = new Map<string, Array<{ project?: string; involved: ServerConfig[]; evidence: RoleEvidence[] }>>();
     for (const { client, project, servers: group } of contextsOf(servers)) {
       const evidence = group.flatMap((s) => {
         let r = roles.get(s.id);
         if (!r) roles.set(s.id, (r = serverRoles(s)));
         return r;
       });
-      const legs = (['untrusted', 'private', 'sink'] as const).map((role) => ({ role, holders: evidence.filter((e) => e.role === role) }));
-      if (legs.some((l) => l.holders.length === 0)) continue;
+      if ((['untrusted', 'private', 'sink'] as const).some((role) => !evidence.some((e) => e.role === role))) continue;
       const involved = [...new Map(evidence.map((e) => [e.server.id, e.server])).values()];
-      // the same servers seen again through another project of the client: report once
-      const key = `${client}\0${involved.map((s) => s.id).sort().join('\0')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const where = project && involved.some((s) => s.projectPath === project) ? `client ${safeText(client, 60)} (project ${safeText(project, 120)})` : `client ${safeText(client, 60)}`;
+      const list = byClient.get(client) ?? [];
+      list.push({ ...(project !== undefined ? { project } : {}), involved, evidence });
+      byClient.set(client, list);
+    }
+    for (const [client, found] of byClient) {
+      const involved = [...new Map(found.flatMap((f) => f.involved).map((s) => [s.id, s])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const evidence = [...new Map(found.flatMap((f) => f.evidence).map((e) => [`${e.role}\0${e.server.id}`, e])).values()];
+      const legs = (['untrusted', 'private', 'sink'] as const).map((role) => ({ role, holders: evidence.filter((e) => e.role === role) }));
+      const projects = [...new Set(found.filter((f) => f.project !== undefined && f.involved.some((s) => s.projectPath === f.project)).map((f) => f.project!))].sort();
+      const where = projects.length ? `client ${safeText(client, 60)} (project${projects.length > 1 ? 's' : ''} ${projects.slice(0, 5).map((p) => safeText(p, 120)).join(', ')}${projects.length > 5 ? ', …' : ''})` : `client ${safeText(client, 60)}`;
       const disabled = involved.filter((s) => s.disabled);
       const describe = (e: RoleEvidence) => `${serverLabel(e.server)}${e.server.disabled ? ' (disabled)' : ''} via ${e.via}`;
       out.push({
         severity: 'high',
         client,
-        servers: involved.map((s) => s.id).sort(),
+        servers: involved.map((s) => s.id),
         message: `In ${where}, ${involved.length === 1 ? `server ${serverLabel(involved[0]!)} alone lets` : `servers ${involved.map((s) => serverLabel(s)).join(', ')} together let`} the model read untrusted content, reach private data and send data out, so a prompt injection in that content can exfiltrate the data.${disabled.length ? ` ${disabled.map((s) => serverLabel(s)).join(', ')} ${disabled.length === 1 ? 'is' : 'are'} disabled in the config but one setting away from running.` : ''}`,
         evidence: safeText(legs.map((l) => `${ROLE_LABEL[l.role]}: ${l.holders.slice(0, 4).map(describe).join(', ')}${l.holders.length > 4 ? ', …' : ''}`).join('; '), 900),
       });
