@@ -133,7 +133,7 @@ export function buildProgram(): Command {
     .description('Find, judge and control the MCP servers your AI clients are wired to.')
     .version(AGENT_VERSION, '-V, --version')
     .exitOverride()
-    .showHelpAfterError();
+    .showSuggestionAfterError(true);
 
   const formats = ['json', 'sarif', 'markdown'];
   const formatOption = (name: string, text: string) => new Option(`--${name}`, text).conflicts(formats.filter((f) => f !== name));
@@ -162,7 +162,33 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerReportCommands(program);
   registerGatewayCommands(program);
+  usageErrorsAsOneLine(program);
   return program;
+}
+
+/**
+ * A usage error is one line (commander's message, with its "did you mean" folded in) and a hint
+ * naming the help of the command that was misused, never the whole help text.
+ */
+export function usageErrorLine(message: string, commandPath: string): string {
+  const lines = message
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const [first = 'error: the command line could not be read', ...rest] = lines;
+  const suggestion = rest.map((l) => l.replace(/^\((.*)\)$/, '$1')).join(' ');
+  const text = first.replace(/^error: /, '').replace(/\.$/, '');
+  const hint = `run \`${commandPath} --help\` to see what it accepts`;
+  return `palisade: error: ${text}${suggestion ? ` (${suggestion.charAt(0).toLowerCase()}${suggestion.slice(1)})` : ''}; ${hint}.\n`;
+}
+
+function usageErrorsAsOneLine(cmd: Command, parents: string[] = []): void {
+  const names = [...parents, cmd.name()];
+  const commandPath = names.join(' ');
+  cmd.showHelpAfterError(false);
+  cmd.configureOutput({ outputError: (str, write) => write(usageErrorLine(str, commandPath)) });
+  for (const sub of cmd.commands) usageErrorsAsOneLine(sub, names);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -58,11 +58,24 @@ describe('help and usage errors', () => {
       expect(r.code, `${cases[i]!.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/error/i);
-      expect(r.stderr).toMatch(/Usage: palisade scan/);
+      // one line and a hint, not the whole help
+      expect(r.stderr).not.toMatch(/Usage:/);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/run `palisade scan --help` to see what it accepts\.\n$/);
       noStack(r);
     });
     expect(results[1]!.stderr).toMatch(/cannot be used with/);
     expect(results[2]!.stderr).toMatch(/critical, high, medium, low/);
+  });
+
+  it('suggests the nearest flag or command for a typo, in the one line', async () => {
+    const flag = await inProcess(['scan', '--jsn']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toBe("palisade: error: unknown option '--jsn' (did you mean --json?); run `palisade scan --help` to see what it accepts.\n");
+    const cmd = await inProcess(['scna']);
+    expect(cmd.stderr).toBe("palisade: error: unknown command 'scna' (did you mean scan?); run `palisade --help` to see what it accepts.\n");
+    const sub = await inProcess(['advisories', 'sync', '--hom', '/tmp']);
+    expect(sub.stderr).toMatch(/^palisade: error: unknown option '--hom' \(did you mean --home\?\); run `palisade advisories sync --help`/);
   });
 
   // The same parser in-process (one child process per case would make this file slow).
