@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { DialectName } from './open.js';
 import type { Db } from './scope.js';
+import { storageFor } from './storage.js';
 
 export interface Migration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,7 +30,7 @@ export function listMigrationFiles(dir: URL): { name: string; url: URL }[] {
 export async function migrate(store: Db, dir: URL = new URL('./migrations/', import.meta.url)): Promise<string[]> {
   const files = listMigrationFiles(dir);
   const db = store.db as Kysely<Database>;
-  return db.transaction().execute(async (tx) => {
+  const applied = await db.transaction().execute(async (tx) => {
     if (store.dialect === 'postgres') {
       // two servers starting at once must not both migrate
       await sql`select pg_advisory_xact_lock(727165)`.execute(tx);
@@ -52,4 +53,8 @@ export async function migrate(store: Db, dir: URL = new URL('./migrations/', imp
     }
     return applied;
   });
+  // The planner's statistics, fresh from the start (issue 12: without them SQLite picked an
+  // org-wide index for hot look-ups by id). Cheap: SQLite analyzes a bounded sample per index.
+  await storageFor(store).maintain(db, 'migrated');
+  return applied;
 }

@@ -224,7 +224,7 @@ export async function rematchOrganisation(store: Db, scope: OrgScope, opts: { no
       await tx.updateTable('server_instances').set({ score, level }).where('org_id', '=', org).where('id', '=', inst.id).execute();
       hosts.add(inst.host_id);
     }
-    await refreshServerAggregates(tx, scope, changed, now, store.dialect);
+    await refreshServerAggregates(tx, store, scope, changed, now);
     for (const hostId of hosts) {
       const m = await tx.selectFrom('server_instances').select((eb) => eb.fn.max('score').as('s')).where('org_id', '=', org).where('host_id', '=', hostId).executeTakeFirst();
       const maxScore = Number(m?.s ?? 0);

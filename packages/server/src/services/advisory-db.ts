@@ -58,10 +58,12 @@ export async function recordIngestMatches(tx: Tx, scope: OrgScope, servers: Read
       rows.push({ org_id: scope.orgId, server_id: s.serverId, advisory_id: m.advisory.id, status: m.status, severity: m.severity.severity, fixed: m.fixed ?? null, first_seen: now });
     }
   }
+  // in key order: two reports matching the same rows at once lock them in the same order
+  rows.sort((a, b) => (a.server_id < b.server_id ? -1 : a.server_id > b.server_id ? 1 : a.advisory_id < b.advisory_id ? -1 : a.advisory_id > b.advisory_id ? 1 : 0));
   for (const part of chunkRows(rows)) await t.insertInto('advisory_matches').values(part).onConflict((oc) => oc.columns(['org_id', 'server_id', 'advisory_id']).doNothing()).execute();
-  // remember which packages this organisation runs, for re-matching after an advisory import
-  const watch = [...new Set(reportPackageKeys(servers))].map((package_key) => ({ package_key, org_id: scope.orgId, last_seen: now }));
-  for (const part of chunkRows(watch)) await t.insertInto('advisory_watch').values(part).onConflict((oc) => oc.columns(['package_key', 'org_id']).doUpdateSet({ last_seen: now })).execute();
+  // Which packages this organisation runs (advisory_watch, for re-matching after an advisory
+  // import) is written by the ingest after its commit (ingest/aggregates.ts afterCommit): the
+  // rows are shared across reports, and holding them to each report's commit deadlocked.
 }
 
 /** Organisations that ran any of these packages (from advisory_watch). */

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { allRules, evaluate, type Rule } from '@palisade/core';
 import { migrate, openDatabase, pgBatch, pgLiteral, withOrg, type OpenedDatabase } from '../../src/db/index.js';
 import { timeOrderedId } from '../../src/services/ids.js';
-import { ingestReport, ingestReportText, rawReportKey } from '../../src/services/ingest.js';
+import { dailySnapshotsFor, ingestReport, ingestReportText, rawReportKey } from '../../src/services/ingest.js';
 import { ReportRejected } from '../../src/services/report-limits.js';
 import { rescoreReport, stripScores } from '../../src/services/rescore.js';
 import { dialects, PG_SKIP_REASON, skipReason, tempDir } from '../helpers/databases.js';
@@ -264,6 +264,8 @@ for (const dialect of dialects) {
         { name: 'agg-b', instance_count: 1, host_count: 1, clients: 'claude-desktop', finding_count: 1, score: 90 },
         { name: 'agg-c', instance_count: 0, host_count: 0, clients: '', finding_count: 0, score: 0 },
       ]);
+      // the snapshot is written after the reports' commits, at most once a minute per organisation
+      await dailySnapshotsFor(db.store).flush();
       const snapshot = await withOrg(db.store, org, (tx) => tx.selectFrom('daily_snapshots').selectAll().where('org_id', '=', org.orgId).where('day', '=', at(10).toISOString().slice(0, 10)).executeTakeFirstOrThrow());
       const expected = await withOrg(db.store, org, async (tx) => {
         const levels = await tx.selectFrom('servers').select(['level']).where('org_id', '=', org.orgId).where('instance_count', '>', 0).execute();

@@ -5,10 +5,38 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../open.js';
 import { enableRowLevelSecurity } from '../rls.js';
-import { chunkRows } from '../../services/batch.js';
-import { serverIndexRows } from '../../services/server-index.js';
 
+// Frozen with this migration (a migration imports no services: they follow today's schema,
+// a migration the schema of its own time): the side rows of one server as the server list's
+// index defined them when these tables were made.
 const BATCH = 1000;
+
+function chunkRows<T extends object>(rows: readonly T[], maxParams = 30_000): T[][] {
+  if (rows.length === 0) return [];
+  const size = Math.max(1, Math.floor(maxParams / Math.max(1, Object.keys(rows[0]!).length)));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+const asciiLower = (s: string) => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
+function trigrams(text: string): string[] {
+  const cps = Array.from(asciiLower(text));
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= cps.length; i++) out.add(cps[i]! + cps[i + 1]! + cps[i + 2]!);
+  return [...out];
+}
+
+function serverIndexRows(dialect: DialectName, orgId: string, s: { id: string; instance_count: number; clients: string; search: string }) {
+  const clients = s.instance_count > 0 ? s.clients : '';
+  const keys = new Set(clients.split(',').filter(Boolean).map((c) => (dialect === 'sqlite' ? asciiLower(c) : c)));
+  return {
+    state: { org_id: orgId, server_id: s.id, clients, search: s.search },
+    clients: [...keys].map((client) => ({ org_id: orgId, client, server_id: s.id })),
+    trigrams: trigrams(s.search).map((trigram) => ({ org_id: orgId, trigram, server_id: s.id })),
+  };
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {

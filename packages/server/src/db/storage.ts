@@ -1,0 +1,160 @@
+// The dialect differences the ingest path uses, behind one small adapter, so the ingest
+// services never branch on the dialect: per-host turns, row locks in a global order, the
+// JSON aggregate, last-seen moves of shared rows that never wait, the unchanged-report
+// touch, and statistics maintenance (ANALYZE / PRAGMA optimize on SQLite).
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DialectName } from './open.js';
+import { pgBatch, pgLiteral } from './open.js';
+import type { Database } from './schema.js';
+import type { Db, Tx } from './scope.js';
+
+/** Tables whose rows many reports share (definitions, tool rows): last-seen moves only. */
+export type SharedTable = 'servers' | 'tools';
+
+export interface TouchedHost {
+  id: string;
+  server_count: number;
+}
+
+export interface Storage {
+  readonly dialect: DialectName;
+  /** Two reports of the same host take turns (PostgreSQL: a transaction-scoped advisory lock; SQLite has one writer). */
+  hostTurn(tx: Tx, key: string): Promise<void>;
+  /** Locks these rows (sorted ids) for an update, in id order: the one global order every transaction keeps. */
+  lockInOrder(tx: Tx, table: 'servers', org: string, sortedIds: readonly string[]): Promise<void>;
+  /** The distinct values of a column as a JSON array (an aggregate). */
+  jsonArrayDistinct(column: string): RawBuilder<unknown>;
+  /**
+   * Moves last_seen of shared rows to `now` where it is older than `staleBefore`, never waiting
+   * for a row another transaction holds (that one is moving it anyway). Outside the report's
+   * transaction, so a report never holds a shared row to its commit.
+   */
+  touchShared(db: Kysely<Database>, table: SharedTable, org: string, ids: readonly string[], now: string, staleBefore: string): Promise<void>;
+  /** The host (an id or a subquery) and its instances move their last-seen times; the host's server rows when a minute old. */
+  touchHost(tx: Tx, org: string, hostId: RawBuilder<string>, now: string, staleBefore: string, set: Record<string, string>): Promise<TouchedHost | null>;
+  /**
+   * The unchanged-body fast path in ONE round trip of its own (PostgreSQL); undefined when
+   * this database has no such path (the caller then uses a transaction), null when no host's
+   * last body has this key.
+   */
+  touchByRawKeyOneTrip(store: Db, org: string, raw: { key: string; scannedAt: string }, now: string, staleBefore: string): Promise<TouchedHost | null | undefined>;
+  /**
+   * Keeps the planner's statistics fresh: 'migrated' after migrations (full ANALYZE),
+   * 'bulk' after many rows changed, 'periodic' from a timer. Cheap when nothing changed.
+   */
+  maintain(db: Kysely<Database>, when: 'migrated' | 'bulk' | 'periodic'): Promise<void>;
+}
+
+const assignments = (set: Record<string, string>) => sql.join(Object.entries(set).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
+
+const sqliteStorage: Storage = {
+  dialect: 'sqlite',
+  async hostTurn() {
+    // one writer at a time: nothing to take
+  },
+  async lockInOrder() {
+    // one writer at a time: no lock order to keep
+  },
+  jsonArrayDistinct: (column) => sql<unknown>`json_group_array(distinct ${sql.ref(column)})`,
+  async touchShared(db, table, org, ids, now, staleBefore) {
+    if (ids.length === 0) return;
+    await sql`update ${sql.table(table)} set last_seen = ${now} where org_id = ${org} and last_seen < ${staleBefore} and id in (${sql.join(ids)})`.execute(db);
+  },
+  async touchHost(tx, org, hostId, now, staleBefore, set) {
+    const r = await sql<TouchedHost>`update hosts set ${assignments(set)} where org_id = ${org} and id = ${hostId} returning id, server_count`.execute(tx);
+    const host = r.rows[0];
+    if (!host) return null;
+    await sql`update server_instances set last_seen = ${now} where org_id = ${org} and host_id = ${host.id}`.execute(tx);
+    await sql`update servers set last_seen = ${now} where org_id = ${org} and last_seen < ${staleBefore}
+      and id in (select server_id from server_instances where org_id = ${org} and host_id = ${host.id})`.execute(tx);
+    return { id: host.id, server_count: Number(host.server_count) };
+  },
+  async touchByRawKeyOneTrip() {
+    return undefined;
+  },
+  async maintain(db, when) {
+    // 'migrated': a full ANALYZE (fast on a fresh or small database; after a migration the
+    // shape of the data may have changed). Otherwise PRAGMA optimize, which re-analyzes only
+    // the tables whose row counts moved a lot since the last analysis; analysis_limit keeps
+    // each index's pass bounded on a big inventory.
+    await sql`pragma analysis_limit = 1000`.execute(db);
+    if (when === 'migrated') await sql`analyze`.execute(db);
+    else await sql`pragma optimize`.execute(db);
+  },
+};
+
+const postgresStorage: Storage = {
+  dialect: 'postgres',
+  async hostTurn(tx, key) {
+    await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
+  },
+  async lockInOrder(tx, table, org, sortedIds) {
+    if (sortedIds.length === 0) return;
+    // NO KEY UPDATE does not conflict with the key-share locks that inserts referencing the rows take.
+    await sql`select id from ${sql.table(table)} where org_id = ${org} and id in (${sql.join(sortedIds)}) order by id for no key update`.execute(tx);
+  },
+  jsonArrayDistinct: (column) => sql<unknown>`json_agg(distinct ${sql.ref(column)})`,
+  async touchShared(db, table, org, ids, now, staleBefore) {
+    if (ids.length === 0) return;
+    await db.transaction().execute(async (tx) => {
+      await sql`select set_config('app.org_id', ${org}, true), set_config('synchronous_commit', 'off', true)`.execute(tx);
+      // in id order, skipping rows another transaction holds
+      await sql`update ${sql.table(table)} set last_seen = ${now} where org_id = ${org} and id in (
+        select id from ${sql.table(table)} where org_id = ${org} and last_seen < ${staleBefore} and id in (${sql.join(ids)})
+        order by id for no key update skip locked)`.execute(tx);
+    });
+  },
+  async touchHost(tx, org, hostId, now, staleBefore, set) {
+    const r = await sql<{ id: string; server_count: number; stale: number | string }>`
+      with h as (
+        update hosts set ${assignments(set)} where org_id = ${org} and id = ${hostId} returning id, server_count
+      ), i as (
+        update server_instances set last_seen = ${now} where org_id = ${org} and host_id in (select id from h) returning server_id
+      )
+      select h.id, h.server_count, (select count(*) from servers s where s.org_id = ${org} and s.last_seen < ${staleBefore} and s.id in (select server_id from i)) as stale from h`.execute(tx);
+    const host = r.rows[0];
+    if (!host) return null;
+    if (Number(host.stale) > 0) {
+      // shared rows: in id order, never waiting for one another report holds
+      await sql`
+        update servers set last_seen = ${now} where org_id = ${org} and id in (
+          select id from servers where org_id = ${org} and last_seen < ${staleBefore}
+            and id in (select server_id from server_instances where org_id = ${org} and host_id = ${host.id})
+          order by id for no key update skip locked)`.execute(tx);
+    }
+    return { id: host.id, server_count: Number(host.server_count) };
+  },
+  async touchByRawKeyOneTrip(store, orgId, raw, now, staleBefore) {
+    const org = pgLiteral(orgId, 'id');
+    const key = pgLiteral(raw.key, 'hex');
+    const scannedAt = pgLiteral(raw.scannedAt, 'time');
+    const at = pgLiteral(now, 'time');
+    const stale = pgLiteral(staleBefore, 'time');
+    if (!org || !key || !scannedAt || !at || !stale) return undefined;
+    const hostId = `(select id from hosts where org_id = ${org} and last_raw_hash = ${key} limit 1)`;
+    const rows = await pgBatch(store.db, [
+      // Nothing but last-seen times move here, so the commit does not wait for its WAL flush
+      // (synchronous_commit off, for this transaction only): a crash in the next fraction of a
+      // second can lose the move, never half of it, and the host's next report makes it again.
+      `select set_config('app.org_id', ${org}, true), set_config('synchronous_commit', 'off', true)`,
+      `with h as (update hosts set last_seen = ${at}, last_scanned_at = ${scannedAt} where org_id = ${org} and id = ${hostId} returning id, server_count),
+         i as (update server_instances set last_seen = ${at} where org_id = ${org} and host_id in (select id from h) returning 1)
+       select h.id, h.server_count from h`,
+      `update servers set last_seen = ${at} where org_id = ${org} and last_seen < ${at} and id in (
+         select id from servers where org_id = ${org} and last_seen < ${stale}
+           and id in (select server_id from server_instances where org_id = ${org} and host_id = ${hostId})
+         order by id for no key update skip locked)`,
+    ]);
+    if (!rows) return undefined;
+    const host = rows[1]![0] as { id: string; server_count: number } | undefined;
+    return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async maintain() {
+    // autovacuum's analyze keeps PostgreSQL's statistics by itself (a database-wide ANALYZE
+    // here would also lock the shared catalogs other databases on the server use).
+  },
+};
+
+export function storageFor(store: Pick<Db, 'dialect'>): Storage {
+  return store.dialect === 'postgres' ? postgresStorage : sqliteStorage;
+}

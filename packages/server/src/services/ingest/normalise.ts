@@ -1,0 +1,41 @@
+// Stage 2, normalise: core's redaction as the second wall (the function the agent uses, on
+// every report accepted, so a report from an old or hostile agent cannot put a secret in the
+// database), then each server scrubbed and given its instance key and definition
+// fingerprint; the same instance key twice in one report keeps the first. No I/O.
+import { redactReport, type ScanReport, type ScoredServer } from '@palisade/core';
+import { instanceKey, serverFingerprint } from '../fingerprint.js';
+import { scrubServer } from '../sanitize.js';
+
+export interface Prepared {
+  server: ScoredServer;
+  fingerprint: string;
+  key: string;
+}
+
+/** The report with secrets redacted (core's redactReport). */
+export function redacted(report: ScanReport): ScanReport {
+  return redactReport(report);
+}
+
+/** The report's servers, scrubbed, keyed and fingerprinted, first of each instance key only. */
+export function normaliseServers(report: ScanReport): Prepared[] {
+  const seen = new Set<string>();
+  const prepared: Prepared[] = [];
+  for (const raw of report.servers) {
+    const server = scrubServer(raw);
+    const key = instanceKey(server);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    prepared.push({ server, fingerprint: serverFingerprint(server), key });
+  }
+  return prepared;
+}
+
+/** Lower-case search text of a few fields, bounded. */
+export function searchText(...parts: Array<string | null | undefined>): string {
+  return parts
+    .filter((p): p is string => Boolean(p))
+    .join(' ')
+    .toLowerCase()
+    .slice(0, 2048);
+}

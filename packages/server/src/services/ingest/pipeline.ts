@@ -1,0 +1,156 @@
+// One report through the stages, in ONE org-scoped transaction: validate (validate.ts) ->
+// normalise (normalise.ts) -> diff against the last state (state.ts) -> write (write.ts) ->
+// alerts and webhooks (events.ts) -> aggregates (aggregates.ts; what no report should wait
+// for runs after its commit). An unchanged re-report only moves last-seen times (touch.ts).
+import type { ScanReport } from '@palisade/core';
+import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
+import { storageFor } from '../../db/storage.js';
+import { advisoryDbFor, recordIngestMatches, reportPackageKeys } from '../advisory-db.js';
+import { reportHash } from '../fingerprint.js';
+import { timeOrderedId } from '../ids.js';
+import { rescoreReport, type KnownTools } from '../rescore.js';
+import { afterCommit, dailySnapshotsFor, refreshServerAggregates, type AfterCommit } from './aggregates.js';
+import { raiseEvents, storeReportEvents } from './events.js';
+import { normaliseServers, redacted } from './normalise.js';
+import { planFindings, planInstances, planTools, readKnownDefinitions, readPrevious } from './state.js';
+import { staleBefore, touchByRawKey, touchByRawKeyOneTrip, touchUnchanged } from './touch.js';
+import type { IngestOptions, IngestResult } from './types.js';
+import { hostKey, parseReportText, rawReportKey } from './validate.js';
+import { insertDefinitions, insertHost, writeFindings, writeHostAndReport, writeInstances, writeTools } from './write.js';
+
+export interface Stored {
+  result: IngestResult;
+  after: AfterCommit | null;
+}
+
+/** A transaction the database gave up on for another's sake (never a failure of the report itself): run it again. */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // PostgreSQL: deadlock victim, serialization failure; SQLite: another connection (a
+      // second process on the file) wrote after this transaction's snapshot began
+      if (i >= attempts || (code !== '40P01' && code !== '40001' && code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_SNAPSHOT')) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
+  }
+}
+
+/** After a commit: shared rows, the watch list, the daily snapshot, the dispatcher. */
+export async function finish(store: Db, scope: OrgScope, stored: Stored, opts: Pick<IngestOptions, 'onAlerts'>): Promise<IngestResult> {
+  if (stored.after) {
+    await afterCommit(store, stored.after).catch(() => {
+      // last-seen moves and the watch list are caught up by the host's next report
+    });
+    dailySnapshotsFor(store).mark(scope.orgId, stored.after.now);
+  }
+  if (stored.result.alerts > 0) opts.onAlerts?.(scope, stored.result.alerts);
+  return stored.result;
+}
+
+/**
+ * A raw report body: a body this org already accepted as a host's last report only moves
+ * last-seen times (no parsing); any other is parsed and validated (ReportRejected when it is
+ * not a valid report) and stored. One transaction either way.
+ */
+export async function ingestReportText(store: Db, scope: OrgScope, text: string, opts: Omit<IngestOptions, 'rawKey'> = {}): Promise<IngestResult> {
+  const now = (opts.now ?? new Date()).toISOString();
+  const raw = rawReportKey(text);
+  // where the database has one: the fast path first, in one round trip of its own
+  const oneTrip = raw ? await withRetry(() => touchByRawKeyOneTrip(store, scope, raw, now)) : undefined;
+  if (oneTrip) return oneTrip;
+  let parsed: { report: ScanReport; hash: string } | undefined;
+  const stored = await withRetry(() =>
+    withOrg(store, scope, async (tx): Promise<Stored> => {
+      if (raw && oneTrip === undefined) {
+        const fast = await touchByRawKey(tx, store, scope, raw, now);
+        if (fast) return { result: fast, after: null };
+      }
+      if (!parsed) {
+        const report = parseReportText(text);
+        parsed = { report, hash: reportHash(report) };
+      }
+      return ingestParsed(tx, store, scope, parsed.report, parsed.hash, now, { ...opts, rawKey: raw?.key ?? null });
+    }),
+  );
+  return finish(store, scope, stored, opts);
+}
+
+/** A parsed report, stored in a transaction of its own (the service API; the route uses the inbox). */
+export async function ingestReport(store: Db, scope: OrgScope, report: ScanReport, opts: IngestOptions = {}): Promise<IngestResult> {
+  const now = (opts.now ?? new Date()).toISOString();
+  const hash = reportHash(report);
+  const stored = await withRetry(() => withOrg(store, scope, (tx) => ingestParsed(tx, store, scope, report, hash, now, opts)));
+  return finish(store, scope, stored, opts);
+}
+
+/** Inside the caller's org-scoped transaction: one parsed report, changed or not. */
+export async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted: ScanReport, hash: string, now: string, opts: IngestOptions): Promise<Stored> {
+  // Second wall: core's redactReport, the function the agent uses, on every report accepted.
+  const report = redacted(accepted);
+  // two reports of the same host at once would race on its rows: take turns
+  await storageFor(store).hostTurn(tx, `${scope.orgId}|${hostKey(report)}`);
+  const host = await tx
+    .selectFrom('hosts')
+    .select(['id', 'last_report_hash'])
+    .where('org_id', '=', scope.orgId)
+    .where('hostname', '=', report.host.hostname)
+    .where('os_user', '=', report.host.user)
+    .executeTakeFirst();
+  if (host && host.last_report_hash === hash) return { result: await touchUnchanged(tx, store, scope, host.id, now, report.scannedAt, opts.rawKey ?? null), after: null };
+  return ingestChanged(tx, store, scope, report, hash, host?.id ?? null, now, opts);
+}
+
+async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<Stored> {
+  const org = scope.orgId;
+  const stale = staleBefore(now);
+  // normalise
+  const prepared = normaliseServers(report);
+  // what is known: definitions and their tool rows (the rug-pull baseline)
+  const known = await readKnownDefinitions(tx, store, org, prepared.map((p) => p.fingerprint));
+  // re-score with the backend's own rules (and the stored advisories, for PAL-V001)
+  const advisories = await advisoryDbFor(tx, reportPackageKeys(prepared.map((p) => p.server)));
+  const rescored = rescoreReport(
+    { ...report, servers: prepared.map((p) => p.server) },
+    prepared.map((p) => p.fingerprint),
+    known.knownTools as KnownTools,
+    opts.rules,
+    advisories,
+  );
+  prepared.forEach((p, i) => (p.server = rescored.servers[i]!));
+
+  // the host, its previous state, new definitions
+  const hostId = existingHostId ?? timeOrderedId();
+  if (!existingHostId) await insertHost(tx, org, hostId, report, now);
+  const prev = await readPrevious(tx, org, existingHostId);
+  const serverIdByFp = known.serverIdByFp;
+  await insertDefinitions(tx, org, prepared, serverIdByFp, now);
+  // the report's advisory matches are seen now: a later re-match must not alert for them again
+  await recordIngestMatches(tx, scope, prepared.map((p) => ({ serverId: serverIdByFp.get(p.fingerprint)!, package: p.server.package })), advisories, now);
+
+  // diff and write: tools, instances, findings
+  const tools = planTools(org, prepared, known, serverIdByFp, now, stale);
+  await writeTools(tx, tools);
+  const instances = planInstances(org, hostId, prepared, prev, serverIdByFp, now);
+  await writeInstances(tx, org, instances, now);
+  await writeFindings(tx, org, planFindings(org, hostId, prepared, prev, instances, serverIdByFp, now));
+
+  // events, overrides voided, alerts and webhook deliveries
+  const events = await raiseEvents(tx, scope, report, hostId, prepared, prev, serverIdByFp, tools.changes, now);
+
+  // aggregates of every definition this report changed
+  await refreshServerAggregates(tx, store, scope, [...instances.affected], now);
+
+  const reportId = opts.reportId ?? timeOrderedId();
+  await writeHostAndReport(tx, org, hostId, report, prepared, { reportId, hash, rawKey: opts.rawKey ?? null, agentKeyId: opts.agentKeyId ?? null, eventCount: events.length }, now);
+  const alerts = await storeReportEvents(tx, scope, events, reportId, now);
+  const result: IngestResult = { reportId, hostId, unchanged: false, servers: prepared.length, events: events.length, alerts };
+  await opts.afterWrite?.(tx, result);
+  const seenOnly = [...instances.untouched].filter((id) => !instances.affected.has(id) && (known.serverLastSeen.get(id) ?? '') < stale);
+  return {
+    result,
+    after: { org, now, staleBefore: stale, servers: seenOnly, tools: tools.stale, packages: reportPackageKeys(prepared.map((p) => p.server)) },
+  };
+}
