@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { discoverers, type ConfigLocation, type LocationContext, type Platform } from '@palisade/agent';
 import { REPO_ROOT } from './lib.js';
+import { redactionDocMarkdown } from '../../packages/core/src/redaction-doc.js';
 
 const OS_NAMES: Record<Platform, string> = { darwin: 'macOS', linux: 'Linux', win32: 'Windows' };
 
@@ -53,6 +54,8 @@ export function renderAgentDataDoc(): string {
     '`XDG_CONFIG_HOME`) move some of these; the scan honours them on the real machine and ignores',
     'them under `--home`. Managed (system-wide) files are read from the system root.',
     '',
+    // what is redacted before anything is sent or shown (core's own examples, run for real)
+    redactionDocMarkdown(),
   ];
   for (const c of locationsByClient()) {
     out.push(`## ${c.name} (\`${c.id}\`)`, '', '| OS | File | Scope |', '|---|---|---|');
