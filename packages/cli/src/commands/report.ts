@@ -26,10 +26,19 @@ export function registerReportCommands(program: Command): void {
     .description('remember the backend URL and agent key for `palisade report` and `palisade daemon` (stored 0600 in the state folder)')
     .requiredOption('--server <url>', 'backend URL (https://, or http:// to localhost)')
     .requiredOption('--api-key <key>', 'agent key created in the dashboard')
-    .action(async (flags: { server: string; apiKey: string }) => {
+    .option('--no-check', 'save without first checking the URL and key against the backend')
+    .action(async (flags: { server: string; apiKey: string; check: boolean }) => {
       const { checkApiKey, checkServerUrl, saveTarget } = await import('@palisade/agent/upload');
-      const file = await saveTarget({ server: checkServerUrl(flags.server), apiKey: checkApiKey(flags.apiKey) });
-      process.stdout.write(`palisade: configured; reports will go to ${checkServerUrl(flags.server)} (settings in ${file}).\n`);
+      const server = checkServerUrl(flags.server);
+      const apiKey = checkApiKey(flags.apiKey);
+      let checked = '';
+      if (flags.check) {
+        const { checkBackend } = await import('./check-backend.js');
+        const who = await checkBackend(server, apiKey);
+        checked = who.orgId ? ` the key was accepted (organisation ${who.orgId});` : ' the key was accepted;';
+      }
+      const file = await saveTarget({ server, apiKey });
+      process.stdout.write(`palisade: configured;${checked} reports will go to ${server} (settings in ${file}).\n`);
     });
 
   discoveryOptions(program.command('report'))

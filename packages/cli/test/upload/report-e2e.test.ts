@@ -105,8 +105,14 @@ describe('palisade configure / report / daemon against a real backend', () => {
     const bad = await cli(['configure', '--server', 'http://palisade.example.test', '--api-key', key], base());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/plain http/);
+    // the key is checked against the backend before anything is saved
+    const wrong = await cli(['configure', '--server', backend.url, '--api-key', 'pal_not_a_key_of_this_backend_0000000'], base());
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^palisade: the backend at .* does not accept this agent key \(it is unknown or revoked\)/);
+    await expect(fs.stat(path.join(state, 'agent.json'))).rejects.toThrow();
     const ok = await cli(['configure', '--server', backend.url, '--api-key', key], base());
     expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/the key was accepted \(organisation /);
     const st = await fs.stat(path.join(state, 'agent.json'));
     expect(st.mode & 0o777).toBe(0o600);
   });
