@@ -15,6 +15,7 @@ import { registerAdvisoriesCommand } from './commands/advisories.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerReportCommands } from './commands/report.js';
 import { registerGatewayCommands } from './commands/gateway.js';
+import { registerAgentServiceCommands } from './commands/agent-service.js';
 
 const FAIL_LEVELS = ['critical', 'high', 'medium', 'low'] as const;
 type FailLevel = (typeof FAIL_LEVELS)[number];
@@ -162,8 +163,22 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerReportCommands(program);
   registerGatewayCommands(program);
+  registerAgentServiceCommands(program);
   usageErrorsAsOneLine(program);
   return program;
+}
+
+/**
+ * The npm package (palisade-mcp) holds the scanner only: the backend and the gateway need
+ * native database modules and are run from a checkout of the repository.
+ */
+function missingOptionalPart(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e?.code !== 'MODULE_NOT_FOUND' && e?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const m = /['"](@palisade\/(?:server|gateway))['"]/.exec(e.message ?? '');
+  if (!m) return undefined;
+  const what = m[1] === '@palisade/server' ? 'the backend (palisade serve)' : 'the gateway';
+  return `${what} is not part of the palisade-mcp package, which holds the scanner only; run it from a checkout of the Palisade repository (npm install, then npx palisade ${m[1] === '@palisade/server' ? 'serve' : 'gateway'} there).`;
 }
 
 /**
@@ -204,6 +219,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // help and version exit 0; every usage error exits 2 (commander has printed it)
       return err.exitCode === 0 ? 0 : 2;
+    }
+    const missing = missingOptionalPart(err);
+    if (missing) {
+      process.stderr.write(`palisade: ${missing}\n`);
+      return 2;
     }
     // one line, never a stack trace (commands throw errors whose message is the sentence to show)
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
