@@ -33,6 +33,8 @@ import { StorageQuota } from './services/quota.js';
 
 export { SERVER_VERSION } from './version.js';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** How long the first-start setup link works after the server starts. */
+export const SETUP_TOKEN_TTL_MS = 3600_000;
 const INGEST_ROUTE = '/api/v1/agent/report';
 
 export interface Platform {
@@ -44,8 +46,8 @@ export interface Platform {
   throttle: LoginThrottle;
   /** per-organisation storage quota, checked before each agent report */
   quota: StorageQuota;
-  /** the one-time setup token while no user exists, else null */
-  setup: { token: string | null };
+  /** the one-time setup token while no user exists, else null; it expires an hour after start (a restart prints a new one) */
+  setup: { token: string | null; expiresAt: number };
   /** start-up warnings (e.g. a PostgreSQL role that escapes row-level security) */
   warnings: string[];
 }
@@ -137,7 +139,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     openapi: new OpenApiCollector(),
     throttle: new LoginThrottle(redis ? new RedisThrottleStore(redis) : new MemoryThrottleStore()),
     quota: new StorageQuota(store),
-    setup: { token: setupToken },
+    setup: { token: setupToken, expiresAt: Date.now() + SETUP_TOKEN_TTL_MS },
     warnings,
   };
 

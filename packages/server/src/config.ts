@@ -46,8 +46,23 @@ export function parsePort(v: string | number | undefined, fallback = 8080): numb
   return n;
 }
 
+/** NODE_ENV values that mean "development" (compared trimmed and case-insensitively). */
+export const DEVELOPMENT_VALUES = ['development', 'dev', 'local', 'test'] as const;
+
+/**
+ * Whether security settings run in production mode: NODE_ENV is read trimmed and
+ * case-insensitively, and ANY value but an explicit development one (`development`, `dev`,
+ * `local`, `test`) is production — `Production`, `prod`, `PRODUCTION `, `staging` included.
+ * Unset or empty is the local quick start (development).
+ */
+export function isProduction(nodeEnv: string | undefined): boolean {
+  const v = (nodeEnv ?? '').trim().toLowerCase();
+  if (v === '') return false;
+  return !(DEVELOPMENT_VALUES as readonly string[]).includes(v);
+}
+
 export function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const production = env.NODE_ENV === 'production';
+  const production = isProduction(env.NODE_ENV);
   const dataDir = path.resolve(flags.data ?? env.PALISADE_DATA_DIR ?? './.palisade-data');
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {

@@ -28,7 +28,7 @@ export async function startServer(config: ServerConfig, out: NodeJS.WritableStre
   let setupUrl: string | null = null;
   if (platform.setup.token) {
     setupUrl = `${url}/setup?token=${platform.setup.token}`;
-    out.write(`palisade: first start: create the first organisation and owner at\n\n    ${setupUrl}\n\n(this link works once, until the first account exists)\n`);
+    out.write(`palisade: first start: create the first organisation and owner at\n\n    ${setupUrl}\n\n(this link works once, for 1 hour; restart palisade serve for a new one)\n`);
   }
   return { url, setupUrl, close: () => app.close() };
 }

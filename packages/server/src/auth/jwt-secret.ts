@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { entropy } from '@palisade/core';
 import { randomToken } from './crypto.js';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import * as zxcvbnEn from '@zxcvbn-ts/language-en';
 
 export const MIN_SECRET_LENGTH = 32;
 export const GENERATE_HINT = `Generate one with: node -e "console.log(require('node:crypto').randomBytes(48).toString('base64url'))" (or: openssl rand -base64 48) and set JWT_SECRET to it.`;
@@ -18,7 +21,42 @@ export function jwtSecretProblem(secret: string | undefined): string | null {
   if (EXAMPLE_WORDS.some((w) => lower.includes(w))) return `JWT_SECRET looks like an example or placeholder value. ${GENERATE_HINT}`;
   const distinct = new Set(secret).size;
   if (distinct < 12 || entropy(secret) < 3.5) return `JWT_SECRET has too little randomness (too few distinct characters). ${GENERATE_HINT}`;
+  const bits = estimateSecretBits(secret);
+  if (bits < MIN_SECRET_BITS) return `JWT_SECRET has too little randomness: about ${Math.round(bits)} bits by estimate (repeats, sequences, keyboard rows or dictionary words count for little), and at least ${MIN_SECRET_BITS} are needed. ${GENERATE_HINT}`;
   return null;
+}
+
+/** The signing key must carry at least this much randomness (HS256 keys are 256 bits). */
+export const MIN_SECRET_BITS = 256;
+
+let estimator: ZxcvbnFactory | undefined;
+
+/**
+ * Bits of randomness in a secret, estimated: the character classes it uses give the
+ * brute-force bound (length x log2 of the alphabet; hex counts 4 bits a character);
+ * jwtSecretProblem's Shannon check has already refused few distinct characters; zxcvbn-ts finds dictionary words, keyboard rows,
+ * sequences and repeats, and when it explains the string by such patterns its (much
+ * smaller) guess count is the estimate.
+ */
+export function estimateSecretBits(secret: string): number {
+  let alphabet = 0;
+  if (/^[0-9a-f]+$/i.test(secret)) alphabet = 16; // hex
+  else if (/[a-z]/.test(secret)) alphabet += 26;
+  if (alphabet !== 16) {
+    if (/[A-Z]/.test(secret)) alphabet += 26;
+    if (/[0-9]/.test(secret)) alphabet += 10;
+    if (/[^a-zA-Z0-9]/.test(secret)) alphabet += 33;
+  }
+  const len = [...secret].length;
+  const charsetBits = len * Math.log2(Math.max(2, alphabet));
+  estimator ??= new ZxcvbnFactory({ translations: zxcvbnEn.translations, graphs: zxcvbnCommon.adjacencyGraphs, dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary, placeholders: EXAMPLE_WORDS }, l33tMaxSubstitutions: 4, maxLength: 64 });
+  // zxcvbn's own floor for an unpatterned string is about 10^length guesses; far fewer means patterns
+  const sample = secret.slice(0, 64);
+  const zxBits = estimator.check(sample).guessesLog10 * Math.log2(10);
+  const patterned = zxBits < sample.length * Math.log2(10) * 0.75;
+  let bits = charsetBits;
+  if (patterned) bits = Math.min(bits, zxBits + (len - sample.length) * Math.log2(Math.max(2, alphabet)));
+  return bits;
 }
 
 /** Reads dataDir/jwt-secret, creating it (0600) with 48 random bytes when absent. */

@@ -13,12 +13,18 @@ export const MAX_PASSWORD_BYTES = 72;
 /** zxcvbn score (0..4) a password needs: 3 = "safely unguessable: moderate protection from offline slow-hash attacks" */
 export const MIN_STRENGTH = 3;
 
+/** The strength estimate reads this many characters (a strong start makes a strong password; it bounds the CPU per check). */
+export const STRENGTH_SAMPLE = 40;
+
 let estimator: ZxcvbnFactory | undefined;
 function strength(): ZxcvbnFactory {
   estimator ??= new ZxcvbnFactory({
     translations: zxcvbnEn.translations,
     graphs: zxcvbnCommon.adjacencyGraphs,
     dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary, palisade: ['palisade', 'mcp', 'mcpserver', 'agent'] },
+    // bounded work per check: the estimate's cost grows fast with length and l33t variants
+    l33tMaxSubstitutions: 4,
+    maxLength: STRENGTH_SAMPLE,
   });
   return estimator;
 }

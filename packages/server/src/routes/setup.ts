@@ -43,12 +43,20 @@ export async function setupRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const expected = p.setup.token;
       if (expected === null) throw alreadySetUp();
-      if (!constantTimeEqual(request.body.setupToken, expected)) throw new ApiError(403, 'bad_setup_token', 'The setup token is wrong; use the link printed when the server first started (or the PALISADE_SETUP_TOKEN value).');
-      const created = await createOrgWithOwner(p.store, request.body, async (tx) => {
-        if (p.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(727166)`.execute(tx);
-        if ((await tx.selectFrom('users').select('id').limit(1).execute()).length > 0) throw alreadySetUp();
-      });
+      if (!constantTimeEqual(request.body.setupToken, expected)) throw new ApiError(403, 'bad_setup_token', 'The setup token is wrong; use the link printed when the server started (or the PALISADE_SETUP_TOKEN value).');
+      if (Date.now() > p.setup.expiresAt) throw new ApiError(403, 'setup_token_expired', 'The setup link has expired (it works for 1 hour after the server starts); restart palisade serve and use the new link it prints.');
+      // single use: the token is taken now; a failed attempt (e.g. a weak password) gives it back
       p.setup.token = null;
+      let created: Awaited<ReturnType<typeof createOrgWithOwner>>;
+      try {
+        created = await createOrgWithOwner(p.store, request.body, async (tx) => {
+          if (p.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(727166)`.execute(tx);
+          if ((await tx.selectFrom('users').select('id').limit(1).execute()).length > 0) throw alreadySetUp();
+        });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'already_set_up')) p.setup.token = expected;
+        throw err;
+      }
       const scope = { orgId: created.org.id };
       await withOrg(p.store, scope, (tx) => writeAudit(tx, scope, { actorType: 'user', actorId: created.user.id, actorEmail: created.user.email, action: 'setup.completed', targetType: 'org', targetId: created.org.id, ip: request.ip }));
       await signIn(app, reply, created.user, created.org.id);
