@@ -1,13 +1,15 @@
 // POST /agent/report: an agent key's scan report. The raw body is read as text so its size
-// and nesting depth are checked before anything parses it; then the schema, then the
-// ingest service (one transaction, idempotent, re-scored here).
+// and nesting depth are checked before anything parses it; then the schema; then it is stored
+// in the ingest inbox and answered 202 with its id (services/ingest/queue.ts processes it:
+// one transaction, idempotent, re-scored there). GET /agent/report/:id gives its status.
+// A body the host already sent (only its scan time differs) moves last-seen times: 200.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { ApiError } from '../errors.js';
 import { errorSchema } from '../http/pagination.js';
-import { ingestReportText } from '../services/ingest.js';
+import { ingestQueueFor, QuotaExceeded } from '../services/ingest/queue.js';
 import { MAX_REPORT_BYTES, ReportRejected } from '../services/report-limits.js';
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
 
@@ -16,6 +18,21 @@ export function ingestRateLimit(env = process.env): number {
   const v = Number(env.PALISADE_INGEST_RATE_LIMIT);
   return Number.isInteger(v) && v > 0 ? v : 120;
 }
+
+/**
+ * How long the POST may wait for its report to be processed before answering 202: the
+ * client's `Prefer: wait=N` (RFC 7240, seconds, at most 30) or PALISADE_INGEST_WAIT_MS
+ * (default 0: answer at once). Processed in time, the answer is 200 with the result.
+ */
+function waitMs(request: FastifyRequest, env = process.env): number {
+  const prefer = request.headers.prefer;
+  const m = typeof prefer === 'string' ? /(?:^|[,;\s])wait=(\d{1,3})(?:$|[,;\s])/.exec(prefer) : null;
+  if (m) return Math.min(30, Number(m[1])) * 1000; // wait=0: answer at once
+  const v = Number(env.PALISADE_INGEST_WAIT_MS);
+  return Number.isFinite(v) && v > 0 ? Math.min(v, 30_000) : 0;
+}
+
+const resultSchema = { type: 'object', properties: { reportId: { type: ['string', 'null'] }, hostId: { type: 'string' }, unchanged: { type: 'boolean' }, servers: { type: 'integer' }, events: { type: 'integer' }, alerts: { type: 'integer' } } };
 
 function rateKey(request: FastifyRequest): string {
   const key = request.headers['x-api-key'];
@@ -28,16 +45,33 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REPORT_BYTES }, (_req, body, done) => done(null, body));
 
+  const dispatcher = dispatcherFor(store);
+  const queue = ingestQueueFor(store, {
+    onAlerts: () => void dispatcher.kick(),
+    // a changed report is a state change: audited in the same transaction
+    afterWrite: (tx, scope, from, r) => writeAudit(tx, scope, { actorType: 'agent', actorId: from.agentKeyId ?? 'unknown', action: 'report.ingested', targetType: 'host', targetId: r.hostId, ip: from.ip ?? undefined, details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts } }),
+    onError: (err, id) => app.log.error({ err, reportId: id }, 'could not process an accepted report'),
+  });
+  // reports accepted before a restart (or a crash) are processed now
+  app.addHook('onReady', async () => {
+    const n = await queue.resume();
+    if (n > 0) app.log.info({ reports: n }, 'resuming the ingest inbox');
+  });
+  app.addHook('onClose', async () => {
+    await queue.stop();
+  });
+
   app.post(
     '/agent/report',
     {
       bodyLimit: MAX_REPORT_BYTES,
       config: { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } },
       schema: {
-        summary: 'Send a scan report (the output of `palisade scan --json`) with an agent key',
+        summary: 'Send a scan report (the output of `palisade scan --json`) with an agent key: 202 with its id (then GET /agent/report/:id), or 200 when it was processed within `Prefer: wait=N`',
         tags: ['agent'],
         response: {
-          200: { type: 'object', properties: { reportId: { type: ['string', 'null'] }, hostId: { type: 'string' }, unchanged: { type: 'boolean' }, servers: { type: 'integer' }, events: { type: 'integer' }, alerts: { type: 'integer' } } },
+          200: { ...resultSchema, properties: { ...resultSchema.properties, id: { type: ['string', 'null'] }, status: { type: 'string' } } },
+          202: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' } } },
           400: errorSchema,
           401: errorSchema,
           413: errorSchema,
@@ -45,24 +79,53 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const agent = request.agent!;
       if (typeof request.body !== 'string') throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
       const scope = { orgId: agent.orgId };
-      const dispatcher = dispatcherFor(store);
+      let accepted;
       try {
-        // A body this org already accepted as a host's last report only moves last-seen times;
-        // any other is parsed, validated and stored, in the same transaction.
-        return await ingestReportText(store, scope, request.body, {
-          agentKeyId: agent.keyId,
-          onAlerts: () => void dispatcher.kick(),
-          // a changed report is a state change: audited in the same transaction
-          afterWrite: (tx, r) => writeAudit(tx, scope, { actorType: 'agent', actorId: agent.keyId, action: 'report.ingested', targetType: 'host', targetId: r.hostId, ip: request.ip, details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts } }),
-        });
+        accepted = await queue.accept(scope, request.body, { agentKeyId: agent.keyId, ip: request.ip });
       } catch (err) {
         if (err instanceof ReportRejected) throw new ApiError(err.statusCode, err.code, err.message);
+        if (err instanceof QuotaExceeded) {
+          reply.header('retry-after', String(err.retryAfterSeconds));
+          throw new ApiError(429, 'ingest_backlog', err.message);
+        }
         throw err;
       }
+      if (accepted.result) return { ...accepted.result, id: null, status: 'done' };
+      const id = accepted.id!;
+      const wait = waitMs(request);
+      if (wait > 0 && accepted.status === 'pending') await queue.waitFor(id, wait);
+      const status = wait > 0 || accepted.status !== 'pending' ? await queue.status(scope, id) : null;
+      if (status?.status === 'done' && status.result) return { ...status.result, id, status: 'done' };
+      if (status?.status === 'failed') throw new ApiError(422, 'report_failed', status.error ?? 'The report could not be processed.');
+      reply.code(202);
+      return { id, status: status?.status ?? 'pending' };
+    },
+  );
+
+  app.get(
+    '/agent/report/:id',
+    {
+      config: { access: access.agent },
+      schema: {
+        summary: 'The processing status of a report this agent key\'s organisation sent',
+        tags: ['agent'],
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'done', 'failed'] }, receivedAt: { type: 'string' }, processedAt: { type: ['string', 'null'] }, result: { anyOf: [resultSchema, { type: 'null' }] }, error: { type: ['string', 'null'] } } },
+          401: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const status = await queue.status({ orgId: request.agent!.orgId }, id);
+      if (!status) throw new ApiError(404, 'not_found', 'No report with this id was sent by this organisation.');
+      return status;
     },
   );
 }

@@ -6,6 +6,11 @@ import { buildApp, type Platform } from '../../src/app.js';
 import type { ServerConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase, type TestDialect } from './databases.js';
 
+// POST /agent/report answers once its report is processed (the route's wait; production
+// answers 202 at once): tests that send a report then read the inventory keep working.
+// Tests of the inbox itself send `Prefer: wait=0`.
+process.env.PALISADE_INGEST_WAIT_MS ??= '30000';
+
 // A fixed, strong-looking test-only signing key (never used outside tests).
 export const TEST_JWT_SECRET = 'test-fixture-jwt-key-9fQ2xL7mB4vR8nT1kW6zY3hJ5cD0sAeGuPiOq';
 export const SETUP_TOKEN = 'test-fixture-setup-token-0123456789';

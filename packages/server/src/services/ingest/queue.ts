@@ -1,0 +1,385 @@
+// Accept, then process (issue 12). The route validates a report and stores it raw in the
+// inbox (ingest_inbox, one insert: durable before the answer) and answers 202 with its id;
+// this queue processes the inbox in the same process (an in-process queue, not worker
+// threads: SQLite has one writer and the ingest's time is mostly its statements, so a
+// thread pool would add copies of every body for little CPU to spread; see docs/deployment.md).
+// - Exactly once: a report is stored with the inbox id as its id, and its inbox row is marked
+//   done in the same transaction; a restart re-queues every row still pending.
+// - Idempotent by (host, body hash): the same body again is the same inbox row.
+// - Fair between organisations: deficit round robin by bytes, so one organisation's 4 MB
+//   report waits while another's small ones go first, and per-key and per-organisation
+//   quotas of pending reports and bytes (QuotaExceeded -> 429 with Retry-After).
+import os from 'node:os';
+import type { ScanReport } from '@palisade/core';
+import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
+import { storageFor } from '../../db/storage.js';
+import { reportHash } from '../fingerprint.js';
+import { timeOrderedId } from '../ids.js';
+import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
+import { touchByRawKey, touchByRawKeyOneTrip } from './touch.js';
+import type { IngestResult } from './types.js';
+import { validateReport } from '../report-limits.js';
+import { redacted } from './normalise.js';
+import { bodyHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
+
+export interface InboxTable {
+  id: string;
+  org_id: string;
+  agent_key_id: string | null;
+  host_key: string;
+  body_hash: string;
+  body: string | null;
+  bytes: number;
+  ip: string | null;
+  status: 'pending' | 'done' | 'failed';
+  received_at: string;
+  processed_at: string | null;
+  result: string | null;
+  error: string | null;
+}
+type InboxDb = { ingest_inbox: InboxTable };
+const inbox = (tx: Tx) => tx.withTables<InboxDb>();
+
+export interface QueueLimits {
+  /** reports processed at once */
+  concurrency: number;
+  /** bytes an organisation may take per round of the deficit round robin */
+  quantum: number;
+  orgReports: number;
+  orgBytes: number;
+  keyReports: number;
+  keyBytes: number;
+}
+
+const envInt = (env: NodeJS.ProcessEnv, name: string, def: number) => {
+  const v = Number(env[name]);
+  return Number.isInteger(v) && v > 0 ? v : def;
+};
+
+export function queueLimits(dialect: Db['dialect'], env = process.env): QueueLimits {
+  return {
+    concurrency: envInt(env, 'PALISADE_INGEST_CONCURRENCY', dialect === 'postgres' ? Math.max(2, os.availableParallelism() * 2) : 1),
+    quantum: 256 * 1024,
+    orgReports: envInt(env, 'PALISADE_INGEST_ORG_PENDING', 2000),
+    orgBytes: envInt(env, 'PALISADE_INGEST_ORG_PENDING_BYTES', 128 * 1024 * 1024),
+    keyReports: envInt(env, 'PALISADE_INGEST_KEY_PENDING', 1000),
+    keyBytes: envInt(env, 'PALISADE_INGEST_KEY_PENDING_BYTES', 64 * 1024 * 1024),
+  };
+}
+
+export class QuotaExceeded extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+interface Job {
+  id: string;
+  org: string;
+  key: string | null;
+  bytes: number;
+}
+
+export interface Accepted {
+  id: string | null;
+  status: 'pending' | 'done' | 'failed';
+  /** set when the body was known and only last-seen times moved (no inbox row) */
+  result?: IngestResult;
+}
+
+export interface ReportStatus {
+  id: string;
+  status: 'pending' | 'done' | 'failed';
+  receivedAt: string;
+  processedAt: string | null;
+  result: IngestResult | null;
+  error: string | null;
+}
+
+export interface ProcessHooks {
+  /** runs in the report's transaction after it is stored (the audit entry) */
+  afterWrite?: (tx: Tx, scope: OrgScope, job: { agentKeyId: string | null; ip: string | null }, result: IngestResult) => Promise<void>;
+  onAlerts?: (scope: OrgScope, count: number) => void;
+  onError?: (err: unknown, id: string) => void;
+}
+
+/** Reports processed between two runs of the statistics maintenance (SQLite PRAGMA optimize). */
+const MAINTAIN_EVERY_REPORTS = 2000;
+const MAINTAIN_EVERY_MS = 10 * 60_000;
+
+export class IngestQueue {
+  private readonly orgs = new Map<string, { jobs: Job[]; deficit: number; bytes: number }>();
+  private readonly ring: string[] = [];
+  private turn = 0;
+  private readonly keys = new Map<string, { reports: number; bytes: number }>();
+  private running = 0;
+  private paused = false;
+  private stopped = false;
+  private readonly idle = new Set<() => void>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private sinceMaintain = 0;
+  private readonly maintainTimer: NodeJS.Timeout;
+  /** reports processed, in order (for tests and metrics) */
+  processed = 0;
+
+  constructor(
+    private readonly store: Db,
+    private readonly hooks: ProcessHooks = {},
+    readonly limits: QueueLimits = queueLimits(store.dialect),
+  ) {
+    this.maintainTimer = setInterval(() => void this.maintain(), MAINTAIN_EVERY_MS);
+    this.maintainTimer.unref();
+  }
+
+  private async maintain(): Promise<void> {
+    this.sinceMaintain = 0;
+    await storageFor(this.store)
+      .maintain(this.store.db, 'periodic')
+      .catch(() => undefined);
+  }
+
+  /** Re-queues every report still pending in the inbox (after a restart). */
+  async resume(): Promise<number> {
+    const orgs = await this.store.db.selectFrom('org_registry').select('org_id').orderBy('org_id').execute();
+    let n = 0;
+    for (const { org_id: org } of orgs) {
+      const rows = await withOrg(this.store, { orgId: org }, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['id', 'agent_key_id', 'bytes']).where('org_id', '=', org).where('status', '=', 'pending').orderBy('id').execute());
+      for (const r of rows) this.enqueue({ id: r.id, org, key: r.agent_key_id, bytes: Number(r.bytes) });
+      n += rows.length;
+    }
+    this.pump();
+    return n;
+  }
+
+  /**
+   * A raw body from an agent key: a body whose key matches a host's last one only moves
+   * last-seen times (answered at once); any other is validated (ReportRejected), checked
+   * against the quotas (QuotaExceeded) and stored in the inbox for processing.
+   */
+  async accept(scope: OrgScope, text: string, from: { agentKeyId: string | null; ip: string | null }, now = new Date()): Promise<Accepted> {
+    const at = now.toISOString();
+    const raw = rawReportKey(text);
+    if (raw) {
+      const one = await withRetry(() => touchByRawKeyOneTrip(this.store, scope, raw, at));
+      const fast = one !== undefined ? one : await withRetry(() => withOrg(this.store, scope, (tx) => touchByRawKey(tx, this.store, scope, raw, at)));
+      if (fast) return { id: null, status: 'done', result: fast };
+    }
+    const report = parseReportText(text);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    // what is stored is already redacted (core's redaction, the second wall): no secret an
+    // old or hostile agent sent reaches the disk, not even in the inbox's freed pages
+    const stored = JSON.stringify({ rawKey: raw?.key ?? null, report: redacted(report) });
+    this.checkQuota(scope.orgId, from.agentKeyId, bytes);
+    const hash = bodyHash(text);
+    const host = hostKey(report);
+    const id = timeOrderedId();
+    const row = await withRetry(() =>
+      withOrg(this.store, scope, async (tx) => {
+        const made = await inbox(tx)
+          .insertInto('ingest_inbox')
+          .values({ id, org_id: scope.orgId, agent_key_id: from.agentKeyId, host_key: host, body_hash: hash, body: stored, bytes, ip: from.ip, status: 'pending', received_at: at, processed_at: null, result: null, error: null })
+          .onConflict((oc) => oc.columns(['org_id', 'host_key', 'body_hash']).doNothing())
+          .returning(['id', 'status'])
+          .executeTakeFirst();
+        if (made) return { ...made, fresh: true };
+        const known = await inbox(tx).selectFrom('ingest_inbox').select(['id', 'status']).where('org_id', '=', scope.orgId).where('host_key', '=', host).where('body_hash', '=', hash).executeTakeFirstOrThrow();
+        return { ...known, fresh: false };
+      }),
+    );
+    if (row.fresh) {
+      this.enqueue({ id: row.id, org: scope.orgId, key: from.agentKeyId, bytes });
+      this.pump();
+    }
+    return { id: row.id, status: row.status };
+  }
+
+  /** The status of a report this organisation sent. */
+  async status(scope: OrgScope, id: string): Promise<ReportStatus | null> {
+    const r = await withOrg(this.store, scope, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['id', 'status', 'received_at', 'processed_at', 'result', 'error']).where('org_id', '=', scope.orgId).where('id', '=', id).executeTakeFirst());
+    if (!r) return null;
+    return { id: r.id, status: r.status, receivedAt: r.received_at, processedAt: r.processed_at, result: r.result ? (JSON.parse(r.result) as IngestResult) : null, error: r.error };
+  }
+
+  private checkQuota(org: string, key: string | null, bytes: number): void {
+    const o = this.orgs.get(org);
+    const k = key ? this.keys.get(key) : undefined;
+    const l = this.limits;
+    const over = (o && (o.jobs.length + 1 > l.orgReports || o.bytes + bytes > l.orgBytes) && 'organisation') || (k && (k.reports + 1 > l.keyReports || k.bytes + bytes > l.keyBytes) && 'agent key');
+    if (!over) return;
+    // about how long the backlog ahead takes at the rate reports are processed
+    const backlog = (o?.jobs.length ?? 0) + (k?.reports ?? 0);
+    throw new QuotaExceeded(`This ${over} has too many reports waiting to be processed; the agent keeps the report and sends it again later.`, Math.min(300, Math.max(1, Math.ceil(backlog / 50))));
+  }
+
+  private enqueue(job: Job): void {
+    let o = this.orgs.get(job.org);
+    if (!o) {
+      this.orgs.set(job.org, (o = { jobs: [], deficit: 0, bytes: 0 }));
+      this.ring.push(job.org);
+    }
+    o.jobs.push(job);
+    o.bytes += job.bytes;
+    if (job.key) {
+      const k = this.keys.get(job.key) ?? { reports: 0, bytes: 0 };
+      k.reports += 1;
+      k.bytes += job.bytes;
+      this.keys.set(job.key, k);
+    }
+  }
+
+  /** Deficit round robin by bytes: each visit adds a quantum to an organisation's allowance. */
+  private next(): Job | null {
+    for (let guard = 0; this.ring.length > 0 && guard < 100_000; guard++) {
+      if (this.turn >= this.ring.length) this.turn = 0;
+      const org = this.ring[this.turn]!;
+      const o = this.orgs.get(org)!;
+      const head = o.jobs[0];
+      if (!head) {
+        this.orgs.delete(org);
+        this.ring.splice(this.turn, 1);
+        continue;
+      }
+      if (head.bytes <= o.deficit) {
+        o.deficit -= head.bytes;
+        o.jobs.shift();
+        o.bytes -= head.bytes;
+        if (o.jobs.length === 0) {
+          this.orgs.delete(org);
+          this.ring.splice(this.turn, 1);
+        }
+        return head;
+      }
+      o.deficit += this.limits.quantum;
+      this.turn++;
+    }
+    return null;
+  }
+
+  private pump(): void {
+    while (!this.paused && !this.stopped && this.running < this.limits.concurrency) {
+      const job = this.next();
+      if (!job) break;
+      this.running++;
+      void this.run(job).finally(() => {
+        this.running--;
+        for (const f of this.waiters.get(job.id) ?? []) f();
+        this.waiters.delete(job.id);
+        if (job.key) {
+          const k = this.keys.get(job.key);
+          if (k) {
+            k.reports -= 1;
+            k.bytes -= job.bytes;
+            if (k.reports <= 0) this.keys.delete(job.key);
+          }
+        }
+        if (this.running === 0 && this.ring.length === 0) for (const f of this.idle) f();
+        // the next job on a fresh turn of the event loop: requests get their share
+        setImmediate(() => this.pump());
+      });
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const scope = { orgId: job.org };
+    try {
+      // the body is parsed before the transaction (the CPU-heavy part holds no connection)
+      const row = await withOrg(this.store, scope, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['body', 'status', 'agent_key_id', 'ip', 'received_at']).where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst());
+      if (!row || row.status !== 'pending' || row.body === null) return;
+      const body = row.body;
+      let parsed: { report: ScanReport; hash: string; raw: string | null };
+      try {
+        const envelope = JSON.parse(body) as { rawKey: string | null; report: unknown };
+        const report = validateReport(envelope.report);
+        parsed = { report, hash: reportHash(report), raw: envelope.rawKey };
+      } catch (err) {
+        await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
+        return;
+      }
+      await new Promise((r) => setImmediate(r));
+      const now = new Date().toISOString();
+      const stored = await withRetry(() =>
+        withOrg(this.store, scope, async (tx): Promise<Stored | null> => {
+          const still = await inbox(tx).selectFrom('ingest_inbox').select('status').where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst();
+          if (still?.status !== 'pending') return null;
+          const s = await ingestParsed(tx, this.store, scope, parsed.report, parsed.hash, now, {
+            reportId: job.id,
+            agentKeyId: row.agent_key_id,
+            rawKey: parsed.raw,
+            afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, { agentKeyId: row.agent_key_id, ip: row.ip }, result) : undefined,
+          });
+          await inbox(tx).updateTable('ingest_inbox').set({ status: 'done', body: null, processed_at: new Date().toISOString(), result: JSON.stringify(s.result) }).where('org_id', '=', job.org).where('id', '=', job.id).execute();
+          return s;
+        }),
+      );
+      if (!stored) return;
+      this.processed++;
+      await finish(this.store, scope, stored, { onAlerts: this.hooks.onAlerts });
+      if (++this.sinceMaintain >= MAINTAIN_EVERY_REPORTS) await this.maintain();
+    } catch (err) {
+      this.hooks.onError?.(err, job.id);
+      // the report's transaction did not commit: marked failed with the reason logged; when
+      // the server is stopping it stays pending and the next start processes it
+      if (!this.stopped) await this.fail(job, 'The report could not be stored; see the server log.').catch(() => undefined);
+    }
+  }
+
+  private async fail(job: Job, message: string): Promise<void> {
+    await withOrg(this.store, { orgId: job.org }, (tx) => inbox(tx).updateTable('ingest_inbox').set({ status: 'failed', body: null, processed_at: new Date().toISOString(), error: message }).where('org_id', '=', job.org).where('id', '=', job.id).where('status', '=', 'pending').execute());
+  }
+
+  /** Holds processing (accepting goes on); resume() with no restart needed: start(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  start(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Resolves when this report was processed (or failed), or after `ms`. */
+  waitFor(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  /** Resolves when nothing is queued or running. */
+  drained(): Promise<void> {
+    if (this.running === 0 && this.ring.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const f = () => {
+        this.idle.delete(f);
+        resolve();
+      };
+      this.idle.add(f);
+    });
+  }
+
+  /** Stops taking jobs and waits (at most `ms`) for the running ones; what is left stays pending in the inbox. */
+  async stop(ms = 10_000): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.maintainTimer);
+    for (const until = Date.now() + ms; this.running > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const queues = new WeakMap<Db['db'], IngestQueue>();
+
+/** The ingest queue of this database (one per process), made with these hooks on first use. */
+export function ingestQueueFor(store: Db, hooks?: ProcessHooks): IngestQueue {
+  let q = queues.get(store.db);
+  if (!q) queues.set(store.db, (q = new IngestQueue(store, hooks)));
+  return q;
+}
