@@ -36,7 +36,13 @@ const forceBundle = process.env.PALISADE_BUNDLE === '1' && bundleTime !== undefi
 const BUNDLED_COMMANDS = new Set(['scan', 'rules', 'pins', undefined, '-h', '--help', '-V', '--version', 'help']);
 const useBundle = BUNDLED_COMMANDS.has(process.argv[2]);
 
-if (!useBundle || (!forceBundle && (bundleTime === undefined || bundleTime < compiledTime))) {
+// The npm package (palisade-mcp) carries only the bundle: every command runs from it, the
+// ones outside BUNDLED_COMMANDS without the code cache (they may import() what stays outside).
+const packed = bundleTime !== undefined && mtime(here('../dist/main.js')) === undefined;
+
+if (packed && !useBundle) {
+  require(bundle);
+} else if (!useBundle || (!forceBundle && (bundleTime === undefined || bundleTime < compiledTime))) {
   if (mtime(here('../dist/main.js')) === undefined) {
     process.stderr.write('palisade: the CLI has not been built yet. Run `npm install` (or `npm run build`) at the root of the checkout, then try again.\n');
     process.exit(2);

@@ -16,6 +16,7 @@ const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const distDir = process.env.PALISADE_BUNDLE_DIR ? path.resolve(process.env.PALISADE_BUNDLE_DIR) : path.join(cliDir, 'dist');
 const packagesDir = path.dirname(cliDir);
 const bundleFile = path.join(distDir, 'palisade.cjs');
+const libDir = process.env.PALISADE_BUNDLE_LIB_DIR ? path.resolve(process.env.PALISADE_BUNDLE_LIB_DIR) : undefined;
 
 mkdirSync(distDir, { recursive: true });
 // outputs of earlier bundler layouts would otherwise linger
@@ -33,7 +34,9 @@ const keepImportMetaUrl = {
       const source = readFileSync(args.path, 'utf8');
       if (!source.includes('import.meta.url')) return undefined;
       const [pkg, , ...rest] = path.relative(packagesDir, args.path).split(path.sep);
-      const original = path.join(packagesDir, pkg, 'dist', ...rest).replace(/\.ts$/, '.js');
+      // PALISADE_BUNDLE_LIB_DIR (the npm package, scripts/pack.mjs): the files these modules
+      // look for are copied under that folder in the same layout, <lib>/<pkg>/dist/...
+      const original = path.join(libDir ?? packagesDir, pkg, 'dist', ...rest).replace(/\.ts$/, '.js');
       const fromBundle = path.relative(distDir, original).split(path.sep).join('/');
       const replacement = `new URL(${JSON.stringify(fromBundle)}, __palisadeBundleUrl).href`;
       return { contents: source.replaceAll('import.meta.url', replacement), loader: 'ts' };
