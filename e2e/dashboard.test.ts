@@ -42,8 +42,8 @@ describe.skipIf(skipBrowserTests)('dashboard in a real browser', { timeout: 90_0
   /** The agent as a user runs it: the configure command copied from the dashboard, then `palisade report`. */
   async function configureAndReport(configureCommand: string, home: string): Promise<void> {
     const env = { PALISADE_STATE_DIR: path.join(server.dataDir, 'agent-state') };
-    const [program, ...args] = configureCommand.split(' ');
-    expect(program).toBe('palisade');
+    const [program, pkg, ...args] = configureCommand.split(' ');
+    expect([program, pkg]).toEqual(['npx', 'palisade-mcp']);
     const configured = await runCli(args, env);
     expect(configured.code, configured.stderr).toBe(0);
     const r = await runCli(['report', '--home', path.join(REPO, 'e2e/fixtures', home), '--platform', 'linux'], env);
@@ -117,7 +117,7 @@ describe.skipIf(skipBrowserTests)('dashboard in a real browser', { timeout: 90_0
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByRole('heading', { name: 'No machine has reported yet' }).waitFor();
-    expect(await page.getByText(`palisade configure --server ${server.origin}`).count()).toBe(1);
+    expect(await page.getByText(`npx palisade-mcp configure --server ${server.origin}`).count()).toBe(1);
     await shot('overview-empty');
   });
 
@@ -129,7 +129,7 @@ describe.skipIf(skipBrowserTests)('dashboard in a real browser', { timeout: 90_0
     const key = (await page.getByTestId('new-agent-key').textContent())?.trim() ?? '';
     expect(key).toMatch(/^pal_[A-Za-z0-9_-]{43}$/);
     const configureCommand = (await page.getByTestId('configure-command').textContent())?.trim() ?? '';
-    expect(configureCommand).toBe(`palisade configure --server ${server.origin} --api-key ${key}`);
+    expect(configureCommand).toBe(`npx palisade-mcp configure --server ${server.origin} --api-key ${key}`);
     await shot('settings-agent-keys');
     agentKey = key;
     await configureAndReport(configureCommand, 'home-alice');

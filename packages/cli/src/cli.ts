@@ -178,7 +178,7 @@ function missingOptionalPart(err: unknown): string | undefined {
   const m = /['"](@palisade\/(?:server|gateway))['"]/.exec(e.message ?? '');
   if (!m) return undefined;
   const what = m[1] === '@palisade/server' ? 'the backend (palisade serve)' : 'the gateway';
-  return `${what} is not part of the palisade-mcp package, which holds the scanner only; run it from a checkout of the Palisade repository (npm install, then npx palisade ${m[1] === '@palisade/server' ? 'serve' : 'gateway'} there).`;
+  return `${what} is not part of the palisade-mcp package, which holds the scanner only; run it from a checkout of the Palisade repository (npm install, then node packages/cli/bin/palisade.js ${m[1] === '@palisade/server' ? 'serve' : 'gateway'} there).`;
 }
 
 /**

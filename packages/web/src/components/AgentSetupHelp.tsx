@@ -13,8 +13,8 @@ export function AgentSetupHelp() {
       </p>
       <ol>
         <li>
-          Install the agent on the machine: in a checkout of Palisade run <code>npm install</code>; <code>npx palisade</code> is then the command (Node.js 20.19
-          or newer).
+          The agent is the npm package <code>palisade-mcp</code>: <code>npx palisade-mcp</code> runs it with nothing to install first, and
+          <code>npm install -g palisade-mcp</code> installs it as the <code>palisade</code> command (Node.js 20.19 or newer).
         </li>
         <li>
           {can('agent-keys:write') ? (
@@ -28,13 +28,13 @@ export function AgentSetupHelp() {
         <li>
           On the machine, point the agent at this server:
           <pre>
-            <code>palisade configure --server {origin} --api-key pal_…</code>
+            <code>npx palisade-mcp configure --server {origin} --api-key pal_…</code>
           </pre>
         </li>
         <li>
-          Send a first report (and keep them coming every hour with <code>palisade daemon</code>):
+          Send a first report (and keep them coming every hour with <code>npx palisade-mcp daemon</code>):
           <pre>
-            <code>palisade report</code>
+            <code>npx palisade-mcp report</code>
           </pre>
         </li>
       </ol>

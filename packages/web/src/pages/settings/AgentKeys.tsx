@@ -9,7 +9,8 @@ import { formatDate, timeAgo } from '../../format';
 import { useCan } from '../../session';
 
 export function configureCommand(origin: string, key: string): string {
-  return `palisade configure --server ${origin} --api-key ${key}`;
+  // palisade-mcp is the npm package of the agent (`palisade` on npm is someone else's package)
+  return `npx palisade-mcp configure --server ${origin} --api-key ${key}`;
 }
 
 function NewKeyPanel({ created, onClose }: { created: NewAgentKey; onClose: () => void }) {
@@ -34,7 +35,7 @@ function NewKeyPanel({ created, onClose }: { created: NewAgentKey; onClose: () =
         <CopyButton text={cmd} label="Copy command" />
       </div>
       <p>
-        then <code>palisade report</code> once, or <code>palisade daemon</code> to keep reporting.
+        then <code>npx palisade-mcp report</code> once, or <code>npx palisade-mcp daemon</code> to keep reporting.
       </p>
       <button type="button" className="secondary" onClick={onClose}>
         I have copied it
