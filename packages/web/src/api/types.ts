@@ -49,7 +49,8 @@ export interface ServerSummary {
   id: string;
   fingerprint: string;
   name: string;
-  transport: 'stdio' | 'http' | 'sse';
+  // builtin: part of the client (Goose); extension: started by a client extension (Zed)
+  transport: 'stdio' | 'http' | 'sse' | 'builtin' | 'extension';
   command: string | null;
   args: string[];
   url: string | null;
