@@ -88,7 +88,11 @@ export function redactServer<T extends ServerConfig>(server: T): RedactedServer<
   if (found.length) {
     const have = new Set((s.secrets ?? []).map(signalKey));
     const merged = [...(s.secrets ?? [])];
-    for (const f of found) if (!have.has(signalKey(f))) merged.push(f), have.add(signalKey(f));
+    for (const f of found) {
+      if (have.has(signalKey(f))) continue;
+      merged.push(f);
+      have.add(signalKey(f));
+    }
     s.secrets = merged;
   }
   return { server: s, found };

@@ -47,7 +47,7 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----
 
 /** What a redacted value is replaced with: `<redacted>` or `<redacted:kind>`. */
 const MARKER = /<redacted(?::[a-z0-9-]{1,40})?>/g;
-const ONLY_MARKERS = /^(?:\s*<redacted(?::[a-z0-9-]{1,40})?>\s*)+$/;
+const ONLY_MARKERS = /^\s*<redacted(?::[a-z0-9-]{1,40})?>(?:\s*<redacted(?::[a-z0-9-]{1,40})?>)*\s*$/;
 
 // ---------------------------------------------------------------------------------------
 // Names
@@ -113,7 +113,7 @@ const PLACEHOLDER_MARKERS = new Set(['your', 'yours', 'here', 'replace', 'insert
 export function isPlaceholder(value: string): boolean {
   const v = value.trim();
   if (v === '') return true;
-  if (/^(?:<[^<>]*>|\{[^{}]*\}|\[[^\][]*\]|\(\s*[^()]*\s*\))$/.test(v)) return true;
+  if (/^(?:<[^<>]*>|\{[^{}]*\}|\[[^\][]*\]|\([^()]*\))$/.test(v)) return true;
   if (/^(?:x+|X+|\*+|\.+|#+|-+|_+|0+|\?+)$/.test(v) && v.length >= 3) return true;
   if (/^(?:changeme|change_me|change-me|placeholder|todo|tbd|fixme|none|null|nil|undefined|empty|secret|password|token|apikey|api[_-]key|redacted|example|sample|dummy|test|foo|bar|baz)$/i.test(v)) return true;
   // made of placeholder words only (after a known token prefix): sk-your-api-key, YOUR_API_KEY_HERE
@@ -172,7 +172,7 @@ export function looksRandom(value: string, strict = true): boolean {
   if (!/[0-9]/.test(v) || !/[A-Za-z]/.test(v)) return false;
   if (strict && !(/[a-z]/.test(v) && /[A-Z]/.test(v))) return false;
   // words joined by dashes (a package or host name with a version) are not random
-  if (/^(?:[a-z]+[-_.])+[a-z0-9.]*$/i.test(v) && !/[A-Z].*[a-z].*[0-9]|[0-9].*[A-Z]/.test(v)) return false;
+  if (/^(?:[a-z]+[-_.])+[a-z0-9.]*$/i.test(v) && !/[A-Z][^a-z]*[a-z]\D*[0-9]|[0-9]\D*[A-Z]/.test(v)) return false;
   return entropy(v) >= (strict ? 3.5 : 3.2);
 }
 
@@ -291,8 +291,8 @@ function redactSchemes(text: string, types: string[], always: boolean): string {
 
 // name=value pairs inside text: --token=V, PASSWORD=V, password=V host=..., Password=V; (ADO),
 // "apiKey":"V" (JSON), apiKey: V (YAML-ish). The value ends at whitespace, ; , & or a quote.
-const PAIR_EQ = /(^|[\s;,&?(\[{'"`])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})(\s*=\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
-const PAIR_COLON = /(^|[\s;,&?(\[{'"`])([A-Za-z_][A-Za-z0-9_.-]{0,80})(["']?\s*:\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
+const PAIR_EQ = /(^|[\s;,&?([{'"`])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})(\s*=\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
+const PAIR_COLON = /(^|[\s;,&?([{'"`])([A-Za-z_][A-Za-z0-9_.-]{0,80})(["']?\s*:\s*)("(?:[^"\\\n]|\\.){0,4096}"|'[^'\n]{0,4096}'|[^\s;,&'"`)}\]]{1,4096})/g;
 
 function redactPairs(text: string, nested = false): Redacted {
   const types: string[] = [];
@@ -333,7 +333,7 @@ function redactUrlsIn(text: string, types: string[]): string {
 }
 
 // A header line: `Authorization: Bearer V`, `X-Api-Key: V`, `Cookie: a=b`.
-const HEADER_LINE = /^(\s*)([A-Za-z][A-Za-z0-9_-]{0,80})(\s*:\s*)(\S[^\r\n]*?)(\s*)$/;
+const HEADER_LINE = /^(\s*)([A-Za-z][A-Za-z0-9_-]{0,80})(\s*:\s*)(\S(?:[^\r\n]*\S)?)(\s*)$/;
 
 function redactHeaderLine(text: string, types: string[]): string | undefined {
   const m = HEADER_LINE.exec(text);
@@ -343,7 +343,7 @@ function redactHeaderLine(text: string, types: string[]): string | undefined {
   const strength = nameStrength(name);
   if (strength !== 'strong' && strength !== 'weak' && !/^(?:cookie|set-cookie|proxy-authorization)$/i.test(name)) return undefined;
   if (isReference(value) || CONTAINS_REFERENCE.test(value) || ONLY_MARKERS.test(value)) return text;
-  const scheme = /^(Bearer|Basic|Token|Digest|ApiKey|Key|Splunk|SSWS)(\s+)(.+)$/i.exec(value);
+  const scheme = /^(Bearer|Basic|Token|Digest|ApiKey|Key|Splunk|SSWS)(\s+)(\S.*)$/i.exec(value);
   if (scheme) {
     const cred = scheme[3]!;
     if (isPlaceholder(cred) || isReference(cred) || ONLY_MARKERS.test(cred)) return text;
@@ -438,7 +438,7 @@ function credentialLike(part: string): string | undefined {
 export function redactUrl(raw: string): RedactedUrl {
   const found: string[] = [];
   if (typeof raw !== 'string') return { url: '', found, hadCredentials: false };
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/s.exec(raw);
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)((?:\/[^?#]*)?)(\?[^#]*)?(#.*)?$/s.exec(raw);
   if (!m) {
     // not a URL: still scrub anything shaped like a token
     const types: string[] = [];

@@ -44,7 +44,7 @@ const LAUNCHERS = /^(?:npx|pnpx|bunx|npm exec|npm x|pnpm dlx|pnpm exec|yarn dlx|
 
 /** Every package the command line fetches (wrappers unwrapped), the discovered one first when it is among them. */
 function packagesOf(server: Parameters<ServerRule['check']>[0]): PackageRef[] {
-  let chain: PackageRef[] = [];
+  let chain: PackageRef[];
   try {
     chain = launchedPackages(typeof server.command === 'string' ? server.command : null, argsOf(server));
   } catch {

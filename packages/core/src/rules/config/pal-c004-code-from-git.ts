@@ -45,7 +45,7 @@ export const codeFromGit: ServerRule = {
   kind: 'server',
   cases,
   check(server) {
-    let chain: ReturnType<typeof launchedPackages> = [];
+    let chain: ReturnType<typeof launchedPackages>;
     try {
       chain = launchedPackages(typeof server.command === 'string' ? server.command : null, argsOf(server));
     } catch {

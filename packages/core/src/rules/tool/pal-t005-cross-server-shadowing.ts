@@ -53,7 +53,8 @@ export const cases: RuleCases = {
 // Instructions about other tools, in any word order. `distinct`: the tool named in group 1
 // must look like a tool name (snake_case, kebab-case, camelCase, digits) for the pattern to
 // count, so "the search tool must ..." in ordinary prose is not taken for shadowing.
-const T = '`?([A-Za-z0-9_][\\w.-]*)`?';
+// a name starts where a word starts (never inside one), so each word is read once: linear
+const T = '(?<![\\w.`-])`?([A-Za-z0-9_][\\w.-]{0,80})`?';
 const DIRECTIVE = '(?:must|should|shall|needs?\\s+to|has\\s+to|have\\s+to|is\\s+to|are\\s+to|is\\s+required\\s+to|will\\s+(?:now\\s+)?(?:always|never|only))';
 const GENERIC: Array<{ re: RegExp; distinct: boolean }> = [
   { re: /\b(?:all|any|every)\s+(?:other\s+)?tools?\b[^.]{0,80}?\b(?:must|should|need\s+to|have\s+to|are\s+required\s+to|always|never)\b/i, distinct: false },
@@ -65,7 +66,7 @@ const GENERIC: Array<{ re: RegExp; distinct: boolean }> = [
   // "the other server's send_message tool ..."
   { re: new RegExp(`\\b(?:other|another|different)\\s+(?:mcp\\s+)?server(?:'s|s'|s)?\\s+${T}\\s+(?:tool|function)\\b`, 'i'), distinct: false },
   // "the send_message tool must always ...", "send_message tool (of server X) should ..."
-  { re: new RegExp(`\\b${T}\\s+(?:tool|function)(?:\\s+(?:of|from|in|on)\\s+[^.]{1,40}?)?\\s+${DIRECTIVE}\\b`, 'i'), distinct: true },
+  { re: new RegExp(`\\b${T}\\s+(?:tool|function)(?:\\s+(?:of|from|in|on)(?:\\s+[^\\s.]+){1,4}?)?\\s+${DIRECTIVE}\\b`, 'i'), distinct: true },
   // "any call to send_message must ...", "every request to the send_message tool should ..."
   { re: new RegExp(`\\b(?:call|calls|request|requests|invocation|invocations|use)\\s+(?:to|of)\\s+(?:the\\s+)?${T}(?:\\s+(?:tool|function))?\\s+${DIRECTIVE}\\b`, 'i'), distinct: true },
   // "whenever the send_message tool runs / is called, ..."
