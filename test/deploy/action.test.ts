@@ -76,6 +76,9 @@ function runAction(repo: string, gh: Gh, inputs: Record<string, string> = {}) {
   });
 }
 
+type SarifResult = { ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> };
+type Step = { id?: string; run?: string; uses?: string; if?: string; env?: Record<string, string> };
+type Hook = { id: string; entry: string; language: string; pass_filenames: boolean; files: string; args: string[] };
 const outputs = (gh: Gh) => Object.fromEntries(readFileSync(gh.output, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
 
 beforeAll(async () => {
@@ -137,9 +140,9 @@ describe('GitHub Action entry point against fixture repositories', () => {
 
     const sarif = JSON.parse(readFileSync(path.join(repos.risky!, 'palisade.sarif'), 'utf8'));
     expect(sarif.version).toBe('2.1.0');
-    const uris = new Set(sarif.runs[0].results.map((x: any) => x.locations[0].physicalLocation.artifactLocation.uri));
+    const uris = new Set(sarif.runs[0].results.map((x: SarifResult) => x.locations[0].physicalLocation.artifactLocation.uri));
     expect(uris).toEqual(new Set(['.mcp.json', '.cursor/mcp.json']));
-    expect(sarif.runs[0].results.map((x: any) => x.ruleId)).toEqual(expect.arrayContaining(['PAL-C001', 'PAL-C002']));
+    expect(sarif.runs[0].results.map((x: SarifResult) => x.ruleId)).toEqual(expect.arrayContaining(['PAL-C001', 'PAL-C002']));
 
     const summary = readFileSync(gh.summary, 'utf8');
     expect(summary).toContain('## Palisade MCP scan');
@@ -197,7 +200,7 @@ describe('GitHub Action entry point against fixture repositories', () => {
     expect(calls).toEqual([]);
     expect(outputs(gh)).toMatchObject({ failed: 'false', 'sarif-file': 'out/p.sarif' });
     const sarif = JSON.parse(readFileSync(path.join(repos.mono!, 'out/p.sarif'), 'utf8'));
-    const uris = sarif.runs[0].results.map((x: any) => x.locations[0].physicalLocation.artifactLocation.uri);
+    const uris = sarif.runs[0].results.map((x: SarifResult) => x.locations[0].physicalLocation.artifactLocation.uri);
     expect(uris.length).toBeGreaterThan(0);
     for (const u of uris) expect(u).toBe('services/agent/.mcp.json');
   });
@@ -227,12 +230,12 @@ describe('action.yml', () => {
   it('is a composite action whose run steps never paste inputs into the shell, uploads SARIF, fails after the upload', () => {
     expect(action.runs.using).toBe('composite');
     for (const step of action.runs.steps) if (step.run) expect(step.run).not.toMatch(/\$\{\{/);
-    const scan = action.runs.steps.find((s: any) => s.id === 'scan');
+    const scan = action.runs.steps.find((s: Step) => s.id === 'scan');
     expect(scan.run).toContain('scripts/action/run.mjs');
     const names = Object.keys(scan.env);
     for (const i of Object.keys(action.inputs).filter((k) => k !== 'upload-sarif')) expect(names).toContain(`INPUT_${i.toUpperCase()}`);
-    const upload = action.runs.steps.findIndex((s: any) => String(s.uses).startsWith('github/codeql-action/upload-sarif@'));
-    const fail = action.runs.steps.findIndex((s: any) => String(s.if).includes("steps.scan.outputs.failed == 'true'"));
+    const upload = action.runs.steps.findIndex((s: Step) => String(s.uses).startsWith('github/codeql-action/upload-sarif@'));
+    const fail = action.runs.steps.findIndex((s: Step) => String(s.if).includes("steps.scan.outputs.failed == 'true'"));
     expect(upload).toBeGreaterThan(0);
     expect(fail).toBeGreaterThan(upload);
     expect(action.inputs['fail-on'].default).toBe('high');
@@ -241,7 +244,7 @@ describe('action.yml', () => {
 
 describe('.pre-commit-hooks.yaml', () => {
   const hooks = YAML.parse(readFileSync(path.join(root, '.pre-commit-hooks.yaml'), 'utf8'));
-  const hook = hooks.find((h: any) => h.id === 'palisade-mcp-scan');
+  const hook = hooks.find((h: Hook) => h.id === 'palisade-mcp-scan');
   it('declares a script hook whose entry exists and is executable', () => {
     expect(hook.language).toBe('script');
     expect(hook.pass_filenames).toBe(false);

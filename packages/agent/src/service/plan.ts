@@ -137,13 +137,12 @@ export interface ServiceStatus {
 }
 
 /** Installed? running? which settings file? how many reports wait in the spool? */
-export function serviceStatus(opts: Pick<ServiceOptions, 'platform' | 'scope' | 'home'> & { configFile?: string; stateDir?: string; root?: string; run?: ApplyOptions['run'] }): ServiceStatus {
+export function serviceStatus(opts: Pick<ServiceOptions, 'platform' | 'scope' | 'home'> & { configFile?: string; stateDir?: string; root?: string }): ServiceStatus {
   const place = (p: string) => (opts.root ? underRoot(opts.root, p) : p);
   const file = serviceFilePath(opts);
   const installed = existsSync(place(file));
   let state = installed ? 'installed' : 'not installed';
   if (installed && !opts.root) {
-    const run = opts.run ?? defaultRun;
     const cmd =
       opts.platform === 'linux'
         ? [...(opts.scope === 'user' ? ['systemctl', '--user'] : ['systemctl']), 'is-active', `${SERVICE_NAME}.service`]

@@ -73,7 +73,7 @@ export async function serviceTarget(configFile: string | undefined, env: NodeJS.
 export function userHomes(platform: ServicePlatform, passwd = '/etc/passwd', usersDir = '/Users'): Array<{ home: string; user: string }> {
   const homes: Array<{ home: string; user: string }> = [];
   if (platform === 'linux') {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(passwd, 'utf8');
     } catch {
@@ -87,7 +87,7 @@ export function userHomes(platform: ServicePlatform, passwd = '/etc/passwd', use
       if (existsSync(home)) homes.push({ home, user });
     }
   } else if (platform === 'darwin') {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(usersDir);
     } catch {
