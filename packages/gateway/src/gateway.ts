@@ -3,7 +3,7 @@
 // blocked by risk, quarantined after a change). Inbound transports (HTTP, stdio) build MCP
 // server instances whose handlers call into this class with the caller's scope.
 import { appendFileSync } from 'node:fs';
-import { configRules, evaluate, levelRank, parsePackageRef, redactArgs, redactUrl, sha256, canonicalJson, toolRules, type Finding, type Level, type ServerConfig, type Tool as CoreTool } from '@palisade/core';
+import { toolDefinitionHash, configRules, evaluate, levelRank, parsePackageRef, redactArgs, redactUrl, sha256, canonicalJson, toolRules, type Finding, type Level, type ServerConfig, type Tool as CoreTool } from '@palisade/core';
 import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamTarget } from '@palisade/mcp';
 import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
@@ -105,6 +105,14 @@ export interface GatewayOptions {
 
 export type ChangeListener = (kind: ListKind) => void;
 
+/** The client side of one in-flight call: where upstream logs, sampling and elicitation go. */
+export interface CallContext {
+  signal?: AbortSignal;
+  onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
+  log?: (params: { level: string; data: unknown; logger?: string }) => void;
+  request?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+}
+
 const GATEWAY_VERSION = '0.1.0';
 
 export class Gateway {
@@ -118,7 +126,13 @@ export class Gateway {
   private readonly listeners = new Set<ChangeListener>();
   private readonly rate = new Map<string, number[]>();
   private relistTimer?: NodeJS.Timeout;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** calls in flight per upstream: upstream logs and server-to-client requests go to their caller */
+  private readonly inflight = new Map<string, Set<CallContext>>();
+  /** resources/subscribe: "<upstream>\0<uri>" -> the sessions' notifiers */
+  private readonly subscribers = new Map<string, Set<(uri: string) => void>>();
+  private readonly updateListeners = new Set<(uri: string) => void>();
 
   constructor(
     readonly cfg: GatewayConfig,
@@ -137,6 +151,17 @@ export class Gateway {
         timeoutMs: u.timeoutMs,
         inheritEnv: opts.env,
         onListChanged: (kind) => this.scheduleRefresh(state, kind),
+        onResourceUpdated: (uri) => {
+          for (const fn of this.subscribers.get(`${u.name}\0${uri}`) ?? []) fn(uri);
+          for (const fn of this.updateListeners) fn(uri);
+        },
+        onLog: (params) => this.callerOf(u.name)?.log?.(params as { level: string; data: unknown }),
+        onServerRequest: async (method, params) => {
+          const caller = this.callerOf(u.name);
+          if (!caller?.request) throw new GatewayError(ERR_POLICY, `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one client's call in progress.`);
+          this.audit({ kind: 'server-request', upstream: u.name, decision: 'routed', reason: method });
+          return caller.request(method, params);
+        },
         onClose: () => {
           state.up = false;
           this.audit({ kind: 'upstream', upstream: u.name, decision: 'disconnected', reason: state.client.lastError ?? 'the connection closed' });
@@ -144,6 +169,16 @@ export class Gateway {
       });
       this.upstreams.set(u.name, state);
     }
+  }
+
+  /**
+   * The one client whose call to `upstream` is in flight. Upstream notifications and requests
+   * carry no link to the call that caused them on a shared connection, so with several calls
+   * in flight nothing is routed rather than risk sending one client's data to another.
+   */
+  private callerOf(upstream: string): CallContext | undefined {
+    const set = this.inflight.get(upstream);
+    return set && set.size === 1 ? set.values().next().value : undefined;
   }
 
   onChange(fn: ChangeListener): () => void {
@@ -176,6 +211,7 @@ export class Gateway {
           s.error = err instanceof Error ? err.message : String(err);
           this.opts.warn?.(`upstream ${s.cfg.name} is unavailable: ${s.error}`);
           this.audit({ kind: 'upstream', upstream: s.cfg.name, decision: 'unavailable', reason: s.error });
+          this.retryLater(s, 1000);
         }
       }),
     );
@@ -186,6 +222,26 @@ export class Gateway {
       }, this.cfg.policy.relistIntervalMs);
       this.relistTimer.unref();
     }
+  }
+
+  /** An upstream that failed to start is tried again with backoff (up to a minute apart). */
+  private retryLater(s: UpstreamState, delayMs: number): void {
+    if (this.closed || s.cfg.transport !== 'stdio' && /Refused .* resolves to/.test(s.error ?? '')) return; // the SSRF guard will not change its mind
+    const t = setTimeout(async () => {
+      if (this.closed) return;
+      try {
+        await s.client.connect();
+        s.up = true;
+        s.error = undefined;
+        await this.refresh(s, new Set<ListKind>(['tools', 'prompts', 'resources']), true);
+        this.audit({ kind: 'upstream', upstream: s.cfg.name, decision: 'connected' });
+      } catch (err) {
+        s.error = err instanceof Error ? err.message : String(err);
+        this.retryLater(s, Math.min(delayMs * 2, 60_000));
+      }
+    }, delayMs);
+    t.unref();
+    this.retryTimers.add(t);
   }
 
   private scheduleRefresh(s: UpstreamState, kind: ListKind): void {
@@ -277,7 +333,8 @@ export class Gateway {
       seen.add(def.name);
       const federated = federatedName(u.prefix, def.name, u.rename);
       const core = toTool(def as never);
-      const hash = core.definitionHash ?? sha256(canonicalJson(def));
+      // core's hash of the whole definition (name, title, description, schemas, annotations)
+      const hash = toolDefinitionHash(def);
       const risk = this.toolRisk(s, core);
       const definition = canonicalJson(def);
       let status: ToolStatus = 'ok';
@@ -434,7 +491,7 @@ export class Gateway {
     this.rate.set(principal.id, list);
   }
 
-  async callTool(scope: Scope, name: string, args: Record<string, unknown> | undefined, ctx: { signal?: AbortSignal; onprogress?: (p: { progress: number; total?: number; message?: string }) => void } = {}): Promise<CallToolResult> {
+  async callTool(scope: Scope, name: string, args: Record<string, unknown> | undefined, ctx: CallContext = {}): Promise<CallToolResult> {
     const started = performance.now();
     const argHash = sha256(canonicalJson(args ?? {}));
     const t = this.tools.get(name);
@@ -464,6 +521,9 @@ export class Gateway {
     if (!validate(args ?? {})) return deny(ERR_INVALID_PARAMS, `Invalid arguments for ${name}: ${describeAjvErrors(validate)}. Check them against the tool's inputSchema.`, 'invalid-arguments');
     const state = this.upstreams.get(t.upstream)!;
     let result: CallToolResult;
+    const inflight = this.inflight.get(t.upstream) ?? new Set<CallContext>();
+    this.inflight.set(t.upstream, inflight);
+    inflight.add(ctx);
     try {
       result = await state.client.callTool(t.original, args, { signal: ctx.signal, timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10), onprogress: ctx.onprogress });
     } catch (err) {
@@ -471,6 +531,8 @@ export class Gateway {
       const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : ERR_UPSTREAM;
       this.audit({ ...base, decision: 'upstream-error', reason: message.slice(0, 500), latencyMs: performance.now() - started });
       throw new GatewayError(code, `The upstream ${t.upstream} failed the call to ${name}: ${message.slice(0, 500)}`);
+    } finally {
+      inflight.delete(ctx);
     }
     const found: HiddenFound[] = [];
     let out = this.strip(result, `result of ${name}`, found, RESULT_TEXT_KEYS);
@@ -534,6 +596,45 @@ export class Gateway {
     return out;
   }
 
+  private resourceOwner(scope: Scope, uri: string): string {
+    let upstream = this.resources.get(uri)?.upstream;
+    let name = this.resources.get(uri)?.visible.name;
+    if (!upstream) {
+      const t = this.templates.find((x) => x.matcher.test(uri));
+      upstream = t?.upstream;
+      name = t?.visible.name;
+    }
+    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources))) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
+    return upstream;
+  }
+
+  /** Subscribe a session to a resource's updates; returns the unsubscribe function. */
+  async subscribe(scope: Scope, uri: string, notify: (uri: string) => void): Promise<() => Promise<void>> {
+    const upstream = this.resourceOwner(scope, uri);
+    const key = `${upstream}\0${uri}`;
+    let set = this.subscribers.get(key);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(key, set);
+    }
+    const first = set.size === 0;
+    set.add(notify);
+    if (first) await this.upstreams.get(upstream)!.client.subscribeResource(uri);
+    return async () => {
+      set.delete(notify);
+      if (set.size === 0) {
+        this.subscribers.delete(key);
+        await this.upstreams.get(upstream)?.client.unsubscribeResource(uri).catch(() => undefined);
+      }
+    };
+  }
+
+  /** Every upstream resource update (for the 2026-07-28 subscription streams). */
+  onResourceUpdated(fn: (uri: string) => void): () => void {
+    this.updateListeners.add(fn);
+    return () => this.updateListeners.delete(fn);
+  }
+
   async complete(scope: Scope, params: { ref: { type: string; name?: string; uri?: string }; argument: unknown; context?: unknown }): Promise<Record<string, unknown>> {
     const empty = { completion: { values: [], hasMore: false } };
     if (params.ref.type === 'ref/prompt' && params.ref.name) {
@@ -594,6 +695,7 @@ export class Gateway {
     this.closed = true;
     if (this.relistTimer) clearInterval(this.relistTimer);
     for (const s of this.upstreams.values()) if (s.timer) clearTimeout(s.timer);
+    for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all([...this.upstreams.values()].map((s) => s.client.close()));
   }
 }

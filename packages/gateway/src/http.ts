@@ -74,7 +74,12 @@ export class GatewayHttpServer {
     });
     this.server.headersTimeout = 30_000;
     this.server.requestTimeout = 0; // SSE streams stay open
-    this.unsubscribe = gateway.onChange((kind) => this.broadcast(kind));
+    const offChange = gateway.onChange((kind) => this.broadcast(kind));
+    const offUpdate = gateway.onResourceUpdated((uri) => this.modern.notify.resourceUpdated(uri));
+    this.unsubscribe = () => {
+      offChange();
+      offUpdate();
+    };
   }
 
   private baseUrl(): string {
@@ -111,6 +116,16 @@ export class GatewayHttpServer {
     if (this.cfg.listen.publicUrl) this.allowedHosts.add(new URL(this.cfg.listen.publicUrl).host.toLowerCase());
   }
 
+  /** A page served from an allowed host of this gateway itself (http://localhost:8090) is not a rebinding attack. */
+  private sameOrigin(origin: string): boolean {
+    try {
+      const u = new URL(origin);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && this.allowedHosts.has(u.host.toLowerCase());
+    } catch {
+      return false;
+    }
+  }
+
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
@@ -128,7 +143,7 @@ export class GatewayHttpServer {
       return this.json(res, 403, { error: 'forbidden', message: `Host "${host.slice(0, 100)}" is not in listen.allowedHosts (DNS-rebinding protection).` });
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.cfg.listen.allowedOrigins.includes(origin)) {
+    if (origin !== undefined && !this.cfg.listen.allowedOrigins.includes(origin) && !this.sameOrigin(origin)) {
       this.gateway.audit({ kind: 'http', decision: 'refused-origin', reason: `Origin ${origin.slice(0, 200)}` });
       return this.json(res, 403, { error: 'forbidden', message: `Origin "${origin.slice(0, 100)}" is not in listen.allowedOrigins.` });
     }

@@ -24,7 +24,7 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     capabilities: {
       tools: { listChanged: true },
       prompts: { listChanged: true },
-      resources: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
       completions: {},
       logging: {},
     },
@@ -35,18 +35,24 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   const on = server.setRequestHandler.bind(server) as unknown as (method: string, handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>) => void;
   on('tools/list', async () => guard(() => ({ tools: gateway.listTools(scope) })));
   on('tools/call', async (req, ctx) =>
-    guard(() => {
+    guard(async () => {
       const params = req.params ?? {};
       const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
-      return gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
+      // progress is relayed in order and before the result (a client drops progress after it)
+      let relayed: Promise<unknown> = Promise.resolve();
+      const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
         signal: ctx.mcpReq.signal,
+        log: (p) => void ctx.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined),
+        request: async (method, p) => (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
         onprogress:
           token !== undefined
             ? (p) => {
-                void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...p } }).catch(() => undefined);
+                relayed = relayed.then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...p } })).catch(() => undefined);
               }
             : undefined,
       });
+      await relayed;
+      return result;
     }),
   );
   on('prompts/list', async () => guard(() => ({ prompts: gateway.listPrompts(scope) })));
@@ -54,10 +60,38 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   on('resources/list', async () => guard(() => ({ resources: gateway.listResources(scope) })));
   on('resources/templates/list', async () => guard(() => ({ resourceTemplates: gateway.listResourceTemplates(scope) })));
   on('resources/read', async (req, ctx) => guard(() => gateway.readResource(scope, String(req.params?.uri), ctx.mcpReq.signal)));
+  const subscriptions = new Map<string, () => Promise<void>>();
+  on('resources/subscribe', async (req) =>
+    guard(async () => {
+      const uri = String(req.params?.uri);
+      if (!subscriptions.has(uri)) subscriptions.set(uri, await gateway.subscribe(scope, uri, (u) => void server.sendResourceUpdated({ uri: u }).catch(() => undefined)));
+      return {};
+    }),
+  );
+  on('resources/unsubscribe', async (req) =>
+    guard(async () => {
+      const uri = String(req.params?.uri);
+      await subscriptions.get(uri)?.();
+      subscriptions.delete(uri);
+      return {};
+    }),
+  );
+  const previousOnClose = server.onclose;
+  server.onclose = () => {
+    for (const off of subscriptions.values()) void off();
+    subscriptions.clear();
+    previousOnClose?.();
+  };
   on('completion/complete', async (req) => guard(() => gateway.complete(scope, req.params as never)));
   return server;
 }
 
 interface HandlerCtx {
-  mcpReq: { signal: AbortSignal; notify: (n: { method: string; params?: Record<string, unknown> }) => Promise<void> };
+  mcpReq: {
+    signal: AbortSignal;
+    notify: (n: { method: string; params?: Record<string, unknown> }) => Promise<void>;
+    log: (level: string, data: unknown, logger?: string) => Promise<void>;
+    requestSampling: (params: Record<string, unknown>) => Promise<unknown>;
+    elicitInput: (params: Record<string, unknown>) => Promise<unknown>;
+  };
 }

@@ -10,6 +10,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
   CompleteResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
   GetPromptResultSchema,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
@@ -19,6 +21,7 @@ import {
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Prompt,
@@ -41,6 +44,9 @@ export interface UpstreamOptions {
   timeoutMs: number;
   onListChanged?: (kind: ListKind) => void;
   onLog?: (params: unknown) => void;
+  onResourceUpdated?: (uri: string) => void;
+  /** a sampling or elicitation request from the server, to route to the client that caused it */
+  onServerRequest?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>, signal: AbortSignal) => Promise<Record<string, unknown>>;
   onClose?: () => void;
   /** the environment stdio servers inherit from (allowlisted names only) */
   inheritEnv?: Readonly<Record<string, string | undefined>>;
@@ -103,11 +109,17 @@ export class UpstreamClient {
   private async doConnect(): Promise<void> {
     await this.dispose();
     const open = async (transport: Transport): Promise<void> => {
-      const client = new Client(this.opts.clientInfo, { capabilities: {} });
+      const routes = !!this.opts.onServerRequest;
+      const client = new Client(this.opts.clientInfo, { capabilities: routes ? { sampling: {}, elicitation: {} } : {} });
+      if (routes) {
+        client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, extra.signal) as never);
+        client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, extra.signal) as never);
+      }
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.opts.onListChanged?.('tools'));
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.opts.onListChanged?.('prompts'));
       client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.opts.onListChanged?.('resources'));
       client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.opts.onLog?.(n.params));
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.opts.onResourceUpdated?.(n.params.uri));
       client.onclose = () => {
         if (this.client === client) {
           this.broken = true;
@@ -210,6 +222,16 @@ export class UpstreamClient {
   async complete(params: Record<string, unknown>, o: CallOptions = {}): Promise<Record<string, unknown>> {
     const client = await this.use();
     return client.request({ method: 'completion/complete', params } as never, CompleteResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+  }
+
+  async subscribeResource(uri: string): Promise<void> {
+    const client = await this.use();
+    await client.subscribeResource({ uri }, { timeout: this.opts.timeoutMs });
+  }
+
+  async unsubscribeResource(uri: string): Promise<void> {
+    const client = await this.use();
+    await client.unsubscribeResource({ uri }, { timeout: this.opts.timeoutMs });
   }
 
   async setLoggingLevel(level: string): Promise<void> {

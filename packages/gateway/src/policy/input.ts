@@ -2,6 +2,7 @@
 // and array sizes, total bytes), dangerous URL schemes, and the pinned inputSchema (Ajv, each
 // schema compiled once per definition hash).
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 export interface InputLimits {
   maxMessageBytes: number;
@@ -50,7 +51,14 @@ export function checkArgumentShape(args: unknown, limits: InputLimits): string |
   return problem;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+// MCP 2025-11-25 makes JSON Schema 2020-12 the default dialect; schemas that name draft-07
+// (or older) are compiled as such
+const ajv2020 = new Ajv2020({ strict: false, allErrors: false, validateFormats: false });
+const ajv07 = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+const ajvFor = (schema: unknown) => {
+  const dialect = schema && typeof schema === 'object' ? String((schema as { $schema?: unknown }).$schema ?? '') : '';
+  return /draft-0[4-7]/.test(dialect) ? ajv07 : ajv2020;
+};
 const compiled = new Map<string, ValidateFunction | Error>();
 
 /** The validator for a pinned schema, compiled once per definition hash. */
@@ -58,7 +66,10 @@ export function validatorFor(hash: string, schema: unknown): ValidateFunction | 
   let v = compiled.get(hash);
   if (!v) {
     try {
-      v = ajv.compile(schema && typeof schema === 'object' ? (schema as object) : { type: 'object' });
+      const obj = schema && typeof schema === 'object' ? (schema as Record<string, unknown>) : { type: 'object' };
+      // the dialect keyword would make Ajv look the meta-schema up: the instance chose the Ajv
+      const { $schema: _dialect, ...rest } = obj;
+      v = ajvFor(schema).compile(rest);
     } catch (err) {
       v = new Error(`its pinned inputSchema cannot be compiled (${(err as Error).message.slice(0, 200)})`);
     }
