@@ -53,14 +53,15 @@ const ONLY_MARKERS = /^\s*<redacted(?::[a-z0-9-]{1,40})?>(?:\s*<redacted(?::[a-z
 // Names
 
 // Words that make a name a secret's name on their own.
-const STRONG_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'secrets', 'token', 'apikey', 'pat', 'credential', 'credentials', 'privatekey', 'accesskey', 'secretkey', 'cookie', 'authorization', 'bearer', 'auth', 'dsn', 'sig', 'signature', 'passcode', 'pin']);
+const STRONG_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'secrets', 'token', 'apikey', 'pat', 'credential', 'credentials', 'privatekey', 'accesskey', 'secretkey', 'cookie', 'authorization', 'bearer', 'dsn', 'passcode', 'pin']);
 // Two-word names: api key, client secret, access token ...
 const STRONG_PAIRS = new Set(['api key', 'access key', 'secret key', 'private key', 'client secret', 'auth token', 'access token', 'refresh token', 'signing key', 'master key', 'encryption key', 'license key', 'session key', 'account key', 'shared key', 'webhook secret', 'x api', 'subscription key']);
 // A name ending in one of these names something else about the secret (where it is, what
 // kind, how long it lives), never the secret itself: GITHUB_TOKEN_URL, API_KEY_PATH, AUTH_TYPE.
 const NOT_SECRET_LAST = new Set(['url', 'uri', 'urls', 'endpoint', 'host', 'hostname', 'port', 'path', 'paths', 'file', 'files', 'dir', 'directory', 'folder', 'model', 'id', 'ids', 'name', 'names', 'user', 'username', 'login', 'email', 'mode', 'type', 'enabled', 'enable', 'disabled', 'disable', 'timeout', 'header', 'region', 'scope', 'scopes', 'expiry', 'expires', 'expiration', 'ttl', 'env', 'var', 'variable', 'limit', 'limits', 'count', 'size', 'length', 'format', 'version', 'prefix', 'location', 'provider', 'method', 'kind', 'strategy', 'flow', 'issuer', 'audience', 'realm', 'domain', 'tenant', 'account', 'bucket', 'project', 'org', 'team', 'level', 'max', 'min', 'tokens', 'ref', 'cmd', 'command', 'helper', 'store', 'storage', 'cache', 'service', 'server', 'field', 'param', 'key_id', 'keyid', 'fingerprint', 'hint', 'rotation', 'policy', 'required', 'optional']);
 // A name whose last word is one of these is a secret's name unless the value says otherwise.
-const WEAK_LAST = new Set(['key', 'session', 'sessionid', 'salt', 'nonce']);
+// (`--auth oauth` names a mode, `--auth admin:s3cret` a credential: the value decides)
+const WEAK_LAST = new Set(['key', 'session', 'sessionid', 'salt', 'nonce', 'auth', 'sig', 'signature']);
 
 /** The words of a name: FOO_API_KEY, fooApiKey, --foo-api-key, X-Api-Key all give [foo, api, key]. */
 function nameWords(name: string): string[] {
@@ -85,7 +86,7 @@ export function nameStrength(name: string): NameStrength {
   const last = w[w.length - 1]!;
   if (NOT_SECRET_LAST.has(last) && (w.length > 1 || last === 'url' || last === 'path' || last === 'file')) return 'not';
   for (let i = 0; i < w.length; i++) {
-    if (STRONG_WORDS.has(w[i]!) && !(w[i] === 'pass' && i < w.length - 1) && !(w[i] === 'auth' && i < w.length - 1 && w[i + 1] !== 'token') && !(w[i] === 'pin' && w.length > 1)) return 'strong';
+    if (STRONG_WORDS.has(w[i]!) && !(w[i] === 'pass' && i < w.length - 1) && !(w[i] === 'pin' && w.length > 1)) return 'strong';
     if (i > 0 && STRONG_PAIRS.has(`${w[i - 1]} ${w[i]}`)) return 'strong';
   }
   if (WEAK_LAST.has(last)) return 'weak';
@@ -239,7 +240,7 @@ function classify(name: string, value: string | undefined | null, nested: boolea
   const shape = benignShape(rest);
   if (shape && !(shape === 'boolean-or-number' && strength === 'strong' && /^\d{7,}$/.test(rest))) return { kind: 'value' };
   if (strength === 'strong') return { kind: 'secret', secretType: 'generic-secret' };
-  if (strength === 'weak' && (/\d/.test(rest) || /[a-z].*[A-Z]|[A-Z].*[a-z]/.test(rest) || rest.length >= 16)) return { kind: 'secret', secretType: 'generic-secret' };
+  if (strength === 'weak' && (/\d/.test(rest) || /[a-z][^A-Z]*[A-Z]|[A-Z][^a-z]*[a-z]/.test(rest) || rest.length >= 16 || /^[^:\s]+:[^:\s]+$/.test(rest))) return { kind: 'secret', secretType: 'generic-secret' };
   if (looksRandom(rest, true)) return { kind: 'secret', secretType: 'high-entropy-string' };
   return { kind: 'value' };
 }

@@ -70,6 +70,7 @@ describe('redaction table', () => {
     const args = [
       '-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src', '--port', '8080', '--model', 'gpt-4o', '--token', '${GITHUB_TOKEN}',
       '--api-key', '<YOUR_API_KEY>', '--key', 'sk-your-api-key', '--password-file', '/etc/app/pw', '--private-key', '~/.ssh/id_ed25519', '--header', 'Authorization: Bearer ${TOKEN}',
+      '--auth', 'oauth', '--signature-algorithm', 'RS256', '--auth-mode', 'none',
       'https://mcp.example.com/sse?region=eu', 'postgresql://db.internal:5432/prod', '--token-env', 'GH_TOKEN', '--max-tokens', '4096', '--email', 'alice@example.com', 'KEY_PATH=/x/y.pem', '--secret', 'changeme', '--session', 'xxx',
     ];
     expect(redactArgs(args)).toEqual({ args, found: [] });
