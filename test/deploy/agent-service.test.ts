@@ -72,14 +72,14 @@ describe('systemd units', () => {
       'ProtectHome=read-only',
       'StateDirectory=palisade',
       'LoadCredential=agent.json:/etc/palisade/agent.json',
-      'ExecStart=/usr/local/bin/palisade agent run --interval 30m --all-users --config %d/agent.json',
+      'ExecStart=/usr/local/bin/palisade agent run --interval 30m --splay 5m --all-users --config %d/agent.json',
       'WantedBy=multi-user.target',
     ])
       expect(u.split('\n')).toContain(line);
     expect(u).not.toMatch(/^User=root/m);
     expect(u).not.toMatch(/StandardOutput=file/); // the journal
     const user = systemdUnit({ platform: 'linux', scope: 'user', command: ['/opt/pal isade/palisade'], interval: '1h' });
-    expect(user).toContain('ExecStart="/opt/pal isade/palisade" agent run --interval 1h\n');
+    expect(user).toContain('ExecStart="/opt/pal isade/palisade" agent run --interval 1h --splay 5m\n');
     expect(user).toContain('WantedBy=default.target');
     expect(user).not.toContain('--all-users');
     expect(user).not.toContain('CAP_');
@@ -108,7 +108,7 @@ describe('launchd plist', () => {
     expect(r.status, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.Label).toBe('com.palisade.agent');
-    expect(p.ProgramArguments).toEqual(['/usr/local/bin/palisade', 'agent', 'run', '--interval', '1h', '--all-users', '--config', '/Library/Application Support/Palisade/agent.json']);
+    expect(p.ProgramArguments).toEqual(['/usr/local/bin/palisade', 'agent', 'run', '--interval', '1h', '--splay', '5m', '--all-users', '--config', '/Library/Application Support/Palisade/agent.json']);
     expect(p.RunAtLoad).toBe(true);
     expect(p.KeepAlive).toEqual({ SuccessfulExit: false });
     expect(p.ProcessType).toBe('Background');
@@ -154,7 +154,7 @@ describe('Windows scheduled task XML', () => {
     expect(text).toContain('<RunLevel>LeastPrivilege</RunLevel>');
     expect(text).not.toMatch(/S-1-5-18|HighestAvailable/); // never SYSTEM, never elevated
     expect(text).toContain('<Command>C:\\Program Files\\Palisade\\palisade.exe</Command>');
-    expect(text).toContain('<Arguments>agent run --interval 1h --config C:\\ProgramData\\Palisade\\agent.json</Arguments>');
+    expect(text).toContain('<Arguments>agent run --interval 1h --splay 5m --config C:\\ProgramData\\Palisade\\agent.json</Arguments>');
     expect(text).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
     expect(text).toContain('<LogonTrigger>');
   });
@@ -243,7 +243,7 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     return f;
   }
 
-  it('reports every user at start, again soon after a watched config changes (debounced), and on schedule', async () => {
+  it('reports every user at start, and once (debounced) soon after three quick writes to a watched config file', async () => {
     received.length = 0;
     const alice = home('alice', { files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/tmp'] } });
     const bob = home('bob', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
@@ -298,6 +298,26 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     await runService({ intervalMs: 60_000, once: true, configFile: cfg, homes: [{ home: h, user: 'carol' }], platform: 'linux', signal: new AbortController().signal, env, log: () => {}, spoolMaxFiles: 3, onRound: (r) => (last = r) });
     expect(last).toMatchObject({ delivered: 3, waiting: 0 });
     expect(received).toHaveLength(3);
+  });
+
+  it('--splay delays the first report by a random part of the splay; a stop during the splay ends at once', async () => {
+    received.length = 0;
+    const h = home('frank', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
+    const env = { ...process.env, PALISADE_STATE_DIR: path.join(tmp, 'state-splay') };
+    const stop = new AbortController();
+    const started = Date.now();
+    let firstAt = 0;
+    const done = runService({ intervalMs: 3_600_000, splayMs: 2000, random: () => 0.5, configFile: settings(), homes: [{ home: h, user: 'frank' }], platform: 'linux', signal: stop.signal, env, log: () => {}, watch: false, onRound: () => (firstAt ||= Date.now()) });
+    await expect.poll(() => firstAt, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(firstAt - started).toBeGreaterThanOrEqual(950);
+    stop.abort();
+    await done;
+    const stop2 = new AbortController();
+    const t0 = Date.now();
+    const p2 = runService({ intervalMs: 3_600_000, splayMs: 600_000, random: () => 1, configFile: settings(), homes: [], platform: 'linux', signal: stop2.signal, env, log: () => {} });
+    setTimeout(() => stop2.abort(), 100);
+    expect(await p2).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('reads the machine\'s regular users from passwd (uid 1000+, a login shell, an existing home)', () => {

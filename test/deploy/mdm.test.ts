@@ -115,7 +115,7 @@ describe('intune/linux/install-palisade.sh run under a temporary root', () => {
     expect(statSync(settings).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({ server: 'https://palisade.example.com', apiKey: KEY });
     const unit = readFileSync(path.join(inst, 'etc/systemd/system/palisade-agent.service'), 'utf8');
-    expect(unit).toContain('ExecStart=/usr/local/bin/palisade agent run --interval 1h --all-users --config %d/agent.json');
+    expect(unit).toContain('ExecStart=/usr/local/bin/palisade agent run --interval 1h --splay 5m --all-users --config %d/agent.json');
     expect(existsSync(keyFile)).toBe(false);
   });
 

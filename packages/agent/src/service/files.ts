@@ -69,7 +69,8 @@ export function serviceFilePath(opts: Pick<ServiceOptions, 'platform' | 'scope' 
 
 /** The arguments of `palisade agent run` for a service. */
 export function runArgs(opts: ServiceOptions, configFile?: string): string[] {
-  const args = ['agent', 'run', '--interval', opts.interval];
+  // --splay: the first report waits a random part of 5 minutes, so a fleet that boots at 9:00 does not report at once
+  const args = ['agent', 'run', '--interval', opts.interval, '--splay', '5m'];
   if (opts.scope === 'system' && opts.platform !== 'win32') args.push('--all-users');
   if (configFile) args.push('--config', configFile);
   return args;

@@ -17,6 +17,8 @@ import { managedConfigPath, type ServicePlatform } from './files.js';
 
 export interface ServiceRunOptions {
   intervalMs: number;
+  /** wait a random time up to this before the first round (a fleet booting together) */
+  splayMs?: number;
   allUsers?: boolean;
   configFile?: string;
   watch?: boolean;
@@ -166,6 +168,18 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
 
   let rounds = 0;
   let reason: RoundResult['reason'] = 'start';
+  if (opts.splayMs && !opts.once) {
+    const delay = Math.floor((opts.random ?? Math.random)() * opts.splayMs);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, delay);
+      function done() {
+        clearTimeout(t);
+        opts.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      opts.signal.addEventListener('abort', done, { once: true });
+    });
+  }
   try {
     while (!opts.signal.aborted) {
       rounds++;

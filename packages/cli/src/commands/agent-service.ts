@@ -128,19 +128,21 @@ export function registerAgentServiceCommands(program: Command): void {
     .command('run')
     .description('what the service runs: report now, then every interval (jittered) and when a watched config file changes (debounced)')
     .option('--interval <duration>', 'time between scheduled reports', '1h')
+    .option('--splay <duration>', 'wait a random time up to this before the first report (5m, 90s)')
     .option('--config <file>', 'the agent settings file {"server","apiKey"}')
     .option('--all-users', "scan every user's home and report each as that user (the system service)")
     .option('--no-watch', 'do not watch config files for changes')
     .option('--once', 'one round, then exit (exit 1 when it could not be delivered)')
-    .action(async (flags: { interval: string; config?: string; allUsers?: boolean; watch?: boolean; once?: boolean }) => {
+    .action(async (flags: { interval: string; splay?: string; config?: string; allUsers?: boolean; watch?: boolean; once?: boolean }) => {
       const { runService } = await import('@palisade/agent/service');
       const { parseInterval } = await import('@palisade/agent/upload');
       const intervalMs = parseInterval(flags.interval);
+      const splayMs = flags.splay ? parseInterval(flags.splay) : 0;
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
       let lastWaiting = 0;
-      await runService({ intervalMs, allUsers: flags.allUsers, configFile: flags.config, watch: flags.watch, once: flags.once, signal: stop.signal, onRound: (r) => (lastWaiting = r.waiting) });
+      await runService({ intervalMs, splayMs, allUsers: flags.allUsers, configFile: flags.config, watch: flags.watch, once: flags.once, signal: stop.signal, onRound: (r) => (lastWaiting = r.waiting) });
       process.exitCode = flags.once && lastWaiting > 0 ? 1 : 0;
     });
 }
