@@ -118,6 +118,70 @@ function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<stri
   return out;
 }
 
+/** Files above this size are searched by key text instead of walked (~/.claude.json grows to megabytes). */
+const WALK_MAX_BYTES = 128 * 1024;
+
+/** 1-based line of each offset (offsets in any order). */
+function linesOf(text: string, offsets: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  let line = 1;
+  let pos = 0;
+  for (const off of sorted) {
+    for (let nl = text.indexOf('\n', pos); nl !== -1 && nl < off; nl = text.indexOf('\n', nl + 1)) {
+      line++;
+      pos = nl + 1;
+    }
+    out.set(off, line);
+  }
+  return out;
+}
+
+/**
+ * Big JSON files: find keys (`"...":`) by plain substring search. Servers come in document
+ * order (JSON.parse keeps it), so project entries are found with a cursor that only moves
+ * forward: the project's own key, then the server's key after it. Any other server is the
+ * least indented key of its name.
+ */
+function bigJsonLines(text: string, targets: readonly LineTarget[]): Array<number | undefined> {
+  const keyAt = (key: string, from: number): number => {
+    const needle = JSON.stringify(key);
+    for (let i = text.indexOf(needle, from); i !== -1; i = text.indexOf(needle, i + 1)) {
+      let j = i + needle.length;
+      while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
+      if (text[j] === ':') return i;
+    }
+    return -1;
+  };
+  let cursor = 0;
+  const picks = targets.map((t) => {
+    if (t.projectPath) {
+      let p = keyAt(t.projectPath, cursor);
+      if (p === -1) p = keyAt(t.projectPath, 0);
+      if (p !== -1) {
+        cursor = p;
+        const at = keyAt(t.name, p);
+        if (at !== -1) return at;
+      }
+    }
+    // not a project's: of every key of this name, the least indented one (the top level of a
+    // pretty-printed file; project entries sit deeper), else the first
+    let best = -1;
+    let bestIndent = Infinity;
+    for (let at = keyAt(t.name, 0), n = 0; at !== -1 && n < 1000; at = keyAt(t.name, at + 1), n++) {
+      const lineStart = text.lastIndexOf('\n', at) + 1;
+      const indent = at - lineStart;
+      if (indent < bestIndent) {
+        best = at;
+        bestIndent = indent;
+      }
+    }
+    return best;
+  });
+  const lines = linesOf(text, picks.filter((p) => p >= 0));
+  return picks.map((p) => (p >= 0 ? lines.get(p) : undefined));
+}
+
 export interface LineTarget {
   name: string;
   projectPath?: string;
@@ -130,6 +194,13 @@ export interface LineTarget {
  */
 export function entryLines(text: string, format: ConfigFormat, targets: readonly LineTarget[]): Array<number | undefined> {
   if (targets.length === 0) return [];
+  if (format === 'json' && text.length > WALK_MAX_BYTES) {
+    try {
+      return bigJsonLines(text, targets);
+    } catch {
+      return targets.map(() => undefined);
+    }
+  }
   const names = new Set(targets.map((t) => t.name));
   let hits: Map<string, Hit[]>;
   try {
