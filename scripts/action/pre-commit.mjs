@@ -17,7 +17,8 @@ const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-hook-home-'));
 let status = 2;
 try {
   const r = spawnSync(cli[0], [...cli.slice(1), 'scan', '--path', process.cwd(), '--home', home, '--platform', platform, ...args], { stdio: 'inherit' });
-  if (r.error) process.stderr.write(`palisade hook: could not run ${cli[0]} (${r.error.code ?? r.error.message}); install the palisade executable or set PALISADE_CLI.\n`);
+  if (r.error)
+    process.stderr.write(`palisade hook: could not run ${cli[0]} (${r.error.code ?? r.error.message}); install the palisade executable or set PALISADE_CLI.\n`);
   else status = r.status ?? 2;
 } finally {
   rmSync(home, { recursive: true, force: true });

@@ -37,7 +37,8 @@ export function cliCommand() {
   if (given) {
     if (given.startsWith('[')) {
       const argv = JSON.parse(given);
-      if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) throw new UsageError('palisade-command: give a JSON array of strings or a command line.');
+      if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+        throw new UsageError('palisade-command: give a JSON array of strings or a command line.');
       return argv;
     }
     return given.split(/\s+/).filter(Boolean);
@@ -73,7 +74,12 @@ export function rebaseSarif(sarif, workspace, scanned) {
 
 function writeOutputs(values) {
   if (!env.GITHUB_OUTPUT) return;
-  appendFileSync(env.GITHUB_OUTPUT, Object.entries(values).map(([k, v]) => `${k}=${String(v).replace(/[\r\n]/g, ' ')}\n`).join(''));
+  appendFileSync(
+    env.GITHUB_OUTPUT,
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${String(v).replace(/[\r\n]/g, ' ')}\n`)
+      .join(''),
+  );
 }
 
 /** The pull request number from the event payload, or null outside a pull request. */
@@ -169,13 +175,21 @@ export async function main() {
     const findings = (report.servers ?? []).reduce((n, s) => n + (s.findings?.length ?? 0), 0) + (report.findings?.length ?? 0);
     const levels = ['critical', 'high', 'medium', 'low', 'none'];
     const level = levels.find((l) => (report.servers ?? []).some((s) => s.level === l)) ?? 'none';
-    process.stdout.write(`palisade: ${servers} MCP server(s) in ${path.relative(workspace, scanned) || '.'}, ${findings} finding(s), highest level ${level}; SARIF in ${path.relative(workspace, sarifFile)}.\n`);
+    process.stdout.write(
+      `palisade: ${servers} MCP server(s) in ${path.relative(workspace, scanned) || '.'}, ${findings} finding(s), highest level ${level}; SARIF in ${path.relative(workspace, sarifFile)}.\n`,
+    );
 
     const token = input('token') || '';
     const number = pullRequestNumber();
     if (wantComment && token && number && env.GITHUB_REPOSITORY) {
       try {
-        const r = await upsertComment({ apiUrl: env.GITHUB_API_URL || 'https://api.github.com', repository: env.GITHUB_REPOSITORY, number, token, body: commentBody(md.stdout, failOn, failed) });
+        const r = await upsertComment({
+          apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+          repository: env.GITHUB_REPOSITORY,
+          number,
+          token,
+          body: commentBody(md.stdout, failOn, failed),
+        });
         process.stdout.write(`palisade: PR #${number} comment ${r.action}.\n`);
       } catch (err) {
         // a fork's pull request gets a read-only token: the summary and SARIF still stand

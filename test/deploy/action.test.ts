@@ -30,7 +30,12 @@ function writeRepo(name: string, files: Record<string, unknown>): string {
   return dir;
 }
 
-interface Recorded { method: string; url: string; auth?: string; body?: string }
+interface Recorded {
+  method: string;
+  url: string;
+  auth?: string;
+  body?: string;
+}
 let api: http.Server;
 let apiUrl: string;
 const calls: Recorded[] = [];
@@ -50,7 +55,11 @@ function run(cmd: string[], opts: { cwd: string; env: Record<string, string> }):
   });
 }
 
-interface Gh { summary: string; output: string; event: string }
+interface Gh {
+  summary: string;
+  output: string;
+  event: string;
+}
 function ghFiles(event?: object): Gh {
   const dir = mkdtempSync(path.join(tmp, 'gh-'));
   const gh = { summary: path.join(dir, 'summary.md'), output: path.join(dir, 'output'), event: path.join(dir, 'event.json') };
@@ -79,7 +88,14 @@ function runAction(repo: string, gh: Gh, inputs: Record<string, string> = {}) {
 type SarifResult = { ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> };
 type Step = { id?: string; run?: string; uses?: string; if?: string; env?: Record<string, string> };
 type Hook = { id: string; entry: string; language: string; pass_filenames: boolean; files: string; args: string[] };
-const outputs = (gh: Gh) => Object.fromEntries(readFileSync(gh.output, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+const outputs = (gh: Gh) =>
+  Object.fromEntries(
+    readFileSync(gh.output, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-action-test-'));
@@ -162,11 +178,17 @@ describe('GitHub Action entry point against fixture repositories', () => {
 
   it('updates its earlier comment instead of adding another', async () => {
     calls.length = 0;
-    existingComments = [{ id: 1, body: 'hello' }, { id: 99, body: '<!-- palisade-mcp-scan -->\nold' }];
+    existingComments = [
+      { id: 1, body: 'hello' },
+      { id: 99, body: '<!-- palisade-mcp-scan -->\nold' },
+    ];
     const gh = ghFiles({ pull_request: { number: 42 } });
     const r = await runAction(repos.risky!, gh, { token: TOKEN });
     expect(r.code).toBe(0);
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET /repos/acme/widgets/issues/42/comments?per_page=100&page=1', 'PATCH /repos/acme/widgets/issues/comments/99']);
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'GET /repos/acme/widgets/issues/42/comments?per_page=100&page=1',
+      'PATCH /repos/acme/widgets/issues/comments/99',
+    ]);
   });
 
   it('clean repository: no failure, a summary, no API call outside a pull request', async () => {

@@ -41,7 +41,8 @@ function fakeBin(): string {
   return f;
 }
 
-const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
 
 describe('systemd units', () => {
   it.skipIf(!hasSystemdAnalyze)('system and --user units pass `systemd-analyze verify` with no warning (a broken unit does warn: the check is live)', () => {
@@ -103,12 +104,26 @@ describe('launchd plist', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(text).toContain('<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN"');
   });
-  it.skipIf(!hasPython)('reads as a property list with the LaunchDaemon keys (plistlib, plutil\'s format)', () => {
-    const r = spawnSync('python3', ['-c', 'import plistlib,sys,json; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+  it.skipIf(!hasPython)("reads as a property list with the LaunchDaemon keys (plistlib, plutil's format)", () => {
+    const r = spawnSync('python3', ['-c', 'import plistlib,sys,json; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], {
+      input: text,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.Label).toBe('com.palisade.agent');
-    expect(p.ProgramArguments).toEqual(['/usr/local/bin/palisade', 'agent', 'run', '--interval', '1h', '--splay', '5m', '--all-users', '--config', '/Library/Application Support/Palisade/agent.json']);
+    expect(p.ProgramArguments).toEqual([
+      '/usr/local/bin/palisade',
+      'agent',
+      'run',
+      '--interval',
+      '1h',
+      '--splay',
+      '5m',
+      '--all-users',
+      '--config',
+      '/Library/Application Support/Palisade/agent.json',
+    ]);
     expect(p.RunAtLoad).toBe(true);
     expect(p.KeepAlive).toEqual({ SuccessfulExit: false });
     expect(p.ProcessType).toBe('Background');
@@ -141,12 +156,33 @@ describe('Windows scheduled task XML', () => {
     expect(xpath("string(/*[local-name()='Task']/@version)")).toBe('1.4');
   });
 
-  it('has the schema\'s elements in the schema\'s order, a least-privilege Users principal and the command', () => {
+  it("has the schema's elements in the schema's order, a least-privilege Users principal and the command", () => {
     const top = [...text.matchAll(/^ {2}<(\w+)[\s>]/gm)].map((m) => m[1]);
     expect(top).toEqual(['RegistrationInfo', 'Triggers', 'Principals', 'Settings', 'Actions']);
     const settings = text.slice(text.indexOf('<Settings>'), text.indexOf('</Settings>'));
     const order = [...settings.matchAll(/^ {4}<(\w+)>/gm)].map((m) => m[1]);
-    const schemaOrder = ['AllowStartOnDemand', 'RestartOnFailure', 'MultipleInstancesPolicy', 'DisallowStartIfOnBatteries', 'StopIfGoingOnBatteries', 'AllowHardTerminate', 'StartWhenAvailable', 'NetworkProfileName', 'RunOnlyIfNetworkAvailable', 'WakeToRun', 'Enabled', 'Hidden', 'DeleteExpiredTaskAfter', 'IdleSettings', 'NetworkSettings', 'ExecutionTimeLimit', 'Priority', 'RunOnlyIfIdle', 'UseUnifiedSchedulingEngine', 'DisallowStartOnRemoteAppSession'];
+    const schemaOrder = [
+      'AllowStartOnDemand',
+      'RestartOnFailure',
+      'MultipleInstancesPolicy',
+      'DisallowStartIfOnBatteries',
+      'StopIfGoingOnBatteries',
+      'AllowHardTerminate',
+      'StartWhenAvailable',
+      'NetworkProfileName',
+      'RunOnlyIfNetworkAvailable',
+      'WakeToRun',
+      'Enabled',
+      'Hidden',
+      'DeleteExpiredTaskAfter',
+      'IdleSettings',
+      'NetworkSettings',
+      'ExecutionTimeLimit',
+      'Priority',
+      'RunOnlyIfIdle',
+      'UseUnifiedSchedulingEngine',
+      'DisallowStartOnRemoteAppSession',
+    ];
     // the task schema's Settings is an xs:all: any order is valid, every element at most once
     expect(new Set(order).size).toBe(order.length);
     for (const e of order) expect(schemaOrder, e).toContain(e);
@@ -165,7 +201,19 @@ describe('palisade agent install / status / uninstall (files under --root, nothi
     const keyFile = path.join(tmp, 'key');
     writeFileSync(keyFile, `${KEY}\n`);
     const exe = fakeBin();
-    const dry = cli(['agent', 'install', '--platform', 'linux', '--dry-run', '--binary', exe, '--server', 'https://palisade.example.com', '--api-key-file', keyFile]);
+    const dry = cli([
+      'agent',
+      'install',
+      '--platform',
+      'linux',
+      '--dry-run',
+      '--binary',
+      exe,
+      '--server',
+      'https://palisade.example.com',
+      '--api-key-file',
+      keyFile,
+    ]);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('write /etc/systemd/system/palisade-agent.service (mode 0644)');
     expect(dry.stdout).toContain('write /etc/palisade/agent.json (mode 0600)');
@@ -174,7 +222,20 @@ describe('palisade agent install / status / uninstall (files under --root, nothi
     expect(existsSync('/etc/systemd/system/palisade-agent.service')).toBe(false);
 
     const out = path.join(tmp, 'linroot');
-    const inst = cli(['agent', 'install', '--platform', 'linux', '--root', out, '--binary', exe, '--server', 'https://palisade.example.com', '--api-key-file', keyFile]);
+    const inst = cli([
+      'agent',
+      'install',
+      '--platform',
+      'linux',
+      '--root',
+      out,
+      '--binary',
+      exe,
+      '--server',
+      'https://palisade.example.com',
+      '--api-key-file',
+      keyFile,
+    ]);
     expect(inst.status, inst.stderr).toBe(0);
     const unit = path.join(out, 'etc/systemd/system/palisade-agent.service');
     const settings = path.join(out, 'etc/palisade/agent.json');
@@ -200,8 +261,21 @@ describe('palisade agent install / status / uninstall (files under --root, nothi
   });
 
   it('plans launchctl and schtasks commands for the other platforms', () => {
-    expect(installPlan({ platform: 'darwin', scope: 'system', command: ['/usr/local/bin/palisade'], interval: '1h' }).commands).toContainEqual(['launchctl', 'bootstrap', 'system', '/Library/LaunchDaemons/com.palisade.agent.plist']);
-    expect(installPlan({ platform: 'win32', scope: 'system', command: ['palisade.exe'], interval: '1h' }).commands).toContainEqual(['schtasks', '/Create', '/TN', '\\Palisade\\Agent', '/XML', 'C:\\ProgramData\\Palisade\\palisade-agent-task.xml', '/F']);
+    expect(installPlan({ platform: 'darwin', scope: 'system', command: ['/usr/local/bin/palisade'], interval: '1h' }).commands).toContainEqual([
+      'launchctl',
+      'bootstrap',
+      'system',
+      '/Library/LaunchDaemons/com.palisade.agent.plist',
+    ]);
+    expect(installPlan({ platform: 'win32', scope: 'system', command: ['palisade.exe'], interval: '1h' }).commands).toContainEqual([
+      'schtasks',
+      '/Create',
+      '/TN',
+      '\\Palisade\\Agent',
+      '/XML',
+      'C:\\ProgramData\\Palisade\\palisade-agent-task.xml',
+      '/F',
+    ]);
   });
 });
 
@@ -253,7 +327,10 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     const done = runService({
       intervalMs: 60 * 60_000,
       configFile: settings(),
-      homes: [{ home: alice, user: 'alice' }, { home: bob, user: 'bob' }],
+      homes: [
+        { home: alice, user: 'alice' },
+        { home: bob, user: 'bob' },
+      ],
       platform: 'linux',
       debounceMs: 300,
       minGapMs: 0,
@@ -270,7 +347,15 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     // three quick writes to a watched file: one change round after the debounce
     const f = path.join(alice, '.claude.json');
     for (let i = 0; i < 3; i++) {
-      writeFileSync(f, JSON.stringify({ mcpServers: { files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/tmp'] }, [`new${i}`]: { command: 'bash', args: ['-c', 'echo hi'] } } }));
+      writeFileSync(
+        f,
+        JSON.stringify({
+          mcpServers: {
+            files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/tmp'] },
+            [`new${i}`]: { command: 'bash', args: ['-c', 'echo hi'] },
+          },
+        }),
+      );
       await new Promise((r) => setTimeout(r, 50));
     }
     await expect.poll(() => rounds.length, { timeout: 20_000 }).toBe(2);
@@ -290,12 +375,33 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     const cfg = settings();
     const env = { ...process.env, PALISADE_STATE_DIR: state };
     for (let i = 0; i < 5; i++) {
-      await runService({ intervalMs: 60_000, once: true, configFile: cfg, homes: [{ home: h, user: 'carol' }], platform: 'linux', signal: new AbortController().signal, env, log: () => {}, spoolMaxFiles: 3 });
+      await runService({
+        intervalMs: 60_000,
+        once: true,
+        configFile: cfg,
+        homes: [{ home: h, user: 'carol' }],
+        platform: 'linux',
+        signal: new AbortController().signal,
+        env,
+        log: () => {},
+        spoolMaxFiles: 3,
+      });
     }
     expect(readdirSync(path.join(state, 'spool')).filter((n) => n.endsWith('.json'))).toHaveLength(3);
     down = false;
     let last: { delivered: number; waiting: number } | undefined;
-    await runService({ intervalMs: 60_000, once: true, configFile: cfg, homes: [{ home: h, user: 'carol' }], platform: 'linux', signal: new AbortController().signal, env, log: () => {}, spoolMaxFiles: 3, onRound: (r) => (last = r) });
+    await runService({
+      intervalMs: 60_000,
+      once: true,
+      configFile: cfg,
+      homes: [{ home: h, user: 'carol' }],
+      platform: 'linux',
+      signal: new AbortController().signal,
+      env,
+      log: () => {},
+      spoolMaxFiles: 3,
+      onRound: (r) => (last = r),
+    });
     expect(last).toMatchObject({ delivered: 3, waiting: 0 });
     expect(received).toHaveLength(3);
   });
@@ -307,24 +413,83 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     const stop = new AbortController();
     const started = Date.now();
     let firstAt = 0;
-    const done = runService({ intervalMs: 3_600_000, splayMs: 2000, random: () => 0.5, configFile: settings(), homes: [{ home: h, user: 'frank' }], platform: 'linux', signal: stop.signal, env, log: () => {}, watch: false, onRound: () => (firstAt ||= Date.now()) });
+    const done = runService({
+      intervalMs: 3_600_000,
+      splayMs: 2000,
+      random: () => 0.5,
+      configFile: settings(),
+      homes: [{ home: h, user: 'frank' }],
+      platform: 'linux',
+      signal: stop.signal,
+      env,
+      log: () => {},
+      watch: false,
+      onRound: () => (firstAt ||= Date.now()),
+    });
     await expect.poll(() => firstAt, { timeout: 20_000 }).toBeGreaterThan(0);
     expect(firstAt - started).toBeGreaterThanOrEqual(950);
     stop.abort();
     await done;
     const stop2 = new AbortController();
     const t0 = Date.now();
-    const p2 = runService({ intervalMs: 3_600_000, splayMs: 600_000, random: () => 1, configFile: settings(), homes: [], platform: 'linux', signal: stop2.signal, env, log: () => {} });
+    const p2 = runService({
+      intervalMs: 3_600_000,
+      splayMs: 600_000,
+      random: () => 1,
+      configFile: settings(),
+      homes: [],
+      platform: 'linux',
+      signal: stop2.signal,
+      env,
+      log: () => {},
+    });
     setTimeout(() => stop2.abort(), 100);
     expect(await p2).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
-  it('reads the machine\'s regular users from passwd (uid 1000+, a login shell, an existing home)', () => {
+  it('re-reads the settings every round: a rotated key is used from the next scheduled round, no restart', async () => {
+    received.length = 0;
+    const h = home('gina', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
+    const cfg = settings();
+    const NEW_KEY = 'pal_RotatedKeyForServiceTests_9876543210';
+    const stop = new AbortController();
+    let rounds = 0;
+    const done = runService({
+      intervalMs: 1500,
+      random: () => 0.5,
+      configFile: cfg,
+      homes: [{ home: h, user: 'gina' }],
+      platform: 'linux',
+      signal: stop.signal,
+      env: { ...process.env, PALISADE_STATE_DIR: path.join(tmp, 'state-rotate') },
+      log: () => {},
+      watch: false,
+      onRound: () => {
+        rounds++;
+        if (rounds === 1) writeFileSync(cfg, JSON.stringify({ server: url, apiKey: NEW_KEY }));
+      },
+    });
+    await expect.poll(() => rounds, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    stop.abort();
+    await done;
+    expect(received.slice(0, 2).map((r) => r.key)).toEqual([KEY, NEW_KEY]);
+  });
+
+  it("reads the machine's regular users from passwd (uid 1000+, a login shell, an existing home)", () => {
     const passwd = path.join(tmp, 'passwd');
     const h = path.join(tmp, 'homes', 'dave');
     mkdirSync(h, { recursive: true });
-    writeFileSync(passwd, ['root:x:0:0:root:/root:/bin/bash', `dave:x:1000:1000::${h}:/bin/bash`, 'svc:x:1001:1001::/nonexistent:/bin/bash', `sys:x:1002:1002::${h}:/usr/sbin/nologin`, 'nobody:x:65534:65534::/:/usr/sbin/nologin'].join('\n'));
+    writeFileSync(
+      passwd,
+      [
+        'root:x:0:0:root:/root:/bin/bash',
+        `dave:x:1000:1000::${h}:/bin/bash`,
+        'svc:x:1001:1001::/nonexistent:/bin/bash',
+        `sys:x:1002:1002::${h}:/usr/sbin/nologin`,
+        'nobody:x:65534:65534::/:/usr/sbin/nologin',
+      ].join('\n'),
+    );
     expect(userHomes('linux', passwd)).toEqual([{ home: h, user: 'dave' }]);
   });
 
@@ -333,7 +498,9 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     const h = home('erin', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
     // asynchronous: the fake backend answers from this same process
     const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [bin, 'agent', 'run', '--once', '--config', settings()], { env: { ...process.env, HOME: h, PALISADE_STATE_DIR: path.join(tmp, 'state-cli') } });
+      const p = spawn(process.execPath, [bin, 'agent', 'run', '--once', '--config', settings()], {
+        env: { ...process.env, HOME: h, PALISADE_STATE_DIR: path.join(tmp, 'state-cli') },
+      });
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += d));
       p.on('close', (status) => resolve({ status, stderr }));

@@ -15,11 +15,19 @@ import { parseDockerfile } from '../security/dockerfile.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const overlaysDir = path.join(root, 'deploy/k8s/overlays');
-const overlays = readdirSync(overlaysDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const overlays = readdirSync(overlaysDir, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered Kubernetes objects, checked field by field
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 function render(dir: string): Obj[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
@@ -158,7 +166,11 @@ describe('Dockerfile against §5 (static: no Docker daemon here, the image is no
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(ops('USER').at(-1)!.args.split(':')[0]).toBe('10001');
     expect(ops('HEALTHCHECK').at(-1)!.args).toContain('/healthz');
-    expect(ops('VOLUME').map((i) => i.args).join(' ')).toContain('/data');
+    expect(
+      ops('VOLUME')
+        .map((i) => i.args)
+        .join(' '),
+    ).toContain('/data');
     // the Kubernetes args run what the image's ENTRYPOINT expects (palisade's CLI)
     expect(ops('ENTRYPOINT').at(-1)!.args).toContain('packages/cli/dist/main.js');
     const k8s = readFileSync(path.join(root, 'deploy/k8s/base/deployment.yaml'), 'utf8');

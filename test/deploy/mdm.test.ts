@@ -32,7 +32,17 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('deploy/mdm static checks', () => {
   it('has Jamf, Intune (Windows, Linux) and Ansible', () => {
     const rel = files.map((f) => path.relative(mdm, f));
-    expect(rel).toEqual(expect.arrayContaining(['jamf/install-palisade.sh', 'jamf/palisade-pppc.mobileconfig', 'intune/windows/Install-Palisade.ps1', 'intune/windows/Detect-Palisade.ps1', 'intune/linux/install-palisade.sh', 'ansible/site.yml', 'ansible/roles/palisade_agent/tasks/main.yml']));
+    expect(rel).toEqual(
+      expect.arrayContaining([
+        'jamf/install-palisade.sh',
+        'jamf/palisade-pppc.mobileconfig',
+        'intune/windows/Install-Palisade.ps1',
+        'intune/windows/Detect-Palisade.ps1',
+        'intune/linux/install-palisade.sh',
+        'ansible/site.yml',
+        'ansible/roles/palisade_agent/tasks/main.yml',
+      ]),
+    );
   });
 
   it.skipIf(!has('shellcheck'))('every shell script passes shellcheck and is executable', () => {
@@ -48,12 +58,18 @@ describe('deploy/mdm static checks', () => {
   });
 
   it.skipIf(!has('ansible-playbook'))('the playbook and role pass ansible-playbook --syntax-check', () => {
-    const r = spawnSync('ansible-playbook', ['-i', 'inventory.example.ini', 'site.yml', '--syntax-check'], { cwd: path.join(mdm, 'ansible'), encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible') } });
+    const r = spawnSync('ansible-playbook', ['-i', 'inventory.example.ini', 'site.yml', '--syntax-check'], {
+      cwd: path.join(mdm, 'ansible'),
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible') },
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
   it('the Ansible role hides the key (no_log), verifies the checksum and keeps the settings 0600', () => {
-    const tasks = YAML.parse(readFileSync(path.join(mdm, 'ansible/roles/palisade_agent/tasks/main.yml'), 'utf8')) as Array<Record<string, Record<string, string> | boolean | string>>;
+    const tasks = YAML.parse(readFileSync(path.join(mdm, 'ansible/roles/palisade_agent/tasks/main.yml'), 'utf8')) as Array<
+      Record<string, Record<string, string> | boolean | string>
+    >;
     const settings = tasks.find((t) => t['ansible.builtin.template'])!;
     expect(settings.no_log).toBe(true);
     expect((settings['ansible.builtin.template'] as Record<string, string>).mode).toBe('0600');
@@ -63,7 +79,11 @@ describe('deploy/mdm static checks', () => {
   });
 
   it.skipIf(!has('python3'))('the PPPC profile is a property list granting Full Disk Access to the binary', () => {
-    const r = spawnSync('python3', ['-c', 'import plistlib,sys,json; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', path.join(mdm, 'jamf/palisade-pppc.mobileconfig')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'python3',
+      ['-c', 'import plistlib,sys,json; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', path.join(mdm, 'jamf/palisade-pppc.mobileconfig')],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout);
     const fda = p.PayloadContent[0].Services.SystemPolicyAllFiles[0];
@@ -105,7 +125,15 @@ describe('intune/linux/install-palisade.sh run under a temporary root', () => {
     writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
     const r = spawnSync('bash', [path.join(mdm, 'intune/linux/install-palisade.sh')], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: tmp, PALISADE_INSTALL_ROOT: inst, PALISADE_SERVER: 'https://palisade.example.com', PALISADE_BINARY_URL: rel.file, PALISADE_BINARY_SHA256: rel.sha, PALISADE_API_KEY_FILE: keyFile },
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        PALISADE_INSTALL_ROOT: inst,
+        PALISADE_SERVER: 'https://palisade.example.com',
+        PALISADE_BINARY_URL: rel.file,
+        PALISADE_BINARY_SHA256: rel.sha,
+        PALISADE_API_KEY_FILE: keyFile,
+      },
     });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(KEY);
@@ -123,11 +151,17 @@ describe('intune/linux/install-palisade.sh run under a temporary root', () => {
     const rel = fakeRelease();
     const base = { PATH: process.env.PATH, HOME: tmp, PALISADE_BINARY_URL: rel.file, PALISADE_API_KEY: KEY };
     const inst = path.join(tmp, 'root2');
-    const bad = spawnSync('bash', [path.join(mdm, 'intune/linux/install-palisade.sh')], { encoding: 'utf8', env: { ...base, PALISADE_INSTALL_ROOT: inst, PALISADE_SERVER: 'https://palisade.example.com', PALISADE_BINARY_SHA256: 'a'.repeat(64) } });
+    const bad = spawnSync('bash', [path.join(mdm, 'intune/linux/install-palisade.sh')], {
+      encoding: 'utf8',
+      env: { ...base, PALISADE_INSTALL_ROOT: inst, PALISADE_SERVER: 'https://palisade.example.com', PALISADE_BINARY_SHA256: 'a'.repeat(64) },
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('checksum mismatch');
     expect(existsSync(path.join(inst, 'usr/local/bin/palisade'))).toBe(false);
-    const http = spawnSync('bash', [path.join(mdm, 'intune/linux/install-palisade.sh')], { encoding: 'utf8', env: { ...base, PALISADE_INSTALL_ROOT: inst, PALISADE_SERVER: 'http://palisade.example.com', PALISADE_BINARY_SHA256: rel.sha } });
+    const http = spawnSync('bash', [path.join(mdm, 'intune/linux/install-palisade.sh')], {
+      encoding: 'utf8',
+      env: { ...base, PALISADE_INSTALL_ROOT: inst, PALISADE_SERVER: 'http://palisade.example.com', PALISADE_BINARY_SHA256: rel.sha },
+    });
     expect(http.status).toBe(1);
     expect(http.stdout + http.stderr).not.toContain(KEY);
   });

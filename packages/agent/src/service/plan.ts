@@ -4,7 +4,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { LAUNCHD_LABEL, SERVICE_NAME, TASK_NAME, TASK_PATH, managedConfigPath, serviceFile, serviceFilePath, systemStateDir, type ServiceOptions, type ServicePlatform, type ServiceScope } from './files.js';
+import {
+  LAUNCHD_LABEL,
+  SERVICE_NAME,
+  TASK_NAME,
+  TASK_PATH,
+  managedConfigPath,
+  serviceFile,
+  serviceFilePath,
+  systemStateDir,
+  type ServiceOptions,
+  type ServicePlatform,
+  type ServiceScope,
+} from './files.js';
 
 export interface PlannedFile {
   path: string;
@@ -50,10 +62,13 @@ export function installPlan(opts: InstallInput): ServicePlan {
   } else if (opts.platform === 'darwin') {
     const domain = opts.scope === 'user' ? `gui/${opts.uid ?? 501}` : 'system';
     commands.push(['launchctl', 'bootout', `${domain}/${LAUNCHD_LABEL}`], ['launchctl', 'bootstrap', domain, unit.path]);
-    if (opts.scope === 'system') notes.push('Grant the palisade binary Full Disk Access with a PPPC profile (deploy/mdm/jamf/), or macOS hides parts of users\' homes from it.');
+    if (opts.scope === 'system')
+      notes.push("Grant the palisade binary Full Disk Access with a PPPC profile (deploy/mdm/jamf/), or macOS hides parts of users' homes from it.");
   } else {
     commands.push(['schtasks', '/Create', '/TN', TASK_PATH + TASK_NAME, '/XML', unit.path, '/F']);
-    notes.push('The task starts at each sign-in as that user (least privilege); sign out and in, or run `schtasks /Run /TN \\Palisade\\Agent`, to start it now.');
+    notes.push(
+      'The task starts at each sign-in as that user (least privilege); sign out and in, or run `schtasks /Run /TN \\Palisade\\Agent`, to start it now.',
+    );
   }
   return { files, remove: [], commands, notes };
 }
@@ -77,7 +92,10 @@ export function uninstallPlan(opts: Pick<ServiceOptions, 'platform' | 'scope' | 
 
 /** A path of the plan, placed under root (for --root): C:\ProgramData\x -> <root>/C/ProgramData/x. */
 export function underRoot(root: string, p: string): string {
-  const rel = p.replace(/^([A-Za-z]):\\/, '$1/').replace(/\\/g, '/').replace(/^\/+/, '');
+  const rel = p
+    .replace(/^([A-Za-z]):\\/, '$1/')
+    .replace(/\\/g, '/')
+    .replace(/^\/+/, '');
   return path.join(root, ...rel.split('/'));
 }
 
@@ -137,7 +155,9 @@ export interface ServiceStatus {
 }
 
 /** Installed? running? which settings file? how many reports wait in the spool? */
-export function serviceStatus(opts: Pick<ServiceOptions, 'platform' | 'scope' | 'home'> & { configFile?: string; stateDir?: string; root?: string }): ServiceStatus {
+export function serviceStatus(
+  opts: Pick<ServiceOptions, 'platform' | 'scope' | 'home'> & { configFile?: string; stateDir?: string; root?: string },
+): ServiceStatus {
   const place = (p: string) => (opts.root ? underRoot(opts.root, p) : p);
   const file = serviceFilePath(opts);
   const installed = existsSync(place(file));

@@ -50,13 +50,20 @@ export interface RoundResult {
 }
 
 /** The backend and key: --config FILE, else PALISADE_SERVER/PALISADE_API_KEY or configure's file, else the managed file of the platform. */
-export async function serviceTarget(configFile: string | undefined, env: NodeJS.ProcessEnv, platform: ServicePlatform, stateDir: string): Promise<UploadTarget> {
+export async function serviceTarget(
+  configFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+  platform: ServicePlatform,
+  stateDir: string,
+): Promise<UploadTarget> {
   const fromFile = (file: string): UploadTarget => {
     let v: { server?: unknown; apiKey?: unknown };
     try {
       v = JSON.parse(readFileSync(file, 'utf8')) as typeof v;
     } catch (err) {
-      throw new UploadConfigError(`Cannot read the agent settings in ${file} (${(err as NodeJS.ErrnoException).code ?? 'not JSON'}); it should hold {"server": "https://...", "apiKey": "pal_..."}.`);
+      throw new UploadConfigError(
+        `Cannot read the agent settings in ${file} (${(err as NodeJS.ErrnoException).code ?? 'not JSON'}); it should hold {"server": "https://...", "apiKey": "pal_..."}.`,
+      );
     }
     if (typeof v.server !== 'string' || typeof v.apiKey !== 'string') throw new UploadConfigError(`${file} must hold "server" and "apiKey".`);
     return { server: checkServerUrl(v.server), apiKey: checkApiKey(v.apiKey) };
@@ -117,7 +124,8 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
   const platform = opts.platform ?? (process.platform === 'win32' ? 'win32' : process.platform === 'darwin' ? 'darwin' : 'linux');
   const stateDir = stateDirPath({ env });
   await ensureStateDir(stateDir);
-  const target = await serviceTarget(opts.configFile, env, platform, stateDir);
+  // read again every round: a key rotated by the MDM is used from the next round on, no restart
+  let target = await serviceTarget(opts.configFile, env, platform, stateDir);
   const spool = new Spool(stateDir, { maxFiles: opts.spoolMaxFiles ?? 100, maxBytes: opts.spoolMaxBytes ?? 50 * 1024 * 1024, warn: log });
   const debounceMs = opts.debounceMs ?? 15_000;
   const minGapMs = opts.minGapMs ?? 60_000;
@@ -197,9 +205,23 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
           log(`scanning ${user ?? 'this user'} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      if (rounds > 1) {
+        try {
+          target = await serviceTarget(opts.configFile, env, platform, stateDir);
+        } catch (err) {
+          log(`keeping the previous settings: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       const drain = await spool.drain((body) => sendReport(target, redactBody(body)));
       if (opts.watch !== false && !opts.once) watchFiles([...new Set(configFiles)]);
-      const result: RoundResult = { reason, scanned, delivered: drain.delivered, waiting: drain.remaining, stoppedBecause: drain.stoppedBecause, watched: watchers.length };
+      const result: RoundResult = {
+        reason,
+        scanned,
+        delivered: drain.delivered,
+        waiting: drain.remaining,
+        stoppedBecause: drain.stoppedBecause,
+        watched: watchers.length,
+      };
       log(
         drain.stoppedBecause
           ? `${reason}: ${scanned} scan(s) spooled for later: ${drain.stoppedBecause} (${drain.remaining} waiting).`

@@ -61,7 +61,8 @@ export function registerAgentServiceCommands(program: Command): void {
       const { checkApiKey, checkServerUrl, parseInterval } = await import('@palisade/agent/upload');
       parseInterval(flags.interval);
       const platform = flags.platform ?? hostPlatform();
-      if (platform !== hostPlatform() && !flags.print && !flags.dryRun && !flags.root) throw new Error(`--platform ${platform} only with --print, --dry-run or --root (this machine is ${hostPlatform()}).`);
+      if (platform !== hostPlatform() && !flags.print && !flags.dryRun && !flags.root)
+        throw new Error(`--platform ${platform} only with --print, --dry-run or --root (this machine is ${hostPlatform()}).`);
       const scope = flags.user ? 'user' : 'system';
       let settings: { server: string; apiKey: string } | undefined;
       if (flags.server) {
@@ -88,7 +89,8 @@ export function registerAgentServiceCommands(program: Command): void {
         process.stdout.write(svc.describePlan(plan, true));
         return;
       }
-      if (!flags.root && scope === 'system' && platform !== 'win32' && process.getuid?.() !== 0) throw new Error('the system service is installed as root (sudo palisade agent install), or use --user.');
+      if (!flags.root && scope === 'system' && platform !== 'win32' && process.getuid?.() !== 0)
+        throw new Error('the system service is installed as root (sudo palisade agent install), or use --user.');
       svc.applyPlan(plan, { root: flags.root });
       process.stdout.write(`palisade: agent service installed (${plan.files[0]!.path}${flags.root ? ` under ${flags.root}` : ''}).\n`);
       for (const n of plan.notes) process.stdout.write(`note: ${n}\n`);
@@ -100,7 +102,13 @@ export function registerAgentServiceCommands(program: Command): void {
     .action(async (flags: CommonFlags & { purge?: boolean }) => {
       const svc = await import('@palisade/agent/service');
       const os = await import('node:os');
-      const plan = svc.uninstallPlan({ platform: flags.platform ?? hostPlatform(), scope: flags.user ? 'user' : 'system', home: os.homedir(), uid: process.getuid?.(), purge: flags.purge });
+      const plan = svc.uninstallPlan({
+        platform: flags.platform ?? hostPlatform(),
+        scope: flags.user ? 'user' : 'system',
+        home: os.homedir(),
+        uid: process.getuid?.(),
+        purge: flags.purge,
+      });
       if (flags.dryRun) {
         process.stdout.write(svc.describePlan(plan));
         return;
@@ -119,7 +127,12 @@ export function registerAgentServiceCommands(program: Command): void {
       if (flags.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
       else
         process.stdout.write(
-          [`service:  ${s.installed ? s.file : 'not installed'} (${s.platform}, ${s.scope})`, `state:    ${s.state}`, `settings: ${s.config ?? 'none found (palisade configure, or the managed file)'}`, ...(s.spooled === null ? [] : [`spooled:  ${s.spooled} report(s) waiting`])].join('\n') + '\n',
+          [
+            `service:  ${s.installed ? s.file : 'not installed'} (${s.platform}, ${s.scope})`,
+            `state:    ${s.state}`,
+            `settings: ${s.config ?? 'none found (palisade configure, or the managed file)'}`,
+            ...(s.spooled === null ? [] : [`spooled:  ${s.spooled} report(s) waiting`]),
+          ].join('\n') + '\n',
         );
       process.exitCode = s.installed ? 0 : 3;
     });
@@ -142,7 +155,16 @@ export function registerAgentServiceCommands(program: Command): void {
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
       let lastWaiting = 0;
-      await runService({ intervalMs, splayMs, allUsers: flags.allUsers, configFile: flags.config, watch: flags.watch, once: flags.once, signal: stop.signal, onRound: (r) => (lastWaiting = r.waiting) });
+      await runService({
+        intervalMs,
+        splayMs,
+        allUsers: flags.allUsers,
+        configFile: flags.config,
+        watch: flags.watch,
+        once: flags.once,
+        signal: stop.signal,
+        onRound: (r) => (lastWaiting = r.waiting),
+      });
       process.exitCode = flags.once && lastWaiting > 0 ? 1 : 0;
     });
 }
