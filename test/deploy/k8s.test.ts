@@ -20,11 +20,11 @@ const overlays = readdirSync(overlaysDir, { withFileTypes: true })
   .map((d) => d.name);
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered Kubernetes objects, checked field by field
 type Obj = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered Kubernetes objects, checked field by field
   spec?: any;
   data?: Record<string, string>;
 };
