@@ -7,7 +7,7 @@ import path from 'node:path';
 import { genericMcpJson } from './clients/generic.js';
 import type { ConfigLocation, Discoverer, LocationContext, RawServer } from './clients/types.js';
 import { errMessage, readConfigFile } from './formats/file.js';
-import { isRecord, parseConfigText } from './formats/index.js';
+import { isRecord, parseConfigText, withParseMemo } from './formats/index.js';
 import { contentFormat } from './formats/lines.js';
 import { toHostPath } from './paths.js';
 import type { ConfigFormat } from './clients/types.js';
@@ -90,6 +90,10 @@ export async function planConfigFile(file: string, discoverers: readonly Discove
 
 /** Choose the client for already-read text (exported for tests). */
 export function planConfigText(abs: string, text: string, discoverers: readonly Discoverer[], loc: LocationContext): ConfigFilePlan {
+  return withParseMemo(() => chooseClient(abs, text, discoverers, loc));
+}
+
+function chooseClient(abs: string, text: string, discoverers: readonly Discoverer[], loc: LocationContext): ConfigFilePlan {
   const fwd = abs.replace(/\\/g, '/');
   const home = path.resolve(toHostPath(loc.home, loc.platform));
   const sniffed = sniffDocument(text, abs);
