@@ -43,6 +43,8 @@ const PATTERNS: SecretPattern[] = [
 
 // The same shapes for replacing: every occurrence, glued or not.
 const GLOBAL_PATTERNS = PATTERNS.filter((p) => p.type !== 'private-key' && p.type !== 'bearer-token').map((p) => ({ type: p.type, re: new RegExp(p.re.source, 'g') }));
+// All the shapes in one pattern: most text holds none, and one scan says so.
+const ANY_KNOWN = new RegExp(PATTERNS.map((p) => `(?:${p.re.source})`).join('|'), 'i');
 const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
 /** What a redacted value is replaced with: `<redacted>` or `<redacted:kind>`. */
@@ -81,6 +83,19 @@ export type NameStrength = 'strong' | 'weak' | 'none' | 'not';
  * is about a secret but holds something else: TOKEN_URL, API_KEY_FILE) or `none`.
  */
 export function nameStrength(name: string): NameStrength {
+  if (typeof name !== 'string') return 'none';
+  // names repeat (flags, env names across servers): remembered, up to a bound
+  const known = strengths.get(name);
+  if (known !== undefined) return known;
+  const s = judgeName(name);
+  if (strengths.size >= 4096) strengths.clear();
+  strengths.set(name, s);
+  return s;
+}
+
+const strengths = new Map<string, NameStrength>();
+
+function judgeName(name: string): NameStrength {
   const w = nameWords(name);
   if (w.length === 0) return 'none';
   const last = w[w.length - 1]!;
@@ -256,6 +271,7 @@ interface Redacted {
 
 /** Replace every known token shape, glued or not. */
 function redactKnown(text: string, types: string[]): string {
+  if (!ANY_KNOWN.test(text)) return text;
   let v = text;
   if (v.includes('PRIVATE KEY')) {
     v = v.replace(PRIVATE_KEY_BLOCK, () => {
@@ -363,9 +379,14 @@ function redactHeaderLine(text: string, types: string[]): string | undefined {
  * pairs with secret names (flags, DSNs, JSON members), Authorization schemes and known token
  * shapes anywhere. Returns the text with the shape kept, and the kinds found.
  */
+// Text with none of these can hold no secret redactString would find: no `:` or `=` (URLs,
+// headers, pairs), no credential scheme word, no known token shape.
+const MAYBE = /[:=]|bearer|basic|token|digest/i;
+
 export function redactString(text: string): Redacted {
   const types: string[] = [];
   if (typeof text !== 'string' || text === '') return { text: typeof text === 'string' ? text : '', types };
+  if (!MAYBE.test(text) && !ANY_KNOWN.test(text)) return { text, types };
   let v = redactKnown(text, types);
   // `--header=Authorization: Bearer V`: the header line after a flag's `=`
   const flagEq = /^(--?[A-Za-z][A-Za-z0-9_-]{0,40}=)(.*)$/s.exec(v);
@@ -570,13 +591,17 @@ const DB_PASSWORD_OPTION: Record<string, string> = {
   isql: '-P',
 };
 
+const DB_PROGRAM_HINT = /mysql|maria|mongo|redis|sqlcmd|bcp|isql|mycli/i;
+
 function programOf(word: string): string | undefined {
+  if (!DB_PROGRAM_HINT.test(word)) return undefined;
   const base = (word.split(/[\\/]/).pop() ?? '').replace(/\.(?:exe|cmd|bat)$/i, '').toLowerCase();
   return Object.hasOwn(DB_PASSWORD_OPTION, base) ? base : undefined;
 }
 
 /** `--token`, `--api-key`, `--client-secret`, `-k`? No: long options whose name is a secret's name. */
 function secretFlag(word: string): NameStrength | undefined {
+  if (word.charCodeAt(0) !== 45) return undefined; // '-'
   const m = /^--?([A-Za-z][A-Za-z0-9_.-]{0,80})$/.exec(word);
   if (!m) return undefined;
   if (word.length === 2) return undefined; // short options are the program's business (see DB_PASSWORD_OPTION)
