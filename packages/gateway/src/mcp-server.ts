@@ -47,7 +47,7 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
         onprogress:
           token !== undefined
             ? (p) => {
-                relayed = relayed.then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, ...p } })).catch(() => undefined);
+                relayed = relayed.then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } })).catch(() => undefined);
               }
             : undefined,
       });

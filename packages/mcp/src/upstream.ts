@@ -3,6 +3,7 @@
 // list_changed notifications, reconnect after a crash. Remote URLs pass the SSRF guard on
 // every request and redirect. stdio servers get only an allowlisted environment and their
 // whole process tree is killed on close.
+import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -18,6 +19,7 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   LoggingMessageNotificationSchema,
+  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
@@ -66,6 +68,7 @@ export class UpstreamClient {
   private transport?: Transport;
   private connecting?: Promise<void>;
   private closed = false;
+  private readonly progress = new Map<string | number, (p: { progress: number; total?: number; message?: string }) => void>();
   /** set when the connection dropped: the next use reconnects */
   private broken = false;
   lastError?: string;
@@ -119,6 +122,12 @@ export class UpstreamClient {
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.opts.onListChanged?.('prompts'));
       client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.opts.onListChanged?.('resources'));
       client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => this.opts.onLog?.(n.params));
+      // progress is routed here rather than by the SDK, whose handler is dropped as soon as the
+      // response arrives, losing a last progress notification sent just before it
+      client.setNotificationHandler(ProgressNotificationSchema, (n) => {
+        const { progressToken, ...rest } = n.params;
+        this.progress.get(progressToken)?.(rest);
+      });
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => this.opts.onResourceUpdated?.(n.params.uri));
       client.onclose = () => {
         if (this.client === client) {
@@ -202,11 +211,16 @@ export class UpstreamClient {
 
   async callTool(name: string, args: Record<string, unknown> | undefined, o: CallOptions = {}): Promise<CallToolResult> {
     const client = await this.use();
-    return (await client.request({ method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}) } }, CallToolResultSchema, {
-      signal: o.signal,
-      timeout: o.timeoutMs ?? this.opts.timeoutMs,
-      ...(o.onprogress ? { onprogress: o.onprogress, resetTimeoutOnProgress: true } : {}),
-    })) as CallToolResult;
+    const token = o.onprogress ? randomUUID() : undefined;
+    if (token && o.onprogress) this.progress.set(token, o.onprogress);
+    try {
+      return (await client.request({ method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) } }, CallToolResultSchema, {
+        signal: o.signal,
+        timeout: o.timeoutMs ?? this.opts.timeoutMs,
+      })) as CallToolResult;
+    } finally {
+      if (token) this.progress.delete(token);
+    }
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, o: CallOptions = {}): Promise<Record<string, unknown>> {
