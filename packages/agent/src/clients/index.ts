@@ -15,6 +15,7 @@ import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
 import { goose } from './goose.js';
 import { junie } from './junie.js';
+import { kiloCode } from './kilo-code.js';
 import { kiro } from './kiro.js';
 import { libreChat } from './librechat.js';
 import { lmStudio } from './lmstudio.js';
@@ -40,6 +41,8 @@ export const discoverers: readonly Discoverer[] = [
   codex,
   antigravity,
   geminiCli,
+  // before Roo Code, whose `mcp_settings.json` pattern also matches Kilo's file
+  kiloCode,
   rooCode,
   cline,
   continueDev,

@@ -52,6 +52,7 @@ function layout(platform: Platform): Array<[string, string]> {
     ['copilot-cli/mcp-config.json', '.copilot/mcp-config.json'],
     ['qwen-code/settings.json', '.qwen/settings.json'],
     ['amp/settings.json', '.config/amp/settings.json'],
+    ['kilo-code/mcp_settings.json', `${ad}/Code/User/globalStorage/kilocode.kilo-code/settings/mcp_settings.json`],
   ];
 }
 
@@ -99,7 +100,7 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     for (const c of r().clients) ClientResultSchema.parse(c);
     for (const srv of r().servers) ServerConfigSchema.parse(srv);
     const ids = new Set(r().clients.map((c) => c.id));
-    for (const id of ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'vscode-insiders', 'windsurf', 'zed', 'codex', 'gemini-cli', 'cline', 'roo-code', 'continue', 'goose', 'lmstudio', 'kiro', 'amazon-q', 'opencode', 'antigravity', 'librechat', 'crush', 'junie', 'copilot-cli', 'qwen-code', 'amp']) expect(ids, id).toContain(id);
+    for (const id of ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'vscode-insiders', 'windsurf', 'zed', 'codex', 'gemini-cli', 'cline', 'roo-code', 'continue', 'goose', 'lmstudio', 'kiro', 'amazon-q', 'opencode', 'antigravity', 'librechat', 'crush', 'junie', 'copilot-cli', 'qwen-code', 'amp', 'kilo-code']) expect(ids, id).toContain(id);
   });
 
   it('never lets an env value, header value or secret out', () => {
@@ -277,6 +278,10 @@ describe.each(PLATFORMS)('discovery on %s', (platform) => {
     expect(s('qwen-code', 'pythonTools').secrets).toBeUndefined();
     expect(namesOf(r().servers, 'amp')).toEqual(['linear', 'playwright', 'semgrep']);
     expect(s('amp', 'semgrep')).toMatchObject({ transport: 'http', url: 'https://mcp.semgrep.ai/mcp' });
+    expect(s('kilo-code', 'context7')).toMatchObject({ transport: 'stdio', autoApprove: ['resolve-library-id'] });
+    expect(s('kilo-code', 'remote')).toMatchObject({ transport: 'http', disabled: true });
+    // Roo Code's own pattern does not take Kilo's file
+    expect(namesOf(r().servers, 'roo-code')).not.toContain('context7');
   });
 
   it('records the line of each server entry in its file (JSON, YAML, TOML, per-project entries)', () => {
