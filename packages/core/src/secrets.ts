@@ -44,7 +44,8 @@ const PATTERNS: SecretPattern[] = [
 // The same shapes for replacing: every occurrence, glued or not.
 const GLOBAL_PATTERNS = PATTERNS.filter((p) => p.type !== 'private-key' && p.type !== 'bearer-token').map((p) => ({ type: p.type, re: new RegExp(p.re.source, 'g') }));
 // All the shapes in one pattern: most text holds none, and one scan says so.
-const ANY_KNOWN = new RegExp(PATTERNS.map((p) => `(?:${p.re.source})`).join('|'), 'i');
+// (case-sensitive like the shapes themselves; the one case-insensitive shape, Bearer, is added as its own alternative)
+const ANY_KNOWN = new RegExp([...PATTERNS.filter((p) => !p.re.flags.includes('i')).map((p) => `(?:${p.re.source})`), '\\b[Bb][Ee][Aa][Rr][Ee][Rr]\\s+[A-Za-z0-9._~+/=-]{16,}'].join('|'));
 const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
 /** What a redacted value is replaced with: `<redacted>` or `<redacted:kind>`. */
