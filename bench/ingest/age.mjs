@@ -18,7 +18,7 @@ const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf'
 const levelOf = (s) => (s >= 85 ? 'critical' : s >= 60 ? 'high' : s >= 30 ? 'medium' : s >= 1 ? 'low' : 'none');
 const rank = { critical: 4, high: 3, medium: 2, low: 1, none: 0 };
 let seed = 42;
-const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 const now = Date.now();
 const iso = (ms) => new Date(ms).toISOString();
 const org = job.org;
@@ -26,8 +26,41 @@ const org = job.org;
 const servers = Array.from({ length: SERVERS }, (_, i) => {
   const name = `aged-server-${i}`;
   const score = Math.floor(rand() * 101);
-  const def = { name, transport: 'stdio', command: 'npx', args: ['-y', `@aged/${name}@1.0.0`], url: null, package: { ecosystem: 'npm', name: `@aged/${name}`, version: '1.0.0' }, envNames: [], headerNames: [], tlsVerifyDisabled: false, autoApprove: [] };
-  return { id: crypto.randomUUID(), org_id: org, fingerprint: crypto.createHash('sha256').update(JSON.stringify(def)).digest('hex'), name, transport: 'stdio', command: 'npx', url: null, package_ecosystem: 'npm', package_name: `@aged/${name}`, package_version: '1.0.0', definition: JSON.stringify(def), score, level: levelOf(score), level_rank: rank[levelOf(score)], finding_count: 0, host_count: 0, instance_count: 0, clients: '', search: `${name} npx @aged/${name}`, first_seen: iso(now - 30 * 86_400_000), last_seen: iso(now - Math.floor(rand() * 86_400_000)) };
+  const def = {
+    name,
+    transport: 'stdio',
+    command: 'npx',
+    args: ['-y', `@aged/${name}@1.0.0`],
+    url: null,
+    package: { ecosystem: 'npm', name: `@aged/${name}`, version: '1.0.0' },
+    envNames: [],
+    headerNames: [],
+    tlsVerifyDisabled: false,
+    autoApprove: [],
+  };
+  return {
+    id: crypto.randomUUID(),
+    org_id: org,
+    fingerprint: crypto.createHash('sha256').update(JSON.stringify(def)).digest('hex'),
+    name,
+    transport: 'stdio',
+    command: 'npx',
+    url: null,
+    package_ecosystem: 'npm',
+    package_name: `@aged/${name}`,
+    package_version: '1.0.0',
+    definition: JSON.stringify(def),
+    score,
+    level: levelOf(score),
+    level_rank: rank[levelOf(score)],
+    finding_count: 0,
+    host_count: 0,
+    instance_count: 0,
+    clients: '',
+    search: `${name} npx @aged/${name}`,
+    first_seen: iso(now - 30 * 86_400_000),
+    last_seen: iso(now - Math.floor(rand() * 86_400_000)),
+  };
 });
 
 function* slices() {
@@ -48,9 +81,41 @@ function* slices() {
         s.instance_count++;
         s.clients = [...new Set([...s.clients.split(',').filter(Boolean), client])].sort().join(',');
         max = Math.max(max, s.score);
-        instances.push({ id: crypto.randomUUID(), org_id: org, server_id: s.id, host_id: hostId, instance_key: `aged-${h}-${j}`, client, config_path: `/home/u${h}/.config/${client}/mcp.json`, project_path: null, scope: 'user', cwd: null, score: s.score, level: s.level, first_seen: seen, last_seen: seen });
+        instances.push({
+          id: crypto.randomUUID(),
+          org_id: org,
+          server_id: s.id,
+          host_id: hostId,
+          instance_key: `aged-${h}-${j}`,
+          client,
+          config_path: `/home/u${h}/.config/${client}/mcp.json`,
+          project_path: null,
+          scope: 'user',
+          cwd: null,
+          score: s.score,
+          level: s.level,
+          first_seen: seen,
+          last_seen: seen,
+        });
       }
-      hosts.push({ id: hostId, org_id: org, hostname: `aged-host-${h}`, os_user: 'user', os: 'linux 6.8.0', agent_version: '0.1.0', first_seen: seen, last_seen: seen, last_report_hash: null, last_raw_hash: null, last_scanned_at: seen, clients: '[]', server_count: PER_HOST, max_score: max, max_level: levelOf(max), search: `aged-host-${h} user` });
+      hosts.push({
+        id: hostId,
+        org_id: org,
+        hostname: `aged-host-${h}`,
+        os_user: 'user',
+        os: 'linux 6.8.0',
+        agent_version: '0.1.0',
+        first_seen: seen,
+        last_seen: seen,
+        last_report_hash: null,
+        last_raw_hash: null,
+        last_scanned_at: seen,
+        clients: '[]',
+        server_count: PER_HOST,
+        max_score: max,
+        max_level: levelOf(max),
+        search: `aged-host-${h} user`,
+      });
     }
     yield { hosts, instances };
   }

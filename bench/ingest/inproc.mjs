@@ -59,20 +59,41 @@ export async function startBackend(dialect) {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-'));
   const pgdb = dialect === 'postgres' ? await pgDatabase() : null;
   const { app, platform } = await buildApp({
-    host: '127.0.0.1', port: 0, dataDir: data, databaseUrl: pgdb?.url, production: false, signupOpen: false, webDir: null, logLevel: 'warn',
-    jwtSecret: 'bench-only-signing-key-4hT8qW2zX6nB0mK3vL9pR1sD5fG7jC', setupToken: SETUP,
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: data,
+    databaseUrl: pgdb?.url,
+    production: false,
+    signupOpen: false,
+    webDir: null,
+    logLevel: 'warn',
+    jwtSecret: 'bench-only-signing-key-4hT8qW2zX6nB0mK3vL9pR1sD5fG7jC',
+    setupToken: SETUP,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${app.server.address().port}`;
-  const setup = await fetch(`${base}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: PASSWORD }) });
+  const setup = await fetch(`${base}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: PASSWORD }),
+  });
   const { org } = await setup.json();
   const cookies = setup.headers.getSetCookie().map((c) => c.split(';')[0]);
   const csrf = cookies.find((c) => c.startsWith('palisade_csrf='))?.split('=')[1];
   const cookie = cookies.join('; ');
-  const keyRes = await fetch(`${base}/api/v1/agent-keys`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ name: 'bench' }) });
+  const keyRes = await fetch(`${base}/api/v1/agent-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+    body: JSON.stringify({ name: 'bench' }),
+  });
   const { key } = await keyRes.json();
   return {
-    base, key, cookie, orgId: org.id, platform, app,
+    base,
+    key,
+    cookie,
+    orgId: org.id,
+    platform,
+    app,
     async close() {
       await app.close();
       fs.rmSync(data, { recursive: true, force: true });
@@ -88,19 +109,35 @@ export function benchReport({ hostname = 'bench-host', servers = 10, tools = 50,
   for (let i = 0; i < servers; i++) {
     const name = `bench-server-${i}`;
     list.push({
-      id: hash(`${hostname}/${name}`).slice(0, 16), name, client: 'claude-desktop', configPath: '/home/bench/.config/Claude/claude_desktop_config.json', scope: 'user',
-      transport: 'stdio', command: 'npx', args: ['-y', `@bench/${name}@1.0.${i === 0 ? rev : 0}`], cwd: null, url: null, envNames: ['API_TOKEN'], headerNames: [],
+      id: hash(`${hostname}/${name}`).slice(0, 16),
+      name,
+      client: 'claude-desktop',
+      configPath: '/home/bench/.config/Claude/claude_desktop_config.json',
+      scope: 'user',
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', `@bench/${name}@1.0.${i === 0 ? rev : 0}`],
+      cwd: null,
+      url: null,
+      envNames: ['API_TOKEN'],
+      headerNames: [],
       tools: Array.from({ length: tools }, (_, t) => {
         const description = `Tool ${t} of ${name}: reads and writes bench data.`;
         return { name: `tool_${t}`, description, inputSchemaHash: hash(`schema${t}`), definitionHash: hash(`${name}/${t}/${description}`) };
       }),
-      findings: [], score: 0, level: 'none',
+      findings: [],
+      score: 0,
+      level: 'none',
     });
   }
   return {
-    schemaVersion: 1, agent: { name: 'palisade', version: '0.1.0' }, host: { hostname, os: 'linux 6.8.0', user: 'bench' }, scannedAt: new Date().toISOString(),
+    schemaVersion: 1,
+    agent: { name: 'palisade', version: '0.1.0' },
+    host: { hostname, os: 'linux 6.8.0', user: 'bench' },
+    scannedAt: new Date().toISOString(),
     clients: [{ id: 'claude-desktop', name: 'Claude Desktop', configPath: '/home/bench/.config/Claude/claude_desktop_config.json', serverCount: servers }],
-    servers: list, findings: [],
+    servers: list,
+    findings: [],
     summary: { clients: 1, servers, findings: 0, errors: 0, byLevel: { critical: 0, high: 0, medium: 0, low: 0, none: servers }, maxLevel: 'none' },
   };
 }
@@ -128,4 +165,3 @@ export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
-

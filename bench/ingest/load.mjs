@@ -19,11 +19,21 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function request(method, path, { headers = {}, body } = {}) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = http.request({ host: base.hostname, port: base.port, method, path, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } : headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString('utf8'), at: t0 }));
-    });
+    const req = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        agent,
+        headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } : headers,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0, text: Buffer.concat(chunks).toString('utf8'), at: t0 }));
+      },
+    );
     req.on('error', (err) => resolve({ status: 0, ms: performance.now() - t0, text: String(err), at: t0 }));
     if (body) req.write(body);
     req.end();
@@ -80,7 +90,9 @@ async function unchanged() {
 }
 
 async function changed() {
-  const bodies = Array.from({ length: job.count }, (_, i) => JSON.stringify(hostReport(job.from + (i % (job.to - job.from)), job.rev + Math.floor(i / (job.to - job.from)), { org: job.org ?? 'a' })));
+  const bodies = Array.from({ length: job.count }, (_, i) =>
+    JSON.stringify(hostReport(job.from + (i % (job.to - job.from)), job.rev + Math.floor(i / (job.to - job.from)), { org: job.org ?? 'a' })),
+  );
   const lat = [];
   const status = {};
   const ids = [];
@@ -111,7 +123,9 @@ async function changed() {
 }
 
 async function steady() {
-  const bodies = Array.from({ length: Math.ceil(job.rate * job.seconds) }, (_, i) => JSON.stringify(hostReport(job.from + (i % (job.to - job.from)), job.rev + Math.floor(i / (job.to - job.from)), { org: 'b' })));
+  const bodies = Array.from({ length: Math.ceil(job.rate * job.seconds) }, (_, i) =>
+    JSON.stringify(hostReport(job.from + (i % (job.to - job.from)), job.rev + Math.floor(i / (job.to - job.from)), { org: 'b' })),
+  );
   const lat = [];
   const status = {};
   const t0 = performance.now();

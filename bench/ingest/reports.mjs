@@ -8,7 +8,7 @@ const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 
 function rng(seed) {
   let s = seed >>> 0 || 1;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const CLIENTS = [
@@ -40,14 +40,52 @@ function serverOf(c, host, user, client, version, extraTools = 0) {
   const configPath = pathTpl.replace('{u}', user);
   const pkg = c.kind === 'uvx' ? `mcp-${c.name}` : `@mcp/${c.name}`;
   const v = `1.${version}.0`;
-  const base = { id: sha(`${host}/${clientId}/${c.name}`).slice(0, 16), name: c.name, client: clientId, configPath, scope: 'user', cwd: null, envNames: c.env, headerNames: [], findings: [], score: 0, level: 'none' };
+  const base = {
+    id: sha(`${host}/${clientId}/${c.name}`).slice(0, 16),
+    name: c.name,
+    client: clientId,
+    configPath,
+    scope: 'user',
+    cwd: null,
+    envNames: c.env,
+    headerNames: [],
+    findings: [],
+    score: 0,
+    level: 'none',
+  };
   let s;
-  if (c.kind === 'http') s = { ...base, transport: 'http', command: null, args: [], url: `https://mcp.${c.name}.example.com/v${version}/mcp`, headerNames: ['Authorization'] };
-  else if (c.kind === 'docker') s = { ...base, transport: 'stdio', command: 'docker', args: ['run', '-i', '--rm', `ghcr.io/mcp/${c.name}:${v}`], url: null, package: { ecosystem: 'docker', name: `ghcr.io/mcp/${c.name}`, version: v, pinned: true, runner: 'docker' } };
-  else if (c.kind === 'uvx') s = { ...base, transport: 'stdio', command: 'uvx', args: [`${pkg}==${v}`], url: null, package: { ecosystem: 'PyPI', name: pkg, version: v, pinned: true, runner: 'uvx' } };
-  else s = { ...base, transport: 'stdio', command: 'npx', args: ['-y', `${pkg}@${v}`], url: null, package: { ecosystem: 'npm', name: pkg, version: v, pinned: true, runner: 'npx' } };
+  if (c.kind === 'http')
+    s = { ...base, transport: 'http', command: null, args: [], url: `https://mcp.${c.name}.example.com/v${version}/mcp`, headerNames: ['Authorization'] };
+  else if (c.kind === 'docker')
+    s = {
+      ...base,
+      transport: 'stdio',
+      command: 'docker',
+      args: ['run', '-i', '--rm', `ghcr.io/mcp/${c.name}:${v}`],
+      url: null,
+      package: { ecosystem: 'docker', name: `ghcr.io/mcp/${c.name}`, version: v, pinned: true, runner: 'docker' },
+    };
+  else if (c.kind === 'uvx')
+    s = {
+      ...base,
+      transport: 'stdio',
+      command: 'uvx',
+      args: [`${pkg}==${v}`],
+      url: null,
+      package: { ecosystem: 'PyPI', name: pkg, version: v, pinned: true, runner: 'uvx' },
+    };
+  else
+    s = {
+      ...base,
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', `${pkg}@${v}`],
+      url: null,
+      package: { ecosystem: 'npm', name: pkg, version: v, pinned: true, runner: 'npx' },
+    };
   const tools = c.tools.map((t) => ({ ...t, description: `${t.description} (v${v})` }));
-  for (let k = 0; k < extraTools; k++) tools.push({ name: `extra_${k}`, description: `Extra tool ${k} of ${c.name}: ${'reads and writes data, with pagination and filters; '.repeat(2)}` });
+  for (let k = 0; k < extraTools; k++)
+    tools.push({ name: `extra_${k}`, description: `Extra tool ${k} of ${c.name}: ${'reads and writes data, with pagination and filters; '.repeat(2)}` });
   s.tools = tools.map((t) => ({ ...t, inputSchemaHash: sha(`${c.name}/${t.name}/schema`), definitionHash: sha(`${c.name}/${t.name}/${t.description}`) }));
   return s;
 }
@@ -94,7 +132,14 @@ function wrap(hostname, user, servers, scannedAt) {
     clients,
     servers,
     findings: [],
-    summary: { clients: clients.length, servers: servers.length, findings: 0, errors: 0, byLevel: { critical: 0, high: 0, medium: 0, low: 0, none: servers.length }, maxLevel: 'none' },
+    summary: {
+      clients: clients.length,
+      servers: servers.length,
+      findings: 0,
+      errors: 0,
+      byLevel: { critical: 0, high: 0, medium: 0, low: 0, none: servers.length },
+      maxLevel: 'none',
+    },
   };
 }
 
