@@ -21,6 +21,7 @@ const ARG_EXAMPLES: ArgExample[] = [
   { what: 'password-only user-info', args: ['redis://:Fx7kQ2mZ9pLw@cache:6379/0'] },
   { what: 'libpq DSN', args: ['password=Fx7kQ2mZ9pLw host=db.internal dbname=prod'] },
   { what: 'ADO connection string', args: ['Server=sql.internal;User Id=sa;Password=Fx7kQ2mZ9pLw;Encrypt=true'] },
+  { what: 'PostgreSQL password-file line', args: ['db.internal:5432:prod:app:Fx7kQ2mZ9pLw'] },
   { what: 'JSON document as one argument', args: ['{"apiKey":"Fx7kQ2mZ9pLw","region":"eu"}'] },
   { what: 'token in a URL path', args: ['https://mcp.example.com/sse/sk-Fx7kQ2mZ9pLwFx7kQ2mZ9pLw/'] },
   { what: 'secret query value (names kept)', args: ['https://mcp.example.com/mcp?access_token=Fx7kQ2mZ9pLw&region=eu'] },

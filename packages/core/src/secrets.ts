@@ -389,6 +389,12 @@ export function redactString(text: string): Redacted {
   if (typeof text !== 'string' || text === '') return { text: typeof text === 'string' ? text : '', types };
   if (!MAYBE.test(text) && !ANY_KNOWN.test(text)) return { text, types };
   let v = redactKnown(text, types);
+  // a PostgreSQL password-file line, host:port:database:user:password (`*` allowed)
+  const pgpass = /^([^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:)(\S+)$/.exec(v);
+  if (pgpass && !ONLY_MARKERS.test(pgpass[2]!) && !isReference(pgpass[2]!)) {
+    types.push('password');
+    return { text: `${pgpass[1]}<redacted:password>`, types };
+  }
   // `--header=Authorization: Bearer V`: the header line after a flag's `=`
   const flagEq = /^(--?[A-Za-z][A-Za-z0-9_-]{0,40}=)(.*)$/s.exec(v);
   const header = flagEq ? redactHeaderLine(flagEq[2]!, types) : redactHeaderLine(v, types);

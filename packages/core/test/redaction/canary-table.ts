@@ -106,5 +106,7 @@ export const CANARY_CASES: CanaryCase[] = [
   { name: 'sh -c with --token V', command: 'sh', args: ['-c', `exec my-mcp --token ${cn(74)} --port 8080`], canaries: [cn(74)], flagged: 1 },
   { name: 'long random key by position', args: ['start', cnLong(75) + cnLong(75)], canaries: [cnLong(75)], flagged: 1 },
   { name: 'secret in the command itself', command: `/opt/tools/mcp --token=${cn(76)}`, args: [], canaries: [cn(76)], flagged: 'command' },
+  { name: 'PostgreSQL password-file line', args: ['--pgpass-line', `db.internal:5432:prod:app:${cn(78)}`], canaries: [cn(78)], shape: /^db\.internal:5432:prod:app:<redacted/, flagged: 1 },
+  { name: 'password-file line with wildcards', args: [`*:*:*:postgres:${cn(79)}`], canaries: [cn(79)], flagged: 0 },
   { name: 'YAML-ish apiKey: V', args: [`apiKey: ${cn(77)}`], canaries: [cn(77)], flagged: 0 },
 ];
