@@ -1,7 +1,7 @@
 // Where each server's entry starts in its config file (1-based line), for SARIF's
-// region.startLine. Found once per file for the names the parser returned: JSON through
-// jsonc-parser's visitor (offsets and the key path), YAML and TOML by their keys and table
-// headers. A name that cannot be placed simply has no line.
+// region.startLine. Found once per file for the names the parser returned: JSON keys by plain
+// substring search (jsonc-parser's visitor, with key paths, only for list shapes in small
+// files), YAML and TOML by their keys and table headers. A name that cannot be placed simply has no line.
 import { visit } from 'jsonc-parser';
 import type { ConfigFormat } from '../clients/types.js';
 
@@ -118,7 +118,7 @@ function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<stri
   return out;
 }
 
-/** Files above this size are searched by key text instead of walked (~/.claude.json grows to megabytes). */
+/** Files above this size are never walked, only searched by key text (~/.claude.json grows to megabytes). */
 const WALK_MAX_BYTES = 128 * 1024;
 
 /** 1-based line of each offset (offsets in any order). */
@@ -138,12 +138,12 @@ function linesOf(text: string, offsets: number[]): Map<number, number> {
 }
 
 /**
- * Big JSON files: find keys (`"...":`) by plain substring search. Servers come in document
+ * JSON files: find keys (`"...":`) by plain substring search. Servers come in document
  * order (JSON.parse keeps it), so project entries are found with a cursor that only moves
  * forward: the project's own key, then the server's key after it. Any other server is the
  * least indented key of its name.
  */
-function bigJsonLines(text: string, targets: readonly LineTarget[]): Array<number | undefined> {
+function keySearchLines(text: string, targets: readonly LineTarget[]): Array<number | undefined> {
   const keyAt = (key: string, from: number): number => {
     const needle = JSON.stringify(key);
     for (let i = text.indexOf(needle, from); i !== -1; i = text.indexOf(needle, i + 1)) {
@@ -194,13 +194,23 @@ export interface LineTarget {
  */
 export function entryLines(text: string, format: ConfigFormat, targets: readonly LineTarget[]): Array<number | undefined> {
   if (targets.length === 0) return [];
-  if (format === 'json' && text.length > WALK_MAX_BYTES) {
+  if (format === 'json') {
+    // key search first (plain substring search: fast); the walk only for what it could not
+    // place (list shapes name servers by a `name` value, not a key) and only in small files
+    let found: Array<number | undefined>;
     try {
-      return bigJsonLines(text, targets);
+      found = keySearchLines(text, targets);
     } catch {
-      return targets.map(() => undefined);
+      found = targets.map(() => undefined);
     }
+    if (!found.includes(undefined) || text.length > WALK_MAX_BYTES) return found;
+    const walked = walkedLines(text, format, targets);
+    return found.map((l, i) => l ?? walked[i]);
   }
+  return walkedLines(text, format, targets);
+}
+
+function walkedLines(text: string, format: ConfigFormat, targets: readonly LineTarget[]): Array<number | undefined> {
   const names = new Set(targets.map((t) => t.name));
   let hits: Map<string, Hit[]>;
   try {

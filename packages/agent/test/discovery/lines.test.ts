@@ -1,6 +1,6 @@
-// The line of each server's entry (SARIF region.startLine): small files are walked with their
-// key paths, big JSON files (~/.claude.json grows to megabytes) searched by key text; both
-// place a server that several projects share in the right project.
+// The line of each server's entry (SARIF region.startLine): JSON keys found by text (small and
+// big files alike; ~/.claude.json grows to megabytes), list shapes by walking small files; a
+// server that several projects share is placed in the right project.
 import { describe, expect, it } from 'vitest';
 import { contentFormat, entryLines } from '../../src/formats/lines.js';
 
@@ -24,8 +24,11 @@ function check(text: string): void {
 }
 
 describe('entry lines', () => {
-  it('small JSON: walked with key paths', () => check(claudeJson(3)));
-  it('big JSON (over 128 KiB): searched by key text, project entries in document order or not', () => {
+  it('small JSON', () => check(claudeJson(3)));
+  it('JSON lists name servers by value: found by walking the file', () => {
+    expect(entryLines('{"mcpServers": [\n  {"name": "a", "command": "x"},\n  {"name": "b", "command": "y"}\n]}', 'json', [{ name: 'b' }, { name: 'a' }])).toEqual([3, 2]);
+  });
+  it('big JSON (over 128 KiB), project entries in document order or not', () => {
     const text = claudeJson(3000);
     expect(text.length).toBeGreaterThan(128 * 1024);
     check(text);
