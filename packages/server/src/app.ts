@@ -9,6 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import ajvFormats from 'ajv-formats';
 import fastifyStatic from '@fastify/static';
 import type { ServerConfig } from './config.js';
 import { checkConnectedRole, openDatabase, type OpenedDatabase } from './db/open.js';
@@ -24,6 +25,7 @@ import { pruneExpiredSessions } from './auth/sessions.js';
 import { pruneAllOrganisations } from './services/retention.js';
 import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { boundRouteSchemas, refuseNonFinite, refuseNul, strictDateTime } from './http/bounds.js';
 import { OpenApiCollector } from './openapi.js';
 import { apiRoutes } from './routes/index.js';
 import { opsRoutes } from './routes/ops.js';
@@ -82,9 +84,21 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
-const SECRET_QUERY = /([?&](?:token|key|api_key|apikey|password|secret|setupToken)=)[^&#]*/gi;
+// A query parameter whose name holds one of these words is a credential: its value is never
+// logged (access_token, refresh_token, token, setupToken, password, passwd, pwd, key, api_key,
+// apikey, x-api-key, secret, client_secret, ... in any case). `%5B` etc. are decoded names too.
+const SECRET_NAME = '(?:[A-Za-z0-9_.%-]*?(?:access_token|token|password|passwd|pwd|key|secret)[A-Za-z0-9_.%-]*)';
+const SECRET_QUERY = new RegExp(`([?&]${SECRET_NAME}=)[^&#\\s"]*`, 'gi');
 export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/**
+ * Every log line, whatever logged it (request logs, errors whose message quotes a URL, a
+ * plugin's own lines): credential query values redacted before the line is written.
+ */
+export function redactLogLine(line: string): string {
+  return line.includes('=') ? line.replace(SECRET_QUERY, '$1[redacted]') : line;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -153,6 +167,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
           return { id: req.id, method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : undefined, remoteAddress: req.ip };
         },
       },
+      hooks: { streamWrite: redactLogLine },
       ...(config.logStream ? { stream: config.logStream } : {}),
     },
     bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -168,7 +183,16 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     },
     routerOptions: { maxParamLength: 200 },
     // unknown fields are refused (400), not silently dropped; query strings are still coerced
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      // date-times that JavaScript can hold (no leap second, a real calendar date)
+      // (the formats plugin first, so fastify does not add it again after ours)
+      plugins: [
+        ajvFormats as never,
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        ((ajv: any) => ajv.addFormat('date-time', strictDateTime)) as never,
+      ],
+    },
   });
   app.decorate('platform', platform);
   const prune = async () => {
@@ -200,6 +224,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
 
   // Every route is collected for OpenAPI, and every /api/ route must say who may call it.
   app.addHook('onRoute', (route) => {
+    // every parameter and string bounded before the schema compiles (http/bounds.ts)
+    boundRouteSchemas(route);
     platform.openapi.add(route);
     if (route.url.startsWith('/api/') && !route.config?.access) {
       throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule; add config: { access: access.user('...') } (or access.public / access.agent).`);
@@ -238,6 +264,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
   app.addHook('onRequest', makeAccessHook(store, platform.jwtKey));
+  app.addHook('preValidation', refuseNul);
+  app.addHook('preHandler', refuseNonFinite);
   // an organisation at its storage quota gets a clear 507 before its report is read (after the access hook)
   app.addHook('onRequest', async (request) => {
     if (request.method !== 'POST' || request.routeOptions.url !== INGEST_ROUTE || !request.agent) return;

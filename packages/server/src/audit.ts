@@ -2,6 +2,7 @@
 // PostgreSQL refuses UPDATE/DELETE, SQLite triggers abort them).
 import { withOrg, type Db, type OrgScope, type Tx } from './db/scope.js';
 import { newId } from './auth/crypto.js';
+import { maskSecrets } from './audit-view.js';
 
 export interface AuditEntry {
   actorType: 'user' | 'agent' | 'system';
@@ -29,7 +30,8 @@ export async function writeAudit(tx: Tx, scope: OrgScope, entry: AuditEntry): Pr
       target_type: entry.targetType ?? null,
       target_id: entry.targetId ?? null,
       ip: entry.ip ?? null,
-      details: JSON.stringify(entry.details ?? {}),
+      // no secret is ever written into the log: URLs masked, credential-named fields replaced
+      details: JSON.stringify(maskSecrets(entry.details ?? {})),
     })
     .execute();
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { access } from '../auth/access.js';
 import { withOrg } from '../db/scope.js';
+import { auditNames, maskSecrets } from '../audit-view.js';
 import { listOf, page, pageQueryProperties } from '../http/pagination.js';
 
 interface AuditQuery {
@@ -28,6 +29,8 @@ const auditItem = {
     targetId: { type: ['string', 'null'] },
     ip: { type: ['string', 'null'] },
     details: { type: 'object', additionalProperties: true },
+    actorName: { type: ['string', 'null'] },
+    targetName: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -60,8 +63,23 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
         if (q.until) base = base.where('at', '<=', new Date(q.until).toISOString());
         const rows = await base.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
         const total = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        const names = await auditNames(tx, orgId, rows);
         return {
-          items: rows.map((r) => ({ id: r.id, at: r.at, actorType: r.actor_type, actorId: r.actor_id, actorEmail: r.actor_email, action: r.action, targetType: r.target_type, targetId: r.target_id, ip: r.ip, details: JSON.parse(r.details) as object })),
+          items: rows.map((r) => ({
+            id: r.id,
+            at: r.at,
+            actorType: r.actor_type,
+            actorId: r.actor_id,
+            actorEmail: r.actor_email,
+            actorName: r.actor_type === 'agent' ? (names.actor.get(r.actor_id ?? '') ?? null) : r.actor_email,
+            action: r.action,
+            targetType: r.target_type,
+            targetId: r.target_id,
+            targetName: r.target_type && r.target_id ? (names.target.get(`${r.target_type}:${r.target_id}`) ?? null) : null,
+            ip: r.ip,
+            // entries written before masking existed are masked as they are read
+            details: maskSecrets(JSON.parse(r.details)) as object,
+          })),
           total: Number(total.n),
         };
       });

@@ -95,5 +95,78 @@ export function validateReport(value: unknown, text?: string): ScanReport {
     const where = first && first.path.length > 0 ? ` at ${first.path.slice(0, 6).join('.')}` : '';
     throw new ReportRejected('invalid_report', `The report does not match scan schema version 1${where}: ${first?.message ?? 'invalid'}. Upgrade the agent or send \`palisade scan --json\` output unchanged.`);
   }
+  // the schema is a contract: a field it does not know is refused, not dropped silently
+  const unknown = unknownField(value, result.data);
+  if (unknown) throw new ReportRejected('invalid_report', `The report has a field that scan schema version 1 does not define: "${unknown}". The agent and the server must speak the same schema version: upgrade whichever is older, or send \`palisade scan --json\` output unchanged.`);
+  const badName = badEnvOrHeaderName(result.data);
+  if (badName) throw new ReportRejected('invalid_report', badName);
   return result.data;
+}
+
+const shownPath = (path: string) => (path.length > 200 ? `${path.slice(0, 200)}...` : path);
+const shownKey = (k: string) => JSON.stringify(k.length > 64 ? `${k.slice(0, 64)}...` : k).slice(1, -1);
+
+/**
+ * The first key of `input` (at any depth) that the schema's parse dropped from `parsed`, as a
+ * dotted path; null when there is none. Zod strips unknown keys: comparing the two finds them
+ * without repeating the schema here. Records (any key allowed) keep theirs, so never show up.
+ */
+export function unknownField(input: unknown, parsed: unknown, path = '', depth = 0): string | null {
+  if (depth > 64 || input === null || typeof input !== 'object' || parsed === null || typeof parsed !== 'object') return null;
+  if (Array.isArray(input)) {
+    if (!Array.isArray(parsed)) return null;
+    for (let i = 0; i < input.length && i < parsed.length; i++) {
+      const f = unknownField(input[i], parsed[i], `${path}[${i}]`, depth + 1);
+      if (f) return f;
+    }
+    return null;
+  }
+  const out = parsed as Record<string, unknown>;
+  for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
+    const here = path ? `${path}.${shownKey(k)}` : shownKey(k);
+    if (!Object.prototype.hasOwnProperty.call(out, k)) return shownPath(here);
+    const f = unknownField(v, out[k], here, depth + 1);
+    if (f) return f;
+  }
+  return null;
+}
+
+/** Environment variable names: a letter or underscore, then letters, digits, `_`, `.` or `-`; at most 128 characters. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+/** HTTP header field names: an RFC 7230 token, at most 128 characters. */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+
+/**
+ * A sentence naming the first env or header name that is not a name (for example `X=secret`,
+ * which would smuggle a value into a field that must only ever hold names); null when all are.
+ */
+export function badEnvOrHeaderName(report: unknown): string | null {
+  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: report, path: '', depth: 0 }];
+  while (stack.length) {
+    const { v, path, depth } = stack.pop()!;
+    if (depth > 16 || v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push({ v: x, path: `${path}[${i}]`, depth: depth + 1 }));
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const check = (list: unknown, field: string, re: RegExp, what: string): string | null => {
+      if (!Array.isArray(list)) return null;
+      for (let i = 0; i < list.length; i++) {
+        const n = list[i];
+        if (typeof n === 'string' && !re.test(n)) return `The report's ${path ? `${path}.` : ''}${field}[${i}] (${JSON.stringify(n.slice(0, 40))}) is not ${what}; send names only, never values.`;
+      }
+      return null;
+    };
+    const problem =
+      check(o.envNames, 'envNames', ENV_NAME, 'an environment variable name (a letter or _, then letters, digits, _ . or -, at most 128 characters)') ??
+      check(o.headerNames, 'headerNames', HEADER_NAME, 'an HTTP header name (an RFC 7230 token: letters, digits and !#$%&\'*+.^_`|~-, at most 128 characters)');
+    if (problem) return problem;
+    if (typeof o.location === 'string' && typeof o.name === 'string' && (o.location === 'env' || o.location === 'header')) {
+      const re = o.location === 'env' ? ENV_NAME : HEADER_NAME;
+      if (!re.test(o.name)) return `The report's ${path}.name (${JSON.stringify(o.name.slice(0, 40))}) is not ${o.location === 'env' ? 'an environment variable' : 'an HTTP header'} name; send names only, never values.`;
+    }
+    for (const [k, x] of Object.entries(o)) if (x && typeof x === 'object') stack.push({ v: x, path: path ? `${path}.${k}` : k, depth: depth + 1 });
+  }
+  return null;
 }

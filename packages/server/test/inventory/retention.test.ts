@@ -3,12 +3,12 @@
 // and another organisation's data is untouched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { withOrg } from '../../src/db/index.js';
+import { openDatabase, withOrg } from '../../src/db/index.js';
 import { up as orgRegistryUp } from '../../src/db/migrations/020_org_registry.js';
 import { ingestReport } from '../../src/services/ingest.js';
 import { pruneAllOrganisations, pruneOrganisation } from '../../src/services/retention.js';
 import { setRetentionDays } from '../../src/services/settings.js';
-import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
+import { dialects, migrateTestDatabase, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, testRules } from './fixtures.js';
 import { countRows, openInventoryDb, type InventoryDb } from './helpers.js';
 
@@ -102,7 +102,9 @@ for (const dialect of dialects) {
       expect(await ids()).toEqual(db.orgs.map((o) => o.orgId).sort());
       // an upgraded database: organisations that existed before migration 020 (read as the
       // app role, under forced row-level security on PostgreSQL)
-      await db.store.db.transaction().execute(async (tx) => {
+      // (migrations run as the owner role on PostgreSQL: the runtime role may not drop or create)
+      const owner = db.t.migrationUrl ? openDatabase({ databaseUrl: db.t.migrationUrl, poolSize: 1 }) : db.store;
+      await owner.db.transaction().execute(async (tx) => {
         if (dialect === 'postgres') {
           await sql`drop trigger orgs_registry on orgs`.execute(tx);
           await sql`drop function palisade_org_registry_add()`.execute(tx);
@@ -111,7 +113,10 @@ for (const dialect of dialects) {
         }
         await sql`drop table org_registry`.execute(tx);
       });
-      await db.store.db.transaction().execute((tx) => orgRegistryUp(tx, dialect));
+      await owner.db.transaction().execute((tx) => orgRegistryUp(tx, dialect));
+      if (owner !== db.store) await owner.close();
+      // the runtime role's grants on the new table, as every start gives them
+      await migrateTestDatabase(db.t);
       expect(await ids()).toEqual(db.orgs.map((o) => o.orgId).sort());
       if (dialect === 'postgres') {
         // and the organisations table is walled again afterwards

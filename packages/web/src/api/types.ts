@@ -252,9 +252,13 @@ export interface AuditEntry {
   actorType: 'user' | 'agent' | 'system';
   actorId: string | null;
   actorEmail: string | null;
+  /** the user's email, or an agent key's name and prefix */
+  actorName?: string | null;
   action: string;
   targetType: string | null;
   targetId: string | null;
+  /** the target's name: a user's email, a server's or webhook's name, a key's name and prefix */
+  targetName?: string | null;
   ip: string | null;
   details: Record<string, unknown>;
 }

@@ -130,9 +130,20 @@ export function AuditPage() {
               <td>
                 <time dateTime={e.at}>{formatDate(e.at)}</time>
               </td>
-              <td>{e.actorEmail ?? (e.actorType === 'agent' ? 'agent' : e.actorType === 'system' ? 'Palisade' : (e.actorId ?? '—'))}</td>
+              <td>{e.actorEmail ?? (e.actorType === 'agent' ? `agent ${e.actorName ?? ''}`.trim() : e.actorType === 'system' ? 'Palisade' : (e.actorId ?? '—'))}</td>
               <td className="mono">{e.action}</td>
-              <td className="mono">{e.targetType ? `${e.targetType} ${e.targetId ?? ''}` : '—'}</td>
+              <td>
+                {e.targetType ? (
+                  <>
+                    {e.targetType} {e.targetName ? <strong>{e.targetName}</strong> : null}{' '}
+                    <span className="mono muted" title={e.targetId ?? undefined}>
+                      {e.targetId ? `${e.targetId.slice(0, 8)}…` : ''}
+                    </span>
+                  </>
+                ) : (
+                  '—'
+                )}
+              </td>
               <td>
                 <Details d={e.details} />
               </td>
