@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 const FAIL_LEVELS = ['critical', 'high', 'medium', 'low'];
 const COMMENT_MARKER = '<!-- palisade-mcp-scan -->';
+/** The npm package that `npm run pack:npm` publishes (the binary in it is `palisade`). */
+export const NPM_PACKAGE = 'palisade-mcp';
 const COMMENT_LIMIT = 60_000; // GitHub's comment limit is 65,536 characters
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -43,11 +45,12 @@ export function cliCommand() {
     }
     return given.split(/\s+/).filter(Boolean);
   }
-  // the published CLI package of the same checkout the action runs from
+  // the published CLI package (packages/cli/scripts/pack.mjs names it) at the version of the
+  // checkout the action runs from
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'packages/cli/package.json'), 'utf8'));
   const version = input('palisade-version', pkg.version);
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version)) throw new UsageError(`palisade-version: "${version}" is not an exact version (x.y.z).`);
-  return ['npx', '--yes', `${pkg.name}@${version}`];
+  return ['npx', '--yes', `${NPM_PACKAGE}@${version}`];
 }
 
 function runPalisade(argv, args) {

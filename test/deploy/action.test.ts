@@ -247,6 +247,22 @@ describe('GitHub Action entry point against fixture repositories', () => {
   });
 });
 
+describe('the CLI the action runs by default', () => {
+  it("is npx of the package npm run pack:npm publishes, at the checkout's version", async () => {
+    const mod = (await import('../../scripts/action/run.mjs')) as { cliCommand: () => string[]; NPM_PACKAGE: string };
+    const packScript = readFileSync(path.join(root, 'packages/cli/scripts/pack.mjs'), 'utf8');
+    expect(packScript).toContain(`export const PACKAGE_NAME = '${mod.NPM_PACKAGE}';`);
+    const version = JSON.parse(readFileSync(path.join(root, 'packages/cli/package.json'), 'utf8')).version;
+    const saved = process.env.PALISADE_CLI;
+    delete process.env.PALISADE_CLI;
+    try {
+      expect(mod.cliCommand()).toEqual(['npx', '--yes', `palisade-mcp@${version}`]);
+    } finally {
+      if (saved !== undefined) process.env.PALISADE_CLI = saved;
+    }
+  });
+});
+
 describe('action.yml', () => {
   const action = YAML.parse(readFileSync(path.join(root, 'action.yml'), 'utf8'));
   it('is a composite action whose run steps never paste inputs into the shell, uploads SARIF, fails after the upload', () => {
