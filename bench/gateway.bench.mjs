@@ -1,0 +1,154 @@
+// `npm run bench -- gateway`: what a gateway adds to every tool call, side by side in one run.
+// One upstream (bench/gateway/echo-server.mjs: an `echo` tool that answers at once) reached
+//   - directly (Streamable HTTP, and stdio),
+//   - through `palisade gateway` with policy on (risk scoring, pinning, hidden-text stripping,
+//     argument validation, audit), with an HTTP upstream and with a stdio upstream,
+//   - through the peers `mcp-proxy` and `supergateway` (pinned dev dependencies; stdio upstream).
+// The client (bench/gateway/load.mjs, the MCP SDK's client) runs in a process of its own. Each
+// figure is the median of RUNS interleaved runs, with min and max; "added" is the gateway's
+// median minus the direct path's median of the same upstream transport in the same run.
+// Goal (issue 16): added p50 <= 0.5 ms and p99 <= 3 ms, and at least 2x the better peer's calls/s.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS) || 3);
+const LAT_CALLS = Number(process.env.BENCH_LATENCY_CALLS) || 2000;
+const TPUT_CALLS = Number(process.env.BENCH_THROUGHPUT_CALLS) || 5000;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 32;
+const echo = path.join(root, 'bench/gateway/echo-server.mjs');
+const load = path.join(root, 'bench/gateway/load.mjs');
+const palisade = path.join(root, 'packages/cli/bin/palisade.js');
+const mcpProxy = path.join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
+const supergateway = path.join(root, 'node_modules/supergateway/dist/index.js');
+
+function build() {
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/mcp', 'packages/agent', 'packages/server', 'packages/gateway', 'packages/cli'], { cwd: root, encoding: 'utf8' });
+  if (tsc.status !== 0) process.stdout.write('note: tsc reported errors (see `npm run typecheck`); measuring what was emitted.\n');
+}
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitForPort(port, child, what) {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before listening`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => (s.end(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port} within 60 s`);
+}
+
+const children = [];
+function start(args, what, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production', ...env } });
+  let err = '';
+  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
+  child.lastError = () => err;
+  children.push(child);
+  return child;
+}
+
+function runLoad(target, calls, concurrency) {
+  const args = [load, '--tool', target.tool, '--calls', String(calls), '--concurrency', String(concurrency), ...(target.url ? ['--url', target.url] : ['--stdio', process.execPath, echo])];
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`load against ${target.name} failed: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const spread = (xs, digits) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+
+build();
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-gateway-'));
+try {
+  const upstreamPort = await freePort();
+  const upstream = start([echo, '--http', String(upstreamPort)], 'the echo upstream');
+  await waitForPort(upstreamPort, upstream, 'the echo upstream');
+
+  const targets = [
+    { name: 'direct, Streamable HTTP', tool: 'echo', url: `http://127.0.0.1:${upstreamPort}/mcp`, base: true, kind: 'http' },
+    { name: 'direct, stdio', tool: 'echo', base: true, kind: 'stdio' },
+  ];
+  const policy = 'policy: { blockLevel: high, pinning: true, stripHiddenText: true, redactSecretsInResults: false }\nlimits: { callsPerMinute: 10000000 }\n';
+  for (const [kind, upstreamYaml] of [
+    ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`],
+    ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`],
+  ]) {
+    const port = await freePort();
+    const config = path.join(tmp, `gateway-${kind}.yaml`);
+    writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${kind}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
+    const child = start([palisade, 'gateway', '--config', config], `palisade gateway (${kind} upstream)`);
+    await waitForPort(port, child, `palisade gateway (${kind} upstream)`);
+    targets.push({ name: `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind });
+  }
+  if (existsSync(mcpProxy)) {
+    const port = await freePort();
+    const child = start([mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo], 'mcp-proxy');
+    await waitForPort(port, child, 'mcp-proxy');
+    targets.push({ name: 'mcp-proxy 6.7.19, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true });
+  }
+  if (existsSync(supergateway)) {
+    const port = await freePort();
+    const child = start([supergateway, '--stdio', `${JSON.stringify(process.execPath)} ${JSON.stringify(echo)}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], 'supergateway');
+    await waitForPort(port, child, 'supergateway');
+    targets.push({ name: 'supergateway 4.0.0, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true });
+  }
+
+  const results = new Map(targets.map((t) => [t.name, { p50: [], p99: [], tput: [], errors: 0 }]));
+  // interleaved: every target once per run, so a busy moment hits them alike
+  for (let run = 0; run < RUNS; run++) {
+    for (const t of targets) {
+      const lat = runLoad(t, LAT_CALLS, 1);
+      const tp = runLoad(t, TPUT_CALLS, CONCURRENCY);
+      const r = results.get(t.name);
+      r.p50.push(lat.p50);
+      r.p99.push(lat.p99);
+      r.tput.push(tp.callsPerSecond);
+      r.errors += lat.errors + tp.errors;
+    }
+  }
+
+  const baseOf = (kind) => results.get(targets.find((t) => t.base && t.kind === kind).name);
+  const lines = [
+    `gateway: ${LAT_CALLS} sequential calls for latency, ${TPUT_CALLS} calls with ${CONCURRENCY} in flight for throughput; median (min-max) of ${RUNS} interleaved runs`,
+    `  ${'path'.padEnd(38)} ${'p50 ms'.padEnd(20)} ${'p99 ms'.padEnd(20)} ${'added p50 / p99 ms'.padEnd(20)} calls/s`,
+  ];
+  for (const t of targets) {
+    const r = results.get(t.name);
+    const base = baseOf(t.kind);
+    const added = t.base ? '' : `${(median(r.p50) - median(base.p50)).toFixed(2)} / ${(median(r.p99) - median(base.p99)).toFixed(2)}`;
+    lines.push(`  ${t.name.padEnd(38)} ${spread(r.p50, 2).padEnd(20)} ${spread(r.p99, 2).padEnd(20)} ${added.padEnd(20)} ${spread(r.tput, 0)}${r.errors ? `  (${r.errors} errors)` : ''}`);
+  }
+  const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));
+  const ours = median(results.get('palisade gateway, stdio upstream').tput);
+  if (peers.length) lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(ours / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
+  lines.push(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`, '');
+  process.stdout.write(lines.join('\n'));
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+}
