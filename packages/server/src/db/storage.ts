@@ -6,7 +6,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectName } from './open.js';
 import { pgBatch, pgLiteral } from './open.js';
 import type { Database } from './schema.js';
-import type { Db, Tx } from './scope.js';
+import { withOrg, type Db, type Tx } from './scope.js';
 
 /** Tables whose rows many reports share (definitions, tool rows): last-seen moves only. */
 export type SharedTable = 'servers' | 'tools';
@@ -37,7 +37,24 @@ export interface Storage {
    * this database has no such path (the caller then uses a transaction), null when no host's
    * last body has this key.
    */
-  touchByRawKeyOneTrip(store: Db, org: string, raw: { key: string; scannedAt: string }, now: string, staleBefore: string): Promise<TouchedHost | null | undefined>;
+  touchByRawKeyOneTrip(
+    store: Db,
+    org: string,
+    raw: { key: string; scannedAt: string },
+    now: string,
+    staleBefore: string,
+  ): Promise<TouchedHost | null | undefined>;
+  /**
+   * The host whose last accepted body has this raw key, read only (no transaction of its own
+   * where the database allows: PostgreSQL runs it as one round trip). Null when none.
+   */
+  findByRawKey(store: Db, org: string, key: string): Promise<TouchedHost | null>;
+  /**
+   * Deferred last-seen moves of many hosts at once (unchanged re-scans, buffered): each
+   * host's instances, then the host row (never moving a time backwards), then its server
+   * rows a minute old (never waiting for a row another transaction holds). Hosts sorted by id.
+   */
+  touchHostsSeen(tx: Tx, org: string, hosts: ReadonlyArray<{ id: string; now: string; scannedAt: string }>, now: string, staleBefore: string): Promise<void>;
   /**
    * Keeps the planner's statistics fresh: 'migrated' after migrations (full ANALYZE),
    * 'bulk' after many rows changed, 'periodic' from a timer. Cheap when nothing changed.
@@ -72,6 +89,23 @@ const sqliteStorage: Storage = {
   async touchByRawKeyOneTrip() {
     return undefined;
   },
+  async findByRawKey(store, org, key) {
+    const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${key} limit 1`.execute(store.db);
+    const host = r.rows[0];
+    return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async touchHostsSeen(tx, org, hosts, now, staleBefore) {
+    if (hosts.length === 0) return;
+    const ids = sql.join(hosts.map((h) => h.id));
+    await sql`update server_instances set last_seen = ${now} where org_id = ${org} and host_id in (${ids}) and last_seen < ${now}`.execute(tx);
+    for (const h of hosts) {
+      await sql`update hosts set last_seen = ${h.now}, last_scanned_at = case when last_scanned_at is null or last_scanned_at < ${h.scannedAt} then ${h.scannedAt} else last_scanned_at end
+        where org_id = ${org} and id = ${h.id} and last_seen < ${h.now}`.execute(tx);
+    }
+    await sql`update servers set last_seen = ${now} where org_id = ${org} and last_seen < ${staleBefore}
+      and id in (select server_id from server_instances where org_id = ${org} and host_id in (${ids}))`.execute(tx);
+  },
+
   async maintain(db, when) {
     // 'migrated': a full ANALYZE (fast on a fresh or small database; after a migration the
     // shape of the data may have changed). Otherwise PRAGMA optimize, which re-analyzes only
@@ -111,7 +145,9 @@ const postgresStorage: Storage = {
       ), i as (
         update server_instances set last_seen = ${now} where org_id = ${org} and host_id in (select id from h) returning server_id
       )
-      select h.id, h.server_count, (select count(*) from servers s where s.org_id = ${org} and s.last_seen < ${staleBefore} and s.id in (select server_id from i)) as stale from h`.execute(tx);
+      select h.id, h.server_count, (select count(*) from servers s where s.org_id = ${org} and s.last_seen < ${staleBefore} and s.id in (select server_id from i)) as stale from h`.execute(
+      tx,
+    );
     const host = r.rows[0];
     if (!host) return null;
     if (Number(host.stale) > 0) {
@@ -148,6 +184,41 @@ const postgresStorage: Storage = {
     if (!rows) return undefined;
     const host = rows[1]![0] as { id: string; server_count: number } | undefined;
     return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async findByRawKey(store, orgId, key) {
+    const org = pgLiteral(orgId, 'id');
+    const k = pgLiteral(key, 'hex');
+    const rows =
+      org && k
+        ? await pgBatch(store.db, [
+            `select set_config('app.org_id', ${org}, true)`,
+            `select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${k} limit 1`,
+          ])
+        : null;
+    if (!rows) {
+      return withOrg(store, { orgId }, async (tx) => {
+        const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${orgId} and last_raw_hash = ${key} limit 1`.execute(tx);
+        return r.rows[0] ? { id: r.rows[0].id, server_count: Number(r.rows[0].server_count) } : null;
+      });
+    }
+    const host = rows[1]![0] as TouchedHost | undefined;
+    return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async touchHostsSeen(tx, org, hosts, now, staleBefore) {
+    if (hosts.length === 0) return;
+    // only last-seen times move: the commit need not wait for its WAL flush (a crash loses a
+    // second of moves, which the hosts' next re-scans make again)
+    await sql`select set_config('synchronous_commit', 'off', true)`.execute(tx);
+    const ids = sql.join(hosts.map((h) => h.id));
+    // the same order as a report's own transaction: instances, then the host row
+    await sql`update server_instances set last_seen = ${now} where org_id = ${org} and host_id in (${ids}) and last_seen < ${now}`.execute(tx);
+    const values = sql.join(hosts.map((h) => sql`(${h.id}, ${h.now}, ${h.scannedAt})`));
+    await sql`update hosts as h set last_seen = v.now, last_scanned_at = case when h.last_scanned_at is null or h.last_scanned_at < v.at then v.at else h.last_scanned_at end
+      from (values ${values}) as v(id, now, at) where h.org_id = ${org} and h.id = v.id and h.last_seen < v.now`.execute(tx);
+    await sql`update servers set last_seen = ${now} where org_id = ${org} and id in (
+      select id from servers where org_id = ${org} and last_seen < ${staleBefore}
+        and id in (select server_id from server_instances where org_id = ${org} and host_id in (${ids}))
+      order by id for no key update skip locked)`.execute(tx);
   },
   async maintain() {
     // autovacuum's analyze keeps PostgreSQL's statistics by itself (a database-wide ANALYZE

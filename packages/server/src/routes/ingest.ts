@@ -32,7 +32,17 @@ function waitMs(request: FastifyRequest, env = process.env): number {
   return Number.isFinite(v) && v > 0 ? Math.min(v, 30_000) : 0;
 }
 
-const resultSchema = { type: 'object', properties: { reportId: { type: ['string', 'null'] }, hostId: { type: 'string' }, unchanged: { type: 'boolean' }, servers: { type: 'integer' }, events: { type: 'integer' }, alerts: { type: 'integer' } } };
+const resultSchema = {
+  type: 'object',
+  properties: {
+    reportId: { type: ['string', 'null'] },
+    hostId: { type: 'string' },
+    unchanged: { type: 'boolean' },
+    servers: { type: 'integer' },
+    events: { type: 'integer' },
+    alerts: { type: 'integer' },
+  },
+};
 
 function rateKey(request: FastifyRequest): string {
   const key = request.headers['x-api-key'];
@@ -49,7 +59,16 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
   const queue = ingestQueueFor(store, {
     onAlerts: () => void dispatcher.kick(),
     // a changed report is a state change: audited in the same transaction
-    afterWrite: (tx, scope, from, r) => writeAudit(tx, scope, { actorType: 'agent', actorId: from.agentKeyId ?? 'unknown', action: 'report.ingested', targetType: 'host', targetId: r.hostId, ip: from.ip ?? undefined, details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts } }),
+    afterWrite: (tx, scope, from, r) =>
+      writeAudit(tx, scope, {
+        actorType: 'agent',
+        actorId: from.agentKeyId ?? 'unknown',
+        action: 'report.ingested',
+        targetType: 'host',
+        targetId: r.hostId,
+        ip: from.ip ?? undefined,
+        details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts },
+      }),
     onError: (err, id) => app.log.error({ err, reportId: id }, 'could not process an accepted report'),
   });
   // reports accepted before a restart (or a crash) are processed now
@@ -67,7 +86,8 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
       bodyLimit: MAX_REPORT_BYTES,
       config: { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } },
       schema: {
-        summary: 'Send a scan report (the output of `palisade scan --json`) with an agent key: 202 with its id (then GET /agent/report/:id), or 200 when it was processed within `Prefer: wait=N`',
+        summary:
+          'Send a scan report (the output of `palisade scan --json`) with an agent key: 202 with its id (then GET /agent/report/:id), or 200 when it was processed within `Prefer: wait=N`',
         tags: ['agent'],
         response: {
           200: { ...resultSchema, properties: { ...resultSchema.properties, id: { type: ['string', 'null'] }, status: { type: 'string' } } },
@@ -94,9 +114,13 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
         }
         throw err;
       }
-      if (accepted.result) return { ...accepted.result, id: null, status: 'done' };
-      const id = accepted.id!;
       const wait = waitMs(request);
+      if (accepted.result) {
+        // the client asked to wait for processing: the deferred last-seen moves are written first
+        if (wait > 0) await queue.flushSeen();
+        return { ...accepted.result, id: null, status: 'done' };
+      }
+      const id = accepted.id!;
       if (wait > 0 && accepted.status === 'pending') await queue.waitFor(id, wait);
       const status = wait > 0 || accepted.status !== 'pending' ? await queue.status(scope, id) : null;
       if (status?.status === 'done' && status.result) return { ...status.result, id, status: 'done' };
@@ -111,11 +135,21 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { access: access.agent },
       schema: {
-        summary: 'The processing status of a report this agent key\'s organisation sent',
+        summary: "The processing status of a report this agent key's organisation sent",
         tags: ['agent'],
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'done', 'failed'] }, receivedAt: { type: 'string' }, processedAt: { type: ['string', 'null'] }, result: { anyOf: [resultSchema, { type: 'null' }] }, error: { type: ['string', 'null'] } } },
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              status: { type: 'string', enum: ['pending', 'done', 'failed'] },
+              receivedAt: { type: 'string' },
+              processedAt: { type: ['string', 'null'] },
+              result: { anyOf: [resultSchema, { type: 'null' }] },
+              error: { type: ['string', 'null'] },
+            },
+          },
           401: errorSchema,
           404: errorSchema,
         },

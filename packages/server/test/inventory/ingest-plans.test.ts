@@ -11,7 +11,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withOrg, type Database, type Db } from '../../src/db/index.js';
 import { storageFor } from '../../src/db/storage.js';
-import { ingestReport } from '../../src/services/ingest.js';
+import { ingestReport, ingestReportText } from '../../src/services/ingest.js';
+import { acceptUnchangedBody, seenBufferFor } from '../../src/services/ingest/touch.js';
+import { rawReportKey } from '../../src/services/ingest/validate.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, testRules, tool } from './fixtures.js';
 import { openInventoryDb, type InventoryDb } from './helpers.js';
@@ -22,7 +24,12 @@ const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute));
 function hostReport(h: number, rev = 0) {
   const servers = Array.from({ length: 8 }, (_, i) => {
     const n = (h * 7 + i * 5) % 40;
-    return server({ name: `srv-${n}`, args: ['-y', `@example/srv-${n}@1.0.${n === h % 40 ? rev : 0}`], tools: [tool(`t${n}a`, `Tool a of ${n}`), tool(`t${n}b`, `Tool b of ${n}`)], ...(n % 3 === 0 ? { command: 'bash', args: ['-c', `run ${n}`] } : {}) });
+    return server({
+      name: `srv-${n}`,
+      args: ['-y', `@example/srv-${n}@1.0.${n === h % 40 ? rev : 0}`],
+      tools: [tool(`t${n}a`, `Tool a of ${n}`), tool(`t${n}b`, `Tool b of ${n}`)],
+      ...(n % 3 === 0 ? { command: 'bash', args: ['-c', `run ${n}`] } : {}),
+    });
   });
   return report(servers, { hostname: `plan-host-${h}` }, at(rev).toISOString());
 }
@@ -64,7 +71,17 @@ for (const dialect of dialects) {
       try {
         for (let h = 0; h < 6; h++) await ingestReport(logging, org, hostReport(h, 1), { rules: testRules, now: at(5) });
         for (let h = 0; h < 3; h++) await ingestReport(logging, org, hostReport(h, 1), { rules: testRules, now: at(6) });
-        await ingestReport(logging, org, report([server({ name: 'srv-1' })], { hostname: 'plan-host-7' }, at(7).toISOString()), { rules: testRules, now: at(7) });
+        await ingestReport(logging, org, report([server({ name: 'srv-1' })], { hostname: 'plan-host-7' }, at(7).toISOString()), {
+          rules: testRules,
+          now: at(7),
+        });
+        // an unchanged re-scan (same servers, new scan time): one read, then the buffered last-seen moves
+        const text = JSON.stringify(hostReport(10, 2));
+        await ingestReportText(logging, org, text, { rules: testRules, now: at(8) });
+        const raw = rawReportKey(text.replace(at(2).toISOString(), at(9).toISOString()))!;
+        expect(await acceptUnchangedBody(logging, org, raw, at(9).toISOString())).not.toBeNull();
+        await seenBufferFor(logging).flush();
+        expect(captured.some((q) => /update hosts as h set last_seen|update hosts set last_seen = \?, last_scanned_at = case/.test(q.sql))).toBe(true);
         const scans: string[] = [];
         const hot = captured.filter((q) => /^\s*(select|update|delete|with)/i.test(q.sql) && !/set_config|pg_advisory|^select 1$/i.test(q.sql));
         expect(hot.length).toBeGreaterThan(20);
@@ -101,14 +118,21 @@ for (const dialect of dialects) {
           Array.from({ length: 12 }, (_, i) => {
             // each host lists the shared servers in its own order (lock order must not follow it)
             const n = (i * (h % 2 === 0 ? 1 : 5) + h) % 12;
-            return server({ name: `conc-${n}`, args: ['-y', `conc-pkg-${n}@1.0.0`], package: { ecosystem: 'npm', name: `conc-pkg-${n}`, version: '1.0.0' }, tools: [tool(`c${n}`, `Tool of ${n}`)] });
+            return server({
+              name: `conc-${n}`,
+              args: ['-y', `conc-pkg-${n}@1.0.0`],
+              package: { ecosystem: 'npm', name: `conc-pkg-${n}`, version: '1.0.0' },
+              tools: [tool(`c${n}`, `Tool of ${n}`)],
+            });
           }),
           { hostname: `conc-host-${h}` },
         );
       const results = await Promise.allSettled(Array.from({ length: 32 }, (_, h) => ingestReport(db.store, org, shared(h), { rules: testRules, now: at(20) })));
       const errors = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
       expect(errors).toEqual([]);
-      const rows = await withOrg(db.store, org, (tx) => tx.selectFrom('servers').select(['instance_count', 'host_count']).where('name', 'like', 'conc-%').execute());
+      const rows = await withOrg(db.store, org, (tx) =>
+        tx.selectFrom('servers').select(['instance_count', 'host_count']).where('name', 'like', 'conc-%').execute(),
+      );
       expect(rows).toHaveLength(12);
       for (const r of rows) expect(r).toEqual({ instance_count: 32, host_count: 32 });
     });

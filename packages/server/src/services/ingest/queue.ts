@@ -16,7 +16,7 @@ import { storageFor } from '../../db/storage.js';
 import { reportHash } from '../fingerprint.js';
 import { timeOrderedId } from '../ids.js';
 import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
-import { touchByRawKey, touchByRawKeyOneTrip } from './touch.js';
+import { acceptUnchangedBody, seenBufferFor } from './touch.js';
 import type { IngestResult } from './types.js';
 import { validateReport } from '../report-limits.js';
 import { redacted } from './normalise.js';
@@ -146,7 +146,15 @@ export class IngestQueue {
     const orgs = await this.store.db.selectFrom('org_registry').select('org_id').orderBy('org_id').execute();
     let n = 0;
     for (const { org_id: org } of orgs) {
-      const rows = await withOrg(this.store, { orgId: org }, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['id', 'agent_key_id', 'bytes']).where('org_id', '=', org).where('status', '=', 'pending').orderBy('id').execute());
+      const rows = await withOrg(this.store, { orgId: org }, (tx) =>
+        inbox(tx)
+          .selectFrom('ingest_inbox')
+          .select(['id', 'agent_key_id', 'bytes'])
+          .where('org_id', '=', org)
+          .where('status', '=', 'pending')
+          .orderBy('id')
+          .execute(),
+      );
       for (const r of rows) this.enqueue({ id: r.id, org, key: r.agent_key_id, bytes: Number(r.bytes) });
       n += rows.length;
     }
@@ -163,8 +171,8 @@ export class IngestQueue {
     const at = now.toISOString();
     const raw = rawReportKey(text);
     if (raw) {
-      const one = await withRetry(() => touchByRawKeyOneTrip(this.store, scope, raw, at));
-      const fast = one !== undefined ? one : await withRetry(() => withOrg(this.store, scope, (tx) => touchByRawKey(tx, this.store, scope, raw, at)));
+      // an unchanged re-scan: one read; its last-seen moves are written with others' (touch.ts SeenBuffer)
+      const fast = await acceptUnchangedBody(this.store, scope, raw, at);
       if (fast) return { id: null, status: 'done', result: fast };
     }
     const report = parseReportText(text);
@@ -180,12 +188,32 @@ export class IngestQueue {
       withOrg(this.store, scope, async (tx) => {
         const made = await inbox(tx)
           .insertInto('ingest_inbox')
-          .values({ id, org_id: scope.orgId, agent_key_id: from.agentKeyId, host_key: host, body_hash: hash, body: stored, bytes, ip: from.ip, status: 'pending', received_at: at, processed_at: null, result: null, error: null })
+          .values({
+            id,
+            org_id: scope.orgId,
+            agent_key_id: from.agentKeyId,
+            host_key: host,
+            body_hash: hash,
+            body: stored,
+            bytes,
+            ip: from.ip,
+            status: 'pending',
+            received_at: at,
+            processed_at: null,
+            result: null,
+            error: null,
+          })
           .onConflict((oc) => oc.columns(['org_id', 'host_key', 'body_hash']).doNothing())
           .returning(['id', 'status'])
           .executeTakeFirst();
         if (made) return { ...made, fresh: true };
-        const known = await inbox(tx).selectFrom('ingest_inbox').select(['id', 'status']).where('org_id', '=', scope.orgId).where('host_key', '=', host).where('body_hash', '=', hash).executeTakeFirstOrThrow();
+        const known = await inbox(tx)
+          .selectFrom('ingest_inbox')
+          .select(['id', 'status'])
+          .where('org_id', '=', scope.orgId)
+          .where('host_key', '=', host)
+          .where('body_hash', '=', hash)
+          .executeTakeFirstOrThrow();
         return { ...known, fresh: false };
       }),
     );
@@ -198,20 +226,39 @@ export class IngestQueue {
 
   /** The status of a report this organisation sent. */
   async status(scope: OrgScope, id: string): Promise<ReportStatus | null> {
-    const r = await withOrg(this.store, scope, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['id', 'status', 'received_at', 'processed_at', 'result', 'error']).where('org_id', '=', scope.orgId).where('id', '=', id).executeTakeFirst());
+    const r = await withOrg(this.store, scope, (tx) =>
+      inbox(tx)
+        .selectFrom('ingest_inbox')
+        .select(['id', 'status', 'received_at', 'processed_at', 'result', 'error'])
+        .where('org_id', '=', scope.orgId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    );
     if (!r) return null;
-    return { id: r.id, status: r.status, receivedAt: r.received_at, processedAt: r.processed_at, result: r.result ? (JSON.parse(r.result) as IngestResult) : null, error: r.error };
+    return {
+      id: r.id,
+      status: r.status,
+      receivedAt: r.received_at,
+      processedAt: r.processed_at,
+      result: r.result ? (JSON.parse(r.result) as IngestResult) : null,
+      error: r.error,
+    };
   }
 
   private checkQuota(org: string, key: string | null, bytes: number): void {
     const o = this.orgs.get(org);
     const k = key ? this.keys.get(key) : undefined;
     const l = this.limits;
-    const over = (o && (o.jobs.length + 1 > l.orgReports || o.bytes + bytes > l.orgBytes) && 'organisation') || (k && (k.reports + 1 > l.keyReports || k.bytes + bytes > l.keyBytes) && 'agent key');
+    const over =
+      (o && (o.jobs.length + 1 > l.orgReports || o.bytes + bytes > l.orgBytes) && 'organisation') ||
+      (k && (k.reports + 1 > l.keyReports || k.bytes + bytes > l.keyBytes) && 'agent key');
     if (!over) return;
     // about how long the backlog ahead takes at the rate reports are processed
     const backlog = (o?.jobs.length ?? 0) + (k?.reports ?? 0);
-    throw new QuotaExceeded(`This ${over} has too many reports waiting to be processed; the agent keeps the report and sends it again later.`, Math.min(300, Math.max(1, Math.ceil(backlog / 50))));
+    throw new QuotaExceeded(
+      `This ${over} has too many reports waiting to be processed; the agent keeps the report and sends it again later.`,
+      Math.min(300, Math.max(1, Math.ceil(backlog / 50))),
+    );
   }
 
   private enqueue(job: Job): void {
@@ -286,7 +333,14 @@ export class IngestQueue {
     const scope = { orgId: job.org };
     try {
       // the body is parsed before the transaction (the CPU-heavy part holds no connection)
-      const row = await withOrg(this.store, scope, (tx) => inbox(tx).selectFrom('ingest_inbox').select(['body', 'status', 'agent_key_id', 'ip', 'received_at']).where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst());
+      const row = await withOrg(this.store, scope, (tx) =>
+        inbox(tx)
+          .selectFrom('ingest_inbox')
+          .select(['body', 'status', 'agent_key_id', 'ip', 'received_at'])
+          .where('org_id', '=', job.org)
+          .where('id', '=', job.id)
+          .executeTakeFirst(),
+      );
       if (!row || row.status !== 'pending' || row.body === null) return;
       const body = row.body;
       let parsed: { report: ScanReport; hash: string; raw: string | null };
@@ -308,9 +362,16 @@ export class IngestQueue {
             reportId: job.id,
             agentKeyId: row.agent_key_id,
             rawKey: parsed.raw,
-            afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, { agentKeyId: row.agent_key_id, ip: row.ip }, result) : undefined,
+            afterWrite: this.hooks.afterWrite
+              ? (t, result) => this.hooks.afterWrite!(t, scope, { agentKeyId: row.agent_key_id, ip: row.ip }, result)
+              : undefined,
           });
-          await inbox(tx).updateTable('ingest_inbox').set({ status: 'done', body: null, processed_at: new Date().toISOString(), result: JSON.stringify(s.result) }).where('org_id', '=', job.org).where('id', '=', job.id).execute();
+          await inbox(tx)
+            .updateTable('ingest_inbox')
+            .set({ status: 'done', body: null, processed_at: new Date().toISOString(), result: JSON.stringify(s.result) })
+            .where('org_id', '=', job.org)
+            .where('id', '=', job.id)
+            .execute();
           return s;
         }),
       );
@@ -327,7 +388,15 @@ export class IngestQueue {
   }
 
   private async fail(job: Job, message: string): Promise<void> {
-    await withOrg(this.store, { orgId: job.org }, (tx) => inbox(tx).updateTable('ingest_inbox').set({ status: 'failed', body: null, processed_at: new Date().toISOString(), error: message }).where('org_id', '=', job.org).where('id', '=', job.id).where('status', '=', 'pending').execute());
+    await withOrg(this.store, { orgId: job.org }, (tx) =>
+      inbox(tx)
+        .updateTable('ingest_inbox')
+        .set({ status: 'failed', body: null, processed_at: new Date().toISOString(), error: message })
+        .where('org_id', '=', job.org)
+        .where('id', '=', job.id)
+        .where('status', '=', 'pending')
+        .execute(),
+    );
   }
 
   /** Holds processing (accepting goes on); resume() with no restart needed: start(). */
@@ -355,6 +424,11 @@ export class IngestQueue {
     });
   }
 
+  /** Writes the buffered last-seen moves of unchanged re-scans now. */
+  flushSeen(): Promise<void> {
+    return seenBufferFor(this.store).flush();
+  }
+
   /** Resolves when nothing is queued or running. */
   drained(): Promise<void> {
     if (this.running === 0 && this.ring.length === 0) return Promise.resolve();
@@ -371,7 +445,8 @@ export class IngestQueue {
   async stop(ms = 10_000): Promise<void> {
     this.stopped = true;
     clearInterval(this.maintainTimer);
-    for (const until = Date.now() + ms; this.running > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    await seenBufferFor(this.store).flush();
+    for (const until = Date.now() + ms; this.running > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
   }
 }
 

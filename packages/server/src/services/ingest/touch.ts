@@ -5,6 +5,19 @@ import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import type { IngestResult } from './types.js';
 
+/** A transaction the database gave up on for another's sake: run it again (a copy of pipeline.withRetry's rule, without importing the pipeline). */
+async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || (code !== '40P01' && code !== '40001' && code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_SNAPSHOT')) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
+  }
+}
+
 // Server rows are shared by every host that runs them: their last-seen time moves at most
 // once a minute, so a fleet of re-reports does not queue on the popular rows.
 export const SERVER_SEEN_GRANULARITY_MS = 60_000;
@@ -22,14 +35,29 @@ export async function touchByRawKey(tx: Tx, store: Db, scope: OrgScope, raw: { k
 }
 
 /** touchByRawKey in a round trip of its own where the database has one (PostgreSQL), else undefined. */
-export async function touchByRawKeyOneTrip(store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null | undefined> {
+export async function touchByRawKeyOneTrip(
+  store: Db,
+  scope: OrgScope,
+  raw: { key: string; scannedAt: string },
+  now: string,
+): Promise<IngestResult | null | undefined> {
   const host = await storageFor(store).touchByRawKeyOneTrip(store, scope.orgId, raw, now, staleBefore(now));
   return host ? unchangedResult(host.id, host.server_count) : host;
 }
 
 /** A report with the same content as the host's last one: only last-seen times move (and the raw-body key). */
-export async function touchUnchanged(tx: Tx, store: Db, scope: OrgScope, hostId: string, now: string, scannedAt: string, rawKey: string | null): Promise<IngestResult> {
-  const set: Record<string, string> = rawKey ? { last_seen: now, last_scanned_at: scannedAt, last_raw_hash: rawKey } : { last_seen: now, last_scanned_at: scannedAt };
+export async function touchUnchanged(
+  tx: Tx,
+  store: Db,
+  scope: OrgScope,
+  hostId: string,
+  now: string,
+  scannedAt: string,
+  rawKey: string | null,
+): Promise<IngestResult> {
+  const set: Record<string, string> = rawKey
+    ? { last_seen: now, last_scanned_at: scannedAt, last_raw_hash: rawKey }
+    : { last_seen: now, last_scanned_at: scannedAt };
   const host = await storageFor(store).touchHost(tx, scope.orgId, sql<string>`${hostId}`, now, staleBefore(now), set);
   if (!host) throw new Error(`host ${hostId} vanished during ingest`);
   return unchangedResult(host.id, host.server_count);
@@ -44,4 +72,87 @@ export async function ingestUnchangedBody(store: Db, scope: OrgScope, raw: { key
   const one = await touchByRawKeyOneTrip(store, scope, raw, at);
   if (one !== undefined) return one;
   return withOrg(store, scope, (tx) => touchByRawKey(tx, store, scope, raw, at));
+}
+
+/** How long an unchanged re-scan's last-seen move may wait to be written with others. */
+export const SEEN_FLUSH_MS = 1000;
+/** Hosts buffered before a write is started without waiting for the timer. */
+const SEEN_FLUSH_HOSTS = 1000;
+
+/**
+ * Unchanged re-scans (what every daemon sends every 15 minutes) answered from one read: the
+ * host is found by its last body's raw key and only its last-seen times must move, which this
+ * buffer writes for all such hosts of an organisation at once, every SEEN_FLUSH_MS, in one
+ * short transaction (instances, host rows, stale server rows), instead of one write
+ * transaction per request. A crash loses at most that second of moves; the hosts' next
+ * re-scans make them again.
+ */
+export class SeenBuffer {
+  private readonly due = new Map<string, Map<string, { id: string; now: string; scannedAt: string }>>();
+  private size = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Db,
+    private readonly everyMs = SEEN_FLUSH_MS,
+  ) {}
+
+  mark(org: string, hostId: string, now: string, scannedAt: string): void {
+    let hosts = this.due.get(org);
+    if (!hosts) this.due.set(org, (hosts = new Map()));
+    const cur = hosts.get(hostId);
+    if (!cur) this.size++;
+    if (!cur || cur.now < now) hosts.set(hostId, { id: hostId, now, scannedAt: cur && cur.scannedAt > scannedAt ? cur.scannedAt : scannedAt });
+    if (this.size >= SEEN_FLUSH_HOSTS) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes every move buffered so far; resolves when written (failures are dropped: the next re-scan moves them). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const work = [...this.due];
+    this.due.clear();
+    this.size = 0;
+    const storage = storageFor(this.store);
+    this.running = this.running.then(async () => {
+      for (const [org, hosts] of work) {
+        const list = [...hosts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const now = list.reduce((m, h) => (h.now > m ? h.now : m), '');
+        for (let i = 0; i < list.length; i += 500) {
+          const part = list.slice(i, i + 500);
+          await withRetry(() => withOrg(this.store, { orgId: org }, (tx) => storage.touchHostsSeen(tx, org, part, now, staleBefore(now)))).catch(
+            () => undefined,
+          );
+        }
+      }
+    });
+    return this.running;
+  }
+}
+
+const seenBuffers = new WeakMap<Db['db'], SeenBuffer>();
+
+export function seenBufferFor(store: Db): SeenBuffer {
+  let b = seenBuffers.get(store.db);
+  if (!b) seenBuffers.set(store.db, (b = new SeenBuffer(store)));
+  return b;
+}
+
+/**
+ * The unchanged-body fast path with the last-seen moves deferred: one read finds the host
+ * whose last accepted body has this raw key; null when there is none.
+ */
+export async function acceptUnchangedBody(store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null> {
+  const host = await storageFor(store).findByRawKey(store, scope.orgId, raw.key);
+  if (!host) return null;
+  seenBufferFor(store).mark(scope.orgId, host.id, now, raw.scannedAt);
+  return unchangedResult(host.id, host.server_count);
 }
