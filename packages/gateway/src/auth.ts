@@ -50,7 +50,9 @@ export class Authenticator {
     const digest = hashToken(token);
     const now = Date.now();
     const fromStore = this.store.tokenByHash(digest);
-    let found: { name: string; virtualServers: string[] | null; expiresAt: string | null } | undefined = fromStore ? { name: fromStore.name, virtualServers: fromStore.virtualServers, expiresAt: fromStore.expiresAt } : undefined;
+    let found: { name: string; virtualServers: string[] | null; expiresAt: string | null } | undefined = fromStore
+      ? { name: fromStore.name, virtualServers: fromStore.virtualServers, expiresAt: fromStore.expiresAt }
+      : undefined;
     if (!found) {
       const a = Buffer.from(digest, 'hex');
       for (const t of this.cfg.auth?.tokens ?? []) {
@@ -59,7 +61,13 @@ export class Authenticator {
       }
     }
     if (!found) return { ok: false, status: 401, error: 'invalid_token', description: 'Unknown gateway token.' };
-    if (found.expiresAt && Date.parse(found.expiresAt) <= now) return { ok: false, status: 401, error: 'invalid_token', description: 'The gateway token has expired; create a new one with palisade gateway token create.' };
+    if (found.expiresAt && Date.parse(found.expiresAt) <= now)
+      return {
+        ok: false,
+        status: 401,
+        error: 'invalid_token',
+        description: 'The gateway token has expired; create a new one with palisade gateway token create.',
+      };
     return { ok: true, principal: { id: `token:${digest.slice(0, 16)}`, kind: 'token', name: found.name, virtualServers: found.virtualServers } };
   }
 
@@ -105,16 +113,25 @@ export class Authenticator {
         requiredClaims: ['exp', 'sub'],
       });
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? (payload.scp as string[]) : [];
-      for (const s of oauth.scopes ?? []) if (!scopes.includes(s)) return { ok: false, status: 403, error: 'insufficient_scope', description: `The token lacks the scope ${s}.` };
+      for (const s of oauth.scopes ?? [])
+        if (!scopes.includes(s)) return { ok: false, status: 403, error: 'insufficient_scope', description: `The token lacks the scope ${s}.` };
       let vs: string[] | null = null;
       if (oauth.virtualServersClaim) {
         const claim = payload[oauth.virtualServersClaim];
         vs = Array.isArray(claim) ? claim.map(String) : typeof claim === 'string' ? claim.split(/[ ,]+/).filter(Boolean) : [];
       }
-      return { ok: true, principal: { id: `oauth:${hashToken(`${payload.iss}#${payload.sub}`).slice(0, 24)}`, kind: 'oauth', name: String(payload.sub), virtualServers: vs } };
+      return {
+        ok: true,
+        principal: { id: `oauth:${hashToken(`${payload.iss}#${payload.sub}`).slice(0, 24)}`, kind: 'oauth', name: String(payload.sub), virtualServers: vs },
+      };
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
-      const why = code === 'ERR_JWT_EXPIRED' ? 'The access token has expired.' : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `The access token was not issued for this gateway (${(err as Error).message}).` : 'The access token could not be verified.';
+      const why =
+        code === 'ERR_JWT_EXPIRED'
+          ? 'The access token has expired.'
+          : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+            ? `The access token was not issued for this gateway (${(err as Error).message}).`
+            : 'The access token could not be verified.';
       return { ok: false, status: 401, error: 'invalid_token', description: why };
     }
   }

@@ -119,7 +119,13 @@ async function gatewayServe(opts: { config?: string; host?: string; port?: numbe
     return 2;
   }
   try {
-    const running = await startGateway(opts.config, { host: opts.host, port: opts.port, stdio: opts.stdio, warn: (m) => io.err(`palisade gateway: ${m}\n`), env: io.env });
+    const running = await startGateway(opts.config, {
+      host: opts.host,
+      port: opts.port,
+      stdio: opts.stdio,
+      warn: (m) => io.err(`palisade gateway: ${m}\n`),
+      env: io.env,
+    });
     if (running.url) io.err(`palisade gateway: listening on ${running.url} (also /servers/<virtual>/mcp, /sse)\n`);
     return await waitForStop(running);
   } catch (err) {
@@ -138,14 +144,25 @@ async function gatewayCheck(opts: { config: string; json?: boolean }, io: Io): P
   const gw = new Gateway(cfg, store, { env: io.env });
   try {
     await gw.start();
-    const upstreams = [...gw.upstreams.values()].map((s) => ({ name: s.cfg.name, transport: s.cfg.transport, up: s.up, error: s.error, level: s.level, blocked: s.blocked }));
+    const upstreams = [...gw.upstreams.values()].map((s) => ({
+      name: s.cfg.name,
+      transport: s.cfg.transport,
+      up: s.up,
+      error: s.error,
+      level: s.level,
+      blocked: s.blocked,
+    }));
     const tools = gw.catalog();
     if (opts.json) io.out(JSON.stringify({ config: cfg.path, upstreams, tools, collisions: gw.collisions }, null, 2) + '\n');
     else {
       io.out(`${cfg.path}: valid\n\nUpstreams:\n`);
-      for (const u of upstreams) io.out(`  ${u.name} (${u.transport}) ${u.up ? 'connected' : `UNAVAILABLE: ${u.error}`}; risk ${u.level}${u.blocked ? ' -> BLOCKED' : ''}\n`);
+      for (const u of upstreams)
+        io.out(`  ${u.name} (${u.transport}) ${u.up ? 'connected' : `UNAVAILABLE: ${u.error}`}; risk ${u.level}${u.blocked ? ' -> BLOCKED' : ''}\n`);
       io.out(`\nTools (${tools.length}):\n`);
-      for (const t of tools) io.out(`  ${t.status === 'ok' ? 'ok         ' : t.status.toUpperCase().padEnd(11)} ${t.federated}  [${t.level}]${t.reason ? `\n               ${t.reason}` : ''}\n`);
+      for (const t of tools)
+        io.out(
+          `  ${t.status === 'ok' ? 'ok         ' : t.status.toUpperCase().padEnd(11)} ${t.federated}  [${t.level}]${t.reason ? `\n               ${t.reason}` : ''}\n`,
+        );
       if (gw.collisions.length) io.out(`\nName collisions:\n${gw.collisions.map((c) => `  ${c}\n`).join('')}`);
     }
     const down = upstreams.filter((u) => !u.up).length;
@@ -171,7 +188,12 @@ async function gatewayApprove(tool: string | undefined, opts: { config: string; 
   }
   const store = new GatewayStore(cfg.store);
   try {
-    const targets = opts.all ? store.listTools().filter((t) => t.status !== 'ok').map((t) => t.federated) : [tool!];
+    const targets = opts.all
+      ? store
+          .listTools()
+          .filter((t) => t.status !== 'ok')
+          .map((t) => t.federated)
+      : [tool!];
     if (targets.length === 0) {
       io.out('Nothing is quarantined or blocked.\n');
       return 0;
@@ -181,7 +203,20 @@ async function gatewayApprove(tool: string | undefined, opts: { config: string; 
       const done = store.approve(t);
       if (done) {
         io.out(`${t}: ${done}\n`);
-        store.audit({ at: new Date().toISOString(), kind: 'policy', principal: `cli:${os.userInfo().username}`, virtualServer: null, upstream: null, tool: t, argHash: null, decision: 'approved', reason: done, latencyMs: null, resultBytes: null, detail: null });
+        store.audit({
+          at: new Date().toISOString(),
+          kind: 'policy',
+          principal: `cli:${os.userInfo().username}`,
+          virtualServer: null,
+          upstream: null,
+          tool: t,
+          argHash: null,
+          decision: 'approved',
+          reason: done,
+          latencyMs: null,
+          resultBytes: null,
+          detail: null,
+        });
       } else {
         io.err(`palisade gateway approve: the gateway has not seen a tool named ${t}; run palisade gateway check --config ${opts.config} to list them.\n`);
         missing++;
@@ -216,7 +251,9 @@ async function gatewayTokenCreate(opts: { config: string; name: string; virtualS
     const expiresAt = opts.expiresIn ? new Date(Date.now() + opts.expiresIn * 86_400_000).toISOString() : undefined;
     store.addToken(opts.name, t.sha256, t.prefix, opts.virtualServer, expiresAt);
     io.out(`${t.token}\n`);
-    io.err(`Created token "${opts.name}" (${t.prefix}…)${opts.virtualServer ? ` for ${opts.virtualServer.join(', ')}` : ' for every virtual server'}${expiresAt ? `, expires ${expiresAt}` : ''}. It is shown once; only its SHA-256 is stored.\n`);
+    io.err(
+      `Created token "${opts.name}" (${t.prefix}…)${opts.virtualServer ? ` for ${opts.virtualServer.join(', ')}` : ' for every virtual server'}${expiresAt ? `, expires ${expiresAt}` : ''}. It is shown once; only its SHA-256 is stored.\n`,
+    );
     if (!cfg.auth) io.err(`Note: ${cfg.path} has no "auth" section, so the gateway does not ask for tokens yet; add "auth: {}" to require them.\n`);
     return 0;
   } finally {
@@ -236,7 +273,10 @@ async function guardServe(command: string[], opts: { config?: string; passEnv?: 
     return fail(io, err);
   }
   const env: Record<string, string> = {};
-  for (const name of (opts.passEnv ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of (opts.passEnv ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const v = io.env[name];
     if (v !== undefined) env[name] = v;
   }
@@ -247,9 +287,37 @@ async function guardServe(command: string[], opts: { config?: string; passEnv?: 
     store: base?.store ?? path.join(io.env.HOME ?? os.homedir(), '.palisade', 'guard', sha256(command.join('\0')).slice(0, 16)),
     // the guarded server keeps its own tool names (no prefix): it replaces the server in the
     // client's config, whose approvals and prompts name those tools
-    upstreams: new Map([[name, { name, transport: 'stdio', command: command[0]!, args: command.slice(1), env, envNames: Object.keys(env), headers: {}, headerNames: [], allowPrivateAddress: false, prefix: '', rename: {}, timeoutMs: 60_000, protocol: 'legacy', disabled: false }]]),
+    upstreams: new Map([
+      [
+        name,
+        {
+          name,
+          transport: 'stdio',
+          command: command[0]!,
+          args: command.slice(1),
+          env,
+          envNames: Object.keys(env),
+          headers: {},
+          headerNames: [],
+          allowPrivateAddress: false,
+          prefix: '',
+          rename: {},
+          timeoutMs: 60_000,
+          protocol: 'legacy',
+          disabled: false,
+        },
+      ],
+    ]),
     virtualServers: new Map(),
-    policy: base?.policy ?? { blockLevel: 'high', pinning: true, stripHiddenText: true, redactSecretsInResults: false, allowUpstreams: [], allowTools: [], relistIntervalMs: 0 },
+    policy: base?.policy ?? {
+      blockLevel: 'high',
+      pinning: true,
+      stripHiddenText: true,
+      redactSecretsInResults: false,
+      allowUpstreams: [],
+      allowTools: [],
+      relistIntervalMs: 0,
+    },
     limits: base?.limits ?? DEFAULT_LIMITS,
     audit: base?.audit ?? { logPayloads: false },
     admin: { enabled: false },

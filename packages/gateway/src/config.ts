@@ -159,7 +159,10 @@ export function parseConfig(text: string, abs: string, env: Readonly<Record<stri
   if (errors.length > 0) {
     const problems = errors.filter((e) => e.keyword !== 'if').map((e) => describeSchemaError(e, doc, lines));
     const unique = [...new Map(problems.map((p) => [`${p.line}:${p.message}`, p])).values()].slice(0, 20);
-    throw new ConfigError(`${path.basename(abs)} does not match the gateway config schema (schema/gateway.schema.json):\n${unique.map((p) => `  line ${p.line ?? '?'}: ${p.path || '(top)'} ${p.message}`).join('\n')}`, unique);
+    throw new ConfigError(
+      `${path.basename(abs)} does not match the gateway config schema (schema/gateway.schema.json):\n${unique.map((p) => `  line ${p.line ?? '?'}: ${p.path || '(top)'} ${p.message}`).join('\n')}`,
+      unique,
+    );
   }
   const lineOf = (p: (string | number)[]): number | undefined => {
     const node = doc.getIn(p, true);
@@ -169,7 +172,10 @@ export function parseConfig(text: string, abs: string, env: Readonly<Record<stri
 }
 
 function describeSchemaError(e: ErrorObject, doc: Document, lines: LineCounter): { line?: number; column?: number; path: string; message: string } {
-  const segments = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = doc.getIn(segments, true);
   // the key itself for unknown properties
   let message = e.message ?? 'is invalid';
@@ -220,7 +226,12 @@ interface RawConfig {
   backend?: { url?: string; key?: string };
 }
 
-function build(raw: RawConfig, abs: string, env: Readonly<Record<string, string | undefined>>, lineOf: (p: (string | number)[]) => number | undefined): GatewayConfig {
+function build(
+  raw: RawConfig,
+  abs: string,
+  env: Readonly<Record<string, string | undefined>>,
+  lineOf: (p: (string | number)[]) => number | undefined,
+): GatewayConfig {
   const dir = path.dirname(abs);
   const at = (p: (string | number)[]) => {
     const line = lineOf(p);
@@ -229,18 +240,24 @@ function build(raw: RawConfig, abs: string, env: Readonly<Record<string, string 
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(raw.upstreams)) {
     const transport = u.command ? 'stdio' : (u.transport ?? (u.url && /\/sse\/?(?:\?|$)/i.test(u.url) ? 'sse' : 'http'));
-    if (u.command && u.transport && u.transport !== 'stdio') throw new ConfigError(`${at(['upstreams', name, 'transport'])}: an upstream with a command is stdio; remove "transport" or give a "url" instead.`);
+    if (u.command && u.transport && u.transport !== 'stdio')
+      throw new ConfigError(`${at(['upstreams', name, 'transport'])}: an upstream with a command is stdio; remove "transport" or give a "url" instead.`);
     const envOut: Record<string, string> = {};
     for (const [k, v] of Object.entries(u.env ?? {})) {
       const cls = classifyValue(k, v);
       if (cls.kind === 'secret' || (isSecretName(k) && !hasReference(v) && v.trim() !== '')) {
-        throw new ConfigError(`${at(['upstreams', name, 'env', k])}: the value of ${k} looks like a secret written in the file; write it as a reference such as "\${${k}}" and set that environment variable instead.`);
+        throw new ConfigError(
+          `${at(['upstreams', name, 'env', k])}: the value of ${k} looks like a secret written in the file; write it as a reference such as "\${${k}}" and set that environment variable instead.`,
+        );
       }
       envOut[k] = expandEnv(v, env, at(['upstreams', name, 'env', k]));
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(u.headers ?? {})) {
-      if (!hasReference(v)) throw new ConfigError(`${at(['upstreams', name, 'headers', k])}: header values must come from the environment, written as references such as "Bearer \${DOCS_TOKEN}"; literal header values are refused so no credential sits in the file.`);
+      if (!hasReference(v))
+        throw new ConfigError(
+          `${at(['upstreams', name, 'headers', k])}: header values must come from the environment, written as references such as "Bearer \${DOCS_TOKEN}"; literal header values are refused so no credential sits in the file.`,
+        );
       headers[k] = expandEnv(v, env, at(['upstreams', name, 'headers', k]));
     }
     let url: string | undefined;
@@ -252,8 +269,10 @@ function build(raw: RawConfig, abs: string, env: Readonly<Record<string, string 
       } catch {
         throw new ConfigError(`${at(['upstreams', name, 'url'])}: "${u.url}" is not a valid URL.`);
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${at(['upstreams', name, 'url'])}: only http and https upstream URLs are supported.`);
-      if (parsed.username || parsed.password) throw new ConfigError(`${at(['upstreams', name, 'url'])}: credentials in the URL are refused; put them in a header from an environment reference.`);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new ConfigError(`${at(['upstreams', name, 'url'])}: only http and https upstream URLs are supported.`);
+      if (parsed.username || parsed.password)
+        throw new ConfigError(`${at(['upstreams', name, 'url'])}: credentials in the URL are refused; put them in a header from an environment reference.`);
       url = parsed.href;
     }
     upstreams.set(name, {
@@ -278,13 +297,18 @@ function build(raw: RawConfig, abs: string, env: Readonly<Record<string, string 
   const virtualServers = new Map<string, VirtualServerConfig>();
   for (const [name, v] of Object.entries(raw.virtualServers ?? {})) {
     v.upstreams.forEach((u, i) => {
-      if (!upstreams.has(u)) throw new ConfigError(`${at(['virtualServers', name, 'upstreams', i])}: there is no upstream named "${u}"; add it under "upstreams" or remove it here.`);
+      if (!upstreams.has(u))
+        throw new ConfigError(
+          `${at(['virtualServers', name, 'upstreams', i])}: there is no upstream named "${u}"; add it under "upstreams" or remove it here.`,
+        );
     });
     virtualServers.set(name, { name, upstreams: v.upstreams, tools: v.tools ?? {}, resources: v.resources ?? {}, prompts: v.prompts ?? {} });
   }
   const tokens = raw.auth?.tokens ?? [];
   tokens.forEach((t, i) => {
-    for (const vs of t.virtualServers ?? []) if (!virtualServers.has(vs)) throw new ConfigError(`${at(['auth', 'tokens', i, 'virtualServers'])}: token "${t.name}" names the virtual server "${vs}", which is not defined.`);
+    for (const vs of t.virtualServers ?? [])
+      if (!virtualServers.has(vs))
+        throw new ConfigError(`${at(['auth', 'tokens', i, 'virtualServers'])}: token "${t.name}" names the virtual server "${vs}", which is not defined.`);
     if (t.expiresAt && Number.isNaN(Date.parse(t.expiresAt))) throw new ConfigError(`${at(['auth', 'tokens', i, 'expiresAt'])}: not a valid date-time.`);
   });
   const host = raw.listen?.host ?? '127.0.0.1';

@@ -3,7 +3,22 @@
 // blocked by risk, quarantined after a change). Inbound transports (HTTP, stdio) build MCP
 // server instances whose handlers call into this class with the caller's scope.
 import { appendFileSync } from 'node:fs';
-import { toolDefinitionHash, configRules, evaluate, levelRank, parsePackageRef, redactArgs, redactUrl, sha256, canonicalJson, toolRules, type Finding, type Level, type ServerConfig, type Tool as CoreTool } from '@palisade/core';
+import {
+  toolDefinitionHash,
+  configRules,
+  evaluate,
+  levelRank,
+  parsePackageRef,
+  redactArgs,
+  redactUrl,
+  sha256,
+  canonicalJson,
+  toolRules,
+  type Finding,
+  type Level,
+  type ServerConfig,
+  type Tool as CoreTool,
+} from '@palisade/core';
 import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamTarget } from '@palisade/mcp';
 import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
@@ -145,7 +160,15 @@ export class Gateway {
         u.transport === 'stdio'
           ? { transport: 'stdio', command: u.command!, args: u.args, cwd: u.cwd, env: u.env }
           : { transport: u.transport, url: new URL(u.url!), headers: u.headers, allowPrivateAddress: u.allowPrivateAddress, resolver: opts.resolver };
-      const state: UpstreamState = { cfg: u, up: false, level: 'none', findings: [], blocked: false, pending: new Set(), client: undefined as unknown as UpstreamClient };
+      const state: UpstreamState = {
+        cfg: u,
+        up: false,
+        level: 'none',
+        findings: [],
+        blocked: false,
+        pending: new Set(),
+        client: undefined as unknown as UpstreamClient,
+      };
       state.client = new UpstreamClient(u.name, target, {
         clientInfo: opts.clientInfo ?? { name: 'palisade-gateway', version: GATEWAY_VERSION },
         timeoutMs: u.timeoutMs,
@@ -158,7 +181,11 @@ export class Gateway {
         onLog: (params) => this.callerOf(u.name)?.log?.(params as { level: string; data: unknown }),
         onServerRequest: async (method, params) => {
           const caller = this.callerOf(u.name);
-          if (!caller?.request) throw new GatewayError(ERR_POLICY, `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one client's call in progress.`);
+          if (!caller?.request)
+            throw new GatewayError(
+              ERR_POLICY,
+              `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one client's call in progress.`,
+            );
           this.audit({ kind: 'server-request', upstream: u.name, decision: 'routed', reason: method });
           return caller.request(method, params);
         },
@@ -226,7 +253,7 @@ export class Gateway {
 
   /** An upstream that failed to start is tried again with backoff (up to a minute apart). */
   private retryLater(s: UpstreamState, delayMs: number): void {
-    if (this.closed || s.cfg.transport !== 'stdio' && /Refused .* resolves to/.test(s.error ?? '')) return; // the SSRF guard will not change its mind
+    if (this.closed || (s.cfg.transport !== 'stdio' && /Refused .* resolves to/.test(s.error ?? ''))) return; // the SSRF guard will not change its mind
     const t = setTimeout(async () => {
       if (this.closed) return;
       try {
@@ -281,13 +308,20 @@ export class Gateway {
     const ev = evaluate([this.serverConfigFor(s.cfg)], { platform: process.platform as 'linux' }, configRules);
     const scored = ev.servers[0]!;
     s.findings = scored.findings;
-    s.blocked = levelRank[scored.level] >= levelRank[this.cfg.policy.blockLevel] && this.cfg.policy.blockLevel !== 'none' && !matchesAny(s.cfg.name, this.cfg.policy.allowUpstreams);
+    s.blocked =
+      levelRank[scored.level] >= levelRank[this.cfg.policy.blockLevel] &&
+      this.cfg.policy.blockLevel !== 'none' &&
+      !matchesAny(s.cfg.name, this.cfg.policy.allowUpstreams);
     return scored.level;
   }
 
   private toolRisk(s: UpstreamState, core: CoreTool): { level: Level; findings: Finding[] } {
     const server = { ...this.serverConfigFor(s.cfg), tools: [core] };
-    const ev = evaluate([server], { platform: process.platform as 'linux' }, toolRules.filter((r) => r.kind === 'server'));
+    const ev = evaluate(
+      [server],
+      { platform: process.platform as 'linux' },
+      toolRules.filter((r) => r.kind === 'server'),
+    );
     return { level: ev.servers[0]!.level, findings: ev.servers[0]!.findings };
   }
 
@@ -315,7 +349,14 @@ export class Gateway {
 
   private hidden(found: HiddenFound[], upstream: string, item: string): void {
     if (found.length === 0) return;
-    this.audit({ kind: 'hidden-text', upstream, tool: item, decision: 'stripped', reason: `hidden characters or ANSI escapes removed from ${found.map((f) => f.where).join(', ')}`, detail: found });
+    this.audit({
+      kind: 'hidden-text',
+      upstream,
+      tool: item,
+      decision: 'stripped',
+      reason: `hidden characters or ANSI escapes removed from ${found.map((f) => f.where).join(', ')}`,
+      detail: found,
+    });
   }
 
   private strip<T>(value: T, where: string, found: HiddenFound[], keys?: ReadonlySet<string>): T {
@@ -363,11 +404,25 @@ export class Gateway {
       const visible = this.strip({ ...def, name: federated }, `tool ${federated}`, found, TEXT_KEYS);
       this.hidden(found, u.name, federated);
       const prev = s.up ? this.tools.get(federated) : undefined;
-      const tool: CatalogTool = { federated, upstream: u.name, original: def.name, raw: def, visible, hash, status, reason, level: risk.level, findings: risk.findings, pinnedSchema, pinnedHash };
+      const tool: CatalogTool = {
+        federated,
+        upstream: u.name,
+        original: def.name,
+        raw: def,
+        visible,
+        hash,
+        status,
+        reason,
+        level: risk.level,
+        findings: risk.findings,
+        pinnedSchema,
+        pinnedHash,
+      };
       next.set(federated, tool);
       this.store.putTool({ federated, upstream: u.name, tool: def.name, hash, definition, status, reason: reason ?? null });
       if (status === 'quarantined' && prev?.status !== 'quarantined') this.quarantined(tool);
-      if (status === 'blocked' && prev?.status !== 'blocked') this.audit({ kind: 'policy', upstream: u.name, tool: federated, decision: 'blocked', reason: reason ?? '' });
+      if (status === 'blocked' && prev?.status !== 'blocked')
+        this.audit({ kind: 'policy', upstream: u.name, tool: federated, decision: 'blocked', reason: reason ?? '' });
     }
     for (const [k, t] of this.tools) if (t.upstream === u.name) this.tools.delete(k);
     for (const [k, t] of next) {
@@ -380,12 +435,28 @@ export class Gateway {
   }
 
   private quarantined(t: CatalogTool): void {
-    this.audit({ kind: 'policy', upstream: t.upstream, tool: t.federated, decision: 'quarantined', reason: t.reason ?? '', detail: { pinned: t.pinnedHash, current: t.hash } });
+    this.audit({
+      kind: 'policy',
+      upstream: t.upstream,
+      tool: t.federated,
+      decision: 'quarantined',
+      reason: t.reason ?? '',
+      detail: { pinned: t.pinnedHash, current: t.hash },
+    });
     this.opts.warn?.(`quarantined ${t.federated}: ${t.reason}; release it with: palisade gateway approve --config ${this.cfg.path} ${t.federated}`);
     const hook = this.cfg.policy.alertWebhook;
     if (hook) {
-      const body = JSON.stringify({ event: 'tool.quarantined', tool: t.federated, upstream: t.upstream, pinnedHash: t.pinnedHash, currentHash: t.hash, at: new Date().toISOString() });
-      void fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) }).catch(() => this.opts.warn?.('the quarantine alert webhook could not be reached'));
+      const body = JSON.stringify({
+        event: 'tool.quarantined',
+        tool: t.federated,
+        upstream: t.upstream,
+        pinnedHash: t.pinnedHash,
+        currentHash: t.hash,
+        at: new Date().toISOString(),
+      });
+      void fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000) }).catch(() =>
+        this.opts.warn?.('the quarantine alert webhook could not be reached'),
+      );
     }
   }
 
@@ -397,7 +468,12 @@ export class Gateway {
       if (typeof def?.name !== 'string') continue;
       const federated = federatedName(s.cfg.prefix, def.name, s.cfg.rename);
       if (this.prompts.has(federated)) continue;
-      this.prompts.set(federated, { federated, upstream: s.cfg.name, original: def.name, visible: this.strip({ ...def, name: federated }, `prompt ${federated}`, found, TEXT_KEYS) });
+      this.prompts.set(federated, {
+        federated,
+        upstream: s.cfg.name,
+        original: def.name,
+        visible: this.strip({ ...def, name: federated }, `prompt ${federated}`, found, TEXT_KEYS),
+      });
     }
     this.hidden(found, s.cfg.name, 'prompts');
   }
@@ -411,11 +487,23 @@ export class Gateway {
       if (typeof def?.uri !== 'string') continue;
       const other = this.resources.get(def.uri);
       if (other && other.upstream !== s.cfg.name) continue;
-      this.resources.set(def.uri, { upstream: s.cfg.name, visible: this.strip({ ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uri), s.cfg.rename) }, `resource ${def.uri}`, found, TEXT_KEYS) });
+      this.resources.set(def.uri, {
+        upstream: s.cfg.name,
+        visible: this.strip({ ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uri), s.cfg.rename) }, `resource ${def.uri}`, found, TEXT_KEYS),
+      });
     }
     for (const def of templates) {
       if (typeof def?.uriTemplate !== 'string') continue;
-      this.templates.push({ upstream: s.cfg.name, visible: this.strip({ ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uriTemplate), s.cfg.rename) }, `resource template ${def.uriTemplate}`, found, TEXT_KEYS), matcher: templateMatcher(def.uriTemplate) });
+      this.templates.push({
+        upstream: s.cfg.name,
+        visible: this.strip(
+          { ...def, name: federatedName(s.cfg.prefix, String(def.name ?? def.uriTemplate), s.cfg.rename) },
+          `resource template ${def.uriTemplate}`,
+          found,
+          TEXT_KEYS,
+        ),
+        matcher: templateMatcher(def.uriTemplate),
+      });
     }
     this.hidden(found, s.cfg.name, 'resources');
   }
@@ -427,7 +515,12 @@ export class Gateway {
       const names = (s as { toolNames?: Map<string, CatalogTool> }).toolNames;
       for (const name of names?.keys() ?? []) owners.set(name, [...(owners.get(name) ?? []), s.cfg.name]);
     }
-    this.collisions = [...owners].filter(([, o]) => o.length > 1).map(([name, o]) => `the tool name ${name} comes from ${o.join(' and ')}; only ${this.tools.get(name)?.upstream ?? o[0]} is exposed. Give one upstream a different "prefix" or a "rename".`);
+    this.collisions = [...owners]
+      .filter(([, o]) => o.length > 1)
+      .map(
+        ([name, o]) =>
+          `the tool name ${name} comes from ${o.join(' and ')}; only ${this.tools.get(name)?.upstream ?? o[0]} is exposed. Give one upstream a different "prefix" or a "rename".`,
+      );
   }
 
   // ---- scope -------------------------------------------------------------------------
@@ -485,7 +578,11 @@ export class Gateway {
     const list = (this.rate.get(principal.id) ?? []).filter((t) => t > now - 60_000);
     if (list.length >= limit) {
       this.rate.set(principal.id, list);
-      throw new GatewayError(ERR_RATE, `Rate limit: ${limit} calls per minute for ${principal.name}; retry in ${Math.ceil((list[0]! + 60_000 - now) / 1000)} s.`, { retryAfterSeconds: Math.ceil((list[0]! + 60_000 - now) / 1000) });
+      throw new GatewayError(
+        ERR_RATE,
+        `Rate limit: ${limit} calls per minute for ${principal.name}; retry in ${Math.ceil((list[0]! + 60_000 - now) / 1000)} s.`,
+        { retryAfterSeconds: Math.ceil((list[0]! + 60_000 - now) / 1000) },
+      );
     }
     list.push(now);
     this.rate.set(principal.id, list);
@@ -495,12 +592,26 @@ export class Gateway {
     const started = performance.now();
     const argHash = sha256(canonicalJson(args ?? {}));
     const t = this.tools.get(name);
-    const base = { kind: 'call', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, tool: name, argHash, upstream: t?.upstream ?? null };
+    const base = {
+      kind: 'call',
+      principal: scope.principal.id,
+      virtualServer: scope.virtualServer ?? null,
+      tool: name,
+      argHash,
+      upstream: t?.upstream ?? null,
+    };
     const deny = (code: number, message: string, decision: string, data?: Record<string, unknown>): never => {
-      this.audit({ ...base, decision, reason: message, latencyMs: performance.now() - started, detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined });
+      this.audit({
+        ...base,
+        decision,
+        reason: message,
+        latencyMs: performance.now() - started,
+        detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined,
+      });
       throw new GatewayError(code, message, data);
     };
-    if (!t || !this.visible(scope, t.upstream, t.federated, (vs) => vs.tools)) return deny(ERR_INVALID_PARAMS, `Unknown tool: ${name}. List the tools again (tools/list) to see what this endpoint offers.`, 'unknown');
+    if (!t || !this.visible(scope, t.upstream, t.federated, (vs) => vs.tools))
+      return deny(ERR_INVALID_PARAMS, `Unknown tool: ${name}. List the tools again (tools/list) to see what this endpoint offers.`, 'unknown');
     try {
       this.checkRate(scope.principal);
     } catch (err) {
@@ -509,23 +620,48 @@ export class Gateway {
     }
     if (t.status !== 'ok') this.reloadStatus(t);
     if (t.status === 'quarantined') {
-      return deny(ERR_POLICY, `Palisade gateway quarantined the tool ${name}: ${t.reason}. It is hidden and refused until an administrator reviews the change and runs: palisade gateway approve --config ${this.cfg.path} ${name}`, 'quarantined', { reason: 'quarantined', tool: name, pinnedHash: t.pinnedHash, currentHash: t.hash, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` });
+      return deny(
+        ERR_POLICY,
+        `Palisade gateway quarantined the tool ${name}: ${t.reason}. It is hidden and refused until an administrator reviews the change and runs: palisade gateway approve --config ${this.cfg.path} ${name}`,
+        'quarantined',
+        {
+          reason: 'quarantined',
+          tool: name,
+          pinnedHash: t.pinnedHash,
+          currentHash: t.hash,
+          remedy: `palisade gateway approve --config ${this.cfg.path} ${name}`,
+        },
+      );
     }
     if (t.status === 'blocked') {
-      return deny(ERR_POLICY, `Palisade gateway blocked the tool ${name}: ${t.reason}. If you trust it, an administrator can allow it with: palisade gateway approve --config ${this.cfg.path} ${name}`, 'blocked', { reason: 'risk', level: t.level, tool: name, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` });
+      return deny(
+        ERR_POLICY,
+        `Palisade gateway blocked the tool ${name}: ${t.reason}. If you trust it, an administrator can allow it with: palisade gateway approve --config ${this.cfg.path} ${name}`,
+        'blocked',
+        { reason: 'risk', level: t.level, tool: name, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` },
+      );
     }
     const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
     if (shape) return deny(ERR_INVALID_PARAMS, `Palisade gateway refused the call to ${name}: ${shape}`, 'invalid-input');
     const validate = validatorFor(t.pinnedHash, t.pinnedSchema);
     if (validate instanceof Error) return deny(ERR_POLICY, `Palisade gateway refused the call to ${name}: ${validate.message}.`, 'invalid-schema');
-    if (!validate(args ?? {})) return deny(ERR_INVALID_PARAMS, `Invalid arguments for ${name}: ${describeAjvErrors(validate)}. Check them against the tool's inputSchema.`, 'invalid-arguments');
+    if (!validate(args ?? {}))
+      return deny(
+        ERR_INVALID_PARAMS,
+        `Invalid arguments for ${name}: ${describeAjvErrors(validate)}. Check them against the tool's inputSchema.`,
+        'invalid-arguments',
+      );
     const state = this.upstreams.get(t.upstream)!;
     let result: CallToolResult;
     const inflight = this.inflight.get(t.upstream) ?? new Set<CallContext>();
     this.inflight.set(t.upstream, inflight);
     inflight.add(ctx);
     try {
-      result = await state.client.callTool(t.original, args, { signal: ctx.signal, timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10), onprogress: ctx.onprogress });
+      result = await state.client.callTool(t.original, args, {
+        signal: ctx.signal,
+        timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10),
+        onprogress: ctx.onprogress,
+      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : ERR_UPSTREAM;
@@ -538,19 +674,34 @@ export class Gateway {
     let out = this.strip(result, `result of ${name}`, found, RESULT_TEXT_KEYS);
     let redactions = 0;
     if (this.cfg.policy.redactSecretsInResults) {
-      out = mapStrings(out, (s) => {
-        const r = redactSecrets(s);
-        redactions += r.count;
-        return r.text;
-      }, '', RESULT_TEXT_KEYS) as CallToolResult;
+      out = mapStrings(
+        out,
+        (s) => {
+          const r = redactSecrets(s);
+          redactions += r.count;
+          return r.text;
+        },
+        '',
+        RESULT_TEXT_KEYS,
+      ) as CallToolResult;
     }
     const bytes = Buffer.byteLength(JSON.stringify(out), 'utf8');
     if (bytes > this.cfg.limits.maxResultBytes) {
       this.audit({ ...base, decision: 'result-too-large', reason: `${bytes} bytes`, latencyMs: performance.now() - started, resultBytes: bytes });
-      throw new GatewayError(ERR_POLICY, `The result of ${name} is ${bytes} bytes, over the gateway's limit of ${this.cfg.limits.maxResultBytes} (limits.maxResultBytes); it was not passed on.`);
+      throw new GatewayError(
+        ERR_POLICY,
+        `The result of ${name} is ${bytes} bytes, over the gateway's limit of ${this.cfg.limits.maxResultBytes} (limits.maxResultBytes); it was not passed on.`,
+      );
     }
     this.hidden(found, t.upstream, name);
-    this.audit({ ...base, decision: 'allowed', reason: redactions ? `${redactions} secret(s) redacted from the result` : null, latencyMs: performance.now() - started, resultBytes: bytes, detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined });
+    this.audit({
+      ...base,
+      decision: 'allowed',
+      reason: redactions ? `${redactions} secret(s) redacted from the result` : null,
+      latencyMs: performance.now() - started,
+      resultBytes: bytes,
+      detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined,
+    });
     return out;
   }
 
@@ -567,12 +718,24 @@ export class Gateway {
     const found: HiddenFound[] = [];
     const out = this.strip(res, `prompt ${name}`, found, RESULT_TEXT_KEYS);
     this.hidden(found, p.upstream, name);
-    this.audit({ kind: 'prompt', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, upstream: p.upstream, tool: name, argHash: sha256(canonicalJson(args ?? {})), decision: 'allowed' });
+    this.audit({
+      kind: 'prompt',
+      principal: scope.principal.id,
+      virtualServer: scope.virtualServer ?? null,
+      upstream: p.upstream,
+      tool: name,
+      argHash: sha256(canonicalJson(args ?? {})),
+      decision: 'allowed',
+    });
     return out;
   }
 
   listResources(scope: Scope): Resource[] {
-    return [...this.resources.values()].filter((r) => this.visible(scope, r.upstream, r.visible.name, (vs) => vs.resources) || this.visible(scope, r.upstream, r.visible.uri, (vs) => vs.resources)).map((r) => r.visible);
+    return [...this.resources.values()]
+      .filter(
+        (r) => this.visible(scope, r.upstream, r.visible.name, (vs) => vs.resources) || this.visible(scope, r.upstream, r.visible.uri, (vs) => vs.resources),
+      )
+      .map((r) => r.visible);
   }
 
   listResourceTemplates(scope: Scope): ResourceTemplate[] {
@@ -587,12 +750,20 @@ export class Gateway {
       upstream = t?.upstream;
       name = t?.visible.name;
     }
-    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources))) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
+    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources)))
+      throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
     const res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
     const found: HiddenFound[] = [];
     const out = this.strip(res, `resource ${uri}`, found, RESULT_TEXT_KEYS);
     this.hidden(found, upstream, uri);
-    this.audit({ kind: 'resource', principal: scope.principal.id, virtualServer: scope.virtualServer ?? null, upstream, tool: uri.slice(0, 500), decision: 'allowed' });
+    this.audit({
+      kind: 'resource',
+      principal: scope.principal.id,
+      virtualServer: scope.virtualServer ?? null,
+      upstream,
+      tool: uri.slice(0, 500),
+      decision: 'allowed',
+    });
     return out;
   }
 
@@ -604,7 +775,8 @@ export class Gateway {
       upstream = t?.upstream;
       name = t?.visible.name;
     }
-    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources))) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
+    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources)))
+      throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
     return upstream;
   }
 
@@ -624,7 +796,10 @@ export class Gateway {
       set.delete(notify);
       if (set.size === 0) {
         this.subscribers.delete(key);
-        await this.upstreams.get(upstream)?.client.unsubscribeResource(uri).catch(() => undefined);
+        await this.upstreams
+          .get(upstream)
+          ?.client.unsubscribeResource(uri)
+          .catch(() => undefined);
       }
     };
   }
@@ -635,7 +810,10 @@ export class Gateway {
     return () => this.updateListeners.delete(fn);
   }
 
-  async complete(scope: Scope, params: { ref: { type: string; name?: string; uri?: string }; argument: unknown; context?: unknown }): Promise<Record<string, unknown>> {
+  async complete(
+    scope: Scope,
+    params: { ref: { type: string; name?: string; uri?: string }; argument: unknown; context?: unknown },
+  ): Promise<Record<string, unknown>> {
     const empty = { completion: { values: [], hasMore: false } };
     if (params.ref.type === 'ref/prompt' && params.ref.name) {
       const p = this.prompts.get(params.ref.name);
@@ -662,10 +840,28 @@ export class Gateway {
 
   /** Every tool with its state, for `gateway check` and /healthz. */
   catalog(): { federated: string; upstream: string; status: ToolStatus; level: Level; reason?: string }[] {
-    return [...this.tools.values()].map((t) => ({ federated: t.federated, upstream: t.upstream, status: t.status, level: t.level, ...(t.reason ? { reason: t.reason } : {}) }));
+    return [...this.tools.values()].map((t) => ({
+      federated: t.federated,
+      upstream: t.upstream,
+      status: t.status,
+      level: t.level,
+      ...(t.reason ? { reason: t.reason } : {}),
+    }));
   }
 
-  audit(r: { kind: string; principal?: string | null; virtualServer?: string | null; upstream?: string | null; tool?: string | null; argHash?: string | null; decision: string; reason?: string | null; latencyMs?: number | null; resultBytes?: number | null; detail?: unknown }): void {
+  audit(r: {
+    kind: string;
+    principal?: string | null;
+    virtualServer?: string | null;
+    upstream?: string | null;
+    tool?: string | null;
+    argHash?: string | null;
+    decision: string;
+    reason?: string | null;
+    latencyMs?: number | null;
+    resultBytes?: number | null;
+    detail?: unknown;
+  }): void {
     const rec = {
       at: new Date().toISOString(),
       kind: r.kind,
@@ -733,6 +929,8 @@ function summarize(findings: readonly Finding[]): string {
 /** RFC 6570 template -> a regular expression matching URIs it can produce (level 1 variables). */
 function templateMatcher(template: string): RegExp {
   const parts = template.split(/(\{[^}]*\})/);
-  const body = parts.map((p) => (p.startsWith('{') ? (p.startsWith('{+') || p.startsWith('{/') ? '.+' : '[^/]+') : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  const body = parts
+    .map((p) => (p.startsWith('{') ? (p.startsWith('{+') || p.startsWith('{/') ? '.+' : '[^/]+') : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }

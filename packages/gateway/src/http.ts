@@ -54,7 +54,9 @@ export class GatewayHttpServer {
     this.host = opts.host ?? cfg.listen.host;
     this.port = opts.port ?? cfg.listen.port;
     if (!isLoopbackHost(this.host) && !cfg.auth) {
-      throw new Error(`Refusing to listen on ${this.host} without authentication: anyone who can reach it could use every upstream. Add an "auth" section (tokens or oauth) to the config, or listen on 127.0.0.1.`);
+      throw new Error(
+        `Refusing to listen on ${this.host} without authentication: anyone who can reach it could use every upstream. Add an "auth" section (tokens or oauth) to the config, or listen on 127.0.0.1.`,
+      );
     }
     this.auth = new Authenticator(cfg, gateway.store, this.resourceUrl());
     this.modern = createMcpHandler(
@@ -175,7 +177,13 @@ export class GatewayHttpServer {
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       const ups = [...this.gateway.upstreams.values()];
-      res.end(this.gateway.metrics.render({ palisade_gateway_sessions: this.sessions.size, palisade_gateway_upstreams_up: ups.filter((u) => u.up).length, palisade_gateway_upstreams: ups.length }));
+      res.end(
+        this.gateway.metrics.render({
+          palisade_gateway_sessions: this.sessions.size,
+          palisade_gateway_upstreams_up: ups.filter((u) => u.up).length,
+          palisade_gateway_upstreams: ups.length,
+        }),
+      );
       return;
     }
     let scope: Scope | undefined;
@@ -186,7 +194,8 @@ export class GatewayHttpServer {
     } else {
       const m = /^\/servers\/([a-zA-Z0-9_-]{1,64})\/(mcp|sse|messages)$/.exec(path);
       if (m) {
-        if (!this.gateway.mayUseVirtualServer(principal, m[1]!)) return this.json(res, 404, { error: 'not_found', message: `No virtual server "${m[1]}" for this principal.` });
+        if (!this.gateway.mayUseVirtualServer(principal, m[1]!))
+          return this.json(res, 404, { error: 'not_found', message: `No virtual server "${m[1]}" for this principal.` });
         scope = { principal, virtualServer: m[1]! };
         mcpPath = m[2] === 'mcp';
         if (m[2] === 'sse') return this.openSse(req, res, scope, path);
@@ -229,7 +238,12 @@ export class GatewayHttpServer {
       else headers.set(k, v);
     }
     const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-    return new Request(url, { method: req.method, headers, body: body && body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? body : undefined, signal });
+    return new Request(url, {
+      method: req.method,
+      headers,
+      body: body && body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? body : undefined,
+      signal,
+    });
   }
 
   private async sendWebResponse(res: http.ServerResponse, response: Response, signal: AbortController): Promise<void> {
@@ -266,25 +280,36 @@ export class GatewayHttpServer {
       }
       // the JSON-RPC envelope (message, params, arguments) adds three levels to the arguments
       const depth = jsonDepth(parsed, this.cfg.limits.maxDepth + 3);
-      if (depth > this.cfg.limits.maxDepth + 3) return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
+      if (depth > this.cfg.limits.maxDepth + 3)
+        return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
     }
     const abort = new AbortController();
     const request = this.toWebRequest(req, body, abort.signal);
     const sessionId = req.headers['mcp-session-id'];
     const legacy = sessionId !== undefined || (await isLegacyRequest(request, parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
     if (!legacy) {
-      const response = await this.modern.fetch(request, { parsedBody: parsed, authInfo: { token: '', clientId: scope.principal.id, scopes: [], extra: { scope } } });
+      const response = await this.modern.fetch(request, {
+        parsedBody: parsed,
+        authInfo: { token: '', clientId: scope.principal.id, scopes: [], extra: { scope } },
+      });
       return this.sendWebResponse(res, response, abort);
     }
     if (typeof sessionId === 'string') {
       const s = this.sessions.get(sessionId);
       // a session of another principal, or of another endpoint, does not exist for this caller
-      if (!s || s.principal !== scope.principal.id || s.path !== path || s.kind !== 'streamable') return this.rpcError(res, 404, -32001, 'Session not found; start a new session with initialize.');
+      if (!s || s.principal !== scope.principal.id || s.path !== path || s.kind !== 'streamable')
+        return this.rpcError(res, 404, -32001, 'Session not found; start a new session with initialize.');
       s.lastSeen = Date.now();
       const response = await s.transport.handleRequest!(request, { parsedBody: parsed });
       return this.sendWebResponse(res, response, abort);
     }
-    if (method !== 'POST' || !isInitialize(parsed)) return this.rpcError(res, 400, -32000, 'Bad request: no Mcp-Session-Id header; send initialize first (or use the 2026-07-28 per-request _meta envelope).');
+    if (method !== 'POST' || !isInitialize(parsed))
+      return this.rpcError(
+        res,
+        400,
+        -32000,
+        'Bad request: no Mcp-Session-Id header; send initialize first (or use the 2026-07-28 per-request _meta envelope).',
+      );
     const server = buildMcpServer(this.gateway, scope);
     const transport = new WebStandardStreamableHTTPServerTransport({
       // 256 bits from the CSPRNG: unguessable
@@ -343,7 +368,8 @@ export class GatewayHttpServer {
 
   private broadcast(kind: ListKind): void {
     for (const s of this.sessions.values()) {
-      const send = kind === 'tools' ? s.server.sendToolListChanged() : kind === 'prompts' ? s.server.sendPromptListChanged() : s.server.sendResourceListChanged();
+      const send =
+        kind === 'tools' ? s.server.sendToolListChanged() : kind === 'prompts' ? s.server.sendPromptListChanged() : s.server.sendResourceListChanged();
       void Promise.resolve(send).catch(() => undefined);
     }
     if (kind === 'tools') this.modern.notify.toolsChanged();

@@ -32,7 +32,10 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   });
   // Handlers are typed per method by the SDK; the gateway's values are the upstreams' own
   // protocol objects, passed through after policy.
-  const on = server.setRequestHandler.bind(server) as unknown as (method: string, handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>) => void;
+  const on = server.setRequestHandler.bind(server) as unknown as (
+    method: string,
+    handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>,
+  ) => void;
   on('tools/list', async () => guard(() => ({ tools: gateway.listTools(scope) })));
   on('tools/call', async (req, ctx) =>
     guard(async () => {
@@ -43,11 +46,14 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
         signal: ctx.mcpReq.signal,
         log: (p) => void ctx.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined),
-        request: async (method, p) => (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
+        request: async (method, p) =>
+          (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
         onprogress:
           token !== undefined
             ? (p) => {
-                relayed = relayed.then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } })).catch(() => undefined);
+                relayed = relayed
+                  .then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }))
+                  .catch(() => undefined);
               }
             : undefined,
       });
@@ -56,7 +62,9 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     }),
   );
   on('prompts/list', async () => guard(() => ({ prompts: gateway.listPrompts(scope) })));
-  on('prompts/get', async (req, ctx) => guard(() => gateway.getPrompt(scope, String(req.params?.name), req.params?.arguments as Record<string, string> | undefined, ctx.mcpReq.signal)));
+  on('prompts/get', async (req, ctx) =>
+    guard(() => gateway.getPrompt(scope, String(req.params?.name), req.params?.arguments as Record<string, string> | undefined, ctx.mcpReq.signal)),
+  );
   on('resources/list', async () => guard(() => ({ resources: gateway.listResources(scope) })));
   on('resources/templates/list', async () => guard(() => ({ resourceTemplates: gateway.listResourceTemplates(scope) })));
   on('resources/read', async (req, ctx) => guard(() => gateway.readResource(scope, String(req.params?.uri), ctx.mcpReq.signal)));
@@ -64,7 +72,8 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   on('resources/subscribe', async (req) =>
     guard(async () => {
       const uri = String(req.params?.uri);
-      if (!subscriptions.has(uri)) subscriptions.set(uri, await gateway.subscribe(scope, uri, (u) => void server.sendResourceUpdated({ uri: u }).catch(() => undefined)));
+      if (!subscriptions.has(uri))
+        subscriptions.set(uri, await gateway.subscribe(scope, uri, (u) => void server.sendResourceUpdated({ uri: u }).catch(() => undefined)));
       return {};
     }),
   );

@@ -19,7 +19,12 @@ export function federatedName(prefix: string, name: string, rename: Readonly<Rec
 
 /** Shell-style glob (* and ?) to RegExp over a whole name. */
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 export function matchesAny(name: string, globs: readonly string[] | undefined): boolean {

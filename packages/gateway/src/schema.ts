@@ -24,7 +24,8 @@ export const gatewayConfigSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://palisade.dev/schema/gateway.schema.json',
   title: 'Palisade gateway configuration',
-  description: 'The config file of `palisade gateway` (YAML or JSON). Secret values (upstream env values, header values, redis, backend key) are given only as ${ENV} references.',
+  description:
+    'The config file of `palisade gateway` (YAML or JSON). Secret values (upstream env values, header values, redis, backend key) are given only as ${ENV} references.',
   type: 'object',
   additionalProperties: false,
   required: ['upstreams'],
@@ -35,12 +36,24 @@ export const gatewayConfigSchema = {
       properties: {
         host: { type: 'string', minLength: 1, maxLength: 255, description: 'Address to bind; default 127.0.0.1. Anything but loopback needs auth.' },
         port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Default 8090; 0 picks a free port.' },
-        allowedHosts: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, description: 'Host header values accepted (DNS-rebinding protection). Default: localhost, 127.0.0.1, [::1] (with the port).' },
-        allowedOrigins: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 512 }, description: 'Origin header values accepted. Requests with no Origin are accepted; any other Origin is refused.' },
+        allowedHosts: {
+          type: 'array',
+          items: { type: 'string', minLength: 1, maxLength: 255 },
+          description: 'Host header values accepted (DNS-rebinding protection). Default: localhost, 127.0.0.1, [::1] (with the port).',
+        },
+        allowedOrigins: {
+          type: 'array',
+          items: { type: 'string', minLength: 1, maxLength: 512 },
+          description: 'Origin header values accepted. Requests with no Origin are accepted; any other Origin is refused.',
+        },
         publicUrl: { type: 'string', pattern: '^https?://', description: "The gateway's external base URL (behind a proxy); used for the OAuth resource URL." },
       },
     },
-    store: { type: 'string', minLength: 1, description: 'Folder of the SQLite store (pins, approvals, tokens, audit); relative to the config file. Default ./.palisade-gateway' },
+    store: {
+      type: 'string',
+      minLength: 1,
+      description: 'Folder of the SQLite store (pins, approvals, tokens, audit); relative to the config file. Default ./.palisade-gateway',
+    },
     upstreams: {
       type: 'object',
       propertyNames: { pattern: NAME },
@@ -56,13 +69,28 @@ export const gatewayConfigSchema = {
           transport: { enum: ['stdio', 'http', 'sse'] },
           headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 8192 } },
           allowPrivateAddress: { type: 'boolean' },
-          prefix: { type: 'string', pattern: '^[a-zA-Z0-9_-]{0,48}$', description: 'Prefix of federated names; default the upstream name. "" means no prefix.' },
-          rename: { type: 'object', propertyNames: { maxLength: 256 }, additionalProperties: { type: 'string', pattern: NAME }, description: "upstream tool/prompt name -> federated name" },
+          prefix: {
+            type: 'string',
+            pattern: '^[a-zA-Z0-9_-]{0,48}$',
+            description: 'Prefix of federated names; default the upstream name. "" means no prefix.',
+          },
+          rename: {
+            type: 'object',
+            propertyNames: { maxLength: 256 },
+            additionalProperties: { type: 'string', pattern: NAME },
+            description: 'upstream tool/prompt name -> federated name',
+          },
           timeoutMs: { type: 'integer', minimum: 100, maximum: 3600000 },
-          protocol: { enum: ['legacy', 'auto'], description: 'legacy: 2025 initialize handshake (default); auto: probe 2026-07-28 server/discover first (HTTP upstreams).' },
+          protocol: {
+            enum: ['legacy', 'auto'],
+            description: 'legacy: 2025 initialize handshake (default); auto: probe 2026-07-28 server/discover first (HTTP upstreams).',
+          },
           disabled: { type: 'boolean' },
         },
-        oneOf: [{ required: ['command'], not: { required: ['url'] } }, { required: ['url'], not: { required: ['command'] } }],
+        oneOf: [
+          { required: ['command'], not: { required: ['url'] } },
+          { required: ['url'], not: { required: ['command'] } },
+        ],
       },
     },
     virtualServers: {
@@ -121,7 +149,11 @@ export const gatewayConfigSchema = {
         stripHiddenText: { type: 'boolean' },
         redactSecretsInResults: { type: 'boolean' },
         allowUpstreams: { type: 'array', items: { type: 'string' }, description: 'Upstreams allowed although their risk is at or above blockLevel.' },
-        allowTools: { type: 'array', items: { type: 'string' }, description: 'Federated tool names (globs) allowed although their risk is at or above blockLevel.' },
+        allowTools: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Federated tool names (globs) allowed although their risk is at or above blockLevel.',
+        },
         relistIntervalMs: { type: 'integer', minimum: 0, description: 'Re-read tool lists this often even without list_changed (0 = only on notifications).' },
         alertWebhook: { type: 'string', description: 'URL (or ${ENV} reference) POSTed a JSON alert when a tool is quarantined.' },
       },

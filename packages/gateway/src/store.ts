@@ -70,16 +70,26 @@ export class GatewayStore {
     `);
     this.stmts = {
       getPin: this.db.prepare('SELECT upstream, tool, hash, definition, pinned_at AS pinnedAt FROM pins WHERE upstream = ? AND tool = ?'),
-      putPin: this.db.prepare('INSERT INTO pins (upstream, tool, hash, definition, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (upstream, tool) DO UPDATE SET hash = excluded.hash, definition = excluded.definition, pinned_at = excluded.pinned_at'),
-      putTool: this.db.prepare('INSERT INTO tools (federated, upstream, tool, hash, definition, status, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (federated) DO UPDATE SET upstream = excluded.upstream, tool = excluded.tool, hash = excluded.hash, definition = excluded.definition, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at'),
+      putPin: this.db.prepare(
+        'INSERT INTO pins (upstream, tool, hash, definition, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (upstream, tool) DO UPDATE SET hash = excluded.hash, definition = excluded.definition, pinned_at = excluded.pinned_at',
+      ),
+      putTool: this.db.prepare(
+        'INSERT INTO tools (federated, upstream, tool, hash, definition, status, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (federated) DO UPDATE SET upstream = excluded.upstream, tool = excluded.tool, hash = excluded.hash, definition = excluded.definition, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at',
+      ),
       getTool: this.db.prepare('SELECT federated, upstream, tool, hash, definition, status, reason, updated_at AS updatedAt FROM tools WHERE federated = ?'),
       listTools: this.db.prepare('SELECT federated, upstream, tool, hash, definition, status, reason, updated_at AS updatedAt FROM tools ORDER BY federated'),
       isRiskApproved: this.db.prepare('SELECT 1 FROM risk_approvals WHERE upstream = ? AND tool = ? AND hash = ?'),
       approveRisk: this.db.prepare('INSERT OR IGNORE INTO risk_approvals (upstream, tool, hash, approved_at) VALUES (?, ?, ?, ?)'),
       addToken: this.db.prepare('INSERT INTO tokens (name, sha256, prefix, virtual_servers, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      tokenByHash: this.db.prepare('SELECT id, name, sha256, prefix, virtual_servers AS virtualServers, expires_at AS expiresAt, created_at AS createdAt FROM tokens WHERE sha256 = ? AND revoked_at IS NULL'),
-      audit: this.db.prepare('INSERT INTO audit (at, kind, principal, virtual_server, upstream, tool, arg_hash, decision, reason, latency_ms, result_bytes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      recentAudit: this.db.prepare('SELECT at, kind, principal, virtual_server AS virtualServer, upstream, tool, arg_hash AS argHash, decision, reason, latency_ms AS latencyMs, result_bytes AS resultBytes, detail FROM audit ORDER BY id DESC LIMIT ?'),
+      tokenByHash: this.db.prepare(
+        'SELECT id, name, sha256, prefix, virtual_servers AS virtualServers, expires_at AS expiresAt, created_at AS createdAt FROM tokens WHERE sha256 = ? AND revoked_at IS NULL',
+      ),
+      audit: this.db.prepare(
+        'INSERT INTO audit (at, kind, principal, virtual_server, upstream, tool, arg_hash, decision, reason, latency_ms, result_bytes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      recentAudit: this.db.prepare(
+        'SELECT at, kind, principal, virtual_server AS virtualServer, upstream, tool, arg_hash AS argHash, decision, reason, latency_ms AS latencyMs, result_bytes AS resultBytes, detail FROM audit ORDER BY id DESC LIMIT ?',
+      ),
     };
   }
 
@@ -120,7 +130,11 @@ export class GatewayStore {
       if (row.status === 'blocked') this.stmts.approveRisk.run(row.upstream, row.tool, row.hash, now);
       this.stmts.putTool.run(row.federated, row.upstream, row.tool, row.hash, row.definition, 'ok', null, now);
     })();
-    return row.status === 'quarantined' ? 'pinned the changed definition' : row.status === 'blocked' ? 'allowed despite its risk (at this definition)' : 'already allowed; pin confirmed';
+    return row.status === 'quarantined'
+      ? 'pinned the changed definition'
+      : row.status === 'blocked'
+        ? 'allowed despite its risk (at this definition)'
+        : 'already allowed; pin confirmed';
   }
 
   addToken(name: string, sha256: string, prefix: string, virtualServers: string[] | undefined, expiresAt: string | undefined): void {
@@ -134,11 +148,27 @@ export class GatewayStore {
   }
 
   audit(r: AuditRecord): void {
-    this.stmts.audit.run(r.at, r.kind, r.principal, r.virtualServer, r.upstream, r.tool, r.argHash, r.decision, r.reason, r.latencyMs, r.resultBytes, r.detail === undefined ? null : JSON.stringify(r.detail));
+    this.stmts.audit.run(
+      r.at,
+      r.kind,
+      r.principal,
+      r.virtualServer,
+      r.upstream,
+      r.tool,
+      r.argHash,
+      r.decision,
+      r.reason,
+      r.latencyMs,
+      r.resultBytes,
+      r.detail === undefined ? null : JSON.stringify(r.detail),
+    );
   }
 
   recentAudit(limit = 100): AuditRecord[] {
-    return (this.stmts.recentAudit.all(limit) as (AuditRecord & { detail: string | null })[]).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }));
+    return (this.stmts.recentAudit.all(limit) as (AuditRecord & { detail: string | null })[]).map((r) => ({
+      ...r,
+      detail: r.detail ? JSON.parse(r.detail) : null,
+    }));
   }
 
   close(): void {

@@ -73,8 +73,12 @@ backend: { url: "http://127.0.0.1:8080", key: "\${PALISADE_GATEWAY_KEY}" }
   });
 
   it('refuses literal secrets: header values and secret-looking env values must be ${ENV} references', () => {
-    expect(problem('upstreams:\n  d:\n    url: https://x.example/mcp\n    headers: { Authorization: "Bearer abc" }\n').message).toMatch(/line 4.*header values must come from the environment/);
-    expect(problem('upstreams:\n  s:\n    command: node\n    env: { GITHUB_TOKEN: "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB" }\n').message).toMatch(/line 4.*looks like a secret/);
+    expect(problem('upstreams:\n  d:\n    url: https://x.example/mcp\n    headers: { Authorization: "Bearer abc" }\n').message).toMatch(
+      /line 4.*header values must come from the environment/,
+    );
+    expect(problem('upstreams:\n  s:\n    command: node\n    env: { GITHUB_TOKEN: "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB" }\n').message).toMatch(
+      /line 4.*looks like a secret/,
+    );
     expect(problem('upstreams:\n  s:\n    command: node\n    env: { API_KEY: "plain" }\n').message).toMatch(/looks like a secret/);
     expect(parse('upstreams:\n  s:\n    command: node\n    env: { LOG_LEVEL: debug }\n').upstreams.get('s')!.env.LOG_LEVEL).toBe('debug');
     expect(problem('upstreams:\n  s:\n    command: node\n    env: { API_KEY: "${NOPE}" }\n').message).toMatch(/NOPE, which is not set/);
@@ -96,7 +100,10 @@ backend: { url: "http://127.0.0.1:8080", key: "\${PALISADE_GATEWAY_KEY}" }
 describe('gateway CLI', () => {
   it('token create prints a token once, stores only its hash, and the gateway accepts it for its virtual server only', async () => {
     const dir = tmpDir();
-    const file = writeConfig(dir, `upstreams:\n${fixtureUpstream('fx', 'basic')}${fixtureUpstream('other', 'basic')}virtualServers:\n  dev: { upstreams: [fx] }\n  ops: { upstreams: [other] }\nauth: {}\n`);
+    const file = writeConfig(
+      dir,
+      `upstreams:\n${fixtureUpstream('fx', 'basic')}${fixtureUpstream('other', 'basic')}virtualServers:\n  dev: { upstreams: [fx] }\n  ops: { upstreams: [other] }\nauth: {}\n`,
+    );
     let out = '';
     const io = { out: (s: string) => void (out += s), err: () => undefined, env: process.env };
     expect(await runGatewayCommand(['gateway', 'token', 'create', '--config', file, '--name', 'laptop', '--virtual-server', 'dev'], io)).toBe(0);
@@ -115,7 +122,11 @@ describe('gateway CLI', () => {
       expect(names.some((n) => n.startsWith('other__'))).toBe(false);
       expect(textOf(await client.callTool({ name: 'fx__echo', arguments: { text: 't' } }))).toBe('t');
       await client.close();
-      const r = await rawRequest(`${gw.url!.replace(/\/mcp$/, '')}/servers/ops/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` }, body: INIT_BODY });
+      const r = await rawRequest(`${gw.url!.replace(/\/mcp$/, '')}/servers/ops/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+        body: INIT_BODY,
+      });
       expect(r.status).toBe(404);
     } finally {
       await gw.close();

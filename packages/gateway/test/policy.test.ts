@@ -87,10 +87,35 @@ limits: { maxResultBytes: 20000, maxStringLength: 5000, maxDepth: 10, maxArrayLe
   });
 
   it('gives stdio upstreams only an allowlisted environment (the gateway’s env canary is not visible)', async () => {
-    const r = JSON.parse(textOf(await client.callTool({ name: 'fx__env_probe', arguments: { name: 'PALISADE_TEST_CANARY' } }))) as { visible: boolean; keys: string[] };
+    const r = JSON.parse(textOf(await client.callTool({ name: 'fx__env_probe', arguments: { name: 'PALISADE_TEST_CANARY' } }))) as {
+      visible: boolean;
+      keys: string[];
+    };
     expect(r.visible).toBe(false);
     expect(r.keys).toContain('PATH');
-    expect(r.keys.filter((k) => !['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'LC_ALL', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'NODE_EXTRA_CA_CERTS', 'USERPROFILE'].includes(k))).toEqual([]);
+    expect(
+      r.keys.filter(
+        (k) =>
+          ![
+            'HOME',
+            'LOGNAME',
+            'PATH',
+            'SHELL',
+            'TERM',
+            'USER',
+            'TMPDIR',
+            'TEMP',
+            'TMP',
+            'LANG',
+            'LC_ALL',
+            'XDG_CACHE_HOME',
+            'XDG_CONFIG_HOME',
+            'XDG_DATA_HOME',
+            'NODE_EXTRA_CA_CERTS',
+            'USERPROFILE',
+          ].includes(k),
+      ),
+    ).toEqual([]);
   });
 
   it('quarantines a tool whose definition changes mid-session within 1 s, tells the client, and audits it', async () => {

@@ -140,7 +140,13 @@ limits: { callTimeoutMs: 1500 }
     const dir = tmpDir();
     const file = writeConfig(dir, `upstreams:\n${fixtureUpstream('fx', 'basic')}`);
     const client = new Client({ name: 'stdio-client', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: NODE, args: ['--conditions=source', '--import', 'tsx', BIN, 'gateway', '--stdio', '--config', file], stderr: 'ignore' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: NODE,
+        args: ['--conditions=source', '--import', 'tsx', BIN, 'gateway', '--stdio', '--config', file],
+        stderr: 'ignore',
+      }),
+    );
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('fx__echo');
     expect(textOf(await client.callTool({ name: 'fx__echo', arguments: { text: 'via stdio' } }))).toBe('via stdio');
     await client.close();
@@ -149,7 +155,14 @@ limits: { callTimeoutMs: 1500 }
   it('guards one stdio server (palisade guard -- CMD): original tool names, policy applied', async () => {
     const home = tmpDir();
     const client = new Client({ name: 'guard-client', version: '1.0.0' });
-    await client.connect(new StdioClientTransport({ command: NODE, args: ['--conditions=source', '--import', 'tsx', BIN, 'guard', '--', NODE, FIXTURE, '--mode', 'poisoned'], env: { PATH: process.env.PATH ?? '', HOME: home }, stderr: 'ignore' }));
+    await client.connect(
+      new StdioClientTransport({
+        command: NODE,
+        args: ['--conditions=source', '--import', 'tsx', BIN, 'guard', '--', NODE, FIXTURE, '--mode', 'poisoned'],
+        env: { PATH: process.env.PATH ?? '', HOME: home },
+        stderr: 'ignore',
+      }),
+    );
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('echo');
     expect(names).not.toContain('notes');

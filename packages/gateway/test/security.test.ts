@@ -86,16 +86,38 @@ policy: { blockLevel: critical }
       .sign(opts.k ?? key);
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403', async () => {
-    const evilHost = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { host: 'evil.example:80', 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.all}` }, body: INIT_BODY });
+    const evilHost = await rawRequest(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        host: 'evil.example:80',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${tokens.all}`,
+      },
+      body: INIT_BODY,
+    });
     expect(evilHost.status).toBe(403);
-    const evilOrigin = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.all}` }, body: INIT_BODY });
+    const evilOrigin = await rawRequest(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        origin: 'http://evil.example',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${tokens.all}`,
+      },
+      body: INIT_BODY,
+    });
     expect(evilOrigin.status).toBe(403);
     expect((await rawRequest(`${base}/healthz`)).status).toBe(200);
   });
 
   it('answers 401 with WWW-Authenticate resource_metadata for missing, forged and expired tokens', async () => {
     for (const auth of [undefined, 'Bearer plgw_forged000000000000000000000000000000000', `Bearer ${tokens.expired}`, 'Basic dXNlcjpwYXNz']) {
-      const r = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(auth ? { authorization: auth } : {}) }, body: INIT_BODY });
+      const r = await rawRequest(`${base}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(auth ? { authorization: auth } : {}) },
+        body: INIT_BODY,
+      });
       expect(r.status, String(auth)).toBe(401);
       expect(r.headers['www-authenticate']).toMatch(/^Bearer /);
       expect(r.headers['www-authenticate']).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource"`);
@@ -111,9 +133,18 @@ policy: { blockLevel: critical }
     const good = await connect(`${base}/mcp`, { authorization: `Bearer ${await jwt({ scope: 'mcp' })}` });
     expect((await good.listTools()).tools.length).toBeGreaterThan(0);
     await good.close();
-    const bad = [await jwt({}, { aud: 'https://other.example/mcp' }), await jwt({}, { exp: Math.floor(Date.now() / 1000) - 120 }), await jwt({}, { k: otherKey }), 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.'];
+    const bad = [
+      await jwt({}, { aud: 'https://other.example/mcp' }),
+      await jwt({}, { exp: Math.floor(Date.now() / 1000) - 120 }),
+      await jwt({}, { k: otherKey }),
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.',
+    ];
     for (const t of bad) {
-      const r = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${t}` }, body: INIT_BODY });
+      const r = await rawRequest(`${base}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${t}` },
+        body: INIT_BODY,
+      });
       expect(r.status).toBe(401);
     }
   });
@@ -125,7 +156,11 @@ policy: { blockLevel: critical }
     expect(names.some((n) => n.startsWith('local__'))).toBe(false);
     await expect(ci.callTool({ name: 'local__echo', arguments: { text: 'x' } })).rejects.toThrow(/Unknown tool/);
     await ci.close();
-    const r = await rawRequest(`${base}/servers/ops/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.ci}` }, body: INIT_BODY });
+    const r = await rawRequest(`${base}/servers/ops/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.ci}` },
+      body: INIT_BODY,
+    });
     expect(r.status).toBe(404);
     const ops = await connect(`${base}/servers/ops/mcp`, { authorization: `Bearer ${tokens.all}` });
     const opsNames = (await ops.listTools()).tools.map((t) => t.name);
@@ -136,17 +171,30 @@ policy: { blockLevel: critical }
   });
 
   it("answers 404 to another principal's session id", async () => {
-    const init = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.ci}` }, body: INIT_BODY });
+    const init = await rawRequest(`${base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.ci}` },
+      body: INIT_BODY,
+    });
     expect(init.status).toBe(200);
     const sid = init.headers['mcp-session-id'] as string;
     expect(sid).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    const common = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    const common = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': sid,
+      'mcp-protocol-version': '2025-11-25',
+    };
     const other = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { ...common, authorization: `Bearer ${tokens.all}` }, body: list });
     expect(other.status).toBe(404);
     const own = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { ...common, authorization: `Bearer ${tokens.ci}` }, body: list });
     expect(own.status).toBe(200);
-    const guessed = await rawRequest(`${base}/mcp`, { method: 'POST', headers: { ...common, 'mcp-session-id': 'x'.repeat(43), authorization: `Bearer ${tokens.ci}` }, body: list });
+    const guessed = await rawRequest(`${base}/mcp`, {
+      method: 'POST',
+      headers: { ...common, 'mcp-session-id': 'x'.repeat(43), authorization: `Bearer ${tokens.ci}` },
+      body: list,
+    });
     expect(guessed.status).toBe(404);
   });
 

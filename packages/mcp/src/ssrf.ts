@@ -81,7 +81,10 @@ export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolve
   if (addresses.length === 0) throw new SsrfError(`${host} resolves to no address.`);
   for (const a of addresses) {
     const why = blockedAddressReason(a);
-    if (why) throw new SsrfError(`Refused ${url.host}: it resolves to ${a}, ${why}. If this upstream really is on your network, set allowPrivateAddress: true for it in the gateway config.`);
+    if (why)
+      throw new SsrfError(
+        `Refused ${url.host}: it resolves to ${a}, ${why}. If this upstream really is on your network, set allowPrivateAddress: true for it in the gateway config.`,
+      );
   }
 }
 
@@ -107,7 +110,8 @@ export function guardedFetch(allowPrivate: boolean, resolve: Resolver = defaultR
         headers.delete('cookie');
         reqInit = { ...reqInit, headers };
       }
-      if (res.status === 303 || ((res.status === 301 || res.status === 302) && reqInit.method === 'POST')) reqInit = { ...reqInit, method: 'GET', body: undefined };
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && reqInit.method === 'POST'))
+        reqInit = { ...reqInit, method: 'GET', body: undefined };
       url = next;
     }
   };

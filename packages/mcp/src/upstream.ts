@@ -48,7 +48,11 @@ export interface UpstreamOptions {
   onLog?: (params: unknown) => void;
   onResourceUpdated?: (uri: string) => void;
   /** a sampling or elicitation request from the server, to route to the client that caused it */
-  onServerRequest?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>, signal: AbortSignal) => Promise<Record<string, unknown>>;
+  onServerRequest?: (
+    method: 'sampling/createMessage' | 'elicitation/create',
+    params: Record<string, unknown>,
+    signal: AbortSignal,
+  ) => Promise<Record<string, unknown>>;
   onClose?: () => void;
   /** the environment stdio servers inherit from (allowlisted names only) */
   inheritEnv?: Readonly<Record<string, string | undefined>>;
@@ -115,8 +119,14 @@ export class UpstreamClient {
       const routes = !!this.opts.onServerRequest;
       const client = new Client(this.opts.clientInfo, { capabilities: routes ? { sampling: {}, elicitation: {} } : {} });
       if (routes) {
-        client.setRequestHandler(CreateMessageRequestSchema, (req, extra) => this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, extra.signal) as never);
-        client.setRequestHandler(ElicitRequestSchema, (req, extra) => this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, extra.signal) as never);
+        client.setRequestHandler(
+          CreateMessageRequestSchema,
+          (req, extra) => this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, extra.signal) as never,
+        );
+        client.setRequestHandler(
+          ElicitRequestSchema,
+          (req, extra) => this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, extra.signal) as never,
+        );
       }
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.opts.onListChanged?.('tools'));
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.opts.onListChanged?.('prompts'));
@@ -149,7 +159,15 @@ export class UpstreamClient {
       const fetchFn = guardedFetch(t.allowPrivateAddress, t.resolver);
       const requestInit: RequestInit = { headers: t.headers };
       if (t.transport === 'sse') {
-        await open(new SSEClientTransport(t.url, { requestInit, fetch: fetchFn, eventSourceInit: { fetch: (u: string | URL, init?: RequestInit) => fetchFn(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...t.headers } }) } }));
+        await open(
+          new SSEClientTransport(t.url, {
+            requestInit,
+            fetch: fetchFn,
+            eventSourceInit: {
+              fetch: (u: string | URL, init?: RequestInit) => fetchFn(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...t.headers } }),
+            },
+          }),
+        );
         return;
       }
       try {
@@ -178,7 +196,10 @@ export class UpstreamClient {
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES && out.length < MAX_ITEMS; page++) {
-      const res = (await client.request({ method, params: cursor ? { cursor } : {} } as never, schema, { timeout: this.opts.timeoutMs })) as Record<string, unknown>;
+      const res = (await client.request({ method, params: cursor ? { cursor } : {} } as never, schema, { timeout: this.opts.timeoutMs })) as Record<
+        string,
+        unknown
+      >;
       out.push(...pick(res).slice(0, MAX_ITEMS - out.length));
       cursor = typeof res.nextCursor === 'string' ? res.nextCursor : undefined;
       if (!cursor || seen.has(cursor)) break;
@@ -214,10 +235,14 @@ export class UpstreamClient {
     const token = o.onprogress ? randomUUID() : undefined;
     if (token && o.onprogress) this.progress.set(token, o.onprogress);
     try {
-      return (await client.request({ method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) } }, CallToolResultSchema, {
-        signal: o.signal,
-        timeout: o.timeoutMs ?? this.opts.timeoutMs,
-      })) as CallToolResult;
+      return (await client.request(
+        { method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) } },
+        CallToolResultSchema,
+        {
+          signal: o.signal,
+          timeout: o.timeoutMs ?? this.opts.timeoutMs,
+        },
+      )) as CallToolResult;
     } finally {
       if (token) this.progress.delete(token);
     }
@@ -225,17 +250,26 @@ export class UpstreamClient {
 
   async getPrompt(name: string, args: Record<string, string> | undefined, o: CallOptions = {}): Promise<Record<string, unknown>> {
     const client = await this.use();
-    return client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+    return client.request({ method: 'prompts/get', params: { name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, {
+      signal: o.signal,
+      timeout: o.timeoutMs ?? this.opts.timeoutMs,
+    });
   }
 
   async readResource(uri: string, o: CallOptions = {}): Promise<Record<string, unknown>> {
     const client = await this.use();
-    return client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+    return client.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema, {
+      signal: o.signal,
+      timeout: o.timeoutMs ?? this.opts.timeoutMs,
+    });
   }
 
   async complete(params: Record<string, unknown>, o: CallOptions = {}): Promise<Record<string, unknown>> {
     const client = await this.use();
-    return client.request({ method: 'completion/complete', params } as never, CompleteResultSchema, { signal: o.signal, timeout: o.timeoutMs ?? this.opts.timeoutMs });
+    return client.request({ method: 'completion/complete', params } as never, CompleteResultSchema, {
+      signal: o.signal,
+      timeout: o.timeoutMs ?? this.opts.timeoutMs,
+    });
   }
 
   async subscribeResource(uri: string): Promise<void> {

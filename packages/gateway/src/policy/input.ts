@@ -34,7 +34,8 @@ export function checkArgumentShape(args: unknown, limits: InputLimits): string |
     }
     if (typeof v === 'string') {
       if (v.length > limits.maxStringLength) problem = `The string at ${path} is ${v.length} characters, over the limit of ${limits.maxStringLength}.`;
-      else if (DANGEROUS_SCHEME.test(schemeProbe(v))) problem = `The value at ${path} is a ${schemeProbe(v).split(':')[0]!.toLowerCase()}: URL, a scheme the gateway refuses (javascript:, data:, vbscript:, file:).`;
+      else if (DANGEROUS_SCHEME.test(schemeProbe(v)))
+        problem = `The value at ${path} is a ${schemeProbe(v).split(':')[0]!.toLowerCase()}: URL, a scheme the gateway refuses (javascript:, data:, vbscript:, file:).`;
       return;
     }
     if (Array.isArray(v)) {

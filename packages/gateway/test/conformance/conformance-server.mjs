@@ -3,24 +3,47 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, McpError, ErrorCode,
-  CreateMessageResultSchema, ElicitResultSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  McpError,
+  ErrorCode,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=';
 const empty = { type: 'object', properties: {} };
 const SCHEMA_2020 = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object',
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
   $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-  properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' }, contactMethod: { type: 'string', enum: ['phone', 'email'] }, phone: { type: 'string' }, email: { type: 'string' } },
+  properties: {
+    name: { type: 'string' },
+    address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
+  },
   allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
-  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] }, then: { required: ['phone'] }, else: { required: ['email'] },
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
   additionalProperties: false,
 };
 
-const server = new Server({ name: 'palisade-conformance-upstream', version: '1.0.0' }, { capabilities: { tools: {}, prompts: {}, resources: { subscribe: true }, completions: {}, logging: {} } });
+const server = new Server(
+  { name: 'palisade-conformance-upstream', version: '1.0.0' },
+  { capabilities: { tools: {}, prompts: {}, resources: { subscribe: true }, completions: {}, logging: {} } },
+);
 server.setRequestHandler(ListToolsRequestSchema, async () => ({
   tools: [
     { name: 'test_simple_text', description: 'Returns simple text.', inputSchema: empty },
@@ -32,8 +55,16 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     { name: 'test_tool_with_progress', description: 'Reports progress.', inputSchema: empty },
     { name: 'test_error_handling', description: 'Always fails.', inputSchema: empty },
     { name: 'json_schema_2020_12_tool', description: 'Has a 2020-12 input schema.', inputSchema: SCHEMA_2020 },
-    { name: 'test_sampling', description: 'Asks the client to sample.', inputSchema: { type: 'object', properties: { prompt: { type: 'string' } }, required: ['prompt'] } },
-    { name: 'test_elicitation', description: 'Asks the user.', inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } },
+    {
+      name: 'test_sampling',
+      description: 'Asks the client to sample.',
+      inputSchema: { type: 'object', properties: { prompt: { type: 'string' } }, required: ['prompt'] },
+    },
+    {
+      name: 'test_elicitation',
+      description: 'Asks the user.',
+      inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+    },
     { name: 'test_elicitation_sep1034_defaults', description: 'Asks with defaults.', inputSchema: empty },
     { name: 'test_elicitation_sep1330_enums', description: 'Asks with enums.', inputSchema: empty },
   ],
@@ -41,11 +72,24 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
 server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   switch (req.params.name) {
-    case 'test_simple_text': return { content: [{ type: 'text', text: 'This is a simple text response for testing.' }] };
-    case 'test_image_content': return { content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] };
-    case 'test_audio_content': return { content: [{ type: 'audio', data: WAV, mimeType: 'audio/wav' }] };
-    case 'test_embedded_resource': return { content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] };
-    case 'test_multiple_content_types': return { content: [{ type: 'text', text: 'Multiple content types test:' }, { type: 'image', data: PNG, mimeType: 'image/png' }, { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } }] };
+    case 'test_simple_text':
+      return { content: [{ type: 'text', text: 'This is a simple text response for testing.' }] };
+    case 'test_image_content':
+      return { content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] };
+    case 'test_audio_content':
+      return { content: [{ type: 'audio', data: WAV, mimeType: 'audio/wav' }] };
+    case 'test_embedded_resource':
+      return {
+        content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
+      };
+    case 'test_multiple_content_types':
+      return {
+        content: [
+          { type: 'text', text: 'Multiple content types test:' },
+          { type: 'image', data: PNG, mimeType: 'image/png' },
+          { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: '{"test":"data","value":123}' } },
+        ],
+      };
     case 'test_tool_with_logging':
       for (const m of ['Tool execution started', 'Tool processing data', 'Tool execution completed']) {
         await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: m } });
@@ -60,49 +104,146 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       }
       return { content: [{ type: 'text', text: String(token ?? 'no token') }] };
     }
-    case 'test_error_handling': return { isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] };
-    case 'json_schema_2020_12_tool': return { content: [{ type: 'text', text: 'ok' }] };
+    case 'test_error_handling':
+      return { isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] };
+    case 'json_schema_2020_12_tool':
+      return { content: [{ type: 'text', text: 'ok' }] };
     case 'test_sampling': {
-      const r = await extra.sendRequest({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: req.params.arguments.prompt } }], maxTokens: 100 } }, CreateMessageResultSchema);
+      const r = await extra.sendRequest(
+        {
+          method: 'sampling/createMessage',
+          params: { messages: [{ role: 'user', content: { type: 'text', text: req.params.arguments.prompt } }], maxTokens: 100 },
+        },
+        CreateMessageResultSchema,
+      );
       return { content: [{ type: 'text', text: `LLM response: ${r.content.type === 'text' ? r.content.text : ''}` }] };
     }
     case 'test_elicitation': {
-      const r = await extra.sendRequest({ method: 'elicitation/create', params: { message: req.params.arguments.message, requestedSchema: { type: 'object', properties: { username: { type: 'string', description: "User's response" }, email: { type: 'string', description: "User's email address" } }, required: ['username', 'email'] } } }, ElicitResultSchema);
+      const r = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: req.params.arguments.message,
+            requestedSchema: {
+              type: 'object',
+              properties: { username: { type: 'string', description: "User's response" }, email: { type: 'string', description: "User's email address" } },
+              required: ['username', 'email'],
+            },
+          },
+        },
+        ElicitResultSchema,
+      );
       return { content: [{ type: 'text', text: `User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}` }] };
     }
     case 'test_elicitation_sep1034_defaults': {
-      const r = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'Defaults', requestedSchema: { type: 'object', properties: { name: { type: 'string', default: 'John Doe' }, age: { type: 'integer', default: 30 }, score: { type: 'number', default: 95.5 }, status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' }, verified: { type: 'boolean', default: true } } } } }, ElicitResultSchema);
+      const r = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: 'Defaults',
+            requestedSchema: {
+              type: 'object',
+              properties: {
+                name: { type: 'string', default: 'John Doe' },
+                age: { type: 'integer', default: 30 },
+                score: { type: 'number', default: 95.5 },
+                status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' },
+                verified: { type: 'boolean', default: true },
+              },
+            },
+          },
+        },
+        ElicitResultSchema,
+      );
       return { content: [{ type: 'text', text: `Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}` }] };
     }
     case 'test_elicitation_sep1330_enums': {
-      const r = await extra.sendRequest({ method: 'elicitation/create', params: { message: 'Enums', requestedSchema: { type: 'object', properties: {
-        untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
-        titledSingle: { type: 'string', oneOf: [{ const: 'value1', title: 'First Option' }, { const: 'value2', title: 'Second Option' }, { const: 'value3', title: 'Third Option' }] },
-        legacyEnum: { type: 'string', enum: ['opt1', 'opt2', 'opt3'], enumNames: ['Option One', 'Option Two', 'Option Three'] },
-        untitledMulti: { type: 'array', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
-        titledMulti: { type: 'array', items: { anyOf: [{ const: 'value1', title: 'First Choice' }, { const: 'value2', title: 'Second Choice' }, { const: 'value3', title: 'Third Choice' }] } },
-      } } } }, ElicitResultSchema);
+      const r = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: {
+            message: 'Enums',
+            requestedSchema: {
+              type: 'object',
+              properties: {
+                untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+                titledSingle: {
+                  type: 'string',
+                  oneOf: [
+                    { const: 'value1', title: 'First Option' },
+                    { const: 'value2', title: 'Second Option' },
+                    { const: 'value3', title: 'Third Option' },
+                  ],
+                },
+                legacyEnum: { type: 'string', enum: ['opt1', 'opt2', 'opt3'], enumNames: ['Option One', 'Option Two', 'Option Three'] },
+                untitledMulti: { type: 'array', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+                titledMulti: {
+                  type: 'array',
+                  items: {
+                    anyOf: [
+                      { const: 'value1', title: 'First Choice' },
+                      { const: 'value2', title: 'Second Choice' },
+                      { const: 'value3', title: 'Third Choice' },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+        ElicitResultSchema,
+      );
       return { content: [{ type: 'text', text: `Elicitation completed: action=${r.action}, content=${JSON.stringify(r.content ?? {})}` }] };
     }
-    default: throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}`);
+    default:
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}`);
   }
 });
 server.setRequestHandler(ListPromptsRequestSchema, async () => ({
   prompts: [
     { name: 'test_simple_prompt', description: 'A simple prompt.' },
-    { name: 'test_prompt_with_arguments', description: 'A prompt with arguments.', arguments: [{ name: 'arg1', description: 'First', required: true }, { name: 'arg2', description: 'Second', required: true }] },
-    { name: 'test_prompt_with_embedded_resource', description: 'A prompt with a resource.', arguments: [{ name: 'resourceUri', description: 'URI', required: true }] },
+    {
+      name: 'test_prompt_with_arguments',
+      description: 'A prompt with arguments.',
+      arguments: [
+        { name: 'arg1', description: 'First', required: true },
+        { name: 'arg2', description: 'Second', required: true },
+      ],
+    },
+    {
+      name: 'test_prompt_with_embedded_resource',
+      description: 'A prompt with a resource.',
+      arguments: [{ name: 'resourceUri', description: 'URI', required: true }],
+    },
     { name: 'test_prompt_with_image', description: 'A prompt with an image.' },
   ],
 }));
 server.setRequestHandler(GetPromptRequestSchema, async (req) => {
   const a = req.params.arguments ?? {};
   switch (req.params.name) {
-    case 'test_simple_prompt': return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
-    case 'test_prompt_with_arguments': return { messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${a.arg1}', arg2='${a.arg2}'` } }] };
-    case 'test_prompt_with_embedded_resource': return { messages: [{ role: 'user', content: { type: 'resource', resource: { uri: a.resourceUri, mimeType: 'text/plain', text: 'Embedded resource content for testing.' } } }, { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } }] };
-    case 'test_prompt_with_image': return { messages: [{ role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } }, { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } }] };
-    default: throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${req.params.name}`);
+    case 'test_simple_prompt':
+      return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
+    case 'test_prompt_with_arguments':
+      return { messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${a.arg1}', arg2='${a.arg2}'` } }] };
+    case 'test_prompt_with_embedded_resource':
+      return {
+        messages: [
+          {
+            role: 'user',
+            content: { type: 'resource', resource: { uri: a.resourceUri, mimeType: 'text/plain', text: 'Embedded resource content for testing.' } },
+          },
+          { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
+        ],
+      };
+    case 'test_prompt_with_image':
+      return {
+        messages: [
+          { role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } },
+          { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
+        ],
+      };
+    default:
+      throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${req.params.name}`);
   }
 });
 server.setRequestHandler(ListResourcesRequestSchema, async () => ({
@@ -112,7 +253,9 @@ server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     { uri: 'test://watched-resource', name: 'watched-resource', mimeType: 'text/plain' },
   ],
 }));
-server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [{ uriTemplate: 'test://template/{id}/data', name: 'template', mimeType: 'application/json' }] }));
+server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+  resourceTemplates: [{ uriTemplate: 'test://template/{id}/data', name: 'template', mimeType: 'application/json' }],
+}));
 server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
   const uri = req.params.uri;
   if (uri === 'test://static-text') return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };

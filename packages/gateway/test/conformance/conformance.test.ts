@@ -33,7 +33,9 @@ describe.runIf(process.env.PALISADE_CONFORMANCE === '1')('official MCP conforman
       expect(v2025.failures).toEqual([]);
       // not implemented yet: the tasks extension and input-required results (SEP-2322) toward
       // 2026-07-28 clients; scenarios that need diagnostic tools the fixture lacks
-      const core = v2026.failures.filter((f) => !/^(tasks-|input-required-result-|http-custom-header-server-validation|server-stateless|http-header-validation)/.test(f.scenario));
+      const core = v2026.failures.filter(
+        (f) => !/^(tasks-|input-required-result-|http-custom-header-server-validation|server-stateless|http-header-validation)/.test(f.scenario),
+      );
       expect(core).toEqual([]);
     } finally {
       await gw.close();

@@ -21,7 +21,10 @@ function installInspector(): string {
   if (!existsSync(bin)) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), '{"name":"palisade-inspector-cache","private":true}');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--save-exact', `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`], { cwd: dir, stdio: 'ignore' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--save-exact', `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
   }
   return bin;
 }
@@ -47,6 +50,8 @@ describe.runIf(process.env.PALISADE_CONFORMANCE === '1')('MCP inspector CLI as a
     const tools = (JSON.parse(await cli('--method', 'tools/list')) as { tools: { name: string }[] }).tools.map((t) => t.name);
     expect(tools).toContain('fx__echo');
     expect(tools).not.toContain('fx__notes');
-    expect(JSON.parse(await cli('--method', 'tools/call', '--tool-name', 'fx__echo', '--tool-arg', 'text=hello'))).toEqual({ content: [{ type: 'text', text: 'hello' }] });
+    expect(JSON.parse(await cli('--method', 'tools/call', '--tool-name', 'fx__echo', '--tool-arg', 'text=hello'))).toEqual({
+      content: [{ type: 'text', text: 'hello' }],
+    });
   }, 120_000);
 });

@@ -19,7 +19,18 @@ export function installSuite(cacheDir = path.join(os.tmpdir(), `palisade-conform
   if (!existsSync(node) || !existsSync(cli)) {
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(path.join(cacheDir, 'package.json'), '{"name":"palisade-conformance-cache","private":true}');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--save-exact', `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`, `node-${process.platform}-${process.arch}@${NODE22_VERSION}`], { cwd: cacheDir, stdio: 'ignore' });
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--save-exact',
+        `@modelcontextprotocol/conformance@${CONFORMANCE_VERSION}`,
+        `node-${process.platform}-${process.arch}@${NODE22_VERSION}`,
+      ],
+      { cwd: cacheDir, stdio: 'ignore' },
+    );
   }
   return { node, cli };
 }
@@ -57,7 +68,20 @@ export async function runSuite({ node, cli }, url, version) {
   const count = (s) => checks.filter((c) => c.status === s).length;
   const scenarios = [...new Set(checks.map((c) => c.scenario))];
   const passedScenarios = scenarios.filter((s) => checks.filter((c) => c.scenario === s).every((c) => c.status !== 'FAILURE'));
-  return { version, exitCode: r.status, checks: checks.length, success: count('SUCCESS'), failure: count('FAILURE'), warning: count('WARNING'), skipped: count('SKIPPED'), info: count('INFO'), scenarios: scenarios.length, scenariosPassed: passedScenarios.length, failures: checks.filter((c) => c.status === 'FAILURE'), stdoutTail: r.stdout.slice(-3000) };
+  return {
+    version,
+    exitCode: r.status,
+    checks: checks.length,
+    success: count('SUCCESS'),
+    failure: count('FAILURE'),
+    warning: count('WARNING'),
+    skipped: count('SKIPPED'),
+    info: count('INFO'),
+    scenarios: scenarios.length,
+    scenariosPassed: passedScenarios.length,
+    failures: checks.filter((c) => c.status === 'FAILURE'),
+    stdoutTail: r.stdout.slice(-3000),
+  };
 }
 
 export function conformanceConfig() {
@@ -82,7 +106,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else {
     for (const r of results) {
-      process.stdout.write(`${r.version}: ${r.success}/${r.checks} checks passed (${r.failure} failed, ${r.warning} warnings, ${r.skipped} skipped, ${r.info} info); ${r.scenariosPassed}/${r.scenarios} scenarios without a failure\n`);
+      process.stdout.write(
+        `${r.version}: ${r.success}/${r.checks} checks passed (${r.failure} failed, ${r.warning} warnings, ${r.skipped} skipped, ${r.info} info); ${r.scenariosPassed}/${r.scenarios} scenarios without a failure\n`,
+      );
       for (const f of r.failures) process.stdout.write(`  FAIL ${f.scenario} ${f.id}: ${String(f.error).slice(0, 200)}\n`);
     }
   }
