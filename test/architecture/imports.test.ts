@@ -58,8 +58,11 @@ describe('package boundaries', () => {
         for (const spec of importsOf(file)) {
           const ours = /^@palisade\/([a-z-]+)/.exec(spec)?.[1];
           if (ours && ours !== pkg) {
-            // tests may use any lower package to set things up, but never a higher one
-            const allowed = inSrc ? ALLOWED[pkg]! : [...ALLOWED[pkg]!, ...lowerThan(pkg)];
+            // Sources follow the arrows. Tests may also use any lower package to set things
+            // up, and an end-to-end test may drive another package it declares as a dev
+            // dependency (the backend's redaction tests scan with the agent), never one its
+            // own sources could not reach otherwise without saying so.
+            const allowed = inSrc ? ALLOWED[pkg]! : [...ALLOWED[pkg]!, ...lowerThan(pkg), ...devOnly(manifest)];
             if (!allowed.includes(ours)) problems.push(`${rel} imports @palisade/${ours}`);
             else if (inSrc && !declared.has(`@palisade/${ours}`)) problems.push(`${rel} imports @palisade/${ours}, which packages/${pkg}/package.json does not declare`);
           }
@@ -73,6 +76,13 @@ describe('package boundaries', () => {
     });
   }
 });
+
+/** The @palisade packages a package.json lists as dev dependencies only (for its tests). */
+function devOnly(manifest: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }): string[] {
+  return Object.keys(manifest.devDependencies ?? {})
+    .filter((d) => d.startsWith('@palisade/') && !(d in (manifest.dependencies ?? {})))
+    .map((d) => d.slice('@palisade/'.length));
+}
 
 /** Every package below `pkg` in the arrows, transitively. */
 function lowerThan(pkg: string): string[] {
