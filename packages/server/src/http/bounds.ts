@@ -74,7 +74,7 @@ export function nulPath(value: unknown, path = '', depth = 0): string | null {
   }
   for (const [k, v] of Object.entries(value as Json)) {
     const here = path ? `${path}.${k}` : k;
-    if (k.includes('\u0000')) return here.replace(/\u0000/g, '\\u0000');
+    if (k.includes('\u0000')) return here.split('\u0000').join('\\u0000');
     const p = nulPath(v, here, depth + 1);
     if (p) return p;
   }

