@@ -40,4 +40,12 @@ policy: { blockLevel: critical }
   it('refuses invalid arguments with a JSON-RPC error before the upstream sees them', async () => {
     await expect(client.callTool({ name: 'fx__add', arguments: { a: 'two', b: 3 } })).rejects.toThrow(/Invalid arguments for fx__add/);
   });
+
+  it('kills every upstream process tree on close', async () => {
+    const pids = [...gw.gateway.upstreams.values()].map((u) => u.client.pid).filter((p): p is number => typeof p === 'number');
+    expect(pids.length).toBe(2);
+    await client.close();
+    await gw.close();
+    for (const pid of pids) expect(() => process.kill(-pid, 0), `process group ${pid}`).toThrow();
+  });
 });

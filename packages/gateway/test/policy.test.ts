@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -10,7 +12,19 @@ describe('policy at run time', () => {
   let gw: Awaited<ReturnType<typeof startFromYaml>>;
   let client: Client;
 
+  const alerts: unknown[] = [];
+  let hook: Server;
+
   beforeAll(async () => {
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        alerts.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     process.env.PALISADE_TEST_CANARY = 'canary-value-4711';
     gw = await startFromYaml(`
 upstreams:
@@ -18,7 +32,7 @@ ${fixtureUpstream('fx', 'basic')}
 ${fixtureUpstream('poison', 'poisoned')}
 ${fixtureUpstream('hid', 'hidden', '    prefix: h\n')}
 ${fixtureUpstream('rp', 'rugpull')}
-policy: { blockLevel: high, redactSecretsInResults: true, allowTools: ['h__weather'] }
+policy: { blockLevel: high, redactSecretsInResults: true, allowTools: ['h__weather'], alertWebhook: 'http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts' }
 limits: { maxResultBytes: 20000, maxStringLength: 5000, maxDepth: 10, maxArrayLength: 100 }
 `);
     client = await connect(gw.url!);
@@ -27,6 +41,7 @@ limits: { maxResultBytes: 20000, maxStringLength: 5000, maxDepth: 10, maxArrayLe
   afterAll(async () => {
     await client?.close();
     await gw?.close();
+    hook?.close();
     delete process.env.PALISADE_TEST_CANARY;
   });
 
@@ -147,6 +162,7 @@ limits: { maxResultBytes: 20000, maxStringLength: 5000, maxDepth: 10, maxArrayLe
     expect(audit).toBeDefined();
     await new Promise((r) => setTimeout(r, 100));
     expect(notified).toBe(true);
+    expect(alerts).toContainEqual(expect.objectContaining({ event: 'tool.quarantined', tool: 'rp__rug', upstream: 'rp' }));
     // approving pins the new definition and releases it
     expect(await runGatewayCommand(['gateway', 'approve', '--config', gw.file, 'rp__rug'], quiet)).toBe(0);
     expect(textOf(await client.callTool({ name: 'rp__rug', arguments: { q: 'b' } }))).toBe('results for b');
