@@ -146,3 +146,31 @@ describe('gateway CLI', () => {
     expect(await runGatewayCommand(['gateway', 'check', '--config', `${dir}/missing.yaml`], io)).toBe(2);
   });
 });
+
+describe('federated names', () => {
+  it('reports a collision at start and exposes one owner only; renames and invalid characters give valid names', async () => {
+    const warnings: string[] = [];
+    const dir = tmpDir();
+    const file = writeConfig(
+      dir,
+      `upstreams:\n${fixtureUpstream('a', 'basic', '    prefix: same\n    rename: { add: plus }\n')}${fixtureUpstream('b', 'basic', '    prefix: same\n')}`,
+    );
+    const gw = await startGateway(file, { port: 0, warn: (m) => warnings.push(m) });
+    try {
+      expect(gw.gateway.collisions.join('\n')).toMatch(/same__echo comes from a and b/);
+      expect(warnings.join('\n')).toMatch(/name collision: the tool name same__echo/);
+      const client = await connect(gw.url!);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names.filter((n) => n === 'same__echo')).toHaveLength(1);
+      expect(names).toContain('plus');
+      expect(new Set(names).size).toBe(names.length);
+      await client.close();
+    } finally {
+      await gw.close();
+    }
+    const { federatedName } = await import('../src/naming.js');
+    expect(federatedName('my.server', 'read file', {})).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+    expect(federatedName('x'.repeat(40), 'y'.repeat(40), {})).toHaveLength(64);
+    expect(federatedName('x'.repeat(40), 'y'.repeat(40), {})).not.toBe(federatedName('x'.repeat(40), `${'y'.repeat(39)}z`, {}));
+  });
+});
