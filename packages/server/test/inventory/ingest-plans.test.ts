@@ -109,7 +109,7 @@ for (const dialect of dialects) {
       } finally {
         await logging.db.destroy();
       }
-    });
+    }, 120_000);
 
     it('takes 32 concurrent first reports sharing servers and packages with zero errors', async () => {
       const org = db.orgs[0]!;

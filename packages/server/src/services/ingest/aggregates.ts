@@ -9,10 +9,17 @@ import { storageFor } from '../../db/storage.js';
 import { adv } from '../advisory-db.js';
 import { chunk, chunkRows } from '../batch.js';
 import { syncServerIndex } from '../server-index.js';
+import { staleBefore } from './touch.js';
 import { withOrg } from '../../db/index.js';
 
 /** Recompute the denormalised columns the server list sorts and filters on. */
-export async function refreshServerAggregates(tx: Tx, store: Pick<Db, 'dialect'> | Db['dialect'], scope: OrgScope, serverIds: readonly string[], now: string): Promise<void> {
+export async function refreshServerAggregates(
+  tx: Tx,
+  store: Pick<Db, 'dialect'> | Db['dialect'],
+  scope: OrgScope,
+  serverIds: readonly string[],
+  now: string,
+): Promise<void> {
   const dialect = typeof store === 'string' ? store : store.dialect;
   const storage = storageFor({ dialect });
   const org = scope.orgId;
@@ -27,7 +34,13 @@ export async function refreshServerAggregates(tx: Tx, store: Pick<Db, 'dialect'>
     // Instances (count, hosts, max score, clients) and distinct findings, in one statement.
     const instances = tx
       .selectFrom('server_instances')
-      .select((eb) => ['server_id', eb.fn.countAll<number>().as('instances'), eb.fn.count<number>('host_id').distinct().as('hosts'), eb.fn.max('score').as('score'), clientList.as('clients')])
+      .select((eb) => [
+        'server_id',
+        eb.fn.countAll<number>().as('instances'),
+        eb.fn.count<number>('host_id').distinct().as('hosts'),
+        eb.fn.max('score').as('score'),
+        clientList.as('clients'),
+      ])
       .where('org_id', '=', org)
       .where('server_id', 'in', part)
       .groupBy('server_id')
@@ -37,12 +50,26 @@ export async function refreshServerAggregates(tx: Tx, store: Pick<Db, 'dialect'>
       .leftJoin(instances, 'a.server_id', 's.id')
       .select((eb) => [
         's.id',
+        's.instance_count as cur_instances',
+        's.host_count as cur_hosts',
+        's.clients as cur_clients',
+        's.finding_count as cur_findings',
+        's.score as cur_score',
+        's.last_seen as cur_last_seen',
         'a.instances',
         'a.hosts',
         'a.score',
         'a.clients',
         eb
-          .selectFrom((q) => q.selectFrom('findings as f').select(['f.rule_id', 'f.evidence']).distinct().where('f.org_id', '=', org).whereRef('f.server_id', '=', 's.id').as('d'))
+          .selectFrom((q) =>
+            q
+              .selectFrom('findings as f')
+              .select(['f.rule_id', 'f.evidence'])
+              .distinct()
+              .where('f.org_id', '=', org)
+              .whereRef('f.server_id', '=', 's.id')
+              .as('d'),
+          )
           .select((q) => q.fn.countAll<number>().as('n'))
           .as('findings'),
       ])
@@ -50,24 +77,61 @@ export async function refreshServerAggregates(tx: Tx, store: Pick<Db, 'dialect'>
       .where('s.id', 'in', part)
       .execute();
     const byId = new Map(stats.map((s) => [s.id, s]));
+    // one multi-row UPDATE per chunk, of the rows whose columns change (a definition whose
+    // counts, clients and score stay keeps its row; one live for a minute keeps its last_seen)
+    const changed: Array<{
+      id: string;
+      instances: number;
+      hosts: number;
+      clients: string;
+      findings: number;
+      live: number;
+      score: number;
+      level: string;
+      rank: number;
+      seen: string;
+    }> = [];
     for (const id of part) {
       const s = byId.get(id);
       const count = Number(s?.instances ?? 0);
-      const clients = count > 0 ? clientsOf(s?.clients) : [];
-      const set: Record<string, unknown> = {
-        instance_count: count,
-        host_count: Number(s?.hosts ?? 0),
-        clients: clients.sort().join(','),
-        finding_count: Number(s?.findings ?? 0),
+      const clients = (count > 0 ? clientsOf(s?.clients) : []).sort().join(',');
+      const score = Number(s?.score ?? 0);
+      const level = levelForScore(score);
+      const row = {
+        id,
+        instances: count,
+        hosts: Number(s?.hosts ?? 0),
+        clients,
+        findings: Number(s?.findings ?? 0),
+        live: count > 0 ? 1 : 0,
+        score,
+        level,
+        rank: levelRank[level],
+        seen: now,
       };
-      // A definition no host runs any more keeps its last score for its history page.
-      if (count > 0) {
-        const score = Number(s?.score ?? 0);
-        const level = levelForScore(score);
-        Object.assign(set, { score, level, level_rank: levelRank[level], last_seen: now });
-      }
-      await tx.updateTable('servers').set(set).where('org_id', '=', org).where('id', '=', id).execute();
+      const same =
+        s &&
+        Number(s.cur_instances) === row.instances &&
+        Number(s.cur_hosts) === row.hosts &&
+        s.cur_clients === row.clients &&
+        Number(s.cur_findings) === row.findings &&
+        (count === 0 || (Number(s.cur_score) === score && String(s.cur_last_seen) >= staleBefore(now)));
+      if (!same) changed.push(row);
     }
+    if (changed.length === 0) continue;
+    // A definition no host runs any more keeps its last score and last_seen for its history page.
+    const values = sql.join(
+      changed.map((r) => sql`(${r.id}, ${r.instances}, ${r.hosts}, ${r.clients}, ${r.findings}, ${r.live}, ${r.score}, ${r.level}, ${r.rank}, ${r.seen})`),
+    );
+    await sql`with v(id, instances, hosts, clients, findings, live, score, level, rank, seen) as (values ${values})
+      update servers set
+        instance_count = cast(v.instances as integer), host_count = cast(v.hosts as integer), clients = v.clients, finding_count = cast(v.findings as integer),
+        score = case when cast(v.live as integer) = 1 then cast(v.score as integer) else servers.score end,
+        level = case when cast(v.live as integer) = 1 then v.level else servers.level end,
+        level_rank = case when cast(v.live as integer) = 1 then cast(v.rank as integer) else servers.level_rank end,
+        last_seen = case when cast(v.live as integer) = 1 then v.seen else servers.last_seen end
+      from v
+      where servers.org_id = ${org} and servers.id = v.id`.execute(tx);
   }
   // the server list's side tables follow these columns (same transaction, rows still locked)
   await syncServerIndex(tx, scope, sorted, dialect);
@@ -98,7 +162,11 @@ export async function writeDailySnapshot(tx: Tx, scope: OrgScope, now: string): 
           byLevel('medium').as('medium'),
           byLevel('low').as('low'),
           byLevel('none').as('none'),
-          eb.selectFrom('hosts').select((h) => h.fn.countAll<number>().as('n')).where('org_id', '=', org).as('hosts'),
+          eb
+            .selectFrom('hosts')
+            .select((h) => h.fn.countAll<number>().as('n'))
+            .where('org_id', '=', org)
+            .as('hosts'),
         ])
         .where('org_id', '=', org)
         .where('instance_count', '>', 0),
@@ -210,8 +278,10 @@ const WATCH_GRANULARITY_MS = 86_400_000;
  */
 export async function afterCommit(store: Db, work: AfterCommit): Promise<void> {
   const storage = storageFor(store);
-  if (work.servers.length > 0) for (const part of chunk([...new Set(work.servers)].sort())) await storage.touchShared(store.db, 'servers', work.org, part, work.now, work.staleBefore);
-  if (work.tools.length > 0) for (const part of chunk([...new Set(work.tools)].sort())) await storage.touchShared(store.db, 'tools', work.org, part, work.now, work.staleBefore);
+  if (work.servers.length > 0)
+    for (const part of chunk([...new Set(work.servers)].sort())) await storage.touchShared(store.db, 'servers', work.org, part, work.now, work.staleBefore);
+  if (work.tools.length > 0)
+    for (const part of chunk([...new Set(work.tools)].sort())) await storage.touchShared(store.db, 'tools', work.org, part, work.now, work.staleBefore);
   const keys = [...new Set(work.packages)].sort();
   if (keys.length > 0) {
     const dayAgo = new Date(Date.parse(work.now) - WATCH_GRANULARITY_MS).toISOString();

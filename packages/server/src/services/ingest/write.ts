@@ -2,6 +2,7 @@
 // (definitions by fingerprint, tool rows by server, name and hash, rows by id), so two reports
 // writing the same shared rows at once wait for each other instead of deadlocking.
 import { levelForScore, levelRank, type ScanReport } from '@palisade/core';
+import { sql } from 'kysely';
 import type { Tx } from '../../db/index.js';
 import { chunk, chunkRows } from '../batch.js';
 import { serverDefinition } from '../fingerprint.js';
@@ -13,7 +14,24 @@ import type { FindingPlan, InstancePlan, ToolPlan } from './state.js';
 export async function insertHost(tx: Tx, org: string, hostId: string, report: ScanReport, now: string): Promise<void> {
   await tx
     .insertInto('hosts')
-    .values({ id: hostId, org_id: org, hostname: report.host.hostname, os_user: report.host.user, os: report.host.os, agent_version: report.agent.version, first_seen: now, last_seen: now, last_report_hash: null, last_raw_hash: null, last_scanned_at: null, clients: '[]', server_count: 0, max_score: 0, max_level: 'none', search: searchText(report.host.hostname, report.host.user) })
+    .values({
+      id: hostId,
+      org_id: org,
+      hostname: report.host.hostname,
+      os_user: report.host.user,
+      os: report.host.os,
+      agent_version: report.agent.version,
+      first_seen: now,
+      last_seen: now,
+      last_report_hash: null,
+      last_raw_hash: null,
+      last_scanned_at: null,
+      clients: '[]',
+      server_count: 0,
+      max_score: 0,
+      max_level: 'none',
+      search: searchText(report.host.hostname, report.host.user),
+    })
     .execute();
 }
 
@@ -54,7 +72,12 @@ export async function insertDefinitions(tx: Tx, org: string, prepared: readonly 
       };
     });
   for (const part of chunkRows(rows)) {
-    const made = await tx.insertInto('servers').values(part).onConflict((oc) => oc.columns(['org_id', 'fingerprint']).doNothing()).returning(['id', 'fingerprint']).execute();
+    const made = await tx
+      .insertInto('servers')
+      .values(part)
+      .onConflict((oc) => oc.columns(['org_id', 'fingerprint']).doNothing())
+      .returning(['id', 'fingerprint'])
+      .execute();
     for (const r of made) serverIdByFp.set(r.fingerprint, r.id);
   }
   const missing = [...byFp.keys()].filter((fp) => !serverIdByFp.has(fp));
@@ -65,12 +88,31 @@ export async function insertDefinitions(tx: Tx, org: string, prepared: readonly 
 }
 
 export async function writeTools(tx: Tx, plan: ToolPlan): Promise<void> {
-  for (const part of chunkRows(plan.rows)) await tx.insertInto('tools').values(part).onConflict((oc) => oc.columns(['org_id', 'server_id', 'name', 'definition_hash']).doNothing()).execute();
+  for (const part of chunkRows(plan.rows))
+    await tx
+      .insertInto('tools')
+      .values(part)
+      .onConflict((oc) => oc.columns(['org_id', 'server_id', 'name', 'definition_hash']).doNothing())
+      .execute();
 }
 
 export async function writeInstances(tx: Tx, org: string, plan: InstancePlan, now: string): Promise<void> {
-  for (const u of plan.updates) await tx.updateTable('server_instances').set(u.set).where('org_id', '=', org).where('id', '=', u.id).execute();
-  for (const part of chunk(plan.seenOnly)) await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).execute();
+  // the instances that changed, one multi-row UPDATE per chunk (rows sorted by id: the lock order)
+  const updates = [...plan.updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const part of chunkRows(updates.map((u) => ({ id: u.id, ...u.set })))) {
+    const values = sql.join(
+      part.map(
+        (u) => sql`(${u.id}, ${u.server_id}, ${u.client}, ${u.config_path}, ${u.project_path}, ${u.scope}, ${u.cwd}, ${u.score}, ${u.level}, ${u.last_seen})`,
+      ),
+    );
+    await sql`with v(id, server_id, client, config_path, project_path, scope, cwd, score, level, last_seen) as (values ${values})
+      update server_instances set server_id = v.server_id, client = v.client, config_path = v.config_path, project_path = v.project_path, scope = v.scope, cwd = v.cwd,
+        score = cast(v.score as integer), level = v.level, last_seen = v.last_seen
+      from v
+      where server_instances.org_id = ${org} and server_instances.id = v.id`.execute(tx);
+  }
+  for (const part of chunk(plan.seenOnly))
+    await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).execute();
   for (const part of chunkRows(plan.inserts)) await tx.insertInto('server_instances').values(part).execute();
   for (const part of chunk(plan.gone)) {
     await tx.deleteFrom('findings').where('org_id', '=', org).where('instance_id', 'in', part).execute();
@@ -115,6 +157,17 @@ export async function writeHostAndReport(
     .execute();
   await tx
     .insertInto('reports')
-    .values({ id: record.reportId, org_id: org, host_id: hostId, report_hash: record.hash, agent_key_id: record.agentKeyId, agent_version: report.agent.version, scanned_at: report.scannedAt, received_at: now, server_count: prepared.length, event_count: record.eventCount })
+    .values({
+      id: record.reportId,
+      org_id: org,
+      host_id: hostId,
+      report_hash: record.hash,
+      agent_key_id: record.agentKeyId,
+      agent_version: report.agent.version,
+      scanned_at: report.scannedAt,
+      received_at: now,
+      server_count: prepared.length,
+      event_count: record.eventCount,
+    })
     .execute();
 }
