@@ -46,6 +46,9 @@ const log = (s) => process.stdout.write(`${s}\n`);
 /** `palisade serve` from sources, as its own process; resolves when it listens. */
 function startServe(dataDir, databaseUrl) {
   const { DATABASE_URL: _d, PALISADE_INGEST_WAIT_MS: _w, ...base } = env;
+  const logFile = path.join(dataDir, 'serve.log');
+  const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+  const logFd = fs.openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', path.join(repo, 'packages/cli/src/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
@@ -60,18 +63,25 @@ function startServe(dataDir, databaseUrl) {
         PALISADE_INGEST_RATE_LIMIT: '100000000', // measure the ingest, not the per-key limiter
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // its log goes to a file, as a service's goes to the journal or a file: a pipe the bench
+      // reads would slow the server down whenever the bench reads late
+      stdio: ['ignore', logFd, logFd],
     },
   );
-  let err = '';
-  child.stdout.resume();
+  fs.closeSync(logFd);
+  const stderr = () => fs.readFileSync(logFile, 'utf8').slice(from);
   return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += String(d);
-      const m = /serving on (http:\/\/[\d.]+:\d+)/.exec(err);
-      if (m) resolve({ child, base: m[1], stderr: () => err });
+    const timer = setInterval(() => {
+      const m = /serving on (http:\/\/[\d.]+:\d+)/.exec(stderr());
+      if (m) {
+        clearInterval(timer);
+        resolve({ child, base: m[1], stderr });
+      }
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`palisade serve exited (${code}): ${stderr().slice(-2000)}`));
     });
-    child.on('exit', (code) => reject(new Error(`palisade serve exited (${code}): ${err.slice(-2000)}`)));
   });
 }
 
