@@ -100,9 +100,10 @@ function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<stri
   const lines = text.split('\n');
   lines.forEach((l, i) => {
     if (format === 'toml') {
-      const header = /^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$/.exec(l);
+      // every pattern here is linear: no two neighbouring quantifiers can trade characters
+      const header = /^\s*\[([^\]]+)\]\s*(?:#.*)?$/.exec(l);
       if (header) {
-        const parts = tomlKeyParts(header[1]!);
+        const parts = tomlKeyParts(header[1]!.trim());
         add(parts[parts.length - 1]!, i + 1);
         return;
       }
@@ -110,10 +111,10 @@ function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<stri
       if (inline) add(unquote(inline[1]!), i + 1);
       return;
     }
-    const named = /^\s*(?:-\s+)?name\s*:\s*("[^"]*"|'[^']*'|[^#\s][^#]*?)\s*(?:#.*)?$/.exec(l);
-    if (named) add(unquote(named[1]!), i + 1);
-    const mapKey = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^#\s:][^:#]*?)\s*:\s*(?:#.*)?$/.exec(l);
-    if (mapKey) add(unquote(mapKey[1]!), i + 1);
+    const named = /^\s*(?:-\s+)?name\s*:\s*(?:("[^"]*"|'[^']*')\s*|([^#\s][^#]*))(?:#.*)?$/.exec(l);
+    if (named) add(unquote(named[1] ?? named[2]!.trimEnd()), i + 1);
+    const mapKey = /^\s*(?:-\s+)?(?:("[^"]*"|'[^']*')\s*|([^#\s:][^:#]*)):\s*(?:#.*)?$/.exec(l);
+    if (mapKey) add(unquote(mapKey[1] ?? mapKey[2]!.trimEnd()), i + 1);
   });
   return out;
 }
