@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 
@@ -85,7 +85,7 @@ function runAction(repo: string, gh: Gh, inputs: Record<string, string> = {}) {
   });
 }
 
-type SarifResult = { ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> };
+type SarifResult = { ruleId: string; locations: [{ physicalLocation: { artifactLocation: { uri: string } } }] };
 type Step = { id?: string; run?: string; uses?: string; if?: string; env?: Record<string, string> };
 type Hook = { id: string; entry: string; language: string; pass_filenames: boolean; files: string; args: string[] };
 const outputs = (gh: Gh) =>
@@ -249,7 +249,8 @@ describe('GitHub Action entry point against fixture repositories', () => {
 
 describe('the CLI the action runs by default', () => {
   it("is npx of the package npm run pack:npm publishes, at the checkout's version", async () => {
-    const mod = (await import('../../scripts/action/run.mjs')) as { cliCommand: () => string[]; NPM_PACKAGE: string };
+    // the entry is plain JavaScript (it runs without a build on the runner): typed here by what the test reads
+    const mod = (await import(pathToFileURL(entry).href)) as { cliCommand: () => string[]; NPM_PACKAGE: string };
     const packScript = readFileSync(path.join(root, 'packages/cli/scripts/pack.mjs'), 'utf8');
     expect(packScript).toContain(`export const PACKAGE_NAME = '${mod.NPM_PACKAGE}';`);
     const version = JSON.parse(readFileSync(path.join(root, 'packages/cli/package.json'), 'utf8')).version;
