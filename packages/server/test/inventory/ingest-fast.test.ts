@@ -11,7 +11,7 @@ import { migrate, openDatabase, pgBatch, pgLiteral, withOrg, type OpenedDatabase
 import { timeOrderedId } from '../../src/services/ids.js';
 import { dailySnapshotsFor, ingestReport, ingestReportText, rawReportKey } from '../../src/services/ingest.js';
 import { ReportRejected } from '../../src/services/report-limits.js';
-import { rescoreReport, stripScores } from '../../src/services/rescore.js';
+import { anchorReportFindings, rescoreReport, stripScores } from '../../src/services/rescore.js';
 import { dialects, PG_SKIP_REASON, skipReason, tempDir } from '../helpers/databases.js';
 import { report, server, testRules, tool } from './fixtures.js';
 import { countRows, openInventoryDb, type InventoryDb } from './helpers.js';
@@ -65,7 +65,9 @@ describe('remembered rule results', () => {
           const servers = specs.map(([name, descriptions, command], i) => ({ ...withTools(`${name}${i}`, descriptions), command }));
           const r = report(servers, { os });
           const fingerprints = servers.map((s) => s.name);
-          const expected = evaluate(r.servers.map((s) => stripScores(s)).map((c) => ({ ...c, tools: c.tools?.map((t) => ({ ...t, pin: { status: 'new' as const } })) })), { platform: os.startsWith('darwin') ? 'darwin' : os.startsWith('win32') ? 'win32' : 'linux' }, rules);
+          const engine = evaluate(r.servers.map((s) => stripScores(s)).map((c) => ({ ...c, tools: c.tools?.map((t) => ({ ...t, pin: { status: 'new' as const } })) })), { platform: os.startsWith('darwin') ? 'darwin' : os.startsWith('win32') ? 'win32' : 'linux' }, rules);
+          // the engine's result, with each report-level finding (PAL-F001) stored once on the first server it names
+          const expected = { servers: anchorReportFindings(engine.servers, engine.findings, rules), findings: engine.findings };
           // twice: the second run takes every per-server result from memory
           expect(rescoreReport(r, fingerprints, new Map(), rules)).toEqual(expected);
           expect(rescoreReport(r, fingerprints, new Map(), rules)).toEqual(expected);
