@@ -10,8 +10,10 @@
 // Run: npm run bench -- ingest        (SQLite, and PostgreSQL when a URL is set)
 // Env: BENCH_AGE_HOSTS   aged hosts loaded first, 10 instances each (default 5,000 = 50k
 //                        instances, a few minutes on 2 cores; the 100k hosts / 1M
-//                        instances: BENCH_AGE_HOSTS=100000, ~2 GB free memory for the loader,
-//                        about 10 minutes of loading per database on 2 cores)
+//                        instances: BENCH_AGE_HOSTS=100000; not run yet: 5,000 hosts load
+//                        in 7-19 s, so expect 3-6 minutes of loading per database, the
+//                        loader holding every row in memory (budget 1-2 GB), then ~10
+//                        minutes of runs per database)
 //      BENCH_RUNS (3), BENCH_SECONDS (6, per closed-loop phase), BENCH_CONNECTIONS (16),
 //      BENCH_CHANGED (300 changed reports per run), BENCH_LOADERS (2 load processes),
 //      BENCH_DB (sqlite|postgres: only that one),
