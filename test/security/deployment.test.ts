@@ -135,10 +135,11 @@ describe('compose.yaml', () => {
     const app = compose.services.app!.environment!;
     expect(app.NODE_ENV).toBe('production');
     expect(app.PALISADE_SIGNUP).toBe('closed');
-    // the app connects as the plain role, never the superuser
-    const dbUrl = new URL(app.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'x'));
-    expect(dbUrl.username).toBe('palisade');
-    expect(dbUrl.username).not.toBe(compose.services.db!.environment!.POSTGRES_USER);
+    // the app serves as the runtime role (DML only) and migrates as the owner role; never the superuser
+    const user = (u: string) => new URL(u.replace(/\$\{[^}]+\}/g, 'x')).username;
+    expect(user(app.DATABASE_URL!)).toBe('palisade_runtime');
+    expect(user(app.DATABASE_MIGRATION_URL!)).toBe('palisade');
+    for (const u of [app.DATABASE_URL!, app.DATABASE_MIGRATION_URL!]) expect(user(u)).not.toBe(compose.services.db!.environment!.POSTGRES_USER);
   });
 
   it('creates the app role without superuser or BYPASSRLS, its password passed as a psql variable', () => {
