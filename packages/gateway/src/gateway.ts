@@ -743,15 +743,7 @@ export class Gateway {
   }
 
   async readResource(scope: Scope, uri: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    let upstream = this.resources.get(uri)?.upstream;
-    let name = this.resources.get(uri)?.visible.name;
-    if (!upstream) {
-      const t = this.templates.find((x) => x.matcher.test(uri));
-      upstream = t?.upstream;
-      name = t?.visible.name;
-    }
-    if (!upstream || !name || !(this.visible(scope, upstream, name, (vs) => vs.resources) || this.visible(scope, upstream, uri, (vs) => vs.resources)))
-      throw new GatewayError(ERR_INVALID_PARAMS, `Unknown resource: ${uri}.`, { uri });
+    const upstream = this.resourceOwner(scope, uri);
     const res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
     const found: HiddenFound[] = [];
     const out = this.strip(res, `resource ${uri}`, found, RESULT_TEXT_KEYS);
