@@ -4,19 +4,8 @@ import { sql } from 'kysely';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import type { IngestResult } from './types.js';
+import { withRetry } from './retry.js';
 
-/** A transaction the database gave up on for another's sake: run it again (a copy of pipeline.withRetry's rule, without importing the pipeline). */
-async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (i >= attempts || (code !== '40P01' && code !== '40001' && code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_SNAPSHOT')) throw err;
-      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-    }
-  }
-}
 
 // Server rows are shared by every host that runs them: their last-seen time moves at most
 // once a minute, so a fleet of re-reports does not queue on the popular rows.
