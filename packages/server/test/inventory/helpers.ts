@@ -1,6 +1,7 @@
 // Opens a migrated test database (SQLite or PostgreSQL as the app role) with organisations.
 import crypto from 'node:crypto';
 import { openDatabase, withOrg, type OpenedDatabase, type OrgScope } from '../../src/db/index.js';
+import { dailySnapshotsFor } from '../../src/services/ingest/aggregates.js';
 import { createTestDatabase, migrateTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
 
 export interface InventoryDb {
@@ -38,6 +39,8 @@ export async function openInventoryDb(dialect: TestDialect, orgCount = 2): Promi
 export async function countRows(db: InventoryDb, scope: OrgScope): Promise<Record<string, number>> {
   const tables = ['hosts', 'servers', 'server_instances', 'findings', 'tools', 'reports', 'events', 'alerts', 'overrides', 'webhook_deliveries', 'daily_snapshots'] as const;
   const out: Record<string, number> = {};
+  // the daily snapshot is written after a report's commit, not inside it: wait for any pending one
+  await dailySnapshotsFor(db.store).flush();
   await withOrg(db.store, scope, async (tx) => {
     for (const t of tables) {
       const r = await tx.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', scope.orgId).executeTakeFirst();
