@@ -73,21 +73,44 @@ export interface RunningServer {
   dataDir: string;
   setupToken: string;
   output: () => string;
+  /** what serve wrote on stdout alone (the first-start banner) */
+  stdout: () => string;
   stop: () => Promise<void>;
 }
 
-export async function startServer(): Promise<RunningServer> {
+export interface StartOptions {
+  /** PostgreSQL: the runtime role's URL (DATABASE_URL) and the owner's for migrations; SQLite when absent */
+  databaseUrl?: string;
+  databaseMigrationUrl?: string;
+  /** extra environment for `palisade serve` */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'palisade-e2e-'));
   const port = await freePort();
   const setupToken = randomBytes(24).toString('hex');
   const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir], {
     cwd: REPO,
     // the webhook test's receiver listens on loopback
-    env: { ...process.env, PALISADE_SETUP_TOKEN: setupToken, PALISADE_LOG_LEVEL: 'warn', NODE_ENV: 'test', DATABASE_URL: '', PALISADE_WEBHOOK_ALLOW_PRIVATE: '1' },
+    env: {
+      ...process.env,
+      PALISADE_SETUP_TOKEN: setupToken,
+      PALISADE_LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      DATABASE_URL: opts.databaseUrl ?? '',
+      DATABASE_MIGRATION_URL: opts.databaseMigrationUrl ?? '',
+      PALISADE_WEBHOOK_ALLOW_PRIVATE: '1',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const origin = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -114,6 +137,7 @@ export async function startServer(): Promise<RunningServer> {
     dataDir,
     setupToken,
     output: () => out,
+    stdout: () => stdout,
     stop: async () => {
       if (!done) {
         child.kill('SIGTERM');

@@ -17,7 +17,33 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function startServer(config: ServerConfig, out: NodeJS.WritableStream = process.stderr): Promise<RunningServer> {
+/**
+ * The first-start banner: plain text (no colour, no box-drawing characters), set apart by blank
+ * lines and rules so the one link a newcomer needs stands out from the log lines.
+ */
+export function setupBanner(url: string, setupUrl: string): string {
+  const rule = '='.repeat(Math.min(Math.max(setupUrl.length + 8, 60), 120));
+  return [
+    '',
+    rule,
+    '  Palisade is running. First start: create your organisation and owner',
+    '  account by opening this link in your browser:',
+    '',
+    `      ${setupUrl}`,
+    '',
+    '  The link works once, within 1 hour (restart palisade serve for a new one).',
+    `  Afterwards, sign in at ${url}`,
+    rule,
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Builds the app and listens. Status lines go to `out` (stderr, beside the JSON log); the
+ * first-start banner with the setup link goes to `banner` (stdout), where a person reads it.
+ */
+export async function startServer(config: ServerConfig, out: NodeJS.WritableStream = process.stderr, banner: NodeJS.WritableStream = process.stdout): Promise<RunningServer> {
   const { app, platform } = await buildApp(config);
   for (const w of platform.warnings) out.write(`palisade: ${w}\n`);
   await app.listen({ port: config.port, host: config.host });
@@ -28,7 +54,8 @@ export async function startServer(config: ServerConfig, out: NodeJS.WritableStre
   let setupUrl: string | null = null;
   if (platform.setup.token) {
     setupUrl = `${url}/setup?token=${platform.setup.token}`;
-    out.write(`palisade: first start: create the first organisation and owner at\n\n    ${setupUrl}\n\n(this link works once, for 1 hour; restart palisade serve for a new one)\n`);
+    out.write('palisade: first start: the one-time setup link is printed on standard output\n');
+    banner.write(setupBanner(url, setupUrl));
   }
   return { url, setupUrl, close: () => app.close() };
 }

@@ -17,7 +17,9 @@ export function registerServeCommand(program: Command): void {
     .option('--data <dir>', 'data folder for the embedded database and generated secrets (default: $PALISADE_DATA_DIR or ./.palisade-data)')
     .addHelpText(
       'after',
-      '\nEnvironment: DATABASE_URL (postgres://, a non-superuser role), JWT_SECRET (required with NODE_ENV=production),\n' +
+      '\nOn the first start the one-time setup link is printed on standard output, in a banner; status lines and the\n' +
+        'JSON request log go to standard error (redirect 2> to keep them apart).\n' +
+        '\nEnvironment: DATABASE_URL (postgres://, a non-superuser role), JWT_SECRET (required with NODE_ENV=production),\n' +
         'PALISADE_SETUP_TOKEN (preset the first-start token), PALISADE_SIGNUP=open (self-service sign-up), PALISADE_TRUST_PROXY=1.',
     )
     .action(async (opts: ServeOptions) => {

@@ -30,6 +30,20 @@ export function Layout({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const { path } = useLocation();
   const [signOutError, setSignOutError] = useState<string | null>(null);
+  // Below 900 px the menu folds behind a button: closed at first, closed again after each page change.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => setMenuOpen(false), [path]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   // After a page change, screen readers and keyboards start at the new page, and the tab says where we are.
   const firstRender = useRef(true);
@@ -59,13 +73,24 @@ export function Layout({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="topbar">
+        <button
+          ref={menuButton}
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="sidenav"
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          <span className="menu-icon" aria-hidden="true" />
+          Menu
+        </button>
         <Link to="/" className="brand">
           Palisade
         </Link>
         <span className="org">{me.org.name}</span>
         <span className="spacer" />
         <span className="whoami">
-          {me.user.email} <span className="role">{me.user.role}</span>
+          <span className="email">{me.user.email}</span> <span className="role">{me.user.role}</span>
         </span>
         <button type="button" className="secondary" onClick={() => void signOut()}>
           Sign out
@@ -76,11 +101,11 @@ export function Layout({ children }: { children: ReactNode }) {
           <strong>Sign-out failed.</strong> {signOutError}
         </div>
       )}
-      <nav className="sidenav" aria-label="Main">
+      <nav id="sidenav" className={menuOpen ? 'sidenav open' : 'sidenav'} aria-label="Main">
         <ul>
           {NAV.filter((n) => !n.permissions || n.permissions.some(can)).map((n) => (
             <li key={n.to}>
-              <Link to={n.to} aria-current={isCurrent(n.to, path) ? 'page' : undefined}>
+              <Link to={n.to} aria-current={isCurrent(n.to, path) ? 'page' : undefined} onClick={() => setMenuOpen(false)}>
                 {n.label}
               </Link>
             </li>
