@@ -7,4 +7,4 @@ export { createStdioTransport, ProcessGroupStdioTransport, type StdioParams, typ
 export { childEnvironment, expandReferences, expandRecord, type ExpandContext } from './env.js';
 export { toTool, truncate, schemaText, boundAnnotations, type ListedTool } from './tools.js';
 export { UpstreamClient, type UpstreamTarget, type UpstreamOptions, type ListKind, type CallOptions } from './upstream.js';
-export { checkUrl, guardedFetch, blockedAddressReason, SsrfError, type Resolver } from './ssrf.js';
+export { checkUrl, resolveChecked, guardedFetch, blockedAddressReason, SsrfError, type Resolver, type AddressPolicy, type GuardOptions } from './ssrf.js';

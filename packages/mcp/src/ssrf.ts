@@ -1,9 +1,13 @@
 // SSRF guard for upstream URLs: the host is resolved and every address it resolves to must be
 // public (not loopback, private, link-local, cloud metadata, CGNAT, multicast, unspecified),
 // unless the upstream is explicitly allowed private addresses. Checked before every request
-// and again on every redirect, which is followed by hand so each hop is checked.
+// and again on every redirect, which is followed by hand so each hop is checked; the
+// connection goes to the addresses that were checked (the name is not resolved again), so a
+// DNS answer that changes after the check (rebinding) cannot redirect it.
 import { lookup } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
 import net from 'node:net';
+import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 
 export class SsrfError extends Error {
   constructor(message: string) {
@@ -64,10 +68,17 @@ export function blockedAddressReason(ip: string): string | undefined {
 export type Resolver = (host: string) => Promise<string[]>;
 const defaultResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-/** Throws SsrfError unless every address `url`'s host resolves to may be reached. */
-export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolver = defaultResolver): Promise<void> {
+/** Why an address may not be reached (undefined: it may). The default is blockedAddressReason. */
+export type AddressPolicy = (ip: string) => string | undefined;
+
+/**
+ * Resolve `url`'s host once and return the addresses it resolved to, after checking every one;
+ * throws SsrfError unless each may be reached. The caller must connect to these addresses
+ * (not resolve the name again), or a DNS answer that changes between the check and the
+ * connection (DNS rebinding) would reach an address that was never checked.
+ */
+export async function resolveChecked(url: URL, allowPrivate: boolean, resolve: Resolver = defaultResolver, policy: AddressPolicy = blockedAddressReason): Promise<string[]> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SsrfError(`Refused ${url.protocol} URL: upstreams are reached over http or https only.`);
-  if (allowPrivate) return;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   if (net.isIP(host)) addresses = [host];
@@ -78,26 +89,96 @@ export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolve
       throw new SsrfError(`Cannot resolve ${host} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
   }
+  addresses = addresses.filter((a) => net.isIP(a));
   if (addresses.length === 0) throw new SsrfError(`${host} resolves to no address.`);
+  if (allowPrivate) return addresses;
   for (const a of addresses) {
-    const why = blockedAddressReason(a);
+    const why = policy(a);
     if (why)
       throw new SsrfError(
         `Refused ${url.host}: it resolves to ${a}, ${why}. If this upstream really is on your network, set allowPrivateAddress: true for it in the gateway config.`,
       );
   }
+  return addresses;
+}
+
+/** Throws SsrfError unless every address `url`'s host resolves to may be reached. */
+export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolver = defaultResolver, policy: AddressPolicy = blockedAddressReason): Promise<void> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SsrfError(`Refused ${url.protocol} URL: upstreams are reached over http or https only.`);
+  if (allowPrivate) return;
+  await resolveChecked(url, allowPrivate, resolve, policy);
 }
 
 const MAX_REDIRECTS = 5;
+const MAX_PINNED_HOSTS = 64;
 
-/** A fetch that checks the target before the request and each redirect hop before following it. */
-export function guardedFetch(allowPrivate: boolean, resolve: Resolver = defaultResolver, base: typeof fetch = fetch): typeof fetch {
-  return async (input, init) => {
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * An undici Agent whose connections go only to addresses pinned for their host name: the
+ * socket's DNS lookup is answered from the pins (set just after the check), never from DNS.
+ * TLS SNI and the Host header keep the name (undici takes them from the URL, not the lookup).
+ * A host without a pin cannot be connected to at all.
+ */
+class PinnedAgent {
+  private readonly pins = new Map<string, string[]>();
+  readonly agent: Agent;
+
+  constructor() {
+    this.agent = new Agent({
+      connect: {
+        lookup: (hostname: string, options: { all?: boolean; family?: number | string }, cb: LookupCallback) => {
+          const pinned = this.pins.get(hostname.replace(/^\[|\]$/g, '').toLowerCase());
+          if (!pinned || pinned.length === 0) {
+            const err: NodeJS.ErrnoException = new SsrfError(`Refused to connect to ${hostname}: its addresses were not checked.`);
+            err.code = 'ENOTFOUND';
+            cb(err, '');
+            return;
+          }
+          const all = pinned.map((address) => ({ address, family: net.isIPv6(address) ? 6 : 4 }));
+          if (options?.all) cb(null, all);
+          else cb(null, all[0]!.address, all[0]!.family);
+        },
+      },
+    });
+  }
+
+  pin(host: string, addresses: string[]): void {
+    const key = host.replace(/^\[|\]$/g, '').toLowerCase();
+    this.pins.delete(key);
+    if (this.pins.size >= MAX_PINNED_HOSTS) this.pins.delete(this.pins.keys().next().value!);
+    this.pins.set(key, addresses);
+  }
+}
+
+export interface GuardOptions {
+  /** DNS resolver (tests answer differently on each call to play a rebinding attacker) */
+  resolve?: Resolver;
+  /** which addresses are refused (tests may allow a loopback address to stand for a public one) */
+  policy?: AddressPolicy;
+  /** test seam: a fetch to send the checked request with instead of the pinned one */
+  base?: typeof fetch;
+}
+
+/**
+ * A fetch that resolves the target once, checks every address, and connects only to the
+ * checked addresses (pinned in the connection's lookup); each redirect hop is checked and
+ * pinned the same way before it is followed.
+ */
+export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): typeof fetch & { close: () => Promise<void> } {
+  const resolve = opts.resolve ?? defaultResolver;
+  const pinned = opts.base ? undefined : new PinnedAgent();
+  const send = async (url: URL, init: RequestInit): Promise<Response> => {
+    if (opts.base) return opts.base(url, init);
+    return (await undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: pinned!.agent })) as unknown as Response;
+  };
+  const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let url = new URL(input instanceof Request ? input.url : String(input));
     let reqInit: RequestInit = { ...init, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
-      await checkUrl(url, allowPrivate, resolve);
-      const res = await base(url, reqInit);
+      const addresses = await resolveChecked(url, allowPrivate, resolve, opts.policy);
+      pinned?.pin(url.hostname, addresses);
+      const res = await send(url, reqInit);
       const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
       if (!location) return res;
       if (hop >= MAX_REDIRECTS) throw new SsrfError(`Too many redirects from ${url.host}.`);
@@ -115,4 +196,5 @@ export function guardedFetch(allowPrivate: boolean, resolve: Resolver = defaultR
       url = next;
     }
   };
+  return Object.assign(fn as typeof fetch, { close: async () => pinned?.agent.destroy().catch(() => undefined) });
 }

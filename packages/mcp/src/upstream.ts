@@ -32,12 +32,12 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { childEnvironment } from './env.js';
-import { guardedFetch, type Resolver } from './ssrf.js';
+import { guardedFetch, type AddressPolicy, type Resolver } from './ssrf.js';
 import { createStdioTransport } from './stdio.js';
 
 export type UpstreamTarget =
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
-  | { transport: 'http' | 'sse'; url: URL; headers: Record<string, string>; allowPrivateAddress: boolean; resolver?: Resolver };
+  | { transport: 'http' | 'sse'; url: URL; headers: Record<string, string>; allowPrivateAddress: boolean; resolver?: Resolver; addressPolicy?: AddressPolicy };
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -71,6 +71,8 @@ export class UpstreamClient {
   private client?: Client;
   private transport?: Transport;
   private connecting?: Promise<void>;
+  /** closes the pinned-address connection pool of the current HTTP connection */
+  private closeFetch?: () => Promise<void>;
   private closed = false;
   private readonly progress = new Map<string | number, (p: { progress: number; total?: number; message?: string }) => void>();
   /** set when the connection dropped: the next use reconnects */
@@ -156,7 +158,8 @@ export class UpstreamClient {
         await open(createStdioTransport({ command: t.command, args: t.args, cwd: t.cwd, env: childEnvironment(t.env, this.opts.inheritEnv ?? process.env) }));
         return;
       }
-      const fetchFn = guardedFetch(t.allowPrivateAddress, t.resolver);
+      const fetchFn = guardedFetch(t.allowPrivateAddress, { resolve: t.resolver, policy: t.addressPolicy });
+      this.closeFetch = fetchFn.close;
       const requestInit: RequestInit = { headers: t.headers };
       if (t.transport === 'sse') {
         await open(
@@ -290,8 +293,10 @@ export class UpstreamClient {
   private async dispose(): Promise<void> {
     const client = this.client;
     const transport = this.transport;
+    const closeFetch = this.closeFetch;
     this.client = undefined;
     this.transport = undefined;
+    this.closeFetch = undefined;
     try {
       await client?.close();
     } catch {
@@ -302,6 +307,7 @@ export class UpstreamClient {
     } catch {
       // already closed
     }
+    await closeFetch?.();
   }
 
   async close(): Promise<void> {

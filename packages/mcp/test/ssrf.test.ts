@@ -1,7 +1,7 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { blockedAddressReason, checkUrl, guardedFetch, SsrfError } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockedAddressReason, checkUrl, guardedFetch, SsrfError, type AddressPolicy } from '../src/index.js';
 
 describe('SSRF guard', () => {
   it.each([
@@ -61,9 +61,115 @@ describe('SSRF guard', () => {
     const resolver = async () => ['93.184.216.34'];
     const toLoopback: typeof fetch = (input, init) => fetch(String(input).replace('http://public.test', `http://127.0.0.1:${port}`), init);
     try {
-      await expect(guardedFetch(false, resolver, toLoopback)('http://public.test/mcp')).rejects.toThrow(/169\.254\.169\.254.*link-local/);
+      await expect(guardedFetch(false, { resolve: resolver, base: toLoopback })('http://public.test/mcp')).rejects.toThrow(/169\.254\.169\.254.*link-local/);
     } finally {
       server.close();
     }
   });
+
+  describe('DNS rebinding: the connection goes to the checked address', () => {
+    // On loopback, 127.0.0.1 plays a public server and 127.0.0.2 the internal target an
+    // attacker wants to reach: the policy refuses 127.0.0.2 only. The hostile resolver answers
+    // 127.0.0.1 to the first question and 127.0.0.2 to every later one, as a rebinding DNS
+    // server with TTL 0 does; a guard that checks and then lets the connection resolve again
+    // would be sent to 127.0.0.2.
+    const policy: AddressPolicy = (ip) => (ip === '127.0.0.1' ? undefined : blockedAddressReason(ip));
+    let good: Server;
+    let internal: Server;
+    let port: number;
+    const hits = { good: [] as string[], internal: 0 };
+
+    async function listen(server: Server, host: string, p: number): Promise<number> {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, host, () => resolve());
+      });
+      return (server.address() as AddressInfo).port;
+    }
+
+    beforeAll(async () => {
+      good = createServer((req, res) => {
+        hits.good.push(String(req.headers.host));
+        if (req.url === '/hop') res.writeHead(302, { location: `http://rebind-2.test:${port}/final` }).end();
+        else res.end('good');
+      });
+      internal = createServer((_req, res) => {
+        hits.internal++;
+        res.end('internal');
+      });
+      port = await listen(good, '127.0.0.1', 0);
+      await listen(internal, '127.0.0.2', port);
+    });
+    afterAll(() => {
+      good?.close();
+      internal?.close();
+    });
+
+    function rebinder() {
+      const asked: string[] = [];
+      const resolve = async (host: string) => {
+        asked.push(host);
+        return asked.filter((h) => h === host).length === 1 ? ['127.0.0.1'] : ['127.0.0.2'];
+      };
+      return { asked, resolve };
+    }
+
+    it('asks DNS once per request and connects to the answer it checked, with the name as Host', async () => {
+      // the hostile resolver proves the connection does not resolve the name itself
+      const { asked, resolve } = rebinder();
+      const f = guardedFetch(false, { resolve, policy });
+      try {
+        const before = hits.internal;
+        const res = await f(`http://rebind.test:${port}/`);
+        expect(await res.text()).toBe('good');
+        expect(asked).toEqual(['rebind.test']);
+        expect(hits.good.at(-1)).toBe(`rebind.test:${port}`);
+        expect(hits.internal).toBe(before);
+        // the next request asks again, gets the internal address, and is refused before connecting
+        await expect(f(`http://rebind.test:${port}/`)).rejects.toThrow(/127\.0\.0\.2/);
+        expect(hits.internal).toBe(before);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('pins every redirect hop to its own checked answer', async () => {
+      const { asked, resolve } = rebinder();
+      const f = guardedFetch(false, { resolve, policy });
+      try {
+        const before = hits.internal;
+        const res = await f(`http://rebind-1.test:${port}/hop`);
+        expect(await res.text()).toBe('good');
+        expect(asked).toEqual(['rebind-1.test', 'rebind-2.test']);
+        expect(hits.good.slice(-2)).toEqual([`rebind-1.test:${port}`, `rebind-2.test:${port}`]);
+        expect(hits.internal).toBe(before);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('refuses a name that resolves to several addresses when one of them is refused, before connecting', async () => {
+      const before = hits.internal;
+      const f = guardedFetch(false, { resolve: async () => ['127.0.0.1', '127.0.0.2'], policy });
+      try {
+        await expect(f(`http://both.test:${port}/`)).rejects.toThrow(SsrfError);
+        expect(hits.internal).toBe(before);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('with allowPrivateAddress the resolved answer is still the one connected to', async () => {
+      const { asked, resolve } = rebinder();
+      const f = guardedFetch(true, { resolve });
+      try {
+        const res = await f(`http://private-ok.test:${port}/`);
+        expect(await res.text()).toBe('good');
+        expect(asked).toEqual(['private-ok.test']);
+      } finally {
+        await f.close();
+      }
+    });
+  });
 });
+
