@@ -141,6 +141,10 @@ export interface AlertsTable {
   resolved_at: string | null;
   resolved_by: string | null;
   note: string | null;
+  /** migration 025: the user the alert is assigned to (a member of the organisation) */
+  assigned_to?: string | null;
+  /** migration 025: why Palisade resolved it by itself (risk accepted, fixed, server removed) */
+  resolved_reason?: string | null;
 }
 
 export interface OverridesTable {

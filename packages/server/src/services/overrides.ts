@@ -8,6 +8,7 @@ import type { OverridesTable } from '../db/inventory-schema.js';
 import type { StoredEvent } from './alerts.js';
 import { getInventorySettings } from './settings.js';
 import { writeAudit } from '../audit.js';
+import { resolveForAcceptedRisk } from './alert-resolution.js';
 
 export const REASON_MIN = 10;
 export const REASON_MAX = 2000;
@@ -80,6 +81,7 @@ export async function createOverride(tx: Tx, scope: OrgScope, serverId: string, 
     revoked_at: null,
   };
   await tx.insertInto('overrides').values(row).execute();
+  await resolveForAcceptedRisk(tx, scope, row, stamp);
   return row;
 }
 
@@ -91,6 +93,7 @@ export async function approveOverride(tx: Tx, scope: OrgScope, overrideId: strin
   if (row.expires_at <= now.toISOString()) throw new InventoryError(409, 'override_state', 'This override has expired; create a new one.');
   const stamp = now.toISOString();
   await tx.updateTable('overrides').set({ status: 'active', approved_by: actor.userId, approved_at: stamp }).where('org_id', '=', scope.orgId).where('id', '=', overrideId).execute();
+  await resolveForAcceptedRisk(tx, scope, { ...row, status: 'active' }, stamp);
   return { ...row, status: 'active', approved_by: actor.userId, approved_at: stamp };
 }
 

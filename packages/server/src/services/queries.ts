@@ -8,6 +8,7 @@ import { overrideBadges } from './overrides.js';
 import { SILENT_AFTER_HOURS } from './settings.js';
 import { serverAdvisoryViews } from './advisory-db.js';
 import { clientFilter, textMatchIds } from './server-index.js';
+import { alertTitle } from './alert-titles.js';
 
 export interface Page {
   limit: number;
@@ -281,42 +282,97 @@ export async function listFindings(tx: Tx, scope: OrgScope, q: FindingListQuery)
   };
 }
 
+export const ALERT_TYPES = ['server_added', 'server_removed', 'config_changed', 'tool_changed', 'level_raised', 'finding_added', 'override_voided', 'advisory_matched'] as const;
+
 export interface AlertListQuery extends Page {
   status?: string[];
   severity?: Severity[];
+  type?: string[];
   server?: string;
   host?: string;
+  /** a user id, or 'none' for unassigned alerts */
+  assignee?: string;
+  /** severity (worst first, then newest: the triage order) or time (newest first) */
+  sort?: 'severity' | 'time';
 }
 
+/** The dashboard's view of alerts: titles that say what happened and where, people by email. */
 export async function alertViews(tx: Tx, rows: AlertsTable[]) {
-  const users = await usersById(tx, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by]));
-  const who = (id: string | null) => (id ? (users.get(id) ?? { id, email: '' }) : null);
-  return rows.map((a) => ({
-    id: a.id,
-    type: a.type,
-    severity: a.severity,
-    status: a.status,
-    title: a.title,
-    message: a.message,
-    serverId: a.server_id,
-    hostId: a.host_id,
-    eventId: a.event_id,
-    createdAt: a.created_at,
-    acknowledgedAt: a.acknowledged_at,
-    acknowledgedBy: who(a.acknowledged_by),
-    resolvedAt: a.resolved_at,
-    resolvedBy: who(a.resolved_by),
-    note: a.note,
-  }));
+  const org = rows[0]?.org_id ?? '';
+  const users = await usersById(tx, rows.flatMap((r) => [r.acknowledged_by, r.resolved_by, r.assigned_to ?? null]));
+  const who = (id: string | null | undefined) => (id ? (users.get(id) ?? { id, email: '' }) : null);
+  const ids = (f: (r: AlertsTable) => string | null) => [...new Set(rows.map(f).filter((x): x is string => Boolean(x)))];
+  const serverIds = ids((r) => r.server_id);
+  const hostIds = ids((r) => r.host_id);
+  const eventIds = ids((r) => r.event_id);
+  const servers = new Map<string, string>();
+  const hosts = new Map<string, string>();
+  const details = new Map<string, Record<string, unknown>>();
+  const clients = new Map<string, string>();
+  const top = new Map<string, { rank: number; title: string }>();
+  if (serverIds.length) for (const r of await tx.selectFrom('servers').select(['id', 'name']).where('org_id', '=', org).where('id', 'in', serverIds).execute()) servers.set(r.id, r.name);
+  if (hostIds.length) for (const r of await tx.selectFrom('hosts').select(['id', 'hostname']).where('org_id', '=', org).where('id', 'in', hostIds).execute()) hosts.set(r.id, r.hostname);
+  if (eventIds.length) {
+    for (const r of await tx.selectFrom('events').select(['id', 'details']).where('org_id', '=', org).where('id', 'in', eventIds).execute()) {
+      try {
+        details.set(r.id, JSON.parse(r.details) as Record<string, unknown>);
+      } catch {
+        details.set(r.id, {});
+      }
+    }
+  }
+  if (serverIds.length && hostIds.length) {
+    const inst = await tx.selectFrom('server_instances').select(['server_id', 'host_id', 'client']).where('org_id', '=', org).where('server_id', 'in', serverIds).where('host_id', 'in', hostIds).orderBy('client').limit(5000).execute();
+    for (const i of inst) if (!clients.has(`${i.server_id}|${i.host_id}`)) clients.set(`${i.server_id}|${i.host_id}`, i.client);
+    const worst = await tx.selectFrom('findings').select(['server_id', 'host_id', 'title', 'severity_rank']).where('org_id', '=', org).where('server_id', 'in', serverIds).where('host_id', 'in', hostIds).where('severity_rank', '>=', 2).limit(5000).execute();
+    for (const f of worst) {
+      const k = `${f.server_id}|${f.host_id}`;
+      const cur = top.get(k);
+      if (!cur || f.severity_rank > cur.rank || (f.severity_rank === cur.rank && f.title < cur.title)) top.set(k, { rank: f.severity_rank, title: f.title });
+    }
+  }
+  return rows.map((a) => {
+    const d = details.get(a.event_id) ?? {};
+    const pair = `${a.server_id}|${a.host_id}`;
+    const client = typeof d.client === 'string' ? d.client : (clients.get(pair) ?? null);
+    return {
+      id: a.id,
+      type: a.type,
+      severity: a.severity,
+      status: a.status,
+      title: alertTitle({ type: a.type, severity: a.severity, serverName: a.server_id ? (servers.get(a.server_id) ?? null) : null, hostname: a.host_id ? (hosts.get(a.host_id) ?? null) : null, client, details: d, topFinding: top.get(pair)?.title ?? null, fallback: a.title }),
+      message: a.message,
+      serverId: a.server_id,
+      serverName: a.server_id ? (servers.get(a.server_id) ?? null) : null,
+      hostId: a.host_id,
+      hostname: a.host_id ? (hosts.get(a.host_id) ?? null) : null,
+      client,
+      eventId: a.event_id,
+      createdAt: a.created_at,
+      acknowledgedAt: a.acknowledged_at,
+      acknowledgedBy: who(a.acknowledged_by),
+      resolvedAt: a.resolved_at,
+      resolvedBy: who(a.resolved_by),
+      resolvedReason: a.resolved_reason ?? null,
+      assignedTo: who(a.assigned_to),
+      note: a.note,
+    };
+  });
 }
+export type AlertView = Awaited<ReturnType<typeof alertViews>>[number];
 
 export async function listAlerts(tx: Tx, scope: OrgScope, q: AlertListQuery) {
   let base = tx.selectFrom('alerts').where('org_id', '=', scope.orgId);
   if (q.status?.length) base = base.where('status', 'in', q.status as AlertsTable['status'][]);
   if (q.severity?.length) base = base.where('severity', 'in', q.severity);
+  if (q.type?.length) base = base.where('type', 'in', q.type);
   if (q.server) base = base.where('server_id', '=', q.server);
   if (q.host) base = base.where('host_id', '=', q.host);
-  const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute();
+  if (q.assignee === 'none') base = base.where('assigned_to', 'is', null);
+  else if (q.assignee) base = base.where('assigned_to', '=', q.assignee);
+  let ordered = base.selectAll();
+  if ((q.sort ?? 'severity') === 'severity') ordered = ordered.orderBy('severity_rank', 'desc');
+  const rows = await ordered.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute();
   const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return { items: await alertViews(tx, rows), total: Number(total.n) };
 }

@@ -7,6 +7,7 @@ import { storeEvents, type StoredEvent } from '../alerts.js';
 import { diffHost, type EventDraft, type InstanceState, type ToolChange } from '../diff.js';
 import { timeOrderedId } from '../ids.js';
 import { voidOverrides } from '../overrides.js';
+import { resolveAfterHostReport } from '../alert-resolution.js';
 import type { Prepared } from './normalise.js';
 import type { Previous } from './state.js';
 
@@ -31,6 +32,8 @@ export async function raiseEvents(tx: Tx, scope: OrgScope, report: ScanReport, h
     }
   }
   events.push(...(await voidOverrides(tx, scope, voidTargets, now, hostId)));
+  // alerts whose cause this report shows gone (fixed, server removed) are resolved, with the reason
+  if (prev.state !== null) await resolveAfterHostReport(tx, scope, hostId, prepared, serverIdByFp, now);
   return events;
 }
 
