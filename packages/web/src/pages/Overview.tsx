@@ -5,6 +5,7 @@ import { AgentSetupHelp } from '../components/AgentSetupHelp';
 import { LevelBadge, OverrideBadge } from '../components/badges';
 import { LevelBars, TrendChart } from '../components/charts';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
+import { FirstRunChecklist } from '../components/FirstRunChecklist';
 import { clientName } from '../format';
 import { Link } from '../router';
 
@@ -52,6 +53,7 @@ export function OverviewPage() {
   return (
     <section>
       <h1>Overview</h1>
+      <FirstRunChecklist />
       <ErrorBox error={q.error} />
       {!o && !q.error && <OverviewSkeleton />}
       {o && o.hosts.total === 0 && <AgentSetupHelp />}
