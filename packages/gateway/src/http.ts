@@ -16,6 +16,7 @@ import { isLoopbackHost, type GatewayConfig } from './config.js';
 import type { Gateway, Principal, Scope } from './gateway.js';
 import { buildMcpServer } from './mcp-server.js';
 import type { ListKind } from '@palisade/mcp';
+import type { SharedSessions } from './scale/sessions.js';
 
 interface Session {
   id: string;
@@ -33,6 +34,8 @@ const SESSION_IDLE_MS = 30 * 60_000;
 export interface GatewayHttpOptions {
   host?: string;
   port?: number;
+  /** 2025-11-25 sessions kept in Redis: any process can continue them */
+  shared?: SharedSessions;
 }
 
 export class GatewayHttpServer {
@@ -45,6 +48,9 @@ export class GatewayHttpServer {
   host: string;
   port: number;
   private allowedHosts = new Set<string>();
+  private readonly shared?: SharedSessions;
+  /** sessions being re-created from Redis: concurrent requests wait for the same one */
+  private readonly restoring = new Map<string, Promise<Session | undefined>>();
 
   constructor(
     private readonly gateway: Gateway,
@@ -53,6 +59,7 @@ export class GatewayHttpServer {
   ) {
     this.host = opts.host ?? cfg.listen.host;
     this.port = opts.port ?? cfg.listen.port;
+    this.shared = opts.shared;
     if (!isLoopbackHost(this.host) && !cfg.auth) {
       throw new Error(
         `Refusing to listen on ${this.host} without authentication: anyone who can reach it could use every upstream. Add an "auth" section (tokens or oauth) to the config, or listen on 127.0.0.1.`,
@@ -105,6 +112,13 @@ export class GatewayHttpServer {
     (this.auth as unknown as { resource: string }).resource = this.resourceUrl();
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
+    // a session ended (DELETE) on another process is dropped here too
+    await this.shared?.onDeleted((id) => {
+      const s = this.sessions.get(id);
+      if (!s) return;
+      this.sessions.delete(id);
+      void s.transport.close().catch(() => undefined);
+    });
     return { host: this.host, port: this.port, url: `${this.baseUrl()}/mcp` };
   }
 
@@ -295,11 +309,23 @@ export class GatewayHttpServer {
       return this.sendWebResponse(res, response, abort);
     }
     if (typeof sessionId === 'string') {
-      const s = this.sessions.get(sessionId);
+      let s = this.sessions.get(sessionId);
+      if (!s && this.shared) {
+        try {
+          s = await this.restore(sessionId, scope, path, request);
+        } catch (err) {
+          this.gateway.audit({ kind: 'session', principal: scope.principal.id, decision: 'restore-failed', reason: String(err).slice(0, 300) });
+          return this.rpcError(res, 503, -32000, 'The shared session store is unavailable; retry shortly.');
+        }
+      }
       // a session of another principal, or of another endpoint, does not exist for this caller
       if (!s || s.principal !== scope.principal.id || s.path !== path || s.kind !== 'streamable')
         return this.rpcError(res, 404, -32001, 'Session not found; start a new session with initialize.');
       s.lastSeen = Date.now();
+      if (this.shared) {
+        this.shared.touch(sessionId);
+        await this.recordSubscriptions(sessionId, parsed);
+      }
       const response = await s.transport.handleRequest!(request, { parsedBody: parsed });
       return this.sendWebResponse(res, response, abort);
     }
@@ -310,24 +336,90 @@ export class GatewayHttpServer {
         -32000,
         'Bad request: no Mcp-Session-Id header; send initialize first (or use the 2026-07-28 per-request _meta envelope).',
       );
+    const init = (Array.isArray(parsed) ? parsed : [parsed]).find(isInitialize) as { params?: Record<string, unknown> } | undefined;
+    // 256 bits from the CSPRNG: unguessable
+    const { transport } = await this.openSession(scope, path, randomBytes(32).toString('base64url'), init?.params ?? {});
+    const response = await transport.handleRequest(request, { parsedBody: parsed });
+    return this.sendWebResponse(res, response, abort);
+  }
+
+  /** A session's server and transport; `initParams` are saved to Redis when shared. */
+  private async openSession(
+    scope: Scope,
+    path: string,
+    id: string,
+    initParams: Record<string, unknown> | undefined,
+  ): Promise<{ server: Server; transport: WebStandardStreamableHTTPServerTransport }> {
     const server = buildMcpServer(this.gateway, scope);
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      // 256 bits from the CSPRNG: unguessable
-      sessionIdGenerator: () => randomBytes(32).toString('base64url'),
-      onsessioninitialized: (id) => {
-        this.sessions.set(id, { id, principal: scope.principal.id, path, server, transport, lastSeen: Date.now(), kind: 'streamable' });
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: async (sid) => {
+        this.sessions.set(sid, { id: sid, principal: scope.principal.id, path, server, transport, lastSeen: Date.now(), kind: 'streamable' });
+        // saved before the client learns the id: any process can continue it from the next request on
+        if (this.shared && initParams)
+          await this.shared.save(sid, { principal: scope.principal.id, path, init: initParams, createdAt: new Date().toISOString() });
       },
-      onsessionclosed: (id) => {
-        this.sessions.delete(id);
+      onsessionclosed: async (sid) => {
+        this.sessions.delete(sid);
+        await this.shared?.delete(sid).catch(() => undefined);
       },
       maxRequestBodySize: this.cfg.limits.maxMessageBytes,
     });
     transport.onclose = () => {
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      if (transport.sessionId && this.sessions.get(transport.sessionId)?.transport === transport) {
+        this.sessions.delete(transport.sessionId);
+        this.shared?.forget(transport.sessionId);
+      }
     };
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody: parsed });
-    return this.sendWebResponse(res, response, abort);
+    return { server, transport };
+  }
+
+  /**
+   * Re-create a session another process opened: the stored initialize is replayed through the
+   * SDK's transport (with the stored id), then notifications/initialized and the session's
+   * resource subscriptions. The replies go nowhere; the client never sees them.
+   */
+  private restore(id: string, scope: Scope, path: string, like: Request): Promise<Session | undefined> {
+    let p = this.restoring.get(id);
+    if (!p) {
+      p = (async () => {
+        const rec = await this.shared!.get(id);
+        if (!rec || rec.principal !== scope.principal.id || rec.path !== path) return undefined;
+        const { transport } = await this.openSession(scope, path, id, undefined);
+        const url = like.url;
+        const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: like.headers.get('host') ?? 'localhost' };
+        const send = async (message: Record<string, unknown>, withSession: boolean) => {
+          const h: Record<string, string> = { ...headers };
+          if (withSession) h['mcp-session-id'] = id;
+          const protocol = (rec.init as { protocolVersion?: unknown }).protocolVersion;
+          if (withSession && typeof protocol === 'string') h['mcp-protocol-version'] = protocol;
+          const r = await transport.handleRequest(new Request(url, { method: 'POST', headers: h, body: JSON.stringify(message) }), { parsedBody: message });
+          const text = await r.text();
+          return { status: r.status, text };
+        };
+        const init = await send({ jsonrpc: '2.0', id: '_palisade_restore', method: 'initialize', params: rec.init }, false);
+        if (init.status !== 200) throw new Error(`replaying initialize answered ${init.status}`);
+        await send({ jsonrpc: '2.0', method: 'notifications/initialized' }, true);
+        for (const uri of await this.shared!.subscriptions(id))
+          await send({ jsonrpc: '2.0', id: `_palisade_restore_sub`, method: 'resources/subscribe', params: { uri } }, true);
+        this.gateway.audit({ kind: 'session', principal: scope.principal.id, decision: 'restored', reason: 'continued a session opened on another gateway process' });
+        return this.sessions.get(id);
+      })().finally(() => this.restoring.delete(id));
+      this.restoring.set(id, p);
+    }
+    return p;
+  }
+
+  /** resources/subscribe and unsubscribe are part of the shared session. */
+  private async recordSubscriptions(id: string, parsed: unknown): Promise<void> {
+    for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+      const msg = m as { method?: unknown; params?: { uri?: unknown } } | null;
+      const uri = msg?.params?.uri;
+      if (!msg || typeof uri !== 'string' || uri.length > 8192) continue;
+      if (msg.method === 'resources/subscribe') await this.shared!.subscribe(id, uri).catch(() => undefined);
+      else if (msg.method === 'resources/unsubscribe') await this.shared!.unsubscribe(id, uri).catch(() => undefined);
+    }
   }
 
   // ---- legacy HTTP+SSE (2024-11-05) ---------------------------------------------------

@@ -7,6 +7,8 @@ import { Gateway, type GatewayOptions, type Principal } from './gateway.js';
 import { GatewayHttpServer } from './http.js';
 import { buildMcpServer } from './mcp-server.js';
 import { GatewayStore } from './store.js';
+import { openRedis, type SharedRedis } from './scale/redis.js';
+import { SharedSessions } from './scale/sessions.js';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -20,17 +22,34 @@ export interface StartOptions extends GatewayOptions {
   port?: number;
   stdio?: boolean;
   /** for --stdio: streams other than process.stdin/stdout (tests) */
+  /** Redis key prefix for shared state (default PALISADE_GATEWAY_REDIS_PREFIX, else "palisade:gw:") */
+  redisKeyPrefix?: string;
   stdioTransport?: Parameters<typeof serveStdio>[1] extends infer O ? (O extends { transport?: infer T } ? T : never) : never;
 }
+
+/** a shared session not used for this long expires in Redis (as the local idle sweep) */
+const SESSION_IDLE_SECONDS = 30 * 60;
 
 export const STDIO_PRINCIPAL: Principal = { id: 'stdio', kind: 'stdio', name: 'stdio client', virtualServers: null };
 
 export async function startGateway(cfgOrPath: GatewayConfig | string, opts: StartOptions = {}): Promise<RunningGateway> {
   const cfg = typeof cfgOrPath === 'string' ? await loadConfig(cfgOrPath, opts.env ?? process.env) : cfgOrPath;
+  const env = opts.env ?? process.env;
+  // the config's "redis" (an ${ENV} reference), else REDIS_URL: sessions and limits shared between processes
+  const redisUrl = cfg.redis ?? (env.REDIS_URL || undefined);
+  let redis: SharedRedis | undefined;
+  if (redisUrl && !opts.stdio) redis = await openRedis(redisUrl, opts.redisKeyPrefix ?? env.PALISADE_GATEWAY_REDIS_PREFIX ?? 'palisade:gw:', opts.warn);
   const store = new GatewayStore(cfg.store);
   const gateway = new Gateway(cfg, store, opts);
   // refuse a public bind before any upstream is started
-  const http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port });
+  let http: GatewayHttpServer | undefined;
+  try {
+    http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port, shared: redis ? new SharedSessions(redis, SESSION_IDLE_SECONDS) : undefined });
+  } catch (err) {
+    await redis?.close();
+    store.close();
+    throw err;
+  }
   await gateway.start();
   for (const c of gateway.collisions) opts.warn?.(`name collision: ${c}`);
   if (opts.stdio) {
@@ -67,6 +86,7 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     async close() {
       await http!.close();
       await gateway.close();
+      await redis?.close();
       store.close();
     },
   };
