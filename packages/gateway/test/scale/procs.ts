@@ -103,7 +103,12 @@ export function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const stack = [pid];
-  while (stack.length) for (const c of children.get(stack.pop()!) ?? []) (out.push(c), stack.push(c));
+  while (stack.length) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
   return out;
 }
 
