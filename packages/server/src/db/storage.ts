@@ -60,6 +60,21 @@ export interface Storage {
    * 'bulk' after many rows changed, 'periodic' from a timer. Cheap when nothing changed.
    */
   maintain(db: Kysely<Database>, when: 'migrated' | 'bulk' | 'periodic'): Promise<void>;
+  /**
+   * How many reports one process stores at once by default: SQLite has one writer (1);
+   * PostgreSQL takes concurrent writers (twice the cores, at least 2).
+   */
+  ingestConcurrency(cores: number): number;
+  /**
+   * The key a client id is indexed under (server_clients), so an equality look-up matches what
+   * the database's LIKE matched: ASCII-case-insensitive on SQLite, case-sensitive on PostgreSQL.
+   */
+  clientKey(client: string): string;
+}
+
+/** ASCII letters to lower case and nothing else: exactly the folding of SQLite's LIKE. */
+export function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 const assignments = (set: Record<string, string>) => sql.join(Object.entries(set).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
@@ -115,6 +130,8 @@ const sqliteStorage: Storage = {
     if (when === 'migrated') await sql`analyze`.execute(db);
     else await sql`pragma optimize`.execute(db);
   },
+  ingestConcurrency: () => 1,
+  clientKey: asciiLower,
 };
 
 const postgresStorage: Storage = {
@@ -224,6 +241,8 @@ const postgresStorage: Storage = {
     // autovacuum's analyze keeps PostgreSQL's statistics by itself (a database-wide ANALYZE
     // here would also lock the shared catalogs other databases on the server use).
   },
+  ingestConcurrency: (cores) => Math.max(2, cores * 2),
+  clientKey: (client) => client,
 };
 
 export function storageFor(store: Pick<Db, 'dialect'>): Storage {

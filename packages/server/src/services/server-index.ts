@@ -17,6 +17,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DialectName } from '../db/open.js';
 import type { OrgScope, Tx } from '../db/index.js';
+import { asciiLower, storageFor } from '../db/storage.js';
 import { chunk, chunkRows } from './batch.js';
 
 export type ServerIndexTables = {
@@ -33,11 +34,6 @@ const CLIENT_PROBE_AT = 500;
 const FIRST_COUNT_BOUND = 250;
 /** How many of a text query's pieces are counted to pick the rarest (spread over the text). */
 const PROBED_TRIGRAMS = 8;
-
-/** ASCII letters to lower case and nothing else: exactly the folding of SQLite's LIKE. */
-function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-}
 
 /**
  * The distinct three-character pieces of text (by code point, ASCII letters folded). When a
@@ -56,7 +52,7 @@ export function trigrams(text: string): string[] {
  * PostgreSQL, ASCII-case-insensitive on SQLite.
  */
 export function clientKey(dialect: DialectName, client: string): string {
-  return dialect === 'sqlite' ? asciiLower(client) : client;
+  return storageFor({ dialect }).clientKey(client);
 }
 
 function clientKeys(dialect: DialectName, clients: string): Set<string> {

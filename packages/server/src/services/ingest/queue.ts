@@ -58,7 +58,7 @@ const envInt = (env: NodeJS.ProcessEnv, name: string, def: number) => {
 
 export function queueLimits(dialect: Db['dialect'], env = process.env): QueueLimits {
   return {
-    concurrency: envInt(env, 'PALISADE_INGEST_CONCURRENCY', dialect === 'postgres' ? Math.max(2, os.availableParallelism() * 2) : 1),
+    concurrency: envInt(env, 'PALISADE_INGEST_CONCURRENCY', storageFor({ dialect }).ingestConcurrency(os.availableParallelism())),
     quantum: 256 * 1024,
     orgReports: envInt(env, 'PALISADE_INGEST_ORG_PENDING', 2000),
     orgBytes: envInt(env, 'PALISADE_INGEST_ORG_PENDING_BYTES', 128 * 1024 * 1024),
