@@ -83,6 +83,8 @@ export interface GatewayConfig {
     maxResultBytes: number;
     callsPerMinute: number;
     callTimeoutMs: number;
+    /** items per page of the gateway's own tools/prompts/resources/templates lists */
+    pageSize: number;
   };
   audit: { file?: string; logPayloads: boolean };
   admin: { enabled: boolean };
@@ -98,6 +100,7 @@ export const DEFAULT_LIMITS: GatewayConfig['limits'] = {
   maxResultBytes: 4_194_304,
   callsPerMinute: 600,
   callTimeoutMs: 60_000,
+  pageSize: 100,
 };
 
 /** A problem in the config file, with where it is. `message` is a full sentence. */

@@ -2,7 +2,7 @@
 // stateless requests): one Server instance per session or per request, bound to the caller's
 // scope; every handler calls into the Gateway, which applies the policy.
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
-import { GatewayError, type Gateway, type Scope } from './gateway.js';
+import { ERR_INVALID_PARAMS, GatewayError, type Gateway, type Scope } from './gateway.js';
 
 export const GATEWAY_INFO = { name: 'palisade-gateway', version: '0.1.0' };
 
@@ -17,6 +17,35 @@ async function guard<T>(fn: () => Promise<T> | T): Promise<T> {
   } catch (err) {
     throw asProtocolError(err);
   }
+}
+
+type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
+/**
+ * One page of a list the gateway serves. The cursor is opaque to clients (base64url of the
+ * list's name and an offset) and validated on the way back: anything that does not decode to
+ * this list and an offset within it is a JSON-RPC invalid-params error, not a guess. It holds
+ * nothing secret (the offset into a list the caller may see anyway), so any replica can read
+ * it. A list that changes between pages is announced by list_changed; clients re-list.
+ */
+export function pageOf<T>(key: ListKey, items: T[], cursor: unknown, size: number): Record<string, unknown> {
+  let offset = 0;
+  if (cursor !== undefined) {
+    const bad = () => new GatewayError(ERR_INVALID_PARAMS, `Invalid cursor for ${key === 'resourceTemplates' ? 'resources/templates' : key}/list: use the nextCursor of the previous page, unchanged.`);
+    if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw bad();
+    }
+    const p = parsed as { k?: unknown; o?: unknown };
+    if (!p || typeof p !== 'object' || p.k !== key || !Number.isSafeInteger(p.o) || (p.o as number) <= 0) throw bad();
+    offset = p.o as number;
+  }
+  const page = items.slice(offset, offset + size);
+  const next = offset + size < items.length ? Buffer.from(JSON.stringify({ k: key, o: offset + size })).toString('base64url') : undefined;
+  return { [key]: page, ...(next ? { nextCursor: next } : {}) };
 }
 
 export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
@@ -36,7 +65,8 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     method: string,
     handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>,
   ) => void;
-  on('tools/list', async () => guard(() => ({ tools: gateway.listTools(scope) })));
+  const pageSize = gateway.cfg.limits.pageSize;
+  on('tools/list', async (req) => guard(() => pageOf('tools', gateway.listTools(scope), req.params?.cursor, pageSize)));
   on('tools/call', async (req, ctx) =>
     guard(async () => {
       const params = req.params ?? {};
@@ -61,12 +91,14 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       return result;
     }),
   );
-  on('prompts/list', async () => guard(() => ({ prompts: gateway.listPrompts(scope) })));
+  on('prompts/list', async (req) => guard(() => pageOf('prompts', gateway.listPrompts(scope), req.params?.cursor, pageSize)));
   on('prompts/get', async (req, ctx) =>
     guard(() => gateway.getPrompt(scope, String(req.params?.name), req.params?.arguments as Record<string, string> | undefined, ctx.mcpReq.signal)),
   );
-  on('resources/list', async () => guard(() => ({ resources: gateway.listResources(scope) })));
-  on('resources/templates/list', async () => guard(() => ({ resourceTemplates: gateway.listResourceTemplates(scope) })));
+  on('resources/list', async (req) => guard(() => pageOf('resources', gateway.listResources(scope), req.params?.cursor, pageSize)));
+  on('resources/templates/list', async (req) =>
+    guard(() => pageOf('resourceTemplates', gateway.listResourceTemplates(scope), req.params?.cursor, pageSize)),
+  );
   on('resources/read', async (req, ctx) => guard(() => gateway.readResource(scope, String(req.params?.uri), ctx.mcpReq.signal)));
   const subscriptions = new Map<string, () => Promise<void>>();
   on('resources/subscribe', async (req) =>

@@ -169,6 +169,7 @@ export const gatewayConfigSchema = {
         maxResultBytes: { type: 'integer', minimum: 1024 },
         callsPerMinute: { type: 'integer', minimum: 1 },
         callTimeoutMs: { type: 'integer', minimum: 100 },
+        pageSize: { type: 'integer', minimum: 1, maximum: 1000, description: 'Items per page of the lists the gateway serves (clients follow nextCursor).' },
       },
     },
     audit: {
