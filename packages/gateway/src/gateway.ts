@@ -26,6 +26,7 @@ import { federatedName, matchesAny } from './naming.js';
 import { checkArgumentShape, describeAjvErrors, validatorFor } from './policy/input.js';
 import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './policy/text.js';
 import type { GatewayStore, ToolStatus } from './store.js';
+import type { CallLimiter } from './scale/limits.js';
 
 export interface Principal {
   /** stable id used to bind sessions: "token:<prefix>", "oauth:<iss>#<sub>", "local" */
@@ -116,6 +117,10 @@ export interface GatewayOptions {
   resolver?: Resolver;
   /** a problem worth telling the operator (stderr in the CLI) */
   warn?: (message: string) => void;
+  /** issue 16 (scale/limits.ts): shared rate limits and call slots; without it, callsPerMinute in this process */
+  limiter?: CallLimiter;
+  /** issue 16 (scale/metrics.ts): every audit record, for /metrics */
+  onAudit?: (rec: { kind: string; decision: string; upstream: string | null; latencyMs: number | null }) => void;
 }
 
 export type ChangeListener = (kind: ListKind) => void;
@@ -613,7 +618,9 @@ export class Gateway {
     if (!t || !this.visible(scope, t.upstream, t.federated, (vs) => vs.tools))
       return deny(ERR_INVALID_PARAMS, `Unknown tool: ${name}. List the tools again (tools/list) to see what this endpoint offers.`, 'unknown');
     try {
-      this.checkRate(scope.principal);
+      // issue 16: the limiter (shared through Redis) replaces the per-process callsPerMinute
+      if (this.opts.limiter) await this.opts.limiter.rate(scope, name);
+      else this.checkRate(scope.principal);
     } catch (err) {
       const e = err as GatewayError;
       return deny(e.code, e.message, 'rate-limited', e.data);
@@ -653,6 +660,14 @@ export class Gateway {
       );
     const state = this.upstreams.get(t.upstream)!;
     let result: CallToolResult;
+    // issue 16: a call slot of the principal and of the upstream (bounded queue, queue timeout)
+    let release: (() => void) | undefined;
+    try {
+      release = await this.opts.limiter?.slot(scope, t.upstream, ctx.signal);
+    } catch (err) {
+      const e = err as GatewayError;
+      return deny(e.code, e.message, 'concurrency-limited', e.data);
+    }
     const inflight = this.inflight.get(t.upstream) ?? new Set<CallContext>();
     this.inflight.set(t.upstream, inflight);
     inflight.add(ctx);
@@ -669,6 +684,7 @@ export class Gateway {
       throw new GatewayError(code, `The upstream ${t.upstream} failed the call to ${name}: ${message.slice(0, 500)}`);
     } finally {
       inflight.delete(ctx);
+      release?.();
     }
     const found: HiddenFound[] = [];
     let out = this.strip(result, `result of ${name}`, found, RESULT_TEXT_KEYS);
@@ -869,6 +885,7 @@ export class Gateway {
       detail: r.detail,
     };
     this.metrics.count(`${rec.kind}:${rec.decision}`);
+    this.opts.onAudit?.(rec);
     try {
       this.store.audit(rec);
       if (this.cfg.audit.file) appendFileSync(this.cfg.audit.file, JSON.stringify(rec) + '\n', { mode: 0o600 });
