@@ -11,6 +11,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import ajvFormats from 'ajv-formats';
 import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
 import type { ServerConfig } from './config.js';
 import { checkConnectedRole, openDatabase, type OpenedDatabase } from './db/open.js';
 import { migrate } from './db/migrate.js';
@@ -26,14 +27,17 @@ import { pruneAllOrganisations } from './services/retention.js';
 import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { boundRouteSchemas, refuseNonFinite, refuseNul, strictDateTime } from './http/bounds.js';
-import { OpenApiCollector } from './openapi.js';
+import { RouteTable, swaggerOptions } from './openapi.js';
+import { addErrorResponses } from './http/errors.js';
 import { apiRoutes } from './routes/index.js';
 import { opsRoutes } from './routes/ops.js';
 import { seedBundledAdvisories } from './services/advisories.js';
 import { dispatcherFor } from './services/webhooks/dispatcher.js';
 import { StorageQuota } from './services/quota.js';
 
-export { SERVER_VERSION } from './version.js';
+import { SERVER_VERSION } from './version.js';
+
+export { SERVER_VERSION };
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** How long the first-start setup link works after the server starts. */
 export const SETUP_TOKEN_TTL_MS = 3600_000;
@@ -44,7 +48,8 @@ export interface Platform {
   config: ServerConfig;
   jwtKey: Uint8Array;
   metrics: Metrics;
-  openapi: OpenApiCollector;
+  /** every registered route (for the route-walking tests) and the OpenAPI document */
+  openapi: RouteTable;
   throttle: LoginThrottle;
   /** per-organisation storage quota, checked before each agent report */
   quota: StorageQuota;
@@ -150,7 +155,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     config,
     jwtKey: secretKey(config.jwtSecret),
     metrics: new Metrics(),
-    openapi: new OpenApiCollector(),
+    openapi: new RouteTable(),
     throttle: new LoginThrottle(redis ? new RedisThrottleStore(redis) : new MemoryThrottleStore()),
     quota: new StorageQuota(store),
     setup: { token: setupToken, expiresAt: Date.now() + SETUP_TOKEN_TTL_MS },
@@ -222,15 +227,20 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     if (redis) await redis.quit().catch(() => redis.disconnect());
   });
 
-  // Every route is collected for OpenAPI, and every /api/ route must say who may call it.
+  // Every route is collected, and every /api/ route must say who may call it.
   app.addHook('onRoute', (route) => {
-    // every parameter and string bounded before the schema compiles (http/bounds.ts)
-    boundRouteSchemas(route);
-    platform.openapi.add(route);
     if (route.url.startsWith('/api/') && !route.config?.access) {
       throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule; add config: { access: access.user('...') } (or access.public / access.agent).`);
     }
+    // every parameter and string bounded before the schema compiles (http/bounds.ts)
+    boundRouteSchemas(route);
+    // the error answers its access rule can give, documented and serialised like the others
+    addErrorResponses(route);
+    platform.openapi.add(route);
   });
+  // the OpenAPI document, from the routes' schemas (openapi.ts); registered before any route
+  await app.register(swagger, swaggerOptions(SERVER_VERSION));
+  platform.openapi.attach(app);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
