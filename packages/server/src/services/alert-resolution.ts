@@ -89,7 +89,7 @@ export async function resolveAfterReport(tx: Tx, scope: OrgScope, hostId: string
       out.push({ alertId: a.id, reason: 'The server is no longer configured on this host (removed or replaced).' });
       continue;
     }
-    let details: Record<string, unknown> = {};
+    let details: Record<string, unknown>;
     try {
       details = a.details ? (JSON.parse(a.details) as Record<string, unknown>) : {};
     } catch {

@@ -338,7 +338,7 @@ export async function alertViews(tx: Tx, rows: AlertsTable[]) {
     return {
       id: a.id,
       type: a.type,
-      severity: a.severity,
+      severity: a.severity as Severity,
       status: a.status,
       title: alertTitle({ type: a.type, severity: a.severity, serverName: a.server_id ? (servers.get(a.server_id) ?? null) : null, hostname: a.host_id ? (hosts.get(a.host_id) ?? null) : null, client, details: d, topFinding: top.get(pair)?.title ?? null, fallback: a.title }),
       message: a.message,
