@@ -107,6 +107,8 @@ interface UpstreamState {
   refreshing?: Promise<void>;
   pending: Set<ListKind>;
   timer?: NodeJS.Timeout;
+  /** the logging level last set on this upstream for the sessions that asked */
+  logLevel?: LogLevel;
 }
 
 export interface GatewayOptions {
@@ -125,11 +127,22 @@ export interface GatewayOptions {
 
 export type ChangeListener = (kind: ListKind) => void;
 
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export interface LogParams {
+  level: LogLevel;
+  data: unknown;
+  logger?: string;
+}
+export function severity(level: string): number {
+  return LOG_LEVELS.indexOf(level as LogLevel);
+}
+
 /** The client side of one in-flight call: where upstream logs, sampling and elicitation go. */
 export interface CallContext {
   signal?: AbortSignal;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
-  log?: (params: { level: string; data: unknown; logger?: string }) => void;
+  log?: (params: LogParams) => void;
   request?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>) => Promise<Record<string, unknown>>;
 }
 
@@ -153,6 +166,8 @@ export class Gateway {
   /** resources/subscribe: "<upstream>\0<uri>" -> the sessions' notifiers */
   private readonly subscribers = new Map<string, Set<(uri: string) => void>>();
   private readonly updateListeners = new Set<(uri: string) => void>();
+  /** sessions that set a logging level: where upstream logs with no call in flight go */
+  private readonly logSinks = new Map<object, { scope: Scope; level: LogLevel; send: (params: LogParams) => void }>();
 
   constructor(
     readonly cfg: GatewayConfig,
@@ -183,7 +198,7 @@ export class Gateway {
           for (const fn of this.subscribers.get(`${u.name}\0${uri}`) ?? []) fn(uri);
           for (const fn of this.updateListeners) fn(uri);
         },
-        onLog: (params) => this.callerOf(u.name)?.log?.(params as { level: string; data: unknown }),
+        onLog: (params) => this.routeLog(u.name, params as LogParams),
         onServerRequest: async (method, params) => {
           const caller = this.callerOf(u.name);
           if (!caller?.request)
@@ -840,8 +855,75 @@ export class Gateway {
     return empty;
   }
 
-  async setLoggingLevel(level: string): Promise<void> {
-    await Promise.all([...this.upstreams.values()].filter((s) => s.up).map((s) => s.client.setLoggingLevel(level).catch(() => undefined)));
+  /**
+   * A session's logging/setLevel. The session (`sink.key`) is registered with its level; each
+   * upstream it may use is set to the most verbose level any such session asked for (one
+   * connection per upstream is shared), and each session is then sent only what its own level
+   * admits. Without `sink` (no session), every upstream is set to `level`.
+   */
+  async setLoggingLevel(level: string, sink?: { key: object; scope: Scope; send: (params: LogParams) => void }): Promise<void> {
+    if (!LOG_LEVELS.includes(level as LogLevel)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown logging level "${String(level).slice(0, 40)}": use one of ${LOG_LEVELS.join(', ')}.`);
+    if (!sink) {
+      await Promise.all([...this.upstreams.values()].filter((s) => s.up).map((s) => s.client.setLoggingLevel(level).catch(() => undefined)));
+      return;
+    }
+    this.logSinks.set(sink.key, { scope: sink.scope, level: level as LogLevel, send: sink.send });
+    await this.applyLogLevels();
+  }
+
+  /** A session ended: it no longer receives upstream logs. */
+  removeLogSink(key: object): void {
+    if (this.logSinks.delete(key)) void this.applyLogLevels().catch(() => undefined);
+  }
+
+  private upstreamVisibleTo(scope: Scope, upstream: string): boolean {
+    const list = this.virtualServersFor(scope);
+    return list === undefined || list.some((vs) => vs.upstreams.includes(upstream));
+  }
+
+  /** Set each upstream to the most verbose level of the sessions that may use it (when that changed). */
+  private async applyLogLevels(): Promise<void> {
+    await Promise.all(
+      [...this.upstreams.values()].map(async (s) => {
+        let most: LogLevel | undefined;
+        for (const sink of this.logSinks.values())
+          if (this.upstreamVisibleTo(sink.scope, s.cfg.name) && (most === undefined || severity(sink.level) < severity(most))) most = sink.level;
+        // with no session left the upstream keeps its last level: MCP has no way to unset it, and
+        // nothing is forwarded to sessions that did not ask
+        if (most === undefined || s.logLevel === most) return;
+        s.logLevel = most;
+        await s.client.setLoggingLevel(most).catch(() => undefined);
+      }),
+    );
+  }
+
+  /**
+   * An upstream's notifications/message. During exactly one call on that upstream it goes to
+   * that call's client (the one that caused it); with no call in flight, to every session that
+   * set a level admitting it and may use that upstream; with several calls in flight it cannot be
+   * attributed and is dropped rather than risk one client's data reaching another. Hidden text
+   * is stripped (and secrets redacted when configured) as in results.
+   */
+  private routeLog(upstream: string, params: LogParams): void {
+    if (!params || typeof params !== 'object' || !LOG_LEVELS.includes(params.level)) return;
+    const found: HiddenFound[] = [];
+    let out = this.strip({ ...params }, `log from ${upstream}`, found);
+    if (this.cfg.policy.redactSecretsInResults) out = mapStrings(out, (str) => redactSecrets(str).text, '') as LogParams;
+    this.hidden(found, upstream, 'notifications/message');
+    const set = this.inflight.get(upstream);
+    if (set && set.size > 1) return;
+    if (set && set.size === 1) {
+      set.values().next().value?.log?.(out);
+      return;
+    }
+    for (const sink of this.logSinks.values()) {
+      if (severity(out.level) < severity(sink.level) || !this.upstreamVisibleTo(sink.scope, upstream)) continue;
+      try {
+        sink.send(out);
+      } catch {
+        // a closed session
+      }
+    }
   }
 
   // ---- status and audit ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 // stateless requests): one Server instance per session or per request, bound to the caller's
 // scope; every handler calls into the Gateway, which applies the policy.
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
-import { ERR_INVALID_PARAMS, GatewayError, type Gateway, type Scope } from './gateway.js';
+import { ERR_INVALID_PARAMS, GatewayError, severity, type Gateway, type Scope } from './gateway.js';
 
 export const GATEWAY_INFO = { name: 'palisade-gateway', version: '0.1.0' };
 
@@ -66,6 +66,18 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>,
   ) => void;
   const pageSize = gateway.cfg.limits.pageSize;
+  // logging/setLevel replaces the SDK's own handler: the level is this session's, forwarded to
+  // the upstreams it may use, and upstream logs outside a call reach this session by it
+  let sessionLevel: string | undefined;
+  const logKey = {};
+  on('logging/setLevel', async (req) =>
+    guard(async () => {
+      const level = String(req.params?.level);
+      await gateway.setLoggingLevel(level, { key: logKey, scope, send: (p) => void server.sendLoggingMessage(p).catch(() => undefined) });
+      sessionLevel = level;
+      return {};
+    }),
+  );
   on('tools/list', async (req) => guard(() => pageOf('tools', gateway.listTools(scope), req.params?.cursor, pageSize)));
   on('tools/call', async (req, ctx) =>
     guard(async () => {
@@ -75,7 +87,9 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       let relayed: Promise<unknown> = Promise.resolve();
       const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
         signal: ctx.mcpReq.signal,
-        log: (p) => void ctx.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined),
+        log: (p) => {
+          if (sessionLevel === undefined || severity(p.level) >= severity(sessionLevel)) void ctx.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
+        },
         request: async (method, p) =>
           (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
         onprogress:
@@ -119,6 +133,7 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   );
   const previousOnClose = server.onclose;
   server.onclose = () => {
+    gateway.removeLogSink(logKey);
     for (const off of subscriptions.values()) void off();
     subscriptions.clear();
     previousOnClose?.();

@@ -73,6 +73,8 @@ export class UpstreamClient {
   private connecting?: Promise<void>;
   /** closes the pinned-address connection pool of the current HTTP connection */
   private closeFetch?: () => Promise<void>;
+  /** the logging level asked for, set again after a reconnect */
+  private logLevel?: string;
   private closed = false;
   private readonly progress = new Map<string | number, (p: { progress: number; total?: number; message?: string }) => void>();
   /** set when the connection dropped: the next use reconnects */
@@ -151,6 +153,9 @@ export class UpstreamClient {
       this.transport = transport;
       this.broken = false;
       await client.connect(transport, { timeout: this.opts.timeoutMs });
+      // a reconnected server starts at its default level: set the one asked for again
+      if (this.logLevel && client.getServerCapabilities()?.logging)
+        await client.setLoggingLevel(this.logLevel as never, { timeout: this.opts.timeoutMs }).catch(() => undefined);
     };
     const t = this.target;
     try {
@@ -286,6 +291,7 @@ export class UpstreamClient {
   }
 
   async setLoggingLevel(level: string): Promise<void> {
+    this.logLevel = level;
     const client = await this.use();
     if (this.capabilities().logging) await client.setLoggingLevel(level as never);
   }
