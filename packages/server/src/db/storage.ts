@@ -50,6 +50,13 @@ export interface Storage {
    */
   findByRawKey(store: Db, org: string, key: string): Promise<TouchedHost | null>;
   /**
+   * The host whose last stored report has this content hash (hosts.last_report_hash; the hash
+   * covers the host's name and user), read only, one round trip where the database allows.
+   * Like findByRawKey, null while a report of that host waits in the inbox (the re-scan then
+   * queues behind it, so a host that changes and changes back ends in its last state).
+   */
+  findByReportHash(store: Db, org: string, hash: string): Promise<TouchedHost | null>;
+  /**
    * Deferred last-seen moves of many hosts at once (unchanged re-scans, buffered): each
    * host's instances, then the host row (never moving a time backwards), then its server
    * rows a minute old (never waiting for a row another transaction holds). Hosts sorted by id.
@@ -76,6 +83,13 @@ export interface Storage {
 export function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
+
+/**
+ * No report of the host (`hosts` in the enclosing query) waits in the inbox: an unchanged
+ * re-scan is only "unchanged" against the host's last state once everything it sent before
+ * is stored. The inbox's (org_id, host_key, body_hash) index serves it.
+ */
+export const NOTHING_PENDING = `not exists (select 1 from ingest_inbox as q where q.org_id = hosts.org_id and q.host_key = hosts.hostname || '|' || hosts.os_user and q.status = 'pending')`;
 
 const assignments = (set: Record<string, string>) => sql.join(Object.entries(set).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
 
@@ -105,7 +119,12 @@ const sqliteStorage: Storage = {
     return undefined;
   },
   async findByRawKey(store, org, key) {
-    const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${key} limit 1`.execute(store.db);
+    const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${key} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(store.db);
+    const host = r.rows[0];
+    return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async findByReportHash(store, org, hash) {
+    const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_report_hash = ${hash} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(store.db);
     const host = r.rows[0];
     return host ? { id: host.id, server_count: Number(host.server_count) } : null;
   },
@@ -133,6 +152,27 @@ const sqliteStorage: Storage = {
   ingestConcurrency: () => 1,
   clientKey: asciiLower,
 };
+
+/** PostgreSQL: the host whose `column` (a hex digest) has this value, nothing of it pending, in one round trip. */
+async function pgFindHost(store: Db, orgId: string, column: 'last_raw_hash' | 'last_report_hash', value: string): Promise<TouchedHost | null> {
+  const org = pgLiteral(orgId, 'id');
+  const k = pgLiteral(value, 'hex');
+  const rows =
+    org && k
+      ? await pgBatch(store.db, [
+          `select set_config('app.org_id', ${org}, true)`,
+          `select id, server_count from hosts where org_id = ${org} and ${column} = ${k} and ${NOTHING_PENDING} limit 1`,
+        ])
+      : null;
+  if (!rows) {
+    return withOrg(store, { orgId }, async (tx) => {
+      const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${orgId} and ${sql.ref(column)} = ${value} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
+      return r.rows[0] ? { id: r.rows[0].id, server_count: Number(r.rows[0].server_count) } : null;
+    });
+  }
+  const host = rows[1]![0] as TouchedHost | undefined;
+  return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+}
 
 const postgresStorage: Storage = {
   dialect: 'postgres',
@@ -184,7 +224,7 @@ const postgresStorage: Storage = {
     const at = pgLiteral(now, 'time');
     const stale = pgLiteral(staleBefore, 'time');
     if (!org || !key || !scannedAt || !at || !stale) return undefined;
-    const hostId = `(select id from hosts where org_id = ${org} and last_raw_hash = ${key} limit 1)`;
+    const hostId = `(select id from hosts where org_id = ${org} and last_raw_hash = ${key} and ${NOTHING_PENDING} limit 1)`;
     const rows = await pgBatch(store.db, [
       // Nothing but last-seen times move here, so the commit does not wait for its WAL flush
       // (synchronous_commit off, for this transaction only): a crash in the next fraction of a
@@ -202,25 +242,8 @@ const postgresStorage: Storage = {
     const host = rows[1]![0] as { id: string; server_count: number } | undefined;
     return host ? { id: host.id, server_count: Number(host.server_count) } : null;
   },
-  async findByRawKey(store, orgId, key) {
-    const org = pgLiteral(orgId, 'id');
-    const k = pgLiteral(key, 'hex');
-    const rows =
-      org && k
-        ? await pgBatch(store.db, [
-            `select set_config('app.org_id', ${org}, true)`,
-            `select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${k} limit 1`,
-          ])
-        : null;
-    if (!rows) {
-      return withOrg(store, { orgId }, async (tx) => {
-        const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${orgId} and last_raw_hash = ${key} limit 1`.execute(tx);
-        return r.rows[0] ? { id: r.rows[0].id, server_count: Number(r.rows[0].server_count) } : null;
-      });
-    }
-    const host = rows[1]![0] as TouchedHost | undefined;
-    return host ? { id: host.id, server_count: Number(host.server_count) } : null;
-  },
+  findByRawKey: (store, orgId, key) => pgFindHost(store, orgId, 'last_raw_hash', key),
+  findByReportHash: (store, orgId, hash) => pgFindHost(store, orgId, 'last_report_hash', hash),
   async touchHostsSeen(tx, org, hosts, now, staleBefore) {
     if (hosts.length === 0) return;
     // only last-seen times move: the commit need not wait for its WAL flush (a crash loses a

@@ -6,7 +6,6 @@ import type { ScanReport } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import { advisoryDbFor, recordIngestMatches, reportPackageKeys } from '../advisory-db.js';
-import { reportHash } from '../fingerprint.js';
 import { timeOrderedId } from '../ids.js';
 import { rescoreReport, type KnownTools } from '../rescore.js';
 import { afterCommit, dailySnapshotsFor, refreshServerAggregates, type AfterCommit } from './aggregates.js';
@@ -15,7 +14,7 @@ import { normaliseServers, redacted } from './normalise.js';
 import { planFindings, planInstances, planTools, readKnownDefinitions, readPrevious } from './state.js';
 import { staleBefore, touchByRawKey, touchByRawKeyOneTrip, touchUnchanged } from './touch.js';
 import type { IngestOptions, IngestResult } from './types.js';
-import { hostKey, parseReportText, rawReportKey } from './validate.js';
+import { contentHash, hostKey, parseReportText, rawReportKey } from './validate.js';
 import { insertDefinitions, insertHost, writeFindings, writeHostAndReport, writeInstances, writeTools } from './write.js';
 
 export interface Stored {
@@ -58,8 +57,8 @@ export async function ingestReportText(store: Db, scope: OrgScope, text: string,
         if (fast) return { result: fast, after: null };
       }
       if (!parsed) {
-        const report = parseReportText(text);
-        parsed = { report, hash: reportHash(report) };
+        const report = redacted(parseReportText(text));
+        parsed = { report, hash: contentHash(report) };
       }
       return ingestParsed(tx, store, scope, parsed.report, parsed.hash, now, { ...opts, rawKey: raw?.key ?? null });
     }),
@@ -70,8 +69,9 @@ export async function ingestReportText(store: Db, scope: OrgScope, text: string,
 /** A parsed report, stored in a transaction of its own (the service API; the route uses the inbox). */
 export async function ingestReport(store: Db, scope: OrgScope, report: ScanReport, opts: IngestOptions = {}): Promise<IngestResult> {
   const now = (opts.now ?? new Date()).toISOString();
-  const hash = reportHash(report);
-  const stored = await withRetry(() => withOrg(store, scope, (tx) => ingestParsed(tx, store, scope, report, hash, now, opts)));
+  const clean = redacted(report);
+  const hash = contentHash(clean);
+  const stored = await withRetry(() => withOrg(store, scope, (tx) => ingestParsed(tx, store, scope, clean, hash, now, opts)));
   return finish(store, scope, stored, opts);
 }
 

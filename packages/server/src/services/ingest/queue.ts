@@ -13,14 +13,13 @@ import os from 'node:os';
 import type { ScanReport } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
-import { reportHash } from '../fingerprint.js';
 import { timeOrderedId } from '../ids.js';
 import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
-import { acceptUnchangedBody, seenBufferFor } from './touch.js';
+import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
 import type { IngestResult } from './types.js';
 import { validateReport } from '../report-limits.js';
 import { redacted } from './normalise.js';
-import { bodyHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
+import { bodyHash, contentHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
 
 export interface InboxTable {
   id: string;
@@ -175,11 +174,15 @@ export class IngestQueue {
       const fast = await acceptUnchangedBody(this.store, scope, raw, at);
       if (fast) return { id: null, status: 'done', result: fast };
     }
-    const report = parseReportText(text);
-    const bytes = Buffer.byteLength(text, 'utf8');
     // what is stored is already redacted (core's redaction, the second wall): no secret an
     // old or hostile agent sent reaches the disk, not even in the inbox's freed pages
-    const stored = JSON.stringify({ rawKey: raw?.key ?? null, report: redacted(report) });
+    const report = redacted(parseReportText(text));
+    // the same content as the host's last report in other bytes (key order, a probe's
+    // duration): an unchanged re-scan too, answered from one read by its content hash
+    const same = await acceptUnchangedContent(this.store, scope, contentHash(report), report.scannedAt, at);
+    if (same) return { id: null, status: 'done', result: same };
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const stored = JSON.stringify({ rawKey: raw?.key ?? null, report });
     this.checkQuota(scope.orgId, from.agentKeyId, bytes);
     const hash = bodyHash(text);
     const host = hostKey(report);
@@ -347,7 +350,7 @@ export class IngestQueue {
       try {
         const envelope = JSON.parse(body) as { rawKey: string | null; report: unknown };
         const report = validateReport(envelope.report);
-        parsed = { report, hash: reportHash(report), raw: envelope.rawKey };
+        parsed = { report, hash: contentHash(report), raw: envelope.rawKey };
       } catch (err) {
         await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
         return;

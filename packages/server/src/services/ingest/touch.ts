@@ -2,7 +2,7 @@
 // by its raw body's key) only moves last-seen times (storage.touchHost / touchByRawKeyOneTrip).
 import { sql } from 'kysely';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
-import { storageFor } from '../../db/storage.js';
+import { NOTHING_PENDING, storageFor } from '../../db/storage.js';
 import type { IngestResult } from './types.js';
 import { withRetry } from './retry.js';
 
@@ -18,7 +18,7 @@ export const unchangedResult = (hostId: string, servers: number): IngestResult =
 /** The host whose last accepted body has this key, touched; null when there is none. */
 export async function touchByRawKey(tx: Tx, store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null> {
   const org = scope.orgId;
-  const hostId = sql<string>`(select id from hosts where org_id = ${org} and last_raw_hash = ${raw.key} limit 1)`;
+  const hostId = sql<string>`(select id from hosts where org_id = ${org} and last_raw_hash = ${raw.key} and ${sql.raw(NOTHING_PENDING)} limit 1)`;
   const host = await storageFor(store).touchHost(tx, org, hostId, now, staleBefore(now), { last_seen: now, last_scanned_at: raw.scannedAt });
   return host ? unchangedResult(host.id, host.server_count) : null;
 }
@@ -143,5 +143,17 @@ export async function acceptUnchangedBody(store: Db, scope: OrgScope, raw: { key
   const host = await storageFor(store).findByRawKey(store, scope.orgId, raw.key);
   if (!host) return null;
   seenBufferFor(store).mark(scope.orgId, host.id, now, raw.scannedAt);
+  return unchangedResult(host.id, host.server_count);
+}
+
+/**
+ * An unchanged re-scan in other bytes: the host whose last stored report has this content
+ * hash (validate.ts contentHash) moves its last-seen times (deferred, as above); null when
+ * there is none or one of its reports still waits in the inbox.
+ */
+export async function acceptUnchangedContent(store: Db, scope: OrgScope, hash: string, scannedAt: string, now: string): Promise<IngestResult | null> {
+  const host = await storageFor(store).findByReportHash(store, scope.orgId, hash);
+  if (!host) return null;
+  seenBufferFor(store).mark(scope.orgId, host.id, now, scannedAt);
   return unchangedResult(host.id, host.server_count);
 }

@@ -2,6 +2,7 @@
 // idempotency, and the key that recognises a re-sent body whatever its scan time.
 import { createHash } from 'node:crypto';
 import type { ScanReport } from '@palisade/core';
+import { reportHash } from '../fingerprint.js';
 import { parseReportText, ReportRejected } from '../report-limits.js';
 
 export { parseReportText, ReportRejected };
@@ -34,4 +35,23 @@ export function bodyHash(text: string): string {
 /** The host a report is about, as one key (hostname and OS user), for turns and idempotency. */
 export function hostKey(report: Pick<ScanReport, 'host'>): string {
   return `${report.host.hostname}|${report.host.user}`;
+}
+
+/**
+ * The content hash of a (redacted) report: core's reportHash (which already leaves out the
+ * scan time, the summary and every score) of the report without the fields that change from
+ * one scan to the next when nothing else did: each probe's duration. Stored as the host's
+ * last_report_hash; a report with the same content hash as the host's last one is an
+ * unchanged re-scan, whatever its bytes.
+ */
+export function contentHash(report: ScanReport): string {
+  if (!report.servers.some((s) => s.probe?.durationMs !== undefined)) return reportHash(report);
+  return reportHash({
+    ...report,
+    servers: report.servers.map((s) => {
+      if (s.probe?.durationMs === undefined) return s;
+      const { durationMs: _d, ...probe } = s.probe;
+      return { ...s, probe };
+    }),
+  });
 }
