@@ -33,6 +33,7 @@ export function FirstRunChecklist() {
     queryKey: ['agent-keys', 'first-run'],
     queryFn: () => get<List<AgentKey>>('/agent-keys?limit=5'),
     enabled: mayReadKeys && overview.data?.hosts.total === 0,
+    refetchInterval: 5_000,
   });
   if (!overview.data || overview.data.hosts.total > 0) return null;
 

@@ -162,7 +162,7 @@ export function UsersSettings() {
                     <td>{i.role}</td>
                     <td>{formatDate(i.expiresAt)}</td>
                     <td>
-                      <button type="button" className="secondary" onClick={() => revokeInvite.mutate(i.id)} aria-label={`Cancel the invitation of ${i.email}`}>
+                      <button type="button" className="secondary" onClick={() => revokeInvite.mutate(i.id)} aria-label={`Cancel invitation of ${i.email}`}>
                         Cancel invitation
                       </button>
                     </td>
