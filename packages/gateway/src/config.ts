@@ -85,11 +85,20 @@ export interface GatewayConfig {
     callTimeoutMs: number;
     /** items per page of the gateway's own tools/prompts/resources/templates lists */
     pageSize: number;
+    /** rate windows per principal, virtual server and tool (shared through Redis when set); see docs/gateway.md */
+    rate?: { principal?: RateRuleConfig; virtualServer?: RateRuleConfig; tool?: RateRuleConfig };
+    /** calls in flight per principal and per upstream in one process, with a bounded queue */
+    concurrency?: { perPrincipal?: number; perUpstream?: number; queue?: number; queueTimeoutMs?: number };
   };
   audit: { file?: string; logPayloads: boolean };
   admin: { enabled: boolean };
   redis?: string;
   backend?: { url?: string; key?: string };
+}
+
+export interface RateRuleConfig {
+  limit: number;
+  windowSeconds: number;
 }
 
 export const DEFAULT_LIMITS: GatewayConfig['limits'] = {

@@ -9,6 +9,7 @@ import { buildMcpServer } from './mcp-server.js';
 import { GatewayStore } from './store.js';
 import { openRedis, type SharedRedis } from './scale/redis.js';
 import { SharedSessions } from './scale/sessions.js';
+import { CallLimiter, MemoryRateBackend, RedisRateBackend, type ScaleLimits } from './scale/limits.js';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -30,6 +31,20 @@ export interface StartOptions extends GatewayOptions {
 /** a shared session not used for this long expires in Redis (as the local idle sweep) */
 const SESSION_IDLE_SECONDS = 30 * 60;
 
+/** The limits of issue 16 from the config: callsPerMinute is the principal's window unless limits.rate.principal is set. */
+export function scaleLimits(cfg: GatewayConfig): ScaleLimits {
+  const l = cfg.limits;
+  return {
+    rate: { principal: l.rate?.principal ?? { limit: l.callsPerMinute, windowSeconds: 60 }, virtualServer: l.rate?.virtualServer, tool: l.rate?.tool },
+    concurrency: {
+      perPrincipal: l.concurrency?.perPrincipal ?? 64,
+      perUpstream: l.concurrency?.perUpstream ?? 128,
+      queue: l.concurrency?.queue ?? 1024,
+      queueTimeoutMs: l.concurrency?.queueTimeoutMs ?? 30_000,
+    },
+  };
+}
+
 export const STDIO_PRINCIPAL: Principal = { id: 'stdio', kind: 'stdio', name: 'stdio client', virtualServers: null };
 
 export async function startGateway(cfgOrPath: GatewayConfig | string, opts: StartOptions = {}): Promise<RunningGateway> {
@@ -40,7 +55,8 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   let redis: SharedRedis | undefined;
   if (redisUrl && !opts.stdio) redis = await openRedis(redisUrl, opts.redisKeyPrefix ?? env.PALISADE_GATEWAY_REDIS_PREFIX ?? 'palisade:gw:', opts.warn);
   const store = new GatewayStore(cfg.store);
-  const gateway = new Gateway(cfg, store, opts);
+  const limiter = new CallLimiter(scaleLimits(cfg), redis ? new RedisRateBackend(redis) : new MemoryRateBackend(), new MemoryRateBackend(), opts.warn);
+  const gateway = new Gateway(cfg, store, { ...opts, limiter: opts.limiter ?? limiter });
   // refuse a public bind before any upstream is started
   let http: GatewayHttpServer | undefined;
   try {

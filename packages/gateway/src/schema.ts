@@ -20,6 +20,13 @@ const allowDeny = {
 
 const level = { enum: ['critical', 'high', 'medium', 'low', 'none'] };
 
+const rateRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['limit', 'windowSeconds'],
+  properties: { limit: { type: 'integer', minimum: 1 }, windowSeconds: { type: 'integer', minimum: 1, maximum: 86400 } },
+} as const;
+
 export const gatewayConfigSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://palisade.dev/schema/gateway.schema.json',
@@ -170,6 +177,23 @@ export const gatewayConfigSchema = {
         callsPerMinute: { type: 'integer', minimum: 1 },
         callTimeoutMs: { type: 'integer', minimum: 100 },
         pageSize: { type: 'integer', minimum: 1, maximum: 1000, description: 'Items per page of the lists the gateway serves (clients follow nextCursor).' },
+        rate: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Sliding-window rate limits, shared through Redis when "redis" is set (else per process).',
+          properties: { principal: rateRule, virtualServer: rateRule, tool: rateRule },
+        },
+        concurrency: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Calls in flight per principal and per upstream (per process), with a bounded queue.',
+          properties: {
+            perPrincipal: { type: 'integer', minimum: 1 },
+            perUpstream: { type: 'integer', minimum: 1 },
+            queue: { type: 'integer', minimum: 0, maximum: 100000 },
+            queueTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
+          },
+        },
       },
     },
     audit: {
