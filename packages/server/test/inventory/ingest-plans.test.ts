@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withOrg, type Database, type Db } from '../../src/db/index.js';
 import { storageFor } from '../../src/db/storage.js';
 import { ingestReport, ingestReportText } from '../../src/services/ingest.js';
-import { acceptUnchangedBody, seenBufferFor } from '../../src/services/ingest/touch.js';
-import { rawReportKey } from '../../src/services/ingest/validate.js';
+import { redacted } from '../../src/services/ingest/normalise.js';
+import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from '../../src/services/ingest/touch.js';
+import { contentHash, parseReportText, rawReportKey } from '../../src/services/ingest/validate.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, testRules, tool } from './fixtures.js';
 import { openInventoryDb, type InventoryDb } from './helpers.js';
@@ -80,6 +81,9 @@ for (const dialect of dialects) {
         await ingestReportText(logging, org, text, { rules: testRules, now: at(8) });
         const raw = rawReportKey(text.replace(at(2).toISOString(), at(9).toISOString()))!;
         expect(await acceptUnchangedBody(logging, org, raw, at(9).toISOString())).not.toBeNull();
+        // the same content in other bytes: found by its content hash
+        const same = redacted(parseReportText(text));
+        expect(await acceptUnchangedContent(logging, org, contentHash(same), at(9).toISOString(), at(9).toISOString())).not.toBeNull();
         await seenBufferFor(logging).flush();
         expect(captured.some((q) => /update hosts as h set last_seen|update hosts set last_seen = \?, last_scanned_at = case/.test(q.sql))).toBe(true);
         const scans: string[] = [];
