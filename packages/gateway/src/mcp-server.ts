@@ -1,6 +1,7 @@
 // The gateway as an MCP server (SDK v2, which serves both 2025-11-25 sessions and 2026-07-28
 // stateless requests): one Server instance per session or per request, bound to the caller's
 // scope; every handler calls into the Gateway, which applies the policy.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import { ERR_INVALID_PARAMS, GatewayError, severity, type Gateway, type Scope } from './gateway.js';
 
@@ -83,6 +84,9 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     guard(async () => {
       const params = req.params ?? {};
       const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+      // a 2026-07-28 request has no channel for server-to-client requests: an upstream's
+      // elicitation or sampling during the call becomes an input_required result (rounds)
+      if (ctx.mcpReq.envelope !== undefined) return roundsFor(gateway).call(scope, params, ctx, sessionLevel);
       // progress is relayed in order and before the result (a client drops progress after it)
       let relayed: Promise<unknown> = Promise.resolve();
       const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
@@ -145,9 +149,192 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
 interface HandlerCtx {
   mcpReq: {
     signal: AbortSignal;
+    /** set on 2026-07-28 (per-request) requests */
+    envelope?: Record<string, unknown>;
+    inputResponses?: Record<string, Record<string, unknown>>;
+    requestState: () => unknown;
     notify: (n: { method: string; params?: Record<string, unknown> }) => Promise<void>;
     log: (level: string, data: unknown, logger?: string) => Promise<void>;
     requestSampling: (params: Record<string, unknown>) => Promise<unknown>;
     elicitInput: (params: Record<string, unknown>) => Promise<unknown>;
   };
+}
+
+// ---- input_required rounds (2026-07-28 clients, SEP-2322) ---------------------------------
+
+const ROUND_SETTLE_MS = 100;
+const ROUND_KEEP_MS = 10 * 60_000;
+const MAX_ROUNDS_PER_PRINCIPAL = 50;
+
+interface PendingInput {
+  key: string;
+  method: 'sampling/createMessage' | 'elicitation/create';
+  params: Record<string, unknown>;
+  resolve: (r: Record<string, unknown>) => void;
+}
+
+/** One tool call in progress across several requests of a 2026-07-28 client. */
+interface Round {
+  id: string;
+  principal: string;
+  tool: string;
+  step: number;
+  /** upstream requests not answered yet, by the key the client answers them under */
+  inputs: Map<string, PendingInput>;
+  counter: number;
+  settled?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  wake?: () => void;
+  abort: AbortController;
+  timer: NodeJS.Timeout;
+  /** the current leg's context, where progress and logs go */
+  leg?: HandlerCtx;
+  level?: string;
+}
+
+const rounds = new WeakMap<Gateway, InputRounds>();
+function roundsFor(gateway: Gateway): InputRounds {
+  let r = rounds.get(gateway);
+  if (!r) {
+    r = new InputRounds(gateway);
+    rounds.set(gateway, r);
+  }
+  return r;
+}
+
+/**
+ * The gateway's side of the multi-round-trip flow toward 2026-07-28 clients, for upstreams that
+ * ask the 2025 way (an elicitation/create or sampling/createMessage request while a call runs).
+ * The upstream call keeps running in this process; each such request is answered to the client
+ * as an input_required result whose requestState names the call (random id, round number,
+ * HMAC-signed with a per-process key and bound to the principal: a tampered, replayed, stale or
+ * foreign state is refused with -32602). The client's retry with inputResponses answers the
+ * upstream's requests, and the gateway waits for the next request or the result. Calls not
+ * resumed are aborted after 10 minutes (or earlier by the call timeout).
+ */
+class InputRounds {
+  private readonly key = randomBytes(32);
+  private readonly byId = new Map<string, Round>();
+
+  constructor(private readonly gateway: Gateway) {}
+
+  private sign(r: Round): string {
+    const body = `${r.id}.${r.step}`;
+    return `${body}.${createHmac('sha256', this.key).update(`${body}\0${r.principal}`).digest('base64url')}`;
+  }
+
+  private verify(state: unknown, scope: Scope, tool: string): Round {
+    const bad = () => new GatewayError(ERR_INVALID_PARAMS, 'Invalid or expired requestState: it was altered, already used, belongs to another call or caller, or the call ended. Call the tool again.', { reason: 'invalid_request_state' });
+    if (typeof state !== 'string' || state.length > 300) throw bad();
+    const m = /^([A-Za-z0-9_-]{32})\.(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(state);
+    if (!m) throw bad();
+    const expected = createHmac('sha256', this.key).update(`${m[1]}.${m[2]}\0${scope.principal.id}`).digest();
+    const given = Buffer.from(m[3]!, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad();
+    const r = this.byId.get(m[1]!);
+    if (!r || r.principal !== scope.principal.id || r.tool !== tool || String(r.step) !== m[2]) throw bad();
+    return r;
+  }
+
+  private end(r: Round): void {
+    clearTimeout(r.timer);
+    this.byId.delete(r.id);
+  }
+
+  async call(scope: Scope, params: Record<string, unknown>, ctx: HandlerCtx, level: string | undefined): Promise<unknown> {
+    const tool = String(params.name);
+    const state = ctx.mcpReq.requestState();
+    let r: Round;
+    if (state !== undefined) {
+      r = this.verify(state, scope, tool);
+      r.leg = ctx;
+      // answers to the requests asked; unknown keys are ignored, missing ones asked again
+      let answered = 0;
+      for (const [key, value] of Object.entries(ctx.mcpReq.inputResponses ?? {})) {
+        const input = r.inputs.get(key);
+        if (!input || !value || typeof value !== 'object' || Array.isArray(value)) continue;
+        r.inputs.delete(key);
+        input.resolve(value);
+        answered++;
+      }
+      if (answered === 0 && !r.settled) return this.answer(r);
+    } else {
+      if ([...this.byId.values()].filter((x) => x.principal === scope.principal.id).length >= MAX_ROUNDS_PER_PRINCIPAL)
+        throw new GatewayError(ERR_INVALID_PARAMS, `Too many calls waiting for input (${MAX_ROUNDS_PER_PRINCIPAL}) for ${scope.principal.name}: answer or abandon some first.`);
+      r = this.start(scope, tool, params, ctx, level);
+    }
+    await this.next(r);
+    return this.answer(r);
+  }
+
+  private start(scope: Scope, tool: string, params: Record<string, unknown>, ctx: HandlerCtx, level: string | undefined): Round {
+    const r: Round = {
+      id: randomBytes(24).toString('base64url'),
+      principal: scope.principal.id,
+      tool,
+      step: 0,
+      inputs: new Map(),
+      counter: 0,
+      abort: new AbortController(),
+      timer: undefined as unknown as NodeJS.Timeout,
+      leg: ctx,
+      level,
+    };
+    r.timer = setTimeout(() => {
+      r.abort.abort(new Error('the client did not answer the input request in time'));
+      this.end(r);
+    }, ROUND_KEEP_MS);
+    r.timer.unref();
+    this.byId.set(r.id, r);
+    const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+    this.gateway
+      .callTool(scope, tool, params.arguments as Record<string, unknown> | undefined, {
+        signal: r.abort.signal,
+        log: (p) => {
+          if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
+        },
+        request: (method, p) =>
+          new Promise<Record<string, unknown>>((resolve) => {
+            const key = `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`;
+            r.inputs.set(key, { key, method, params: p, resolve });
+            r.wake?.();
+          }),
+        onprogress:
+          token !== undefined
+            ? (p) => void r.leg?.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined)
+            : undefined,
+      })
+      .then(
+        (value) => (r.settled = { ok: true, value }),
+        (error: unknown) => (r.settled = { ok: false, error }),
+      )
+      .finally(() => r.wake?.());
+    return r;
+  }
+
+  /** Wait until the call ends, or asks for input (and nothing more is asked within a moment). */
+  private async next(r: Round): Promise<void> {
+    const changed = () => new Promise<void>((resolve) => (r.wake = resolve));
+    while (!r.settled && r.inputs.size === 0) await changed();
+    // collect requests the upstream sends together
+    while (!r.settled) {
+      const more = changed();
+      const quiet = await Promise.race([more.then(() => false), new Promise<boolean>((res) => setTimeout(() => res(true), ROUND_SETTLE_MS).unref())]);
+      if (quiet) break;
+    }
+    r.wake = undefined;
+  }
+
+  private answer(r: Round): unknown {
+    if (r.settled) {
+      this.end(r);
+      if (r.settled.ok) return r.settled.value;
+      throw r.settled.error;
+    }
+    r.step++;
+    return {
+      resultType: 'input_required',
+      inputRequests: Object.fromEntries([...r.inputs.values()].map((i) => [i.key, { method: i.method, params: i.params }])),
+      requestState: this.sign(r),
+    };
+  }
 }
