@@ -80,6 +80,11 @@ export async function auditNames(tx: Tx, orgId: string, rows: Row[]): Promise<{ 
     const rs = await tx.selectFrom('invitations').select(['id', 'email']).where('org_id', '=', orgId).where('id', 'in', ids('invitation')).execute();
     for (const r of rs) names.set(key('invitation', r.id), r.email);
   }
+  if (ids('alert').length) {
+    // an alert by its server and host (issue 14): "filesystem on ws-114"
+    const rs = await tx.selectFrom('alerts as a').leftJoin('servers as s', (j) => j.onRef('s.id', '=', 'a.server_id').on('s.org_id', '=', orgId)).leftJoin('hosts as h', (j) => j.onRef('h.id', '=', 'a.host_id').on('h.org_id', '=', orgId)).select(['a.id', 'a.type', 's.name', 'h.hostname']).where('a.org_id', '=', orgId).where('a.id', 'in', ids('alert')).execute();
+    for (const r of rs) names.set(key('alert', r.id), `${r.type.replace(/_/g, ' ')}: ${r.name ?? 'unknown server'}${r.hostname ? ` on ${r.hostname}` : ''}`);
+  }
   if (ids('org').length) {
     const rs = await tx.selectFrom('orgs').select(['id', 'name']).where('id', '=', orgId).execute();
     for (const r of rs) names.set(key('org', r.id), r.name);

@@ -23,6 +23,7 @@ export const permissionMinRole = {
   'webhooks:write': 'admin',
   'settings:read': 'admin',
   'settings:write': 'admin',
+  'advisories:import': 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof permissionMinRole;

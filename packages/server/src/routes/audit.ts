@@ -1,53 +1,51 @@
 // The audit log, read-only: there is deliberately no route that changes or deletes entries.
+// Entries carry names beside ids (user email, server name, key name and prefix) and no secret
+// (URLs masked to scheme, host and first path segment; credential-named fields replaced).
 import type { FastifyInstance } from 'fastify';
+import { Type, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { access } from '../auth/access.js';
 import { withOrg } from '../db/scope.js';
 import { auditNames, maskSecrets } from '../audit-view.js';
-import { listOf, page, pageQueryProperties } from '../http/pagination.js';
+import { page } from '../http/pagination.js';
 
-interface AuditQuery {
-  action?: string;
-  actorId?: string;
-  targetType?: string;
-  targetId?: string;
-  since?: string;
-  until?: string;
-  limit?: number;
-  offset?: number;
-}
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Str = Type.String({ maxLength: 200 });
 
-const auditItem = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    at: { type: 'string' },
-    actorType: { type: 'string' },
-    actorId: { type: ['string', 'null'] },
-    actorEmail: { type: ['string', 'null'] },
-    action: { type: 'string' },
-    targetType: { type: ['string', 'null'] },
-    targetId: { type: ['string', 'null'] },
-    ip: { type: ['string', 'null'] },
-    details: { type: 'object', additionalProperties: true },
-    actorName: { type: ['string', 'null'] },
-    targetName: { type: ['string', 'null'] },
-  },
-} as const;
+const AuditItem = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  actorType: Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('system')]),
+  actorId: Nullable(Type.String()),
+  actorEmail: Nullable(Type.String()),
+  actorName: Nullable(Type.String({ description: "the user's email, or an agent key's name and prefix" })),
+  action: Type.String(),
+  targetType: Nullable(Type.String()),
+  targetId: Nullable(Type.String()),
+  targetName: Nullable(Type.String({ description: "a user's email, a server's, host's or webhook's name, a key's name and prefix" })),
+  ip: Nullable(Type.String()),
+  details: Type.Object({}, { additionalProperties: true, description: 'masked: no secret values, URLs cut to scheme, host and first path segment' }),
+});
 
-const str = { type: 'string', maxLength: 200 } as const;
+const AuditQuery = Type.Object({
+  action: Type.Optional(Str),
+  actorId: Type.Optional(Str),
+  actorType: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('system')])),
+  targetType: Type.Optional(Str),
+  targetId: Type.Optional(Str),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  until: Type.Optional(Type.String({ format: 'date-time' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+});
 
-export async function auditRoutes(app: FastifyInstance): Promise<void> {
+export async function auditRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const store = app.platform.store;
-  app.get<{ Querystring: AuditQuery }>(
+  app.get(
     '/audit',
     {
       config: { access: access.user('audit:read') },
-      schema: {
-        summary: 'Audit log of your organisation, newest first',
-        tags: ['audit'],
-        querystring: { type: 'object', properties: { action: str, actorId: str, targetType: str, targetId: str, since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' }, ...pageQueryProperties } },
-        response: { 200: listOf(auditItem) },
-      },
+      schema: { summary: 'Audit log of your organisation, newest first', tags: ['audit'], querystring: AuditQuery, response: { 200: Type.Object({ items: Type.Array(AuditItem), total: Type.Integer() }) } },
     },
     async (request) => {
       const { orgId } = request.user!;
@@ -57,6 +55,7 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
         let base = tx.selectFrom('audit_log').where('org_id', '=', orgId);
         if (q.action) base = base.where('action', '=', q.action);
         if (q.actorId) base = base.where('actor_id', '=', q.actorId);
+        if (q.actorType) base = base.where('actor_type', '=', q.actorType);
         if (q.targetType) base = base.where('target_type', '=', q.targetType);
         if (q.targetId) base = base.where('target_id', '=', q.targetId);
         if (q.since) base = base.where('at', '>=', new Date(q.since).toISOString());
@@ -68,7 +67,7 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
           items: rows.map((r) => ({
             id: r.id,
             at: r.at,
-            actorType: r.actor_type,
+            actorType: r.actor_type as 'user' | 'agent' | 'system',
             actorId: r.actor_id,
             actorEmail: r.actor_email,
             actorName: r.actor_type === 'agent' ? (names.actor.get(r.actor_id ?? '') ?? null) : r.actor_email,
@@ -78,7 +77,7 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
             targetName: r.target_type && r.target_id ? (names.target.get(`${r.target_type}:${r.target_id}`) ?? null) : null,
             ip: r.ip,
             // entries written before masking existed are masked as they are read
-            details: maskSecrets(JSON.parse(r.details)) as object,
+            details: maskSecrets(JSON.parse(r.details)) as Record<string, unknown>,
           })),
           total: Number(total.n),
         };

@@ -17,6 +17,7 @@ import { alertsRoutes } from './alerts.js';
 import { overviewRoutes } from './overview.js';
 import { webhooksRoutes } from './webhooks.js';
 import { settingsRoutes } from './settings.js';
+import { advisoriesRoutes } from './advisories.js';
 
 export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(setupRoutes);
@@ -35,5 +36,6 @@ export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(overviewRoutes);
   await app.register(webhooksRoutes);
   await app.register(settingsRoutes);
+  await app.register(advisoriesRoutes);
   await app.register(openapiRoutes);
 }

@@ -420,7 +420,32 @@ export async function overview(tx: Tx, scope: OrgScope, now = new Date()) {
     else acknowledged += n;
     if (a.severity in bySeverity) bySeverity[a.severity as Severity] += n;
   }
+  // what moved this week: new servers, servers whose config, tools or level changed; hosts gone quiet
+  const newServers = await tx.selectFrom('servers').select(['id', 'name', 'level', 'score', 'first_seen']).where('org_id', '=', org).where('instance_count', '>', 0).where('first_seen', '>=', weekAgo).orderBy('score', 'desc').orderBy('first_seen', 'desc').limit(10).execute();
+  const changes = await tx
+    .selectFrom('events')
+    .select((eb) => ['server_id', 'type', eb.fn.max('created_at').as('at')])
+    .where('org_id', '=', org)
+    .where('created_at', '>=', weekAgo)
+    .where('type', 'in', ['config_changed', 'tool_changed', 'level_raised'])
+    .where('server_id', 'is not', null)
+    .groupBy(['server_id', 'type'])
+    .limit(500)
+    .execute();
+  const changedIds = [...new Set(changes.map((c) => c.server_id!))];
+  const changedRows = changedIds.length ? await tx.selectFrom('servers').select(['id', 'name', 'level', 'score']).where('org_id', '=', org).where('id', 'in', changedIds).where('instance_count', '>', 0).execute() : [];
+  const changedServers = changedRows
+    .map((r) => {
+      const mine = changes.filter((c) => c.server_id === r.id);
+      return { id: r.id, name: r.name, level: r.level as Level, score: r.score, changes: [...new Set(mine.map((c) => c.type))].sort(), at: mine.map((c) => String(c.at)).sort().at(-1) ?? '' };
+    })
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+    .slice(0, 10);
+  const silentHosts = await tx.selectFrom('hosts').select(['id', 'hostname', 'os_user', 'last_seen', 'max_level']).where('org_id', '=', org).where('last_seen', '<', silentSince(now)).orderBy('last_seen').limit(10).execute();
   return {
+    newServers: newServers.map((r) => ({ id: r.id, name: r.name, level: r.level as Level, score: r.score, firstSeen: r.first_seen })),
+    changedServers,
+    silentHosts: silentHosts.map((h) => ({ id: h.id, hostname: h.hostname, osUser: h.os_user, lastSeen: h.last_seen, maxLevel: h.max_level as Level })),
     servers: { total, byLevel, byEffectiveLevel },
     trend: snaps.map((s) => ({ day: s.day, byLevel: { critical: s.critical, high: s.high, medium: s.medium, low: s.low, none: s.none } })),
     topRisky: top.items,
