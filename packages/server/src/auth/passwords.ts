@@ -53,6 +53,19 @@ export function passwordProblem(password: string, email?: string): string | null
 }
 
 /**
+ * The strength meter's reading (the sign-up, setup and invitation pages): zxcvbn's score
+ * (0..4, 0 for a password refused before the estimate) and the refusal `passwordProblem`
+ * gives, so the page shows exactly the server's verdict.
+ */
+export function passwordVerdict(password: string, email?: string): { score: number; acceptable: boolean; message: string | null } {
+  const problem = passwordProblem(password, email);
+  if (password.length < MIN_PASSWORD_LENGTH || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return { score: 0, acceptable: false, message: problem };
+  const inputs = email ? [email, ...email.split(/[@.]/)] : [];
+  const score = problem ? Math.min(strength().check(password, inputs).score, MIN_STRENGTH - 1) : Math.max(strength().check(password, inputs).score, MIN_STRENGTH);
+  return { score, acceptable: problem === null, message: problem };
+}
+
+/**
  * bcrypt work runs through this queue: at most `concurrency` hashes or checks at once (each
  * takes a core for ~250 ms), at most `maxQueue` waiting; beyond that the caller gets 503 at
  * once instead of every sign-in slowing down together (50 parallel logins would otherwise

@@ -1,38 +1,70 @@
 // Invitations: an admin invites an email with a role; the one-time token (7 days) creates the
-// account. The token is stored only as SHA-256.
+// account. The token is stored only as SHA-256. The invitation page first looks the link up
+// (POST, so the token never lands in a request log's URL) to say who invites whom, as what.
+// Self sign-up (routes/signup.ts) is registered from here: the other way into an organisation.
 import type { FastifyInstance } from 'fastify';
+import { Type, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { access } from '../auth/access.js';
 import { emailTaken, normaliseEmail, requireStrongPassword } from '../auth/accounts.js';
 import { newId, randomToken, sha256Hex } from '../auth/crypto.js';
 import { hashPassword } from '../auth/passwords.js';
 import { can, roles } from '../auth/permissions.js';
 import { writeAudit } from '../audit.js';
-import type { Role } from '../db/schema.js';
+import type { InvitationsTable } from '../db/schema.js';
 import { scopeTransaction, withLookup, withOrg } from '../db/scope.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
-import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../http/pagination.js';
+import { page } from '../http/pagination.js';
 import { signIn } from '../http/session.js';
-import { userAndOrg } from './setup.js';
+import { signupRoutes } from './signup.js';
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
-const invitationItem = {
-  type: 'object',
-  properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' }, expiresAt: { type: 'string' }, acceptedAt: { type: ['string', 'null'] }, revokedAt: { type: ['string', 'null'] } },
-} as const;
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+const RoleName = Type.Union(roles.map((r) => Type.Literal(r)));
+const Invitation = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  acceptedAt: Nullable(Type.String()),
+  revokedAt: Nullable(Type.String()),
+});
+const NewInvitation = Type.Object({
+  ...Invitation.properties,
+  token: Type.String({ description: 'the one-time token; shown once' }),
+  link: Type.String({ description: 'the page that accepts it (a path on this server)' }),
+});
+const Token = Type.String({ minLength: 1, maxLength: 256 });
+const UserAndOrg = Type.Object({
+  user: Type.Object({ id: Type.String(), email: Type.String(), role: Type.String(), createdAt: Type.String() }),
+  org: Type.Object({ id: Type.String(), name: Type.String() }),
+});
+const InvitationLookup = Type.Object({ email: Type.String(), role: Type.String(), orgName: Type.String(), expiresAt: Type.String() });
 const invalidInvitation = () => new ApiError(400, 'invalid_invitation', 'This invitation link is not valid any more (expired, used or revoked); ask an admin for a new one.');
 
-export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
-  const store = app.platform.store;
+/** The invitation behind a token while it can still be accepted, else null. */
+async function usableInvitation(store: FastifyInstance['platform']['store'], token: string): Promise<InvitationsTable | null> {
+  const tokenHash = sha256Hex(token);
+  const invitation = await withLookup(store, { 'app.token_hash': tokenHash }, (tx) => tx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst());
+  if (!invitation || invitation.accepted_at || invitation.revoked_at || invitation.expires_at <= new Date().toISOString()) return null;
+  return invitation;
+}
 
-  app.post<{ Body: { email: string; role: Role } }>(
+export async function invitationsRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const store = app.platform.store;
+  await app.register(signupRoutes);
+
+  app.post(
     '/invitations',
     {
       config: { access: access.user('users:invite') },
       schema: {
         summary: 'Invite someone by email with a role; returns a one-time link',
         tags: ['users'],
-        body: { type: 'object', required: ['email', 'role'], additionalProperties: false, properties: { email: { type: 'string', maxLength: 320 }, role: { type: 'string', enum: [...roles] } } },
-        response: { 201: { type: 'object', properties: { ...invitationItem.properties, token: { type: 'string' }, link: { type: 'string' } } }, 403: errorSchema },
+        body: Type.Object({ email: Type.String({ maxLength: 320 }), role: RoleName }, { additionalProperties: false }),
+        response: { 201: NewInvitation, 400: ErrorBody, 403: ErrorBody },
       },
     },
     async (request, reply) => {
@@ -52,9 +84,20 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+  app.get(
     '/invitations',
-    { config: { access: access.user('users:invite') }, schema: { summary: 'Invitations of your organisation', tags: ['users'], querystring: { type: 'object', properties: pageQueryProperties }, response: { 200: listOf(invitationItem) } } },
+    {
+      config: { access: access.user('users:invite') },
+      schema: {
+        summary: 'Invitations of your organisation',
+        tags: ['users'],
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 50 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Invitation), total: Type.Integer() }), 403: ErrorBody },
+      },
+    },
     async (request) => {
       const { orgId } = request.user!;
       const { limit, offset } = page(request.query);
@@ -73,9 +116,17 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/invitations/:id',
-    { config: { access: access.user('users:invite') }, schema: { summary: 'Revoke a pending invitation', tags: ['users'], params: idParams, response: { 404: errorSchema } } },
+    {
+      config: { access: access.user('users:invite') },
+      schema: {
+        summary: 'Revoke a pending invitation',
+        tags: ['users'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 204: Type.Unsafe<undefined>({ type: 'null', description: 'revoked (no body)' }), 403: ErrorBody, 404: ErrorBody },
+      },
+    },
     async (request, reply) => {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
@@ -88,21 +139,41 @@ export async function invitationsRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Body: { token: string; password: string } }>(
+  app.post(
+    '/invitations/lookup',
+    {
+      config: { access: access.public, rateLimit: { max: 30, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Who an invitation link is for (email, role, organisation) while it can be accepted; 400 otherwise',
+        tags: ['users'],
+        body: Type.Object({ token: Token }, { additionalProperties: false }),
+        response: { 200: InvitationLookup, 400: ErrorBody },
+      },
+    },
+    async (request) => {
+      const invitation = await usableInvitation(store, request.body.token);
+      if (!invitation) throw invalidInvitation();
+      const scope = { orgId: invitation.org_id };
+      const org = await withOrg(store, scope, (tx) => tx.selectFrom('orgs').select('name').where('id', '=', invitation.org_id).executeTakeFirstOrThrow());
+      return { email: invitation.email, role: invitation.role, orgName: org.name, expiresAt: invitation.expires_at };
+    },
+  );
+
+  app.post(
     '/invitations/accept',
     {
       config: { access: access.public, rateLimit: { max: 20, timeWindow: '1 minute' } },
       schema: {
         summary: 'Accept an invitation: creates the account and signs in',
         tags: ['users'],
-        body: { type: 'object', required: ['token', 'password'], additionalProperties: false, properties: { token: { type: 'string', minLength: 1, maxLength: 256 }, password: { type: 'string', maxLength: 1024 } } },
-        response: { 201: userAndOrg, 400: errorSchema },
+        body: Type.Object({ token: Token, password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
+        response: { 201: UserAndOrg, 400: ErrorBody },
       },
     },
     async (request, reply) => {
       const tokenHash = sha256Hex(request.body.token);
-      const invitation = await withLookup(store, { 'app.token_hash': tokenHash }, (tx) => tx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst());
-      if (!invitation || invitation.accepted_at || invitation.revoked_at || invitation.expires_at <= new Date().toISOString()) throw invalidInvitation();
+      const invitation = await usableInvitation(store, request.body.token);
+      if (!invitation) throw invalidInvitation();
       requireStrongPassword(request.body.password, invitation.email);
       const passwordHash = await hashPassword(request.body.password);
       const userId = newId();
