@@ -4,7 +4,7 @@ import { ApiError, get, onSessionExpired, readCookie } from './api/client';
 import type { Me } from './api/types';
 import { ErrorBox, SkeletonBlock } from './components/feedback';
 import { Layout } from './components/Layout';
-import { AcceptInvitePage, LoginPage, SetupPage } from './pages/auth';
+import { AcceptInvitePage, LoginPage, SetupPage, SignupPage } from './pages/auth';
 import { OverviewPage } from './pages/Overview';
 import { ServersPage } from './pages/Servers';
 import { ServerPage } from './pages/Server';
@@ -92,5 +92,6 @@ export function App() {
   if (path === '/login') return <LoginPage />;
   if (path === '/setup') return <SetupPage />;
   if (path === '/invite') return <AcceptInvitePage />;
+  if (path === '/signup') return <SignupPage />;
   return <SignedIn path={path} href={href} />;
 }

@@ -13,7 +13,7 @@ export function AgentSetupHelp() {
       </p>
       <ol>
         <li>
-          The agent is the npm package <code>palisade-mcp</code>: <code>npx palisade-mcp</code> runs it with nothing to install first, and
+          The agent is the npm package <code>palisade-mcp</code>: <code>npx palisade-mcp</code> runs it with nothing to install first, and{' '}
           <code>npm install -g palisade-mcp</code> installs it as the <code>palisade</code> command (Node.js 20.19 or newer).
         </li>
         <li>

@@ -1,9 +1,10 @@
-// Sign-in, first-run setup and invitation acceptance: the pages without a session.
+// Sign-in, first-run setup, invitation acceptance and self sign-up: the pages without a session.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post } from '../api/client';
+import { ApiError, get, post } from '../api/client';
 import type { SetupState } from '../api/types';
-import { ErrorBox } from '../components/feedback';
+import { ErrorBox, SkeletonBlock } from '../components/feedback';
+import { PasswordStrength } from '../components/PasswordStrength';
 import { Link, navigate, useLocation } from '../router';
 import { safeNext } from '../urls';
 
@@ -92,10 +93,6 @@ export function LoginPage() {
   );
 }
 
-function PasswordHint() {
-  return <p className="hint">At least 12 characters; not a common password and not your email address.</p>;
-}
-
 export function SetupPage() {
   const { search } = useLocation();
   const token = search.get('token') ?? '';
@@ -142,9 +139,17 @@ export function SetupPage() {
         </label>
         <label>
           Password
-          <input type="password" autoComplete="new-password" required minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-describedby="password-strength"
+          />
         </label>
-        <PasswordHint />
+        <PasswordStrength id="password-strength" password={password} email={email} />
         <ErrorBox error={error} title="Setup failed" />
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create organisation'}
@@ -154,41 +159,175 @@ export function SetupPage() {
   );
 }
 
+interface InvitationInfo {
+  email: string;
+  role: string;
+  orgName: string;
+  expiresAt: string;
+}
+
 export function AcceptInvitePage() {
   const { search } = useLocation();
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
+  // who the link is for: looked up by POST so the token stays out of request logs
+  const info = useQuery({ queryKey: ['invitation', token], queryFn: () => post<InvitationInfo>('/invitations/lookup', { token }), enabled: token !== '', retry: false, staleTime: Infinity });
   const { error, busy, onSubmit } = useSessionForm(
     () => post('/invitations/accept', { token, password }),
     () => '/',
   );
-  return (
-    <AuthFrame title="Join your team on Palisade">
-      {!token ? (
+  if (!token) {
+    return (
+      <AuthFrame title="Join your team on Palisade">
         <p>
-          This page needs the invitation link your admin sent you (it ends in <code>?token=…</code>).
+          This page needs the invitation link your admin sent you (it ends in <code>?token=…</code>). Copy the whole link into the address bar.
         </p>
-      ) : (
-        <form onSubmit={onSubmit} className="stack">
-          <label>
-            Choose a password
-            <input
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={12}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              autoFocus
-            />
-          </label>
-          <PasswordHint />
-          <ErrorBox error={error} title="Could not accept the invitation" />
-          <button type="submit" disabled={busy}>
-            {busy ? 'Joining…' : 'Join'}
-          </button>
-        </form>
-      )}
+      </AuthFrame>
+    );
+  }
+  if (info.error) {
+    return (
+      <AuthFrame title="Join your team on Palisade">
+        <ErrorBox error={info.error} title="This invitation cannot be used" />
+        <p>
+          Already have an account? <Link to="/login">Sign in</Link>.
+        </p>
+      </AuthFrame>
+    );
+  }
+  if (!info.data) {
+    return (
+      <AuthFrame title="Join your team on Palisade">
+        <SkeletonBlock lines={3} />
+      </AuthFrame>
+    );
+  }
+  const inv = info.data;
+  return (
+    <AuthFrame title={`Join ${inv.orgName} on Palisade`}>
+      <dl className="facts">
+        <dt>Your email</dt>
+        <dd data-testid="invite-email">{inv.email}</dd>
+        <dt>Your role</dt>
+        <dd>{inv.role}</dd>
+      </dl>
+      <form onSubmit={onSubmit} className="stack">
+        {/* lets password managers store the new password with the right account */}
+        <input type="email" autoComplete="username" value={inv.email} readOnly hidden />
+        <label>
+          Choose a password
+          <input
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-describedby="password-strength"
+            autoFocus
+          />
+        </label>
+        <PasswordStrength id="password-strength" password={password} email={inv.email} />
+        <ErrorBox error={error} title="Could not accept the invitation" />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Joining…' : `Join ${inv.orgName}`}
+        </button>
+      </form>
+    </AuthFrame>
+  );
+}
+
+/** Self sign-up through an organisation's sign-up link (/signup?org=…), when its admins allow it. */
+export function SignupPage() {
+  const { search } = useLocation();
+  const org = search.get('org') ?? '';
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const info = useQuery({ queryKey: ['signup', org], queryFn: () => get<{ orgName: string; role: string }>(`/signup/${encodeURIComponent(org)}`), enabled: org !== '', retry: false });
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await post<{ message: string }>(`/signup/${encodeURIComponent(org)}`, { email, password });
+      setDone(r.message);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const closed = !org || (info.error instanceof ApiError && (info.error.status === 404 || info.error.status === 400));
+  if (closed) {
+    return (
+      <AuthFrame title="Sign up">
+        <p>
+          This sign-up link does not work: the organisation does not take sign-ups (or the link is incomplete). Ask one of its admins for an invitation, or{' '}
+          <Link to="/login">sign in</Link> if you already have an account.
+        </p>
+      </AuthFrame>
+    );
+  }
+  if (info.error) {
+    return (
+      <AuthFrame title="Sign up">
+        <ErrorBox error={info.error} />
+      </AuthFrame>
+    );
+  }
+  if (!info.data) {
+    return (
+      <AuthFrame title="Sign up">
+        <SkeletonBlock lines={3} />
+      </AuthFrame>
+    );
+  }
+  if (done) {
+    return (
+      <AuthFrame title="Sign up">
+        <p role="status">{done}</p>
+        <Link to="/login" className="button">
+          Go to sign-in
+        </Link>
+      </AuthFrame>
+    );
+  }
+  return (
+    <AuthFrame title={`Sign up to ${info.data.orgName}`}>
+      <p>
+        New accounts start with the <strong>{info.data.role}</strong> role: they can read the inventory and alerts. An admin can give you more later.
+      </p>
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        <label>
+          Email
+          <input type="email" autoComplete="username" required maxLength={320} value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-describedby="password-strength"
+          />
+        </label>
+        <PasswordStrength id="password-strength" password={password} email={email || undefined} />
+        <ErrorBox error={error} title="Sign-up failed" />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Creating…' : 'Create account'}
+        </button>
+      </form>
+      <p className="hint">
+        Already have an account? <Link to="/login">Sign in</Link>.
+      </p>
     </AuthFrame>
   );
 }

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, patch, post } from '../../api/client';
 import type { OrgSettings } from '../../api/types';
 import { ErrorBox, SkeletonBlock } from '../../components/feedback';
+import { SignupSettings } from '../../components/SignupSettings';
 import { useCan, useSession } from '../../session';
 
 export function OrgSettingsPage() {
@@ -63,6 +64,7 @@ export function OrgSettingsPage() {
         </form>
       )}
       {q.data && q.data.retentionDays !== undefined && <RetentionForm days={q.data.retentionDays} canEdit={can('settings:write')} saving={save.isPending} onSave={(retentionDays) => save.mutate({ retentionDays })} />}
+      <SignupSettings />
     </div>
   );
 }
