@@ -9,7 +9,7 @@
 // place a route uses it becomes a `$ref`. Anything else stays inline in its path.
 import type { FastifyInstance, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type TSchema, type TObject, type TProperties } from 'typebox';
+import { Type, type Static, type TSchema, type TObject, type TProperties } from 'typebox';
 import { DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET } from './pagination.js';
 
 /** The fastify instance with TypeBox types for request and reply. */
@@ -104,6 +104,31 @@ export function errors<const C extends readonly number[]>(...codes: C): { [K in 
 }
 
 /** The 204 answer: no body. */
-export const NoContent = Type.Null({ description: 'No Content' });
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a 204 is sent with reply.send() and no argument
+export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No Content' });
+
+/**
+ * The static type of a schema with its word lists (levels, severities, statuses) widened to
+ * `string` and its free-form objects to `unknown`: what the services' read models give, as
+ * their columns are text.
+ */
+export type Loose<T> = T extends string
+  ? string
+  : T extends ReadonlyArray<infer U>
+    ? Loose<U>[]
+    : T extends object
+      ? string extends keyof T
+        ? unknown
+        : { [K in keyof T]: Loose<T[K]> }
+      : T;
+
+/**
+ * A service's answer typed as the route's response schema. Every field is still checked by
+ * the compiler (missing or mistyped ones fail), only word lists are taken as the schema says;
+ * the serialiser then writes exactly the schema's fields.
+ */
+export function asWire<T extends TSchema>(_schema: T, value: Loose<Static<T>>): Static<T> {
+  return value as Static<T>;
+}
 
 export type { TObject };

@@ -6,25 +6,24 @@ import { newId } from '../auth/crypto.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import { notFound } from '../errors.js';
-import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { page } from '../http/pagination.js';
+import { AgentIdentity, AgentKey, NewAgentKey } from '../http/models.js';
+import { errors, IdParams, ListOf, ListQuery, NoContent, typed } from '../http/schemas.js';
 
-const keyItem = {
-  type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' }, createdAt: { type: 'string' }, lastUsedAt: { type: ['string', 'null'] }, revokedAt: { type: ['string', 'null'] } },
-} as const;
-
-export async function agentKeysRoutes(app: FastifyInstance): Promise<void> {
+export async function agentKeysRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
 
-  app.post<{ Body: { name: string } }>(
+  app.post(
     '/agent-keys',
     {
       config: { access: access.user('agent-keys:write') },
       schema: {
         summary: 'Create an agent key; the key is returned only in this answer',
         tags: ['agent-keys'],
-        body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } },
-        response: { 201: { type: 'object', properties: { id: { type: 'string' }, key: { type: 'string' }, prefix: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string' } } }, 403: errorSchema },
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 201: NewAgentKey },
       },
     },
     async (request, reply) => {
@@ -42,9 +41,9 @@ export async function agentKeysRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+  app.get(
     '/agent-keys',
-    { config: { access: access.user('agent-keys:read') }, schema: { summary: 'Agent keys of your organisation (never the keys themselves)', tags: ['agent-keys'], querystring: { type: 'object', properties: pageQueryProperties }, response: { 200: listOf(keyItem) } } },
+    { config: { access: access.user('agent-keys:read') }, schema: { summary: 'Agent keys of your organisation (never the keys themselves)', tags: ['agent-keys'], querystring: ListQuery({}), response: { 200: ListOf(AgentKey) } } },
     async (request) => {
       const { orgId } = request.user!;
       const { limit, offset } = page(request.query);
@@ -64,9 +63,9 @@ export async function agentKeysRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/agent-keys/:id',
-    { config: { access: access.user('agent-keys:write') }, schema: { summary: 'Revoke an agent key (effective at once)', tags: ['agent-keys'], params: idParams, response: { 404: errorSchema } } },
+    { config: { access: access.user('agent-keys:write') }, schema: { summary: 'Revoke an agent key (effective at once)', tags: ['agent-keys'], params: IdParams, response: { 204: NoContent, ...errors(404) } } },
     async (request, reply) => {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
@@ -82,7 +81,7 @@ export async function agentKeysRoutes(app: FastifyInstance): Promise<void> {
   // Lets an agent check its key and server URL (`palisade configure`) without sending a report.
   app.get(
     '/agent/whoami',
-    { config: { access: access.agent }, schema: { summary: 'The organisation and key id behind the presented agent key', tags: ['agent'], response: { 200: { type: 'object', properties: { orgId: { type: 'string' }, keyId: { type: 'string' } } }, 401: errorSchema } } },
+    { config: { access: access.agent }, schema: { summary: 'The organisation and key id behind the presented agent key', tags: ['agent'], response: { 200: AgentIdentity } } },
     async (request) => ({ orgId: request.agent!.orgId, keyId: request.agent!.keyId }),
   );
 }

@@ -13,29 +13,32 @@ import { revokeSession, rotateRefreshToken } from '../auth/sessions.js';
 import { audit, writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import { ApiError, unauthenticated } from '../errors.js';
-import { errorSchema } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { Me, Message, UserAndOrg } from '../http/models.js';
+import { asWire, NoContent, typed } from '../http/schemas.js';
 import { setSessionCookies, signIn } from '../http/session.js';
-import { credentialFields, orgNameField, orgSchema, userAndOrg, userSchema } from './setup.js';
+import { credentialFields, orgNameField } from './setup.js';
 
 const invalidCredentials = () => new ApiError(401, 'invalid_credentials', 'The email or password is wrong; check both and try again.');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function authRoutes(app: FastifyInstance): Promise<void> {
+export async function authRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const p = app.platform;
   const secure = p.config.production;
 
   if (p.config.signupOpen) {
     // The same answer, after the same bcrypt work, whether the email is new or already has an
     // account: sign-up never tells who has one. A new owner then signs in as usual.
-    app.post<{ Body: { orgName: string; email: string; password: string } }>(
+    app.post(
       '/auth/signup',
       {
         config: { access: access.public, rateLimit: { max: 10, timeWindow: '1 minute' } },
         schema: {
           summary: 'Create a new organisation and its owner (only with PALISADE_SIGNUP=open); then sign in. The answer is the same whether or not the email already has an account.',
           tags: ['auth'],
-          body: { type: 'object', required: ['orgName', 'email', 'password'], additionalProperties: false, properties: { orgName: orgNameField, ...credentialFields } },
-          response: { 202: { type: 'object', properties: { message: { type: 'string' } } }, 400: errorSchema },
+          body: Type.Object({ orgName: orgNameField, ...credentialFields }, { additionalProperties: false }),
+          response: { 202: Message },
         },
       },
       async (request, reply) => {
@@ -49,15 +52,15 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     );
   }
 
-  app.post<{ Body: { email: string; password: string } }>(
+  app.post(
     '/auth/login',
     {
       config: { access: access.public, rateLimit: { max: 30, timeWindow: '1 minute' } },
       schema: {
         summary: 'Sign in; sets the session, refresh and CSRF cookies',
         tags: ['auth'],
-        body: { type: 'object', required: ['email', 'password'], additionalProperties: false, properties: credentialFields },
-        response: { 200: userAndOrg, 401: errorSchema, 429: errorSchema },
+        body: Type.Object(credentialFields, { additionalProperties: false }),
+        response: { 200: UserAndOrg },
       },
     },
     async (request, reply) => {
@@ -83,16 +86,16 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       await p.throttle.succeed(email, request.ip);
       const sessionId = await signIn(app, reply, { id: candidate.userId, role: candidate.role }, candidate.orgId);
       await audit(p.store, { orgId: candidate.orgId }, { actorType: 'user', actorId: candidate.userId, actorEmail: candidate.email, action: 'auth.login', targetType: 'session', targetId: sessionId, ip: request.ip });
-      return {
+      return asWire(UserAndOrg, {
         user: { id: candidate.userId, email: candidate.email, role: candidate.role, createdAt: candidate.createdAt },
         org: { id: candidate.orgId, name: candidate.orgName },
-      };
+      });
     },
   );
 
   app.post(
     '/auth/refresh',
-    { config: { access: access.refresh, rateLimit: { max: 60, timeWindow: '1 minute' } }, schema: { summary: 'Rotate the refresh token and issue a new access token (X-CSRF-Token required)', tags: ['auth'], response: { 200: userAndOrg, 401: errorSchema } } },
+    { config: { access: access.refresh, rateLimit: { max: 60, timeWindow: '1 minute' } }, schema: { summary: 'Rotate the refresh token and issue a new access token (X-CSRF-Token required)', tags: ['auth'], response: { 200: UserAndOrg } } },
     async (request, reply) => {
       const presented = request.cookies[REFRESH_COOKIE];
       if (!presented) throw unauthenticated();
@@ -112,11 +115,11 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
         throw unauthenticated();
       }
       await setSessionCookies(app, reply, { userId: user.userId, orgId: user.orgId, role: user.role, sessionId: r.sessionId, refreshToken: r.refreshToken });
-      return userAndOrgOf(app, user.userId, user.orgId);
+      return asWire(UserAndOrg, await userAndOrgOf(app, user.userId, user.orgId));
     },
   );
 
-  app.post('/auth/logout', { config: { access: access.refresh }, schema: { summary: 'Sign out: revokes the session on the server (X-CSRF-Token required)', tags: ['auth'] } }, async (request, reply) => {
+  app.post('/auth/logout', { config: { access: access.refresh }, schema: { summary: 'Sign out: revokes the session on the server (X-CSRF-Token required)', tags: ['auth'], response: { 204: NoContent } } }, async (request, reply) => {
     const sessionId = await sessionIdOf(app, request);
     if (sessionId) {
       const s = await p.store.db.selectFrom('sessions').select(['org_id', 'user_id', 'revoked_at']).where('id', '=', sessionId).executeTakeFirst();
@@ -130,15 +133,15 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+  app.post(
     '/auth/password',
     {
       config: { access: access.signedIn, rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         summary: 'Change your password; ends your other sessions',
         tags: ['auth'],
-        body: { type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: { type: 'string', maxLength: 1024 }, newPassword: { type: 'string', maxLength: 1024 } } },
-        response: { 400: errorSchema, 401: errorSchema },
+        body: Type.Object({ currentPassword: Type.String({ maxLength: 1024 }), newPassword: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
+        response: { 204: NoContent },
       },
     },
     async (request, reply) => {
@@ -165,11 +168,11 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/me',
-    { config: { access: access.signedIn }, schema: { summary: 'The signed-in user, their organisation and permissions', tags: ['auth'], response: { 200: { type: 'object', properties: { user: userSchema, org: orgSchema, permissions: { type: 'array', items: { type: 'string' } } } } } } },
+    { config: { access: access.signedIn }, schema: { summary: 'The signed-in user, their organisation and permissions', tags: ['auth'], response: { 200: Me } } },
     async (request) => {
       const u = request.user!;
       const { user, org } = await userAndOrgOf(app, u.userId, u.orgId);
-      return { user, org, permissions: permissionsOf(u.role) };
+      return asWire(Me, { user, org, permissions: [...permissionsOf(u.role)] });
     },
   );
 }

@@ -3,44 +3,47 @@ import type { FastifyInstance } from 'fastify';
 import { access } from '../auth/access.js';
 import { withOrg } from '../db/scope.js';
 import { notFound } from '../errors.js';
-import { errorSchema, idParams, page, pageQueryProperties } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { page } from '../http/pagination.js';
+import { HostDetail, HostSummary } from '../http/models.js';
+import { asWire, errors, IdParams, ListOf, ListQuery, typed } from '../http/schemas.js';
 import { getHost, listHosts } from '../services/queries.js';
 
-interface ListQuery {
-  q?: string;
-  status?: 'reporting' | 'silent';
-  sort?: 'lastSeen' | 'hostname' | 'servers' | 'score';
-  order?: 'asc' | 'desc';
-  limit?: number;
-  offset?: number;
-}
+const HostList = ListOf(HostSummary);
 
-export async function hostsRoutes(app: FastifyInstance): Promise<void> {
+export async function hostsRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
-  app.get<{ Querystring: ListQuery }>(
+  app.get(
     '/hosts',
     {
       config: { access: access.user('inventory:read') },
       schema: {
         summary: 'Hosts that reported (silent: no report in 48 hours)',
         tags: ['inventory'],
-        querystring: { type: 'object', properties: { ...pageQueryProperties, q: { type: 'string', maxLength: 200 }, status: { type: 'string', enum: ['reporting', 'silent'] }, sort: { type: 'string', enum: ['lastSeen', 'hostname', 'servers', 'score'] }, order: { type: 'string', enum: ['asc', 'desc'] } } },
+        querystring: ListQuery({
+          q: Type.Optional(Type.String({ maxLength: 200 })),
+          status: Type.Optional(Type.Enum(['reporting', 'silent'])),
+          sort: Type.Optional(Type.Enum(['lastSeen', 'hostname', 'servers', 'score'])),
+          order: Type.Optional(Type.Enum(['asc', 'desc'])),
+        }),
+        response: { 200: HostList },
       },
     },
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const { limit, offset } = page(request.query);
-      return withOrg(store, scope, (tx) => listHosts(tx, scope, { ...request.query, limit, offset }));
+      return asWire(HostList, await withOrg(store, scope, (tx) => listHosts(tx, scope, { ...request.query, limit, offset })));
     },
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/hosts/:id',
-    { config: { access: access.user('inventory:read') }, schema: { summary: 'One host: its clients, server instances and history', tags: ['inventory'], params: idParams, response: { 404: errorSchema } } },
+    { config: { access: access.user('inventory:read') }, schema: { summary: 'One host: its clients, server instances and history', tags: ['inventory'], params: IdParams, response: { 200: HostDetail, ...errors(404) } } },
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const host = await withOrg(store, scope, (tx) => getHost(tx, scope, request.params.id));
       if (!host) throw notFound('That host');
-      return host;
+      return asWire(HostDetail, host);
     },
   );
 }

@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { ApiError } from '../errors.js';
-import { errorSchema } from '../http/pagination.js';
+import { ReportAccepted, ReportProcessed, ReportStatus } from '../http/models.js';
+import { asWire, errors, IdParams, typed } from '../http/schemas.js';
 import { ingestQueueFor, QuotaExceeded } from '../services/ingest/queue.js';
 import { MAX_REPORT_BYTES, ReportRejected } from '../services/report-limits.js';
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
@@ -32,24 +33,13 @@ function waitMs(request: FastifyRequest, env = process.env): number {
   return Number.isFinite(v) && v > 0 ? Math.min(v, 30_000) : 0;
 }
 
-const resultSchema = {
-  type: 'object',
-  properties: {
-    reportId: { type: ['string', 'null'] },
-    hostId: { type: 'string' },
-    unchanged: { type: 'boolean' },
-    servers: { type: 'integer' },
-    events: { type: 'integer' },
-    alerts: { type: 'integer' },
-  },
-};
-
 function rateKey(request: FastifyRequest): string {
   const key = request.headers['x-api-key'];
   return typeof key === 'string' ? `k:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
 }
 
-export async function ingestRoutes(app: FastifyInstance): Promise<void> {
+export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
   // This plugin's own JSON parser: keep the raw text (the depth check reads it first).
   app.removeContentTypeParser('application/json');
@@ -89,14 +79,9 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
         summary:
           'Send a scan report (the output of `palisade scan --json`) with an agent key: 202 with its id (then GET /agent/report/:id), or 200 when it was processed within `Prefer: wait=N`',
         tags: ['agent'],
-        response: {
-          200: { ...resultSchema, properties: { ...resultSchema.properties, id: { type: ['string', 'null'] }, status: { type: 'string' } } },
-          202: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' } } },
-          400: errorSchema,
-          401: errorSchema,
-          413: errorSchema,
-          429: errorSchema,
-        },
+        // the body is a scan report (docs/scan-format.md, schema/scan-v1.schema.json): read as
+        // text and checked by the ingest's own validation, so it has no schema here
+        response: { 200: ReportProcessed, 202: ReportAccepted, ...errors(413, 415, 422, 429, 507) },
       },
     },
     async (request, reply) => {
@@ -118,15 +103,14 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
       if (accepted.result) {
         // the client asked to wait for processing: the deferred last-seen moves are written first
         if (wait > 0) await queue.flushSeen();
-        return { ...accepted.result, id: null, status: 'done' };
+        return asWire(ReportProcessed, { ...accepted.result, id: null, status: 'done' });
       }
       const id = accepted.id!;
       if (wait > 0 && accepted.status === 'pending') await queue.waitFor(id, wait);
       const status = wait > 0 || accepted.status !== 'pending' ? await queue.status(scope, id) : null;
-      if (status?.status === 'done' && status.result) return { ...status.result, id, status: 'done' };
+      if (status?.status === 'done' && status.result) return asWire(ReportProcessed, { ...status.result, id, status: 'done' });
       if (status?.status === 'failed') throw new ApiError(422, 'report_failed', status.error ?? 'The report could not be processed.');
-      reply.code(202);
-      return { id, status: status?.status ?? 'pending' };
+      return reply.code(202).send(asWire(ReportAccepted, { id, status: status?.status ?? 'pending' }));
     },
   );
 
@@ -137,29 +121,14 @@ export async function ingestRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "The processing status of a report this agent key's organisation sent",
         tags: ['agent'],
-        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              status: { type: 'string', enum: ['pending', 'done', 'failed'] },
-              receivedAt: { type: 'string' },
-              processedAt: { type: ['string', 'null'] },
-              result: { anyOf: [resultSchema, { type: 'null' }] },
-              error: { type: ['string', 'null'] },
-            },
-          },
-          401: errorSchema,
-          404: errorSchema,
-        },
+        params: IdParams,
+        response: { 200: ReportStatus, ...errors(404) },
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const status = await queue.status({ orgId: request.agent!.orgId }, id);
+      const status = await queue.status({ orgId: request.agent!.orgId }, request.params.id);
       if (!status) throw new ApiError(404, 'not_found', 'No report with this id was sent by this organisation.');
-      return status;
+      return asWire(ReportStatus, status);
     },
   );
 }

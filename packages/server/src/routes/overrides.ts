@@ -5,19 +5,33 @@ import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import { badRequest } from '../errors.js';
-import { errorSchema, idParams, page, pageQueryProperties } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { page } from '../http/pagination.js';
+import { Override } from '../http/models.js';
+import { asWire, errors, IdParams, ListOf, ListQuery, typed } from '../http/schemas.js';
 import { approveOverride, revokeOverride } from '../services/overrides.js';
 import { overrideViews } from '../services/queries.js';
 import { asApiError } from './servers.js';
 
 const STATUSES = ['pending', 'active', 'voided', 'revoked', 'expired'];
 
-export async function overridesRoutes(app: FastifyInstance): Promise<void> {
+const OverrideList = ListOf(Override);
+
+export async function overridesRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
 
-  app.get<{ Querystring: { status?: string; server?: string; limit?: number; offset?: number } }>(
+  app.get(
     '/overrides',
-    { config: { access: access.user('inventory:read') }, schema: { summary: 'Risk overrides, newest first', tags: ['overrides'], querystring: { type: 'object', properties: { ...pageQueryProperties, status: { type: 'string', maxLength: 100 }, server: { type: 'string', maxLength: 64 } } } } },
+    {
+      config: { access: access.user('inventory:read') },
+      schema: {
+        summary: 'Risk overrides, newest first',
+        tags: ['overrides'],
+        querystring: ListQuery({ status: Type.Optional(Type.String({ maxLength: 100, description: `comma list of ${STATUSES.join(', ')}` })), server: Type.Optional(Type.String({ maxLength: 64, description: 'a server id' })) }),
+        response: { 200: OverrideList },
+      },
+    },
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const statuses = request.query.status ? request.query.status.split(',') : [];
@@ -40,15 +54,15 @@ export async function overridesRoutes(app: FastifyInstance): Promise<void> {
         }
         const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
         const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-        return { items: await overrideViews(tx, rows), total: Number(total.n) };
+        return asWire(OverrideList, { items: await overrideViews(tx, rows), total: Number(total.n) });
       });
     },
   );
 
   for (const action of ['approve', 'revoke'] as const) {
-    app.post<{ Params: { id: string } }>(
+    app.post(
       `/overrides/:id/${action}`,
-      { config: { access: access.user('overrides:write') }, schema: { summary: action === 'approve' ? 'Approve a pending override (a different admin or owner than its creator)' : 'Revoke an override', tags: ['overrides'], params: idParams, response: { 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
+      { config: { access: access.user('overrides:write') }, schema: { summary: action === 'approve' ? 'Approve a pending override (a different admin or owner than its creator)' : 'Revoke an override', tags: ['overrides'], params: IdParams, response: { 200: Override, ...errors(404, 409) } } },
       async (request) => {
         const user = request.user!;
         const scope = { orgId: user.orgId };
@@ -57,7 +71,7 @@ export async function overridesRoutes(app: FastifyInstance): Promise<void> {
             const actor = { userId: user.userId, role: user.role, email: user.email };
             const row = action === 'approve' ? await approveOverride(tx, scope, request.params.id, actor, new Date()) : await revokeOverride(tx, scope, request.params.id, actor, new Date());
             await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: `override.${action === 'approve' ? 'approved' : 'revoked'}`, targetType: 'server', targetId: row.server_id, ip: request.ip, details: { overrideId: row.id } });
-            return (await overrideViews(tx, [row]))[0];
+            return asWire(Override, (await overrideViews(tx, [row]))[0]!);
           });
         } catch (err) {
           throw asApiError(err);

@@ -6,7 +6,9 @@ import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { withOrg, type OrgScope, type Tx } from '../db/scope.js';
 import { ApiError } from '../errors.js';
-import { errorSchema } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { OrgSettings } from '../http/models.js';
+import { asWire, errors, typed } from '../http/schemas.js';
 import {
   getInventorySettings,
   getSecondApproverOffRequest,
@@ -16,35 +18,26 @@ import {
   setSecondApproverOffRequest,
 } from '../services/settings.js';
 
-const settingsSchema = {
-  type: 'object',
-  properties: {
-    requireSecondApproverForCritical: { type: 'boolean' },
-    retentionDays: { type: 'integer' },
-    silentAfterHours: { type: 'integer' },
-    pendingSecondApproverOff: { type: ['object', 'null'], properties: { requestedBy: { type: 'string' }, requestedByEmail: { type: 'string' }, requestedAt: { type: 'string' } } },
-  },
-} as const;
-
 async function view(tx: Tx, scope: OrgScope) {
-  return { ...(await getInventorySettings(tx, scope)), pendingSecondApproverOff: await getSecondApproverOffRequest(tx, scope) };
+  return asWire(OrgSettings, { ...(await getInventorySettings(tx, scope)), pendingSecondApproverOff: await getSecondApproverOffRequest(tx, scope) });
 }
 
-export async function settingsRoutes(app: FastifyInstance): Promise<void> {
+export async function settingsRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
-  app.get('/settings', { config: { access: access.user('settings:read') }, schema: { summary: 'Organisation settings', tags: ['settings'], response: { 200: settingsSchema } } }, async (request) => {
+  app.get('/settings', { config: { access: access.user('settings:read') }, schema: { summary: 'Organisation settings', tags: ['settings'], response: { 200: OrgSettings } } }, async (request) => {
     const scope = { orgId: request.user!.orgId };
     return withOrg(store, scope, (tx) => view(tx, scope));
   });
-  app.patch<{ Body: { requireSecondApproverForCritical?: boolean; retentionDays?: number } }>(
+  app.patch(
     '/settings',
     {
       config: { access: access.user('settings:write') },
       schema: {
         summary: 'Change organisation settings (turning the second approver off is a request that another admin or owner approves: 202)',
         tags: ['settings'],
-        body: { type: 'object', additionalProperties: false, properties: { requireSecondApproverForCritical: { type: 'boolean' }, retentionDays: { type: 'integer', minimum: RETENTION_DAYS.min, maximum: RETENTION_DAYS.max } } },
-        response: { 200: settingsSchema, 202: settingsSchema, 403: errorSchema },
+        body: Type.Object({ requireSecondApproverForCritical: Type.Optional(Type.Boolean()), retentionDays: Type.Optional(Type.Integer({ minimum: RETENTION_DAYS.min, maximum: RETENTION_DAYS.max })) }, { additionalProperties: false }),
+        response: { 200: OrgSettings, 202: OrgSettings },
       },
     },
     async (request, reply) => {
@@ -80,7 +73,7 @@ export async function settingsRoutes(app: FastifyInstance): Promise<void> {
     '/settings/second-approver-off/approve',
     {
       config: { access: access.user('settings:write') },
-      schema: { summary: "Approve an owner's request to turn off the second approver for critical overrides (a different admin or owner)", tags: ['settings'], response: { 200: settingsSchema, 409: errorSchema } },
+      schema: { summary: "Approve an owner's request to turn off the second approver for critical overrides (a different admin or owner)", tags: ['settings'], response: { 200: OrgSettings, ...errors(409) } },
     },
     async (request) => {
       const user = request.user!;

@@ -8,36 +8,36 @@ import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import { ApiError } from '../errors.js';
 import { signIn } from '../http/session.js';
-import { errorSchema } from '../http/pagination.js';
+import { Type } from 'typebox';
+import { SetupState, UserAndOrg } from '../http/models.js';
+import { asWire, errors, typed } from '../http/schemas.js';
 
-export const userSchema = { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' } } } as const;
-export const orgSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } as const;
-export const userAndOrg = { type: 'object', properties: { user: userSchema, org: orgSchema } } as const;
 export const credentialFields = {
-  email: { type: 'string', minLength: 3, maxLength: 320 },
-  password: { type: 'string', minLength: 1, maxLength: 1024 },
-} as const;
-export const orgNameField = { type: 'string', minLength: 1, maxLength: 200 } as const;
+  email: Type.String({ minLength: 3, maxLength: 320 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+};
+export const orgNameField = Type.String({ minLength: 1, maxLength: 200 });
 
 const alreadySetUp = () => new ApiError(409, 'already_set_up', 'Palisade is already set up; sign in, or ask an admin of your organisation for an invitation.');
 
-export async function setupRoutes(app: FastifyInstance): Promise<void> {
+export async function setupRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const p = app.platform;
   app.get(
     '/setup',
-    { config: { access: access.public }, schema: { summary: 'Whether first-start setup is still needed', tags: ['setup'], response: { 200: { type: 'object', properties: { needed: { type: 'boolean' }, signupOpen: { type: 'boolean' } } } } } },
+    { config: { access: access.public }, schema: { summary: 'Whether first-start setup is still needed', tags: ['setup'], response: { 200: SetupState } } },
     async () => ({ needed: p.setup.token !== null && (await countUsers(p.store)) === 0, signupOpen: p.config.signupOpen }),
   );
 
-  app.post<{ Body: { setupToken: string; orgName: string; email: string; password: string } }>(
+  app.post(
     '/setup',
     {
       config: { access: access.public, rateLimit: { max: 10, timeWindow: '1 minute' } },
       schema: {
         summary: 'Create the first organisation and its owner (only while no user exists)',
         tags: ['setup'],
-        body: { type: 'object', required: ['setupToken', 'orgName', 'email', 'password'], additionalProperties: false, properties: { setupToken: { type: 'string', maxLength: 256 }, orgName: orgNameField, ...credentialFields } },
-        response: { 201: userAndOrg, 403: errorSchema, 409: errorSchema },
+        body: Type.Object({ setupToken: Type.String({ maxLength: 256 }), orgName: orgNameField, ...credentialFields }, { additionalProperties: false }),
+        response: { 201: UserAndOrg, ...errors(409) },
       },
     },
     async (request, reply) => {
@@ -60,7 +60,7 @@ export async function setupRoutes(app: FastifyInstance): Promise<void> {
       const scope = { orgId: created.org.id };
       await withOrg(p.store, scope, (tx) => writeAudit(tx, scope, { actorType: 'user', actorId: created.user.id, actorEmail: created.user.email, action: 'setup.completed', targetType: 'org', targetId: created.org.id, ip: request.ip }));
       await signIn(app, reply, created.user, created.org.id);
-      return reply.code(201).send(created);
+      return reply.code(201).send(asWire(UserAndOrg, created));
     },
   );
 }

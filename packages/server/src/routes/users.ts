@@ -2,15 +2,16 @@
 // grant or take away ownership.
 import type { FastifyInstance } from 'fastify';
 import { access } from '../auth/access.js';
-import { can, roles } from '../auth/permissions.js';
+import { can } from '../auth/permissions.js';
 import { revokeUserSessions } from '../auth/sessions.js';
 import { writeAudit } from '../audit.js';
 import type { Role } from '../db/schema.js';
 import { withOrg, type Tx } from '../db/scope.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
-import { errorSchema, idParams, listOf, page, pageQueryProperties } from '../http/pagination.js';
-
-const userItem = { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, createdAt: { type: 'string' }, lastLoginAt: { type: ['string', 'null'] } } } as const;
+import { page } from '../http/pagination.js';
+import { Role as RoleSchema, User } from '../http/models.js';
+import { errors, IdParams, ListOf, ListQuery, NoContent, typed } from '../http/schemas.js';
+import { Type } from 'typebox';
 const lastOwner = () => new ApiError(409, 'last_owner', 'This is the last owner of the organisation; make someone else an owner first.');
 
 /**
@@ -39,12 +40,13 @@ async function membership(tx: Tx, orgId: string, userId: string) {
   return m;
 }
 
-export async function usersRoutes(app: FastifyInstance): Promise<void> {
+export async function usersRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
 
-  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+  app.get(
     '/users',
-    { config: { access: access.user('users:read') }, schema: { summary: 'Users of your organisation', tags: ['users'], querystring: { type: 'object', properties: pageQueryProperties }, response: { 200: listOf(userItem) } } },
+    { config: { access: access.user('users:read') }, schema: { summary: 'Users of your organisation', tags: ['users'], querystring: ListQuery({}), response: { 200: ListOf(User) } } },
     async (request) => {
       const { orgId } = request.user!;
       const { limit, offset } = page(request.query);
@@ -63,16 +65,16 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { role: Role } }>(
+  app.patch(
     '/users/:id',
     {
       config: { access: access.user('users:manage') },
       schema: {
         summary: "Change a user's role",
         tags: ['users'],
-        params: idParams,
-        body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role: { type: 'string', enum: [...roles] } } },
-        response: { 200: userItem, 403: errorSchema, 404: errorSchema, 409: errorSchema },
+        params: IdParams,
+        body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
+        response: { 200: User, ...errors(404, 409) },
       },
     },
     async (request) => {
@@ -95,9 +97,9 @@ export async function usersRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/users/:id',
-    { config: { access: access.user('users:manage') }, schema: { summary: 'Remove a user from your organisation (ends their sessions)', tags: ['users'], params: idParams, response: { 403: errorSchema, 404: errorSchema, 409: errorSchema } } },
+    { config: { access: access.user('users:manage') }, schema: { summary: 'Remove a user from your organisation (ends their sessions)', tags: ['users'], params: IdParams, response: { 204: NoContent, ...errors(404, 409) } } },
     async (request, reply) => {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };

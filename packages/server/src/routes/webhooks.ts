@@ -3,13 +3,15 @@
 // dispatcher's retry sweep for the app's lifetime.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { severities, type Severity } from '@palisade/core';
+import { Type } from 'typebox';
 import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import type { WebhooksTable } from '../db/inventory-schema.js';
 import { badRequest, notFound } from '../errors.js';
-import { errorSchema, idParams, page, pageQueryProperties } from '../http/pagination.js';
+import { page } from '../http/pagination.js';
+import { NewWebhook, Severity, Webhook, WebhookDelivery } from '../http/models.js';
+import { asWire, errors, IdParams, ListOf, ListQuery, NoContent, typed } from '../http/schemas.js';
 import { DEAD_LETTER, dispatcherFor } from '../services/webhooks/dispatcher.js';
 import { webhookBody } from '../services/webhooks/payload.js';
 import { newWebhookSecret } from '../services/webhooks/sign.js';
@@ -27,34 +29,27 @@ function deliveryView(d: { id: string; alert_id: string | null; event: string; s
   return { id: d.id, alertId: d.alert_id, event: d.event, status: d.status, deadLetter: d.status === DEAD_LETTER, attempts: d.attempts, lastStatusCode: d.last_status_code, lastError: d.last_error, nextAttemptAt: d.next_attempt_at, createdAt: d.created_at, deliveredAt: d.delivered_at };
 }
 
-const hookBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 100 },
-    url: { type: 'string', minLength: 1, maxLength: 2048 },
-    format: { type: 'string', enum: ['generic', 'slack'] },
-    minSeverity: { type: 'string', enum: [...severities] },
-    enabled: { type: 'boolean' },
-  },
-} as const;
+const hookFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http or https; private addresses only with PALISADE_WEBHOOK_ALLOW_PRIVATE' }),
+  format: Type.Optional(Type.Enum(['generic', 'slack'])),
+  minSeverity: Type.Optional(Severity),
+  enabled: Type.Optional(Type.Boolean()),
+};
+const NewHookBody = Type.Object(hookFields, { additionalProperties: false });
+const HookChange = Type.Object({ ...hookFields, name: Type.Optional(hookFields.name), url: Type.Optional(hookFields.url) }, { additionalProperties: false });
+const WebhookList = ListOf(Webhook);
+const DeliveryList = ListOf(WebhookDelivery);
 
-interface HookInput {
-  name?: string;
-  url?: string;
-  format?: 'generic' | 'slack';
-  minSeverity?: Severity;
-  enabled?: boolean;
-}
-
-export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
+export async function webhooksRoutes(plain: FastifyInstance): Promise<void> {
+  const app = typed(plain);
   const store = app.platform.store;
   const dispatcher = dispatcherFor(store);
   dispatcher.start(); // stopped (drained, 10 s at most) by the app's onClose, before the database closes
 
-  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+  app.get(
     '/webhooks',
-    { config: { access: access.user('webhooks:read') }, schema: { summary: 'Webhook endpoints (never their secrets)', tags: ['webhooks'], querystring: { type: 'object', properties: pageQueryProperties } } },
+    { config: { access: access.user('webhooks:read') }, schema: { summary: 'Webhook endpoints (never their secrets)', tags: ['webhooks'], querystring: ListQuery({}), response: { 200: WebhookList } } },
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const { limit, offset } = page(request.query);
@@ -73,14 +68,14 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
               .execute()
           : [];
         const deadBy = new Map(dead.map((d) => [d.webhook_id, Number(d.n)]));
-        return { items: rows.map((r) => view(r, deadBy.get(r.id) ?? 0)), total: Number(total.n) };
+        return asWire(WebhookList, { items: rows.map((r) => view(r, deadBy.get(r.id) ?? 0)), total: Number(total.n) });
       });
     },
   );
 
-  app.post<{ Body: HookInput }>(
+  app.post(
     '/webhooks',
-    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Add a webhook endpoint; the signing secret is in this answer only', tags: ['webhooks'], body: { ...hookBody, required: ['name', 'url'] }, response: { 400: errorSchema, 403: errorSchema } } },
+    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Add a webhook endpoint; the signing secret is in this answer only', tags: ['webhooks'], body: NewHookBody, response: { 201: NewWebhook } } },
     async (request, reply) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
@@ -90,7 +85,7 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
       const row: WebhooksTable = {
         id: randomUUID(),
         org_id: scope.orgId,
-        name: request.body.name!.trim(),
+        name: request.body.name.trim(),
         url: url.url,
         format: request.body.format ?? 'generic',
         secret,
@@ -104,13 +99,13 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
         await tx.insertInto('webhooks').values(row).execute();
         await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: 'webhook.created', targetType: 'webhook', targetId: row.id, ip: request.ip, details: { name: row.name, url: row.url, format: row.format, minSeverity: row.min_severity } });
       });
-      return reply.code(201).send({ ...view(row), secret });
+      return reply.code(201).send(asWire(NewWebhook, { ...view(row), secret }));
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: HookInput }>(
+  app.patch(
     '/webhooks/:id',
-    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Change a webhook endpoint', tags: ['webhooks'], params: idParams, body: hookBody, response: { 400: errorSchema, 404: errorSchema } } },
+    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Change a webhook endpoint', tags: ['webhooks'], params: IdParams, body: HookChange, response: { 200: Webhook, ...errors(404) } } },
     async (request) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
@@ -129,14 +124,14 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
         if (!row) throw notFound('That webhook');
         if (Object.keys(set).length) await tx.updateTable('webhooks').set(set).where('org_id', '=', scope.orgId).where('id', '=', row.id).execute();
         await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: 'webhook.updated', targetType: 'webhook', targetId: row.id, ip: request.ip, details: { ...request.body } });
-        return view({ ...row, ...set });
+        return asWire(Webhook, view({ ...row, ...set }));
       });
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/webhooks/:id',
-    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Remove a webhook endpoint and its deliveries', tags: ['webhooks'], params: idParams, response: { 404: errorSchema } } },
+    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Remove a webhook endpoint and its deliveries', tags: ['webhooks'], params: IdParams, response: { 204: NoContent, ...errors(404) } } },
     async (request, reply) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
@@ -151,9 +146,9 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/webhooks/:id/test',
-    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Send a test delivery now; answers with its first attempt within 5 seconds (a failure is retried like any delivery)', tags: ['webhooks'], params: idParams, response: { 404: errorSchema } } },
+    { config: { access: access.user('webhooks:write') }, schema: { summary: 'Send a test delivery now; answers with its first attempt within 5 seconds (a failure is retried like any delivery)', tags: ['webhooks'], params: IdParams, response: { 200: WebhookDelivery, ...errors(404) } } },
     async (request) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
@@ -175,9 +170,9 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; offset?: number } }>(
+  app.get(
     '/webhooks/:id/deliveries',
-    { config: { access: access.user('webhooks:read') }, schema: { summary: 'Deliveries of a webhook, newest first', tags: ['webhooks'], params: idParams, querystring: { type: 'object', properties: pageQueryProperties }, response: { 404: errorSchema } } },
+    { config: { access: access.user('webhooks:read') }, schema: { summary: 'Deliveries of a webhook, newest first', tags: ['webhooks'], params: IdParams, querystring: ListQuery({}), response: { 200: DeliveryList, ...errors(404) } } },
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const { limit, offset } = page(request.query);
@@ -187,7 +182,7 @@ export async function webhooksRoutes(app: FastifyInstance): Promise<void> {
         const base = tx.selectFrom('webhook_deliveries').where('org_id', '=', scope.orgId).where('webhook_id', '=', hook.id);
         const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
         const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-        return { items: rows.map(deliveryView), total: Number(total.n) };
+        return asWire(DeliveryList, { items: rows.map(deliveryView), total: Number(total.n) });
       });
     },
   );
