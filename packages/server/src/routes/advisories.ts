@@ -4,29 +4,28 @@
 // re-matches every organisation that runs a named package (advisories are public data shared
 // by all organisations; matches and alerts stay per organisation).
 import type { FastifyInstance } from 'fastify';
-import { Type, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
 import { page } from '../http/pagination.js';
+import { errors, named, Nullable, pageQuery, Time, typed } from '../http/schemas.js';
 import { advisorySync, listAdvisories } from '../services/advisory-list.js';
 import { rematchAfterImport, storeAdvisories } from '../services/advisories.js';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 /** an OSV export file can be large; the dashboard sends it as parsed JSON */
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
 
-const SyncSchema = Type.Object({
+const SyncSchema = named('AdvisorySync', Type.Object({
   lastUpdatedAt: Nullable(Type.String({ description: 'when any advisory was last stored or updated' })),
   lastUpdateSource: Nullable(Type.String({ description: 'bundled (shipped with Palisade), import or sync' })),
   lastImportAt: Nullable(Type.String({ description: 'when advisories other than the bundled ones were last stored' })),
   advisories: Type.Integer(),
   knownExploited: Type.Integer({ description: 'CVE ids in the stored CISA KEV list' }),
-  knownExploitedUpdatedAt: Nullable(Type.String()),
-});
+  knownExploitedUpdatedAt: Nullable(Time),
+}));
 
-const AdvisoryItem = Type.Object({
+const AdvisoryItem = named('AdvisoryListItem', Type.Object({
   id: Type.String(),
   aliases: Type.Array(Type.String()),
   summary: Nullable(Type.String()),
@@ -49,10 +48,10 @@ const AdvisoryItem = Type.Object({
     }),
   ),
   hostCount: Type.Integer({ description: 'distinct hosts running an affected server' }),
-});
+}));
 
 export async function advisoriesRoutes(fastify: FastifyInstance): Promise<void> {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const app = typed(fastify);
   const store = app.platform.store;
 
   app.get(
@@ -65,8 +64,7 @@ export async function advisoriesRoutes(fastify: FastifyInstance): Promise<void> 
         querystring: Type.Object({
           q: Type.Optional(Type.String({ maxLength: 200, description: 'part of an id or package name, or an exact alias' })),
           affected: Type.Optional(Type.Boolean({ default: true })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 50 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+          ...pageQuery,
         }),
         response: { 200: Type.Object({ items: Type.Array(AdvisoryItem), total: Type.Integer(), sync: SyncSchema }) },
       },
@@ -89,9 +87,7 @@ export async function advisoriesRoutes(fastify: FastifyInstance): Promise<void> 
         body: Type.Object({ records: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 200_000 }) }, { additionalProperties: false }),
         response: {
           200: Type.Object({ added: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(), skipped: Type.Integer(), reasons: Type.Array(Type.String(), { description: 'why records were skipped (first 20)' }), alerts: Type.Integer({ description: 'alerts raised by the re-match, all organisations' }) }),
-          400: ErrorBody,
-          403: ErrorBody,
-          413: ErrorBody,
+          ...errors(400, 403, 413),
         },
       },
     },

@@ -3,7 +3,7 @@
 // analysts and above, one at a time or many at once (one audit entry per alert); risk accepted
 // in bulk by admins and owners (one override per server, which resolves its alerts).
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
 import { access } from '../auth/access.js';
 import { can } from '../auth/permissions.js';
 import { writeAudit } from '../audit.js';
@@ -11,18 +11,17 @@ import { withOrg, type Tx } from '../db/scope.js';
 import type { AlertsTable } from '../db/inventory-schema.js';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.js';
 import { page } from '../http/pagination.js';
+import { errors, IdParams, ListOf, ListQuery as PagedQuery, named, Nullable, Person, Time, typed } from '../http/schemas.js';
 import { createOverride } from '../services/overrides.js';
 import { ALERT_TYPES, alertViews, listAlerts, parseSeverities } from '../services/queries.js';
 import { asApiError } from './servers.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-const Person = Type.Object({ id: Type.String(), email: Type.String() });
-const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 
-export const AlertSchema = Type.Object(
-  {
+export const AlertSchema = named(
+  'Alert',
+  Type.Object({
     id: Type.String(),
     type: Type.String(),
     severity: Type.Union([Type.Literal('critical'), Type.Literal('high'), Type.Literal('medium'), Type.Literal('low'), Type.Literal('info')]),
@@ -35,21 +34,18 @@ export const AlertSchema = Type.Object(
     hostname: Nullable(Type.String()),
     client: Nullable(Type.String()),
     eventId: Type.String(),
-    createdAt: Type.String(),
-    acknowledgedAt: Nullable(Type.String()),
+    createdAt: Time,
+    acknowledgedAt: Nullable(Time),
     acknowledgedBy: Nullable(Person),
-    resolvedAt: Nullable(Type.String()),
+    resolvedAt: Nullable(Time),
     resolvedBy: Nullable(Person),
     resolvedReason: Nullable(Type.String({ description: 'why Palisade resolved it by itself (risk accepted, fixed, server removed)' })),
     assignedTo: Nullable(Person),
     note: Nullable(Type.String()),
-  },
-  { $id: 'Alert' },
+  }),
 );
 
-const ListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+const ListQuery = PagedQuery({
   status: Type.Optional(Type.String({ maxLength: 100, description: 'comma list of open, acknowledged, resolved' })),
   severity: Type.Optional(Type.String({ maxLength: 100, description: 'comma list of critical, high, medium, low, info' })),
   type: Type.Optional(Type.String({ maxLength: 300, description: `comma list of ${ALERT_TYPES.join(', ')}` })),
@@ -73,13 +69,13 @@ const BulkBody = Type.Object(
 );
 type Bulk = Static<typeof BulkBody>;
 
-const BulkResult = Type.Object({
+const BulkResult = named('AlertBulkResult', Type.Object({
   updated: Type.Integer({ description: 'alerts changed by this action' }),
   skipped: Type.Array(Type.Object({ id: Type.String(), reason: Type.String() })),
   overrides: Type.Integer({ description: 'overrides created (accept_risk)' }),
   pendingApproval: Type.Integer({ description: 'of those, how many wait for a second approver (their alerts stay open)' }),
   items: Type.Array(AlertSchema),
-});
+}));
 
 type Actor = { userId: string; email: string; role: string; ip: string };
 
@@ -112,14 +108,14 @@ async function memberOf(tx: Tx, orgId: string, userId: string): Promise<{ id: st
 }
 
 export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const app = typed(fastify);
   const store = app.platform.store;
 
   app.get(
     '/alerts',
     {
       config: { access: access.user('alerts:read') },
-      schema: { summary: 'Alerts: worst first, then newest (sort=time: newest first)', tags: ['alerts'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(AlertSchema), total: Type.Integer() }), 400: ErrorBody } },
+      schema: { summary: 'Alerts: worst first, then newest (sort=time: newest first)', tags: ['alerts'], querystring: ListQuery, response: { 200: ListOf(AlertSchema), ...errors(400) } },
     },
     async (request) => {
       const user = request.user!;
@@ -160,9 +156,9 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
         schema: {
           summary: action === 'acknowledge' ? 'Acknowledge an alert (someone is on it)' : 'Resolve an alert',
           tags: ['alerts'],
-          params: Type.Object({ id: Id }),
+          params: IdParams,
           body: Type.Union([Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }), Type.Null()]),
-          response: { 200: AlertSchema, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+          response: { 200: AlertSchema, ...errors(403, 404, 409) },
         },
       },
       async (request) => {
@@ -190,7 +186,7 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
         description: 'accept_risk (admins and owners) creates one override per server of the chosen alerts, with reason and expiresAt; an override in force resolves that server\'s alerts.',
         tags: ['alerts'],
         body: BulkBody,
-        response: { 200: BulkResult, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: BulkResult, ...errors(400, 403) },
       },
     },
     async (request) => {

@@ -2,16 +2,16 @@
 // Entries carry names beside ids (user email, server name, key name and prefix) and no secret
 // (URLs masked to scheme, host and first path segment; credential-named fields replaced).
 import type { FastifyInstance } from 'fastify';
-import { Type, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { access } from '../auth/access.js';
 import { withOrg } from '../db/scope.js';
 import { auditNames, maskSecrets } from '../audit-view.js';
 import { page } from '../http/pagination.js';
+import { JsonObject, ListOf, ListQuery, named, Nullable, typed } from '../http/schemas.js';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Str = Type.String({ maxLength: 200 });
 
-const AuditItem = Type.Object({
+const AuditItem = named('AuditEntry', Type.Object({
   id: Type.String(),
   at: Type.String(),
   actorType: Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('system')]),
@@ -23,10 +23,10 @@ const AuditItem = Type.Object({
   targetId: Nullable(Type.String()),
   targetName: Nullable(Type.String({ description: "a user's email, a server's, host's or webhook's name, a key's name and prefix" })),
   ip: Nullable(Type.String()),
-  details: Type.Object({}, { additionalProperties: true, description: 'masked: no secret values, URLs cut to scheme, host and first path segment' }),
-});
+  details: JsonObject,
+}));
 
-const AuditQuery = Type.Object({
+const AuditQuery = ListQuery({
   action: Type.Optional(Str),
   actorId: Type.Optional(Str),
   actorType: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('system')])),
@@ -34,18 +34,16 @@ const AuditQuery = Type.Object({
   targetId: Type.Optional(Str),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
 });
 
 export async function auditRoutes(fastify: FastifyInstance): Promise<void> {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const app = typed(fastify);
   const store = app.platform.store;
   app.get(
     '/audit',
     {
       config: { access: access.user('audit:read') },
-      schema: { summary: 'Audit log of your organisation, newest first', tags: ['audit'], querystring: AuditQuery, response: { 200: Type.Object({ items: Type.Array(AuditItem), total: Type.Integer() }) } },
+      schema: { summary: 'Audit log of your organisation, newest first', tags: ['audit'], querystring: AuditQuery, response: { 200: ListOf(AuditItem) } },
     },
     async (request) => {
       const { orgId } = request.user!;

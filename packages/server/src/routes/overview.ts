@@ -1,12 +1,12 @@
 // The overview: counts by level (real and effective), the 30-day risk trend, top risky servers,
 // servers new or changed this week, hosts not reporting, alerts not yet resolved.
 import type { FastifyInstance } from 'fastify';
-import { Type, type TSchema, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { named, Nullable, typed } from '../http/schemas.js';
 import { access } from '../auth/access.js';
 import { withOrg } from '../db/scope.js';
 import { overview } from '../services/queries.js';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const LevelT = Type.Union([Type.Literal('critical'), Type.Literal('high'), Type.Literal('medium'), Type.Literal('low'), Type.Literal('none')]);
 const LevelCounts = Type.Object({ critical: Type.Integer(), high: Type.Integer(), medium: Type.Integer(), low: Type.Integer(), none: Type.Integer() });
 const SeverityCounts = Type.Object({ critical: Type.Integer(), high: Type.Integer(), medium: Type.Integer(), low: Type.Integer(), info: Type.Integer() });
@@ -33,7 +33,7 @@ const ServerSummaryT = Type.Object({
   lastSeen: Type.String(),
 });
 
-const OverviewT = Type.Object({
+const OverviewT = named('Overview', Type.Object({
   servers: Type.Object({ total: Type.Integer(), byLevel: LevelCounts, byEffectiveLevel: LevelCounts }),
   trend: Type.Array(Type.Object({ day: Type.String(), byLevel: LevelCounts }), { description: 'one point per day with a snapshot, last 30 days' }),
   topRisky: Type.Array(ServerSummaryT),
@@ -43,10 +43,10 @@ const OverviewT = Type.Object({
   silentHosts: Type.Array(Type.Object({ id: Type.String(), hostname: Type.String(), osUser: Type.String(), lastSeen: Type.String(), maxLevel: LevelT }), { description: 'hosts not reporting, longest silent first (10)' }),
   hosts: Type.Object({ total: Type.Integer(), reporting: Type.Integer(), silent: Type.Integer() }),
   alerts: Type.Object({ open: Type.Integer(), acknowledged: Type.Integer(), bySeverity: SeverityCounts }),
-});
+}));
 
 export async function overviewRoutes(fastify: FastifyInstance): Promise<void> {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const app = typed(fastify);
   const store = app.platform.store;
   app.get(
     '/overview',

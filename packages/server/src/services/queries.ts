@@ -1,7 +1,7 @@
 // Read side of the inventory: the list and detail shapes of docs/api.md. Every query is
 // org-scoped (the caller runs it inside withOrg) and every list is paginated with a cap.
 import { sql } from 'kysely';
-import { findRule, levelRank, levels, severities, type Level, type Severity } from '@palisade/core';
+import { allRules, findRule, levelRank, levels, severities, type Level, type Severity } from '@palisade/core';
 import type { OrgScope, Tx } from '../db/index.js';
 import type { AlertsTable, OverridesTable, ServersTable } from '../db/inventory-schema.js';
 import { overrideBadges } from './overrides.js';
@@ -180,6 +180,7 @@ export async function getServer(tx: Tx, scope: OrgScope, id: string, now = new D
     .orderBy('rule_id')
     .limit(500)
     .execute();
+  const crossFindings = await crossServerFindings(tx, scope, row.name, instances);
   const overrides = await tx.selectFrom('overrides').selectAll().where('org_id', '=', org).where('server_id', '=', id).orderBy('created_at', 'desc').limit(100).execute();
   const history = await tx.selectFrom('events').selectAll().where('org_id', '=', org).where('server_id', '=', id).orderBy('created_at', 'desc').orderBy('id').limit(200).execute();
   return {
@@ -195,10 +196,74 @@ export async function getServer(tx: Tx, scope: OrgScope, id: string, now = new D
       const rule = findRule(f.rule_id);
       return { ruleId: f.rule_id, severity: f.severity, title: f.title, message: f.message, evidence: f.evidence, hostCount: Number(f.hosts), firstSeen: f.first_seen, rationale: rule?.meta.rationale ?? null, remediation: rule?.meta.remediation ?? null };
     }),
+    crossFindings,
     advisories: await serverAdvisoryViews(tx, scope, id),
     overrides: await overrideViews(tx, overrides, now),
     history: history.map(eventView),
   };
+}
+
+/** Rules whose findings are about several servers of one client together (the lethal trifecta). */
+const CROSS_RULES = allRules.filter((r) => r.kind === 'scan' && r.attach === 'report').map((r) => r.meta.id);
+
+/**
+ * The cross-server findings this server takes part in (issue 14): ingest stores each once, on
+ * the first server it names, so they are looked up here by the hosts and clients this server
+ * runs in and by its quoted name in the evidence. One entry per client and evidence, with the
+ * servers that form it and how many hosts show it.
+ */
+async function crossServerFindings(tx: Tx, scope: OrgScope, name: string, instances: ReadonlyArray<{ hostId: string; client: string }>) {
+  const org = scope.orgId;
+  const hostIds = [...new Set(instances.map((i) => i.hostId))].slice(0, 500);
+  if (CROSS_RULES.length === 0 || hostIds.length === 0) return [];
+  const places = new Set(instances.map((i) => `${i.hostId}|${i.client}`));
+  const rows = await tx
+    .selectFrom('findings as f')
+    .innerJoin('server_instances as i', 'i.id', 'f.instance_id')
+    .select(['f.rule_id', 'f.severity', 'f.title', 'f.message', 'f.evidence', 'f.host_id', 'i.client'])
+    .where('f.org_id', '=', org)
+    .where('i.org_id', '=', org)
+    .where('f.rule_id', 'in', CROSS_RULES)
+    .where('f.host_id', 'in', hostIds)
+    .limit(2000)
+    .execute();
+  const quoted = (evidence: string) => new Set([...evidence.matchAll(/"([^"]{1,200})"/g)].map((m) => m[1]!));
+  const mine = rows.filter((r) => places.has(`${r.host_id}|${r.client}`) && quoted(r.evidence).has(name));
+  if (mine.length === 0) return [];
+  // the servers configured beside it in those clients, to name the ones the evidence quotes
+  const neighbours = await tx
+    .selectFrom('server_instances as i')
+    .innerJoin('servers as s', 's.id', 'i.server_id')
+    .select(['i.host_id', 'i.client', 's.id', 's.name'])
+    .where('i.org_id', '=', org)
+    .where('s.org_id', '=', org)
+    .where('i.host_id', 'in', [...new Set(mine.map((r) => r.host_id))])
+    .limit(5000)
+    .execute();
+  const groups = new Map<string, { ruleId: string; severity: Severity; title: string; message: string; evidence: string; client: string; hosts: Set<string>; servers: Map<string, string> }>();
+  for (const r of mine) {
+    const k = `${r.rule_id}|${r.client}|${r.evidence}`;
+    const g = groups.get(k) ?? { ruleId: r.rule_id, severity: r.severity as Severity, title: r.title, message: r.message, evidence: r.evidence, client: r.client, hosts: new Set<string>(), servers: new Map<string, string>() };
+    g.hosts.add(r.host_id);
+    const names = quoted(r.evidence);
+    for (const n of neighbours) if (n.host_id === r.host_id && n.client === r.client && names.has(n.name)) g.servers.set(n.name, n.id);
+    groups.set(k, g);
+  }
+  return [...groups.values()].map((g) => {
+    const rule = findRule(g.ruleId);
+    return {
+      ruleId: g.ruleId,
+      severity: g.severity,
+      title: g.title,
+      message: g.message,
+      evidence: g.evidence,
+      client: g.client,
+      hostCount: g.hosts.size,
+      servers: [...g.servers].map(([serverName, serverId]) => ({ id: serverId, name: serverName })).sort((a, b) => a.name.localeCompare(b.name)),
+      rationale: rule?.meta.rationale ?? null,
+      remediation: rule?.meta.remediation ?? null,
+    };
+  });
 }
 
 export interface HostListQuery extends Page {
