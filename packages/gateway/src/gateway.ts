@@ -147,6 +147,8 @@ export interface CallContext {
 }
 
 const GATEWAY_VERSION = '0.1.0';
+/** a call waiting this long for its client's answer is not the source of a new upstream request */
+const PARKED_MS = 1000;
 
 export class Gateway {
   readonly upstreams = new Map<string, UpstreamState>();
@@ -163,6 +165,8 @@ export class Gateway {
   private closed = false;
   /** calls in flight per upstream: upstream logs and server-to-client requests go to their caller */
   private readonly inflight = new Map<string, Set<CallContext>>();
+  /** calls waiting for their client to answer an upstream request, since when */
+  private readonly parked = new WeakMap<CallContext, { since: number; n: number }>();
   /** resources/subscribe: "<upstream>\0<uri>" -> the sessions' notifiers */
   private readonly subscribers = new Map<string, Set<(uri: string) => void>>();
   private readonly updateListeners = new Set<(uri: string) => void>();
@@ -207,7 +211,14 @@ export class Gateway {
               `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one client's call in progress.`,
             );
           this.audit({ kind: 'server-request', upstream: u.name, decision: 'routed', reason: method });
-          return caller.request(method, params);
+          const park = this.parked.get(caller) ?? { since: Date.now(), n: 0 };
+          park.n++;
+          this.parked.set(caller, park);
+          try {
+            return await caller.request(method, params);
+          } finally {
+            if (--park.n === 0) this.parked.delete(caller);
+          }
         },
         onClose: () => {
           state.up = false;
@@ -225,7 +236,14 @@ export class Gateway {
    */
   private callerOf(upstream: string): CallContext | undefined {
     const set = this.inflight.get(upstream);
-    return set && set.size === 1 ? set.values().next().value : undefined;
+    if (!set) return undefined;
+    // a call parked on a request of its own that its client has not answered for a while (a
+    // person deciding, or a 2026-07-28 client that abandoned its input_required round) cannot be
+    // sending new requests: only concurrent ones, sent together with the first. It is not a
+    // candidate, so one parked call does not stop the routing for every later call.
+    const now = Date.now();
+    const live = [...set].filter((c) => now - (this.parked.get(c)?.since ?? now) <= PARKED_MS);
+    return live.length === 1 ? live[0] : undefined;
   }
 
   onChange(fn: ChangeListener): () => void {

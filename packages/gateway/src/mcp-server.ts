@@ -227,8 +227,9 @@ class InputRounds {
     if (typeof state !== 'string' || state.length > 300) throw bad();
     const m = /^([A-Za-z0-9_-]{32})\.(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(state);
     if (!m) throw bad();
-    const expected = createHmac('sha256', this.key).update(`${m[1]}.${m[2]}\0${scope.principal.id}`).digest();
-    const given = Buffer.from(m[3]!, 'base64url');
+    // compared as text: a base64url spelling that decodes to the same bytes is still an altered state
+    const expected = Buffer.from(createHmac('sha256', this.key).update(`${m[1]}.${m[2]}\0${scope.principal.id}`).digest('base64url'));
+    const given = Buffer.from(m[3]!);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad();
     const r = this.byId.get(m[1]!);
     if (!r || r.principal !== scope.principal.id || r.tool !== tool || String(r.step) !== m[2]) throw bad();

@@ -65,8 +65,11 @@ policy: { blockLevel: critical }
 
       // tampered (one character of the signature or the round changed): -32602
       const st = first.requestState!;
-      const flipped = st.slice(0, -1) + (st.endsWith('A') ? 'B' : 'A');
-      await expect(call({ requestState: flipped, inputResponses: { [key]: { action: 'accept', content: { username: 'x' } } } })).rejects.toMatchObject({ code: -32602 });
+      // every one-character change of the signature's last character (its padding bits included)
+      for (const ch of ['A', 'B', 'C', 'D', 'Q', 'g', 'w', '_']) {
+        if (st.endsWith(ch)) continue;
+        await expect(call({ requestState: st.slice(0, -1) + ch, inputResponses: { [key]: { action: 'accept', content: { username: 'x' } } } }), ch).rejects.toMatchObject({ code: -32602 });
+      }
       const otherRound = st.replace(/\.(\d+)\./, (_m, n: string) => `.${Number(n) + 1}.`);
       await expect(call({ requestState: otherRound, inputResponses: {} })).rejects.toMatchObject({ code: -32602 });
       await expect(call({ requestState: 'garbage', inputResponses: {} })).rejects.toMatchObject({ code: -32602 });
@@ -85,6 +88,29 @@ policy: { blockLevel: critical }
       expect(JSON.stringify(done.content)).toContain('Alice');
       // and its state is gone
       await expect(call({ requestState: again.requestState, inputResponses: {} })).rejects.toMatchObject({ code: -32602 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('an abandoned round does not stop later calls from having their input routed', async () => {
+    const quitter = modernClient({ autoFulfill: false });
+    await quitter.connect(new HttpV2(new URL(gw.url!)));
+    const parked = (await quitter.request({ method: 'tools/call', params: { name: 'test_elicitation', arguments: { message: 'Never answered' } } } as never, { allowInputRequired: true } as never)) as Raw;
+    expect(parked.resultType).toBe('input_required');
+    await quitter.close();
+    // the abandoned call stays in flight upstream; once it has waited a moment it is not a
+    // candidate source of new upstream requests, and another client's call is served
+    const c = modernClient({ autoFulfill: true });
+    await c.connect(new HttpV2(new URL(gw.url!)));
+    try {
+      const until = Date.now() + 20_000;
+      let text = '';
+      while (!text.includes('Later') && Date.now() < until) {
+        text = await c.callTool({ name: 'test_elicitation', arguments: { message: 'Later' } }).then(textOf, (e: unknown) => String(e));
+        if (!text.includes('Later')) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(text).toContain('user for \\"Later\\"');
     } finally {
       await c.close();
     }

@@ -67,8 +67,22 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     },
     { name: 'test_elicitation_sep1034_defaults', description: 'Asks with defaults.', inputSchema: empty },
     { name: 'test_elicitation_sep1330_enums', description: 'Asks with enums.', inputSchema: empty },
+    // SEP-2322 scenarios, asked the 2025 way (in-band requests): the gateway turns them into
+    // input_required rounds toward 2026-07-28 clients
+    { name: 'test_input_required_result_elicitation', description: 'Asks for a name.', inputSchema: empty },
+    { name: 'test_input_required_result_sampling', description: 'Asks the model a question.', inputSchema: empty },
+    { name: 'test_input_required_result_request_state', description: 'Asks for a confirmation.', inputSchema: empty },
+    { name: 'test_input_required_result_multi_round', description: 'Asks twice, one after the other.', inputSchema: empty },
+    { name: 'test_input_required_result_multiple_inputs', description: 'Asks for a name and a greeting at once.', inputSchema: empty },
+    { name: 'test_input_required_result_tampered_state', description: 'Asks for a name.', inputSchema: empty },
   ],
 }));
+const askName = (extra, message) =>
+  extra.sendRequest(
+    { method: 'elicitation/create', params: { message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } },
+    ElicitResultSchema,
+  );
+
 server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   switch (req.params.name) {
@@ -134,6 +148,50 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
         ElicitResultSchema,
       );
       return { content: [{ type: 'text', text: `User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}` }] };
+    }
+    case 'test_input_required_result_elicitation':
+    case 'test_input_required_result_tampered_state': {
+      const r = await askName(extra, 'What is your name?');
+      return { content: [{ type: 'text', text: `Hello, ${r.content?.name ?? 'nobody'}!` }] };
+    }
+    case 'test_input_required_result_sampling': {
+      const r = await extra.sendRequest(
+        { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'What is the capital of France?' } }], maxTokens: 100 } },
+        CreateMessageResultSchema,
+      );
+      return { content: [{ type: 'text', text: `Answer: ${r.content.type === 'text' ? r.content.text : ''}` }] };
+    }
+    case 'test_input_required_result_request_state': {
+      const r = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: { message: 'Please confirm', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] } },
+        },
+        ElicitResultSchema,
+      );
+      // the gateway validated the requestState before this answer could reach us
+      return { content: [{ type: 'text', text: `state-ok: confirmed=${r.content?.ok}` }] };
+    }
+    case 'test_input_required_result_multi_round': {
+      const a = await askName(extra, 'Step 1: What is your name?');
+      const b = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: { message: 'Step 2: What is your favorite color?', requestedSchema: { type: 'object', properties: { color: { type: 'string' } }, required: ['color'] } },
+        },
+        ElicitResultSchema,
+      );
+      return { content: [{ type: 'text', text: `${a.content?.name} likes ${b.content?.color}` }] };
+    }
+    case 'test_input_required_result_multiple_inputs': {
+      const [a, b] = await Promise.all([
+        askName(extra, 'What is your name?'),
+        extra.sendRequest(
+          { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'Generate a greeting' } }], maxTokens: 50 } },
+          CreateMessageResultSchema,
+        ),
+      ]);
+      return { content: [{ type: 'text', text: `${b.content.type === 'text' ? b.content.text : ''} ${a.content?.name}` }] };
     }
     case 'test_elicitation_sep1034_defaults': {
       const r = await extra.sendRequest(
