@@ -91,7 +91,8 @@ export interface GatewayConfig {
     concurrency?: { perPrincipal?: number; perUpstream?: number; queue?: number; queueTimeoutMs?: number };
   };
   audit: { file?: string; logPayloads: boolean };
-  admin: { enabled: boolean };
+  /** the admin API (admin.ts): off unless enabled; loopback only; token required */
+  admin: { enabled: boolean; host?: string; port?: number; token?: string; tokenSha256?: string };
   redis?: string;
   backend?: { url?: string; key?: string };
 }
@@ -233,7 +234,7 @@ interface RawConfig {
   policy?: Partial<GatewayConfig['policy']>;
   limits?: Partial<GatewayConfig['limits']>;
   audit?: { file?: string; logPayloads?: boolean };
-  admin?: { enabled?: boolean };
+  admin?: { enabled?: boolean; host?: string; port?: number; token?: string; tokenSha256?: string };
   redis?: string;
   backend?: { url?: string; key?: string };
 }
@@ -351,9 +352,24 @@ function build(
     },
     limits: { ...DEFAULT_LIMITS, ...raw.limits },
     audit: { file: raw.audit?.file ? path.resolve(dir, raw.audit.file) : undefined, logPayloads: raw.audit?.logPayloads ?? false },
-    admin: { enabled: raw.admin?.enabled ?? false },
+    admin: {
+      enabled: raw.admin?.enabled ?? false,
+      host: raw.admin?.host ?? '127.0.0.1',
+      port: raw.admin?.port ?? 8091,
+      token: secretRef(raw.admin?.token, ['admin', 'token']),
+      tokenSha256: raw.admin?.tokenSha256?.toLowerCase(),
+    },
     redis: secretRef(raw.redis, ['redis']),
   };
+  if (cfg.admin.enabled) {
+    const h = cfg.admin.host ?? '127.0.0.1';
+    if (!['127.0.0.1', '::1', 'localhost'].includes(h) && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h))
+      throw new ConfigError(`${at(['admin', 'host'])}: the admin API listens on a loopback address only (127.0.0.1, ::1 or localhost), not ${h}.`);
+    if (!cfg.admin.token && !cfg.admin.tokenSha256)
+      throw new ConfigError(`${at(['admin', 'enabled'])}: the admin API needs a token: set admin.token to an environment reference ("\${PALISADE_ADMIN_TOKEN}") or admin.tokenSha256 to its SHA-256.`);
+    if (cfg.admin.token !== undefined && cfg.admin.token.length < 24)
+      throw new ConfigError(`${at(['admin', 'token'])}: the admin token is too short (${cfg.admin.token.length} characters); use at least 24 random characters.`);
+  }
   if (raw.auth) cfg.auth = { tokens, ...(raw.auth.oauth ? { oauth: raw.auth.oauth } : {}) };
   if (raw.backend) cfg.backend = { url: raw.backend.url, key: secretRef(raw.backend.key, ['backend', 'key']) };
   return cfg;

@@ -5,6 +5,7 @@ import type { Server } from '@modelcontextprotocol/server';
 import { loadConfig, type GatewayConfig } from './config.js';
 import { Gateway, type GatewayOptions, type Principal } from './gateway.js';
 import { GatewayHttpServer } from './http.js';
+import { AdminServer } from './admin.js';
 import { buildMcpServer } from './mcp-server.js';
 import { GatewayStore } from './store.js';
 import { openRedis, type SharedRedis } from './scale/redis.js';
@@ -15,6 +16,8 @@ export interface RunningGateway {
   gateway: Gateway;
   url?: string;
   http?: GatewayHttpServer;
+  /** the admin API's base URL, when admin.enabled */
+  adminUrl?: string;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,9 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     throw err;
   }
   await gateway.start();
+  // the admin API (off unless admin.enabled): its own loopback listener
+  const admin = cfg.admin.enabled ? new AdminServer(gateway, cfg.admin) : undefined;
+  const adminUrl = admin ? (await admin.listen()).url : undefined;
   for (const c of gateway.collisions) opts.warn?.(`name collision: ${c}`);
   if (opts.stdio) {
     const servers = new Set<Server>();
@@ -86,9 +92,11 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     });
     return {
       gateway,
+      adminUrl,
       async close() {
         off();
         await handle.close().catch(() => undefined);
+        await admin?.close();
         await gateway.close();
         store.close();
       },
@@ -99,8 +107,10 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     gateway,
     http,
     url: where.url,
+    adminUrl,
     async close() {
       await http!.close();
+      await admin?.close();
       await gateway.close();
       await redis?.close();
       store.close();

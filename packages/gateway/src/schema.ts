@@ -207,7 +207,14 @@ export const gatewayConfigSchema = {
     admin: {
       type: 'object',
       additionalProperties: false,
-      properties: { enabled: { type: 'boolean' } },
+      description: 'The admin API (off by default): pins, quarantine, approvals, status; loopback only, needs the admin token.',
+      properties: {
+        enabled: { type: 'boolean' },
+        host: { type: 'string', description: 'A loopback address: 127.0.0.1 (default), ::1 or localhost.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Default 8091.' },
+        token: { type: 'string', description: 'The admin token, as an ${ENV} reference (never a literal).' },
+        tokenSha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Or the hex SHA-256 of the admin token.' },
+      },
     },
     redis: { type: 'string' },
     backend: {
