@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** JSON with object keys sorted at every depth, so equal values hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -18,8 +18,12 @@ function sortDeep(value: unknown): unknown {
   return value;
 }
 
+// crypto.hash (Node 20.12+) hashes in one call without building a Hash object: a scan hashes
+// every server and tool, and the object was a visible share of its time
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 export function hashJson(value: unknown): string {
