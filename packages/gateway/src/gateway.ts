@@ -183,7 +183,14 @@ export class Gateway {
       const target: UpstreamTarget =
         u.transport === 'stdio'
           ? { transport: 'stdio', command: u.command!, args: u.args, cwd: u.cwd, env: u.env }
-          : { transport: u.transport, url: new URL(u.url!), headers: u.headers, allowPrivateAddress: u.allowPrivateAddress, resolver: opts.resolver };
+          : {
+              transport: u.transport,
+              url: new URL(u.url!),
+              headers: u.headers,
+              allowPrivateAddress: u.allowPrivateAddress,
+              resolver: opts.resolver,
+              protocol: u.protocol,
+            };
       const state: UpstreamState = {
         cfg: u,
         up: false,

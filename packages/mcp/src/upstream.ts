@@ -37,7 +37,32 @@ import { createStdioTransport } from './stdio.js';
 
 export type UpstreamTarget =
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
-  | { transport: 'http' | 'sse'; url: URL; headers: Record<string, string>; allowPrivateAddress: boolean; resolver?: Resolver; addressPolicy?: AddressPolicy };
+  | {
+      transport: 'http' | 'sse';
+      url: URL;
+      headers: Record<string, string>;
+      allowPrivateAddress: boolean;
+      resolver?: Resolver;
+      addressPolicy?: AddressPolicy;
+      /**
+       * 'legacy' (default): the 2025-11-25 handshake (SDK v1 client). 'auto' (Streamable HTTP
+       * only): the SDK v2 client, which speaks 2026-07-28 (server/discover, stateless requests)
+       * to servers that do, and falls back to initialize for the others.
+       */
+      protocol?: 'legacy' | 'auto';
+    };
+
+/** What UpstreamClient uses of an MCP client: the SDK v1 Client, or the v2 one behind an adapter. */
+interface Peer {
+  request(req: { method: string; params?: Record<string, unknown> }, schema: unknown, opts?: { signal?: AbortSignal; timeout?: number }): Promise<Record<string, unknown>>;
+  getServerCapabilities(): Record<string, unknown> | undefined;
+  getServerVersion(): { name: string; version: string } | undefined;
+  getInstructions(): string | undefined;
+  subscribeResource(p: { uri: string }, o?: { timeout?: number }): Promise<unknown>;
+  unsubscribeResource(p: { uri: string }, o?: { timeout?: number }): Promise<unknown>;
+  setLoggingLevel(level: never, o?: { timeout?: number }): Promise<unknown>;
+  close(): Promise<void>;
+}
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -68,7 +93,9 @@ export interface CallOptions {
 }
 
 export class UpstreamClient {
-  private client?: Client;
+  private client?: Peer;
+  /** the spec revision the connection speaks (set once connected) */
+  protocolVersion?: string;
   private transport?: Transport;
   private connecting?: Promise<void>;
   /** closes the pinned-address connection pool of the current HTTP connection */
@@ -149,10 +176,11 @@ export class UpstreamClient {
           if (!this.closed) this.opts.onClose?.();
         }
       };
-      this.client = client;
+      this.client = client as unknown as Peer;
       this.transport = transport;
       this.broken = false;
       await client.connect(transport, { timeout: this.opts.timeoutMs });
+      this.protocolVersion = (transport as { protocolVersion?: string }).protocolVersion;
       // a reconnected server starts at its default level: set the one asked for again
       if (this.logLevel && client.getServerCapabilities()?.logging)
         await client.setLoggingLevel(this.logLevel as never, { timeout: this.opts.timeoutMs }).catch(() => undefined);
@@ -178,6 +206,10 @@ export class UpstreamClient {
         );
         return;
       }
+      if (t.protocol === 'auto') {
+        await this.openModern(t.url, requestInit, fetchFn);
+        return;
+      }
       try {
         await open(new StreamableHTTPClientTransport(t.url, { requestInit, fetch: fetchFn }));
       } catch (err) {
@@ -193,12 +225,58 @@ export class UpstreamClient {
     }
   }
 
-  private async use(): Promise<Client> {
+  /** Connect with the SDK v2 client (2026-07-28 natively, 2025-11-25 and earlier by fallback). */
+  private async openModern(url: URL, requestInit: RequestInit, fetchFn: typeof fetch): Promise<void> {
+    const { Client: ClientV2, StreamableHTTPClientTransport: HttpV2 } = await import('@modelcontextprotocol/client');
+    const routes = !!this.opts.onServerRequest;
+    const changed = (kind: ListKind) => ({ autoRefresh: false, debounceMs: 0, onChanged: () => this.opts.onListChanged?.(kind) });
+    const c = new ClientV2(this.opts.clientInfo, {
+      capabilities: routes ? { sampling: {}, elicitation: {} } : {},
+      versionNegotiation: { mode: 'auto' },
+      listChanged: { tools: changed('tools'), prompts: changed('prompts'), resources: changed('resources') },
+    });
+    if (routes) {
+      // 2026-07-28 servers ask through input_required results: the v2 client fulfils them
+      // through these same handlers, so both eras reach the client that caused them alike
+      c.setRequestHandler('sampling/createMessage', (req, ctx) => this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, ctx.mcpReq.signal) as never);
+      c.setRequestHandler('elicitation/create', (req, ctx) => this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, ctx.mcpReq.signal) as never);
+    }
+    c.setNotificationHandler('notifications/message', (n) => this.opts.onLog?.(n.params));
+    c.setNotificationHandler('notifications/progress', (n) => {
+      const { progressToken, ...rest } = n.params;
+      this.progress.get(progressToken)?.(rest);
+    });
+    c.setNotificationHandler('notifications/resources/updated', (n) => this.opts.onResourceUpdated?.(n.params.uri));
+    const transport = new HttpV2(url, { requestInit, fetch: fetchFn });
+    const peer: Peer = {
+      request: (req, _schema, o) => c.request(req as never, { signal: o?.signal, timeout: o?.timeout }) as Promise<Record<string, unknown>>,
+      getServerCapabilities: () => c.getServerCapabilities() as Record<string, unknown> | undefined,
+      getServerVersion: () => c.getServerVersion(),
+      getInstructions: () => c.getInstructions(),
+      subscribeResource: (p, o) => c.subscribeResource(p, o),
+      unsubscribeResource: (p, o) => c.unsubscribeResource(p, o),
+      setLoggingLevel: (level, o) => c.setLoggingLevel(level, o),
+      close: () => c.close(),
+    };
+    c.onclose = () => {
+      if (this.client === peer) {
+        this.broken = true;
+        if (!this.closed) this.opts.onClose?.();
+      }
+    };
+    this.client = peer;
+    this.transport = transport as unknown as Transport;
+    this.broken = false;
+    await c.connect(transport, { timeout: this.opts.timeoutMs } as never);
+    this.protocolVersion = c.getNegotiatedProtocolVersion();
+  }
+
+  private async use(): Promise<Peer> {
     if (!this.connected) await this.connect();
     return this.client!;
   }
 
-  private async pages<T>(method: string, schema: Parameters<Client['request']>[1], pick: (r: Record<string, unknown>) => T[]): Promise<T[]> {
+  private async pages<T>(method: string, schema: unknown, pick: (r: Record<string, unknown>) => T[]): Promise<T[]> {
     const client = await this.use();
     const out: T[] = [];
     const seen = new Set<string>();
