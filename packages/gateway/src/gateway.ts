@@ -144,6 +144,8 @@ export interface CallContext {
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
   log?: (params: LogParams) => void;
   request?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** true while the call's client has been handed an upstream request and not answered yet (an input_required round) */
+  awaitingClient?: () => boolean;
 }
 
 const GATEWAY_VERSION = '0.1.0';
@@ -249,7 +251,7 @@ export class Gateway {
     // sending new requests: only concurrent ones, sent together with the first. It is not a
     // candidate, so one parked call does not stop the routing for every later call.
     const now = Date.now();
-    const live = [...set].filter((c) => now - (this.parked.get(c)?.since ?? now) <= PARKED_MS);
+    const live = [...set].filter((c) => !c.awaitingClient?.() && now - (this.parked.get(c)?.since ?? now) <= PARKED_MS);
     return live.length === 1 ? live[0] : undefined;
   }
 

@@ -188,6 +188,8 @@ interface Round {
   timer: NodeJS.Timeout;
   /** the current leg's context, where progress and logs go */
   leg?: HandlerCtx;
+  /** an input_required result went to the client and its retry has not come yet */
+  delivered: boolean;
   level?: string;
 }
 
@@ -248,6 +250,7 @@ class InputRounds {
     if (state !== undefined) {
       r = this.verify(state, scope, tool);
       r.leg = ctx;
+      r.delivered = false;
       // answers to the requests asked; unknown keys are ignored, missing ones asked again
       let answered = 0;
       for (const [key, value] of Object.entries(ctx.mcpReq.inputResponses ?? {})) {
@@ -279,6 +282,7 @@ class InputRounds {
       timer: undefined as unknown as NodeJS.Timeout,
       leg: ctx,
       level,
+      delivered: false,
     };
     r.timer = setTimeout(() => {
       r.abort.abort(new Error('the client did not answer the input request in time'));
@@ -290,6 +294,7 @@ class InputRounds {
     this.gateway
       .callTool(scope, tool, params.arguments as Record<string, unknown> | undefined, {
         signal: r.abort.signal,
+        awaitingClient: () => r.delivered,
         log: (p) => {
           if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
         },
@@ -332,6 +337,7 @@ class InputRounds {
       throw r.settled.error;
     }
     r.step++;
+    r.delivered = true;
     return {
       resultType: 'input_required',
       inputRequests: Object.fromEntries([...r.inputs.values()].map((i) => [i.key, { method: i.method, params: i.params }])),
