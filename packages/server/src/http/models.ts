@@ -38,7 +38,10 @@ export const AgentIdentity = Type.Object({ orgId: Type.String(), keyId: Type.Str
 
 export const OverrideBadge = named(
   'OverrideBadge',
-  Type.Object({ id: Type.String(), decision: Decision, status: Type.Enum(['pending', 'active']), expiresAt: Time }, { description: 'the override in force (or waiting for approval) on the current fingerprint' }),
+  Type.Object(
+    { id: Type.String(), decision: Type.String({ description: 'accept_risk or benign' }), status: Type.Enum(['pending', 'active']), expiresAt: Time },
+    { description: 'the override in force (or waiting for approval) on the current fingerprint' },
+  ),
 );
 
 export const Transport = named('Transport', Type.Enum(['stdio', 'http', 'sse', 'builtin', 'extension'], { description: 'builtin: part of the client (Goose); extension: started by a client extension (Zed)' }));
@@ -115,6 +118,25 @@ export const ServerFinding = named(
   }),
 );
 
+export const CrossFinding = named(
+  'CrossFinding',
+  Type.Object(
+    {
+      ruleId: Type.String(),
+      severity: Severity,
+      title: Type.String(),
+      message: Type.String(),
+      evidence: Type.String(),
+      client: Type.String(),
+      hostCount: Type.Integer(),
+      servers: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+      rationale: Nullable(Type.String()),
+      remediation: Nullable(Type.String()),
+    },
+    { description: 'a finding across several servers of one client (e.g. the lethal trifecta), once per client' },
+  ),
+);
+
 export const Override = named(
   'Override',
   Type.Object({
@@ -126,7 +148,7 @@ export const Override = named(
     status: Type.Enum(['pending', 'active', 'voided', 'expired', 'revoked']),
     expiresAt: Time,
     createdAt: Time,
-    createdBy: Nullable(Person),
+    createdBy: Person,
     approvedAt: Nullable(Time),
     approvedBy: Nullable(Person),
     voidedAt: Nullable(Time),
@@ -177,6 +199,7 @@ export const ServerDetail = named(
     tools: Type.Array(ServerTool),
     findings: Type.Array(ServerFinding),
     advisories: Type.Array(ServerAdvisory),
+    crossFindings: Type.Array(CrossFinding, { description: 'cross-server findings this server takes part in, once per client' }),
     overrides: Type.Array(Override),
     history: Type.Array(InventoryEvent),
   }),

@@ -11,7 +11,7 @@ import { Override } from '../http/models.js';
 import { asWire, errors, IdParams, ListOf, ListQuery, typed } from '../http/schemas.js';
 import { approveOverride, revokeOverride } from '../services/overrides.js';
 import { overrideViews } from '../services/queries.js';
-import { asApiError } from './servers.js';
+import { asApiError, overrideOut } from './servers.js';
 
 const STATUSES = ['pending', 'active', 'voided', 'revoked', 'expired'];
 
@@ -54,7 +54,7 @@ export async function overridesRoutes(plain: FastifyInstance): Promise<void> {
         }
         const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
         const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-        return asWire(OverrideList, { items: await overrideViews(tx, rows), total: Number(total.n) });
+        return asWire(OverrideList, { items: (await overrideViews(tx, rows)).map(overrideOut), total: Number(total.n) });
       });
     },
   );
@@ -71,7 +71,7 @@ export async function overridesRoutes(plain: FastifyInstance): Promise<void> {
             const actor = { userId: user.userId, role: user.role, email: user.email };
             const row = action === 'approve' ? await approveOverride(tx, scope, request.params.id, actor, new Date()) : await revokeOverride(tx, scope, request.params.id, actor, new Date());
             await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: `override.${action === 'approve' ? 'approved' : 'revoked'}`, targetType: 'server', targetId: row.server_id, ip: request.ip, details: { overrideId: row.id } });
-            return asWire(Override, (await overrideViews(tx, [row]))[0]!);
+            return overrideOut((await overrideViews(tx, [row]))[0]!);
           });
         } catch (err) {
           throw asApiError(err);

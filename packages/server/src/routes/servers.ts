@@ -11,6 +11,13 @@ import { asWire, errors, IdParams, ListOf, ListQuery, typed } from '../http/sche
 import { createOverride, InventoryError } from '../services/overrides.js';
 import { getServer, listServers, overrideViews, parseLevels } from '../services/queries.js';
 
+type OverrideView = Awaited<ReturnType<typeof overrideViews>>[number];
+
+/** An override as the API writes it: its creator is always known (the column is NOT NULL). */
+export function overrideOut(v: OverrideView) {
+  return asWire(Override, { ...v, createdBy: v.createdBy ?? { id: '', email: '' } });
+}
+
 export function asApiError(err: unknown): unknown {
   return err instanceof InventoryError ? new ApiError(err.statusCode, err.code, err.message) : err;
 }
@@ -55,7 +62,7 @@ export async function serversRoutes(plain: FastifyInstance): Promise<void> {
       const scope = { orgId: request.user!.orgId };
       const server = await withOrg(store, scope, (tx) => getServer(tx, scope, request.params.id));
       if (!server) throw notFound('That server');
-      return asWire(ServerDetail, server);
+      return asWire(ServerDetail, { ...server, overrides: server.overrides.map(overrideOut) });
     },
   );
 
@@ -80,7 +87,7 @@ export async function serversRoutes(plain: FastifyInstance): Promise<void> {
           await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: 'override.created', targetType: 'server', targetId: row.server_id, ip: request.ip, details: { overrideId: row.id, decision: row.decision, reason: row.reason, expiresAt: row.expires_at, status: row.status, fingerprint: row.fingerprint } });
           return (await overrideViews(tx, [row]))[0]!;
         });
-        return reply.code(201).send(asWire(Override, view));
+        return reply.code(201).send(overrideOut(view));
       } catch (err) {
         throw asApiError(err);
       }

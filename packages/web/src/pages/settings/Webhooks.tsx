@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { del, get, patch, post } from '../../api/client';
-import { SEVERITIES, type List, type Severity, type Webhook } from '../../api/types';
+import { SEVERITIES, type List, type NewWebhook, type Severity, type Webhook, type WebhookDelivery } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { EmptyState, ErrorBox, SkeletonRows } from '../../components/feedback';
 import { severityLabel } from '../../format';
@@ -14,12 +14,12 @@ export function WebhooksSettings() {
   const [url, setUrl] = useState('');
   const [format, setFormat] = useState<'generic' | 'slack'>('generic');
   const [minSeverity, setMinSeverity] = useState<Severity>('high');
-  const [created, setCreated] = useState<Webhook | null>(null);
+  const [created, setCreated] = useState<NewWebhook | null>(null);
   const [tested, setTested] = useState<string | null>(null);
   const hooks = useQuery({ queryKey: ['webhooks'], queryFn: () => get<List<Webhook>>('/webhooks') });
   const refresh = () => qc.invalidateQueries({ queryKey: ['webhooks'] });
   const create = useMutation({
-    mutationFn: () => post<Webhook>('/webhooks', { name: name.trim(), url: url.trim(), format, minSeverity }),
+    mutationFn: () => post<NewWebhook>('/webhooks', { name: name.trim(), url: url.trim(), format, minSeverity }),
     onSuccess: (w) => {
       setCreated(w);
       setName('');
@@ -33,7 +33,7 @@ export function WebhooksSettings() {
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/webhooks/${encodeURIComponent(id)}`), onSuccess: refresh });
   const test = useMutation({
-    mutationFn: (w: Webhook) => post<{ status: string; lastStatusCode: number | null; lastError: string | null }>(`/webhooks/${encodeURIComponent(w.id)}/test`),
+    mutationFn: (w: Webhook) => post<WebhookDelivery>(`/webhooks/${encodeURIComponent(w.id)}/test`),
     onSuccess: (d, w) =>
       setTested(`Test to “${w.name}”: ${d.status}${d.lastStatusCode ? ` (HTTP ${d.lastStatusCode})` : ''}${d.lastError ? `: ${d.lastError}` : ''}.`),
   });
