@@ -24,7 +24,7 @@ const ServerSummaryT = Type.Object({
   score: Type.Integer(),
   level: LevelT,
   effectiveLevel: LevelT,
-  override: Nullable(Type.Object({ id: Type.String(), decision: Type.String(), status: Type.Union([Type.Literal('active'), Type.Literal('pending')]), expiresAt: Type.String() })),
+  override: Nullable(Type.Object({ id: Type.String(), decision: Type.Union([Type.Literal('accept_risk'), Type.Literal('benign')]), status: Type.Union([Type.Literal('active'), Type.Literal('pending')]), expiresAt: Type.String() })),
   clients: Type.Array(Type.String()),
   hostCount: Type.Integer(),
   instanceCount: Type.Integer(),

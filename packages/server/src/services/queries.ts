@@ -52,7 +52,7 @@ function serverSummary(r: ServersTable, badge: { id: string; decision: string; s
     score: r.score,
     level: r.level as Level,
     effectiveLevel: (badge?.status === 'active' ? 'none' : r.level) as Level,
-    override: badge ?? null,
+    override: badge ? { ...badge, decision: badge.decision as 'accept_risk' | 'benign' } : null,
     clients: r.clients ? r.clients.split(',') : [],
     hostCount: r.host_count,
     instanceCount: r.instance_count,

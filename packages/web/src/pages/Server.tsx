@@ -2,10 +2,13 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, post } from '../api/client';
 import { severityRank } from '../severity';
-import type { Advisory, Override, ServerDetail, ServerFinding } from '../api/types';
+import type { Advisory, CrossFinding, Override, ServerDetail, ServerFinding, ServerTool } from '../api/types';
 import { LevelBadge, OverrideBadge, SeverityBadge, StatusBadge } from '../components/badges';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { History } from '../components/History';
+import { Markdown } from '../components/Markdown';
+import { revealHidden } from '../reveal';
+import { levelLabel } from '../format';
 import { clientName, commandLine, formatDate, timeAgo } from '../format';
 import { Link } from '../router';
 import { useCan, useSession } from '../session';
@@ -36,15 +39,15 @@ function OverrideRow({ o, serverId }: { o: Override; serverId: string }) {
   return (
     <li className="override-item">
       <div>
-        <StatusBadge status={o.status} /> <strong>{o.decision === 'benign' ? 'Marked benign' : 'Risk accepted'}</strong> by {o.createdBy.email} on{' '}
+        <StatusBadge status={o.status} /> <strong>{o.decision === 'benign' ? 'Marked benign' : 'Risk accepted'}</strong> by {o.createdBy?.email ?? "someone"} on{' '}
         {formatDate(o.createdAt)}, until {formatDate(o.expiresAt)}
-        {o.approvedBy && o.approvedBy.id !== o.createdBy.id && <> · approved by {o.approvedBy.email}</>}
+        {o.approvedBy && o.approvedBy.id !== o.createdBy?.id && <> · approved by {o.approvedBy.email}</>}
         {o.voidReason && <> · voided: {o.voidReason}</>}
       </div>
       <blockquote>{o.reason}</blockquote>
       {can('overrides:write') && live && (
         <div className="row">
-          {o.status === 'pending' && o.createdBy.id !== me.user.id && (
+          {o.status === 'pending' && o.createdBy?.id !== me.user.id && (
             <button type="button" disabled={act.isPending} onClick={() => act.mutate('approve')}>
               Approve
             </button>
@@ -109,6 +112,142 @@ function advisoryLevel(severity: string): string {
   return ['critical', 'high', 'medium', 'low'].includes(severity.toLowerCase()) ? severity.toLowerCase() : 'none';
 }
 
+interface RuleGroup {
+  ruleId: string;
+  severity: ServerFinding['severity'];
+  title: string;
+  rationale: string | null;
+  remediation: string | null;
+  hosts: number;
+  occurrences: ServerFinding[];
+}
+
+/** Findings grouped by rule, worst first: one entry per rule with its occurrences. */
+export function groupFindings(findings: ServerFinding[], skipRules: ReadonlySet<string> = new Set()): RuleGroup[] {
+  const groups = new Map<string, RuleGroup>();
+  for (const f of findings) {
+    if (skipRules.has(f.ruleId)) continue;
+    const g = groups.get(f.ruleId) ?? { ruleId: f.ruleId, severity: f.severity, title: f.title, rationale: f.rationale, remediation: f.remediation, hosts: 0, occurrences: [] };
+    if (severityRank[f.severity] > severityRank[g.severity]) g.severity = f.severity;
+    g.hosts = Math.max(g.hosts, f.hostCount);
+    g.occurrences.push(f);
+    groups.set(f.ruleId, g);
+  }
+  return [...groups.values()].sort((a, b) => severityRank[b.severity] - severityRank[a.severity] || b.occurrences.length - a.occurrences.length || a.ruleId.localeCompare(b.ruleId));
+}
+
+/** The verdict: level, score and the top three reasons (distinct rules, worst first). */
+export function verdictReasons(groups: RuleGroup[], cross: CrossFinding[]): string[] {
+  const all = [...cross.map((c) => ({ severity: c.severity, title: c.title })), ...groups.map((g) => ({ severity: g.severity, title: g.title }))];
+  all.sort((a, b) => severityRank[b.severity] - severityRank[a.severity]);
+  return [...new Set(all.map((x) => x.title))].slice(0, 3);
+}
+
+function FindingGroup({ g }: { g: RuleGroup }) {
+  const n = g.occurrences.length;
+  return (
+    <li className={`finding sev-${g.severity}`}>
+      <h3>
+        <SeverityBadge severity={g.severity} /> {g.title} <span className="rule-id">{g.ruleId}</span>
+      </h3>
+      <p className="muted">
+        {n} occurrence{n === 1 ? '' : 's'}, on {g.hosts} host{g.hosts === 1 ? '' : 's'}
+      </p>
+      <details>
+        <summary>Evidence ({n})</summary>
+        <ul className="evidence-list">
+          {g.occurrences.map((f, i) => (
+            <li key={i}>
+              <p>{f.message}</p>
+              {f.evidence && <code className="block">{f.evidence}</code>}
+            </li>
+          ))}
+        </ul>
+      </details>
+      {g.rationale && (
+        <div className="explain">
+          <span className="label">Why it matters</span>
+          <Markdown text={g.rationale} />
+        </div>
+      )}
+      {g.remediation && (
+        <div className="explain">
+          <span className="label">What to do</span>
+          <Markdown text={g.remediation} />
+        </div>
+      )}
+    </li>
+  );
+}
+
+function CrossFindings({ items, self }: { items: CrossFinding[]; self: string }) {
+  return (
+    <ul className="findings">
+      {items.map((c, i) => (
+        <li key={i} className={`finding sev-${c.severity}`}>
+          <h3>
+            <SeverityBadge severity={c.severity} /> {c.title} in {clientName(c.client)} <span className="rule-id">{c.ruleId}</span>
+          </h3>
+          <p>
+            Formed by{' '}
+            {c.servers.map((sv, j) => (
+              <span key={sv.id}>
+                {j > 0 && ', '}
+                {sv.id === self ? <strong>{sv.name} (this server)</strong> : <Link to={`/servers/${sv.id}`}>{sv.name}</Link>}
+              </span>
+            ))}
+            {' '}· on {c.hostCount} host{c.hostCount === 1 ? '' : 's'}
+          </p>
+          <p>{c.message}</p>
+          <details>
+            <summary>Evidence</summary>
+            <code className="block">{c.evidence}</code>
+          </details>
+          {c.rationale && (
+            <div className="explain">
+              <span className="label">Why it matters</span>
+              <Markdown text={c.rationale} />
+            </div>
+          )}
+          {c.remediation && (
+            <div className="explain">
+              <span className="label">What to do</span>
+              <Markdown text={c.remediation} />
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ToolDescription({ text }: { text: string | null }) {
+  if (!text) return <span className="muted">none</span>;
+  const r = revealHidden(text);
+  if (r.hidden === 0) return <>{text}</>;
+  return (
+    <div className="hidden-text">
+      <p className="warning-text">
+        <strong>Holds {r.hidden} hidden character{r.hidden === 1 ? '' : 's'}</strong>, shown here as ⟦…⟧:
+      </p>
+      <p className="mono">{r.text}</p>
+      {r.tagText && (
+        <p>
+          <span className="label">Hidden text decoded:</span> <code>{r.tagText}</code>
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ToolState({ t }: { t: ServerTool }) {
+  return t.changed ? (
+    <span className="badge level-high">Changed since first seen</span>
+  ) : (
+    <span className="badge pinned">Pinned: as first seen</span>
+  );
+}
+
 export function ServerPage({ id }: { id: string }) {
   const can = useCan();
   const [accepting, setAccepting] = useState(false);
@@ -135,6 +274,9 @@ export function ServerPage({ id }: { id: string }) {
   }
   const findings = [...s.findings].sort((a, b) => severityRank[b.severity] - severityRank[a.severity]);
   const advisoryFindings = findings.filter((f) => f.ruleId.startsWith('PAL-V'));
+  const cross = s.crossFindings ?? [];
+  const groups = groupFindings(findings, new Set(cross.map((c) => c.ruleId)));
+  const reasons = verdictReasons(groups, cross);
   const hasLiveOverride = s.overrides.some((o) => o.status === 'active' || o.status === 'pending');
 
   return (
@@ -156,6 +298,11 @@ export function ServerPage({ id }: { id: string }) {
           </button>
         )}
       </div>
+      <p className="verdict" data-testid="verdict">
+        <strong>{levelLabel[s.level]} risk</strong> (score {s.score}/100)
+        {reasons.length > 0 ? <>: {reasons.join('; ')}.</> : <>: no rule matched.</>}
+        {s.override?.status === 'active' && <> Risk accepted until {formatDate(s.override.expiresAt)}.</>}
+      </p>
       {accepting && <OverrideForm serverId={s.id} onDone={() => setAccepting(false)} />}
 
       <div className="panel">
@@ -207,40 +354,28 @@ export function ServerPage({ id }: { id: string }) {
       </div>
 
       <div className="panel">
-        <h2>Findings ({findings.length})</h2>
-        {findings.length === 0 ? (
-          <p className="muted">No rule matched this server.</p>
+        <h2>
+          Findings ({groups.length} rule{groups.length === 1 ? '' : 's'}, {findings.length - findings.filter((f) => cross.some((c) => c.ruleId === f.ruleId)).length} occurrence
+          {findings.length === 1 ? '' : 's'})
+        </h2>
+        {groups.length === 0 ? (
+          <p className="muted">No rule matched this server on its own.</p>
         ) : (
           <ul className="findings">
-            {findings.map((f, i) => (
-              <li key={`${f.ruleId}-${i}`} className={`finding sev-${f.severity}`}>
-                <h3>
-                  <SeverityBadge severity={f.severity} /> {f.title} <span className="rule-id">{f.ruleId}</span>
-                </h3>
-                <p>{f.message}</p>
-                {f.evidence && (
-                  <p>
-                    <span className="label">Evidence:</span> <code>{f.evidence}</code>
-                  </p>
-                )}
-                {f.rationale && (
-                  <p>
-                    <span className="label">Why it matters:</span> {f.rationale}
-                  </p>
-                )}
-                {f.remediation && (
-                  <p>
-                    <span className="label">What to do:</span> {f.remediation}
-                  </p>
-                )}
-                <p className="muted">
-                  On {f.hostCount} host{f.hostCount === 1 ? '' : 's'}
-                </p>
-              </li>
+            {groups.map((g) => (
+              <FindingGroup key={g.ruleId} g={g} />
             ))}
           </ul>
         )}
       </div>
+
+      {cross.length > 0 && (
+        <div className="panel">
+          <h2>Together with other servers ({cross.length})</h2>
+          <p className="hint">Found on the combination of servers in one client, shown once per client.</p>
+          <CrossFindings items={cross} self={s.id} />
+        </div>
+      )}
 
       <div className="panel">
         <h2>Where it runs ({s.instances.length})</h2>
@@ -283,15 +418,19 @@ export function ServerPage({ id }: { id: string }) {
               <tr>
                 <th scope="col">Tool</th>
                 <th scope="col">Description</th>
-                <th scope="col">Definition</th>
+                <th scope="col">State</th>
               </tr>
             </thead>
             <tbody>
               {s.tools.map((t) => (
                 <tr key={t.name}>
                   <td className="mono">{t.name}</td>
-                  <td>{t.description ?? <span className="muted">none</span>}</td>
-                  <td>{t.changed ? <span className="badge level-high">changed since first seen</span> : <span className="muted">unchanged</span>}</td>
+                  <td>
+                    <ToolDescription text={t.description} />
+                  </td>
+                  <td>
+                    <ToolState t={t} />
+                  </td>
                 </tr>
               ))}
             </tbody>
