@@ -11,6 +11,7 @@ import { ServerPage } from './pages/Server';
 import { HostsPage } from './pages/Hosts';
 import { HostPage } from './pages/Host';
 import { AlertsPage } from './pages/Alerts';
+import { AdvisoriesPage } from './pages/Advisories';
 import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
 import { matchPath, navigate, useLocation } from './router';
@@ -24,6 +25,7 @@ function SignedInRoutes({ path }: { path: string }) {
   if (path === '/hosts') return <HostsPage />;
   if ((m = matchPath('/hosts/:id', path))) return <HostPage id={m.id!} />;
   if (path === '/alerts') return <AlertsPage />;
+  if (path === '/advisories') return <AdvisoriesPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (

@@ -16,9 +16,50 @@ const NAV: NavItem[] = [
   { to: '/servers', label: 'Servers' },
   { to: '/hosts', label: 'Hosts' },
   { to: '/alerts', label: 'Alerts' },
+  { to: '/advisories', label: 'Advisories' },
   { to: '/audit', label: 'Audit log', permissions: ['audit:read'] },
   { to: '/settings', label: 'Settings', permissions: SETTINGS_TABS.map((t) => t.permission) },
 ];
+
+/**
+ * On narrow screens a wide table scrolls sideways inside itself (styles.css). A keyboard user
+ * must be able to scroll it too: a table that overflows and holds no focusable control becomes
+ * a tab stop (and stops being one when it fits again). Watches the page for new tables and the
+ * window for size changes, so every page gets this without doing anything.
+ */
+function useScrollableTablesFocusable(): void {
+  useEffect(() => {
+    const main = document.getElementById('main');
+    if (!main) return;
+    let frame = 0;
+    const mark = () => {
+      frame = 0;
+      for (const table of Array.from(main.querySelectorAll('table'))) {
+        const scrolls = table.scrollWidth > table.clientWidth + 1;
+        const ownStop = table.dataset.scrollStop === '1';
+        if (scrolls && !ownStop && !table.hasAttribute('tabindex')) {
+          table.tabIndex = 0;
+          table.dataset.scrollStop = '1';
+        } else if (!scrolls && ownStop) {
+          table.removeAttribute('tabindex');
+          delete table.dataset.scrollStop;
+        }
+      }
+    };
+    const schedule = () => {
+      if (!frame) frame = requestAnimationFrame(mark);
+    };
+    const observer = new MutationObserver(schedule);
+    observer.observe(main, { childList: true, subtree: true });
+    window.addEventListener('resize', schedule);
+    schedule();
+    return () => {
+      observer.disconnect();
+      window.removeEventListener('resize', schedule);
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+}
 
 function isCurrent(to: string, path: string) {
   return to === '/' ? path === '/' : path === to || path.startsWith(to + '/');
@@ -30,6 +71,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const { path } = useLocation();
   const [signOutError, setSignOutError] = useState<string | null>(null);
+  useScrollableTablesFocusable();
   // Below 900 px the menu folds behind a button: closed at first, closed again after each page change.
   const [menuOpen, setMenuOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
