@@ -4,6 +4,8 @@
 // violation, every control reachable by keyboard with a visible focus ring, the first-run
 // banner and checklist. With PALISADE_SCREENSHOTS=1 the SQLite run writes the screenshots of
 // docs/screenshots/ (`npm run screenshots`); otherwise they go to test-results/.
+/// <reference lib="dom" />
+// (the callbacks given to page.evaluate run in the browser)
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +76,9 @@ async function keyboardWalk(page: Page): Promise<{ unreached: string[]; noRing: 
   const noRing: string[] = [];
   for (let n = 0; n < total + 10 && reached.size < total; n++) {
     await page.keyboard.press('Tab');
-    const info = await page.evaluate(() => {
+    const info = await page.evaluate(async () => {
+      // focus moving into a date field's inner parts updates the field's :focus a frame later
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       const el = document.activeElement as HTMLElement | null;
       if (!el || el === document.body) return null;
       const s = getComputedStyle(el);
@@ -187,6 +191,83 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         { name: 'settings-webhooks', path: '/settings/webhooks', heading: 'Settings' },
         { name: 'settings-org', path: '/settings/org', heading: 'Settings' },
       );
+    });
+
+    /** A signed-out visitor on a phone; checks width and axe on each page it is shown. */
+    async function visitor(): Promise<{ p: Page; check: (name: string) => Promise<void>; close: () => Promise<void> }> {
+      const anon = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      anon.setDefaultTimeout(20_000);
+      const p = await anon.newPage();
+      p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+      const check = async (name: string) => {
+        const o = await overflow(p);
+        expect(o.scrollWidth, `${name} at 390 px: ${o.culprit}`).toBeLessThanOrEqual(o.viewport);
+        expect(await seriousViolations(p), name).toEqual([]);
+        await p.screenshot({ path: path.join(shotsDir, `${name}-390.png`), fullPage: true });
+      };
+      return { p, check, close: () => anon.close() };
+    }
+
+    it("an invitation is accepted on a phone: who is invited as what, the server's password verdict live, then signed in", async () => {
+      const inv = await api<{ token: string }>('post', '/invitations', { email: 'phone.user@example.test', role: 'analyst' });
+      const { p, check, close } = await visitor();
+      try {
+        await p.goto(url(`/invite?token=${inv.token}`));
+        await p.getByRole('heading', { name: 'Join Example Security on Palisade' }).waitFor();
+        expect(await p.getByTestId('invite-email').textContent()).toBe('phone.user@example.test');
+        const field = p.getByLabel('Choose a password');
+        const verdict = p.getByTestId('password-verdict');
+        await field.fill('password1234');
+        await expect.poll(() => verdict.textContent(), POLL).toMatch(/would be guessed quickly/);
+        await field.fill('phone.user-2026!');
+        await expect.poll(() => verdict.textContent(), POLL).toMatch(/must not contain your email address/);
+        await field.fill('amber kettle drifts southward');
+        await expect.poll(() => verdict.textContent(), POLL).toMatch(/the server accepts this password/);
+        await check('invite');
+        await p.getByRole('button', { name: 'Join Example Security' }).click();
+        await p.getByRole('heading', { name: 'Overview' }).waitFor();
+        expect(await p.locator('.whoami .role').textContent()).toBe('analyst');
+        // the link is used up
+        await p.goto(url(`/invite?token=${inv.token}`));
+        await p.getByText('This invitation cannot be used').waitFor();
+      } finally {
+        await close();
+      }
+    });
+
+    it('self sign-up is off until an admin turns it on; then the link makes a viewer account', async () => {
+      const me = await api<{ org: { id: string } }>('get', '/me');
+      const { p, check, close } = await visitor();
+      try {
+        await p.goto(url(`/signup?org=${me.org.id}`));
+        await p.getByText('This sign-up link does not work').waitFor();
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.goto(url('/settings/org'));
+        // the switch flips when the server has saved it (then the link shows)
+        await page.getByLabel(/Anyone with the sign-up link/).click();
+        await page.getByTestId('signup-link').waitFor();
+        expect(await page.getByLabel(/Anyone with the sign-up link/).isChecked()).toBe(true);
+        const link = (await page.getByTestId('signup-link').textContent())?.trim() ?? '';
+        expect(link).toBe(url(`/signup?org=${me.org.id}`));
+        await p.goto(link);
+        await p.getByRole('heading', { name: 'Sign up to Example Security' }).waitFor();
+        await p.getByLabel('Email').fill('newcomer@example.test');
+        await p.getByLabel('Password', { exact: true }).fill('quiet harbour under nine maples');
+        await expect.poll(() => p.getByTestId('password-verdict').textContent(), POLL).toMatch(/the server accepts this password/);
+        await check('signup');
+        await p.getByRole('button', { name: 'Create account' }).click();
+        await p.getByText('it has one now in this organisation').waitFor();
+        await p.getByRole('link', { name: 'Go to sign-in' }).click();
+        await p.getByLabel('Email').fill('newcomer@example.test');
+        await p.getByLabel('Password').fill('quiet harbour under nine maples');
+        await p.getByRole('button', { name: 'Sign in' }).click();
+        await p.getByRole('heading', { name: 'Overview' }).waitFor();
+        expect(await p.locator('.whoami .role').textContent()).toBe('viewer');
+        await p.goto(url('/login'));
+        await check('login');
+      } finally {
+        await close();
+      }
     });
 
     /** Opens a page and waits for it; false when the dashboard has no such page (yet). */
