@@ -1,6 +1,9 @@
+import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { get, query } from '../api/client';
-import type { AuditEntry, List } from '../api/types';
+import { errorMessage, get, query } from '../api/client';
+import type { AuditEntry, List, User } from '../api/types';
+import { actorLabel, auditToCsv, fetchAudit, MAX_AUDIT_ROWS } from '../audit-csv';
+import { download } from '../export';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { formatDate } from '../format';
 import { useSearchState } from '../router';
@@ -25,6 +28,10 @@ const ACTIONS = [
   'override.revoked',
   'alert.acknowledged',
   'alert.resolved',
+  'alert.assigned',
+  'alert.unassigned',
+  'advisory.imported',
+  'override.voided',
   'invitation.revoked',
   'report.ingested',
   'webhook.created',
@@ -54,6 +61,8 @@ export function AuditPage() {
   const [params, set] = useSearchState();
   const filter = {
     action: params.get('action') ?? undefined,
+    actorType: params.get('actorType') ?? undefined,
+    actorId: params.get('actorId') ?? undefined,
     targetType: params.get('targetType') ?? undefined,
     since: params.get('since') ?? undefined,
     until: params.get('until') ?? undefined,
@@ -65,6 +74,24 @@ export function AuditPage() {
     placeholderData: keepPreviousData,
     enabled: can('audit:read'),
   });
+  const users = useQuery({ queryKey: ['audit-users'], queryFn: () => get<List<User>>('/users?limit=200'), enabled: can('audit:read'), staleTime: 60_000 });
+  const [exporting, setExporting] = useState(false);
+  const [exportNote, setExportNote] = useState('');
+  const exportCsv = async () => {
+    setExporting(true);
+    setExportNote('');
+    try {
+      const { rows, total } = await fetchAudit(filter);
+      download(`palisade-audit-${new Date().toISOString().slice(0, 10)}.csv`, 'text/csv;charset=utf-8', auditToCsv(rows));
+      setExportNote(rows.length < total ? `Exported the newest ${rows.length} of ${total} entries (the limit is ${MAX_AUDIT_ROWS}); narrow the dates for the rest.` : `Exported ${rows.length} entries.`);
+    } catch (err) {
+      setExportNote(`The export failed: ${errorMessage(err)}`);
+    } finally {
+      setExporting(false);
+    }
+  };
+  const who = filter.actorId ? `user:${filter.actorId}` : (filter.actorType ?? '');
+  const setWho = (v: string) => set({ actorType: v.startsWith('user:') ? 'user' : v || null, actorId: v.startsWith('user:') ? v.slice(5) : null, offset: null });
   if (!can('audit:read')) {
     return (
       <section>
@@ -77,7 +104,21 @@ export function AuditPage() {
   return (
     <section>
       <h1>Audit log</h1>
-      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the audit log">
+        <label>
+          Who
+          <select value={who} onChange={(e) => setWho(e.target.value)}>
+            <option value="">Anyone</option>
+            <option value="user">People</option>
+            <option value="agent">Agents</option>
+            <option value="system">Palisade itself</option>
+            {(users.data?.items ?? []).map((u) => (
+              <option key={u.id} value={`user:${u.id}`}>
+                {u.email}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Action
           <select value={filter.action ?? ''} onChange={(e) => set({ action: e.target.value, offset: null })}>
@@ -100,6 +141,7 @@ export function AuditPage() {
             <option value="alert">Alert</option>
             <option value="webhook">Webhook</option>
             <option value="invitation">Invitation</option>
+            <option value="host">Host</option>
           </select>
         </label>
         <label>
@@ -110,7 +152,13 @@ export function AuditPage() {
           To
           <input type="date" value={filter.until?.slice(0, 10) ?? ''} onChange={(e) => set({ until: day(e.target.value, true), offset: null })} />
         </label>
+        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
+          {exporting ? 'Exporting…' : 'Export CSV'}
+        </button>
       </form>
+      <p role="status" className="muted" data-testid="audit-export">
+        {exportNote}
+      </p>
       <ErrorBox error={list.error} />
       <table className="audit-table">
         <thead>
@@ -130,7 +178,7 @@ export function AuditPage() {
               <td>
                 <time dateTime={e.at}>{formatDate(e.at)}</time>
               </td>
-              <td>{e.actorEmail ?? (e.actorType === 'agent' ? `agent ${e.actorName ?? ''}`.trim() : e.actorType === 'system' ? 'Palisade' : (e.actorId ?? '—'))}</td>
+              <td>{actorLabel(e) || '—'}</td>
               <td className="mono">{e.action}</td>
               <td>
                 {e.targetType ? (
