@@ -2,7 +2,8 @@
 // HTTP over loopback, bodies made before the clock starts. One job per process, given as JSON
 // in argv[2]; prints one JSON line with its figures.
 //   unchanged: re-scans of hosts [from, to) (same servers, a new scan time each) for `seconds`
-//              over `connections` connections (also used against the bare route)
+//              over `connections` connections (also used against the bare route); with
+//              `reorder` the same reports in other bytes (keys reversed: the content-hash path)
 //   changed:   `count` changed reports of hosts [from, to) (revision `rev` onwards); answers
 //              timed (time to accept); then waits until every accepted report is processed
 //   steady:    `rate` changed reports/s of org B's hosts with Prefer: wait=30 for `seconds`:
@@ -68,8 +69,19 @@ async function waitProcessed(ids, deadlineMs = 600_000) {
   return { ...counts, pending: pending.size };
 }
 
+/** The same JSON value with its keys in reverse order at every level: the same report in other bytes. */
+function reversedKeys(v) {
+  if (Array.isArray(v)) return v.map(reversedKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversedKeys(x)]));
+  return v;
+}
+
 async function unchanged() {
-  const hosts = Array.from({ length: job.to - job.from }, (_, i) => withScanTime(hostReport(job.from + i, job.rev ?? 0, { org: job.org ?? 'a' })));
+  // job.reorder: the same reports in other bytes (keys in reverse order), recognised by their content hash, not their raw key
+  const hosts = Array.from({ length: job.to - job.from }, (_, i) => {
+    const r = hostReport(job.from + i, job.rev ?? 0, { org: job.org ?? 'a' });
+    return withScanTime(job.reorder ? reversedKeys(r) : r);
+  });
   const path = job.path ?? '/api/v1/agent/report';
   const lat = [];
   const status = {};
