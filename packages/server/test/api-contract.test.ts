@@ -58,6 +58,25 @@ describe('API contract', () => {
     expect(report['x-palisade-access']).toEqual({ kind: 'agent' });
   });
 
+  it('every answer is a closed set of fields: only the free-form JSON fields take any key', () => {
+    // (response serialisation writes only the listed fields, so an object that is not closed
+    // would let whatever a handler returns through)
+    const open: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach((v, i) => walk(v, `${at}[${i}]`));
+      const n = node as Json;
+      const free = (n.additionalProperties !== undefined && n.additionalProperties !== false) || n.patternProperties !== undefined || (n.type === 'object' && n.properties === undefined);
+      if (free) open.push(at.replace(/\.anyOf\[\d+\]$/, ''));
+      for (const [k, v] of Object.entries(n)) walk(v, `${at}.${k}`);
+    };
+    walk((document.components as { schemas: Json }).schemas, 'components');
+    for (const [p, item] of Object.entries(document.paths as Record<string, Record<string, Json>>)) for (const [m, op] of Object.entries(item)) walk(op.responses, `${m} ${p}`);
+    const allowed = /\.properties\.(details|config|annotations)$|^get \/api\/v1\/openapi\.json\.200\./;
+    expect(open.filter((p) => !allowed.test(p))).toEqual([]);
+    expect(open.length).toBeGreaterThan(0);
+  });
+
   it('keeps the dashboard\'s static files out of the document', () => {
     for (const p of Object.keys(document.paths as Json)) expect(p === '/healthz' || p === '/metrics' || p.startsWith('/api/'), p).toBe(true);
   });
