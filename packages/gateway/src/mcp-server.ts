@@ -163,6 +163,7 @@ interface HandlerCtx {
 // ---- input_required rounds (2026-07-28 clients, SEP-2322) ---------------------------------
 
 const ROUND_SETTLE_MS = 100;
+const CLIENT_CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
 const ROUND_KEEP_MS = 10 * 60_000;
 const MAX_ROUNDS_PER_PRINCIPAL = 50;
 
@@ -298,12 +299,18 @@ class InputRounds {
         log: (p) => {
           if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
         },
-        request: (method, p) =>
-          new Promise<Record<string, unknown>>((resolve) => {
+        request: (method, p) => {
+          // only what this request's client declared it can answer (2026-07-28: per request)
+          const need = method === 'elicitation/create' ? 'elicitation' : 'sampling';
+          const declared = r.leg?.mcpReq.envelope?.[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
+          if (!declared?.[need])
+            return Promise.reject(new GatewayError(ERR_INVALID_PARAMS, `The client did not declare the ${need} capability on this request, so Palisade gateway cannot ask it (${method}).`));
+          return new Promise<Record<string, unknown>>((resolve) => {
             const key = `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`;
             r.inputs.set(key, { key, method, params: p, resolve });
             r.wake?.();
-          }),
+          });
+        },
         onprogress:
           token !== undefined
             ? (p) => void r.leg?.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined)

@@ -93,6 +93,18 @@ policy: { blockLevel: critical }
     }
   });
 
+  it('asks a 2026-07-28 client only what its request declares it can answer', async () => {
+    const c = new ClientV2({ name: 'sampling-only', version: '1.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'test-model', stopReason: 'endTurn' }));
+    await c.connect(new HttpV2(new URL(gw.url!)));
+    try {
+      // the upstream asks for both at once: the elicitation is refused to it, the sampling reaches the client
+      expect(textOf(await c.callTool({ name: 'test_input_required_result_capabilities', arguments: {} }))).toBe('elicitation rejected, sampling fulfilled');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('an abandoned round does not stop later calls from having their input routed', async () => {
     const quitter = modernClient({ autoFulfill: false });
     await quitter.connect(new HttpV2(new URL(gw.url!)));

@@ -75,6 +75,7 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     { name: 'test_input_required_result_multi_round', description: 'Asks twice, one after the other.', inputSchema: empty },
     { name: 'test_input_required_result_multiple_inputs', description: 'Asks for a name and a greeting at once.', inputSchema: empty },
     { name: 'test_input_required_result_tampered_state', description: 'Asks for a name.', inputSchema: empty },
+    { name: 'test_input_required_result_capabilities', description: 'Asks for a name and the model at once; either may be refused.', inputSchema: empty },
   ],
 }));
 const askName = (extra, message) =>
@@ -153,6 +154,17 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     case 'test_input_required_result_tampered_state': {
       const r = await askName(extra, 'What is your name?');
       return { content: [{ type: 'text', text: `Hello, ${r.content?.name ?? 'nobody'}!` }] };
+    }
+    case 'test_input_required_result_capabilities': {
+      // what the client cannot answer is refused by the gateway; use what comes back
+      const [a, b] = await Promise.allSettled([
+        askName(extra, 'What is your name?'),
+        extra.sendRequest(
+          { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'Say hi' } }], maxTokens: 20 } },
+          CreateMessageResultSchema,
+        ),
+      ]);
+      return { content: [{ type: 'text', text: `elicitation ${a.status}, sampling ${b.status}` }] };
     }
     case 'test_input_required_result_sampling': {
       const r = await extra.sendRequest(
