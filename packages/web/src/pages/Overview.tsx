@@ -6,7 +6,7 @@ import { LevelBadge, OverrideBadge } from '../components/badges';
 import { LevelBars, TrendChart } from '../components/charts';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { FirstRunChecklist } from '../components/FirstRunChecklist';
-import { clientName } from '../format';
+import { clientName, formatDate, timeAgo } from '../format';
 import { Link } from '../router';
 
 function Stat({ label, value, to, testId, note }: { label: string; value: number | string; to?: string; testId: string; note?: string }) {
@@ -21,6 +21,8 @@ function Stat({ label, value, to, testId, note }: { label: string; value: number
   );
   return <li className="stat">{to ? <Link to={to}>{body}</Link> : body}</li>;
 }
+
+const CHANGE_LABEL: Record<string, string> = { config_changed: 'configuration changed', tool_changed: 'tool changed', level_raised: 'risk level raised' };
 
 /** The page's own shape while it loads, so nothing jumps when the numbers arrive. */
 function OverviewSkeleton() {
@@ -85,6 +87,60 @@ export function OverviewPage() {
             <div className="panel chart-panel">
               <h2>Trend, last 30 days</h2>
               <TrendChart trend={o.trend} />
+            </div>
+          </div>
+          <div className="grid-2">
+            <div className="panel" data-testid="week-changes">
+              <h2>This week</h2>
+              <h3>New servers ({o.newThisWeek})</h3>
+              {o.newServers.length === 0 ? (
+                <p className="muted">No new server in the last 7 days.</p>
+              ) : (
+                <ul className="plain-list">
+                  {o.newServers.map((s) => (
+                    <li key={s.id}>
+                      <LevelBadge level={s.level} /> <Link to={`/servers/${s.id}`}>{s.name}</Link> <span className="muted">first seen {timeAgo(s.firstSeen)}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <h3>Changed servers</h3>
+              {o.changedServers.length === 0 ? (
+                <p className="muted">No configuration, tool or level change in the last 7 days.</p>
+              ) : (
+                <ul className="plain-list">
+                  {o.changedServers.map((s) => (
+                    <li key={s.id}>
+                      <LevelBadge level={s.level} /> <Link to={`/servers/${s.id}`}>{s.name}</Link>{' '}
+                      <span className="muted">
+                        {s.changes.map((c) => CHANGE_LABEL[c] ?? c).join(', ')}, {timeAgo(s.at)}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+            <div className="panel" data-testid="silent-hosts">
+              <h2>Hosts not reporting ({o.hosts.silent})</h2>
+              {o.silentHosts.length === 0 ? (
+                <p className="muted">Every host reported in the last 48 hours.</p>
+              ) : (
+                <ul className="plain-list">
+                  {o.silentHosts.map((h) => (
+                    <li key={h.id}>
+                      <Link to={`/hosts/${h.id}`}>{h.hostname}</Link> <span className="muted">({h.osUser})</span>{' '}
+                      <span className="muted" title={formatDate(h.lastSeen)}>
+                        last report {timeAgo(h.lastSeen)}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {o.hosts.silent > o.silentHosts.length && (
+                <p>
+                  <Link to="/hosts?status=silent">All {o.hosts.silent} silent hosts</Link>
+                </p>
+              )}
             </div>
           </div>
           <div className="panel">
