@@ -89,6 +89,8 @@ export interface GatewayConfig {
     rate?: { principal?: RateRuleConfig; virtualServer?: RateRuleConfig; tool?: RateRuleConfig };
     /** calls in flight per principal and per upstream in one process, with a bounded queue */
     concurrency?: { perPrincipal?: number; perUpstream?: number; queue?: number; queueTimeoutMs?: number };
+    /** stop a stdio upstream after this long without calls (0 or absent: never); the next call starts it */
+    upstreamIdleMs?: number;
   };
   audit: { file?: string; logPayloads: boolean };
   /** the admin API (admin.ts): off unless enabled; loopback only; token required */

@@ -36,6 +36,10 @@ export interface GatewayHttpOptions {
   port?: number;
   /** 2025-11-25 sessions kept in Redis: any process can continue them */
   shared?: SharedSessions;
+  /** a session unused this long is dropped from this process (default 30 min) */
+  sessionIdleMs?: number;
+  /** issue 16 figures appended to /metrics */
+  scaleMetrics?: { render(gauges?: Record<string, number>): string };
 }
 
 export class GatewayHttpServer {
@@ -49,6 +53,8 @@ export class GatewayHttpServer {
   port: number;
   private allowedHosts = new Set<string>();
   private readonly shared?: SharedSessions;
+  private readonly sessionIdleMs: number;
+  private readonly scaleMetrics?: GatewayHttpOptions['scaleMetrics'];
   /** sessions being re-created from Redis: concurrent requests wait for the same one */
   private readonly restoring = new Map<string, Promise<Session | undefined>>();
 
@@ -60,6 +66,8 @@ export class GatewayHttpServer {
     this.host = opts.host ?? cfg.listen.host;
     this.port = opts.port ?? cfg.listen.port;
     this.shared = opts.shared;
+    this.sessionIdleMs = opts.sessionIdleMs ?? SESSION_IDLE_MS;
+    this.scaleMetrics = opts.scaleMetrics;
     if (!isLoopbackHost(this.host) && !cfg.auth) {
       throw new Error(
         `Refusing to listen on ${this.host} without authentication: anyone who can reach it could use every upstream. Add an "auth" section (tokens or oauth) to the config, or listen on 127.0.0.1.`,
@@ -110,7 +118,7 @@ export class GatewayHttpServer {
     this.computeAllowedHosts();
     // the resource URL depends on the port when it was 0
     (this.auth as unknown as { resource: string }).resource = this.resourceUrl();
-    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(60_000, this.sessionIdleMs / 2)));
     this.sweeper.unref();
     // a session ended (DELETE) on another process is dropped here too
     await this.shared?.onDeleted((id) => {
@@ -196,7 +204,7 @@ export class GatewayHttpServer {
           palisade_gateway_sessions: this.sessions.size,
           palisade_gateway_upstreams_up: ups.filter((u) => u.up).length,
           palisade_gateway_upstreams: ups.length,
-        }),
+        }) + (this.scaleMetrics?.render() ?? ''),
       );
       return;
     }
@@ -470,7 +478,7 @@ export class GatewayHttpServer {
   }
 
   private sweep(): void {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
+    const cutoff = Date.now() - this.sessionIdleMs;
     for (const s of this.sessions.values()) {
       if (s.lastSeen < cutoff && s.kind === 'streamable') {
         this.sessions.delete(s.id);

@@ -11,6 +11,8 @@ import { GatewayStore } from './store.js';
 import { openRedis, type SharedRedis } from './scale/redis.js';
 import { SharedSessions } from './scale/sessions.js';
 import { CallLimiter, MemoryRateBackend, RedisRateBackend, type ScaleLimits } from './scale/limits.js';
+import { UpstreamSupervisor } from './scale/lifecycle.js';
+import { ScaleMetrics } from './scale/metrics.js';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -28,6 +30,12 @@ export interface StartOptions extends GatewayOptions {
   /** for --stdio: streams other than process.stdin/stdout (tests) */
   /** Redis key prefix for shared state (default PALISADE_GATEWAY_REDIS_PREFIX, else "palisade:gw:") */
   redisKeyPrefix?: string;
+  /** a 2025-11-25 session unused this long is dropped (default 30 min) */
+  sessionIdleMs?: number;
+  /** restart backoff of a crashed upstream (default 1 s, doubling to 60 s) */
+  restartBackoffMs?: number;
+  /** its cap (default 60 s) */
+  maxRestartBackoffMs?: number;
   stdioTransport?: Parameters<typeof serveStdio>[1] extends infer O ? (O extends { transport?: infer T } ? T : never) : never;
 }
 
@@ -59,17 +67,34 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   if (redisUrl && !opts.stdio) redis = await openRedis(redisUrl, opts.redisKeyPrefix ?? env.PALISADE_GATEWAY_REDIS_PREFIX ?? 'palisade:gw:', opts.warn);
   const store = new GatewayStore(cfg.store);
   const limiter = new CallLimiter(scaleLimits(cfg), redis ? new RedisRateBackend(redis) : new MemoryRateBackend(), new MemoryRateBackend(), opts.warn);
-  const gateway = new Gateway(cfg, store, { ...opts, limiter: opts.limiter ?? limiter });
+  const metrics = new ScaleMetrics();
+  // the supervisor needs the gateway and sees its audit records
+  const hooks: { supervisor?: UpstreamSupervisor } = {};
+  const gateway = new Gateway(cfg, store, {
+    ...opts,
+    limiter: opts.limiter ?? limiter,
+    onAudit: (rec) => {
+      metrics.observe(rec);
+      hooks.supervisor?.onAudit(rec);
+      opts.onAudit?.(rec);
+    },
+  });
+  const supervisor = new UpstreamSupervisor(gateway, limiter, metrics, { idleMs: cfg.limits.upstreamIdleMs ?? 0, initialBackoffMs: opts.restartBackoffMs, maxBackoffMs: opts.maxRestartBackoffMs, warn: opts.warn });
   // refuse a public bind before any upstream is started
   let http: GatewayHttpServer | undefined;
   try {
-    http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port, shared: redis ? new SharedSessions(redis, SESSION_IDLE_SECONDS) : undefined });
+    http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port, shared: redis ? new SharedSessions(redis, SESSION_IDLE_SECONDS) : undefined,
+          sessionIdleMs: opts.sessionIdleMs,
+          scaleMetrics: metrics,
+        });
   } catch (err) {
     await redis?.close();
     store.close();
     throw err;
   }
+  hooks.supervisor = supervisor;
   await gateway.start();
+  supervisor.begin();
   // the admin API (off unless admin.enabled): its own loopback listener
   const admin = cfg.admin.enabled ? new AdminServer(gateway, cfg.admin) : undefined;
   const adminUrl = admin ? (await admin.listen()).url : undefined;
@@ -95,6 +120,7 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
       adminUrl,
       async close() {
         off();
+        supervisor.close();
         await handle.close().catch(() => undefined);
         await admin?.close();
         await gateway.close();
@@ -109,6 +135,7 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     url: where.url,
     adminUrl,
     async close() {
+      supervisor.close();
       await http!.close();
       await admin?.close();
       await gateway.close();

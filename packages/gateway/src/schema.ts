@@ -194,6 +194,7 @@ export const gatewayConfigSchema = {
             queueTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
           },
         },
+        upstreamIdleMs: { type: 'integer', minimum: 0, description: 'Stop a stdio upstream after this long without calls (0: never); the next call starts it again.' },
       },
     },
     audit: {

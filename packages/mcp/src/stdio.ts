@@ -111,6 +111,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
   private stderr = '';
   private exit?: string;
   private closed = false;
+  private closing?: Promise<void>;
 
   constructor(private readonly params: StdioParams) {}
 
@@ -194,8 +195,14 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
   }
 
   /** End stdin, then SIGTERM and at last SIGKILL the whole process group. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    // a second close (the SDK's client on a failed handshake, then its owner) waits for the
+    // first to finish killing the group, so a reconnect never overlaps a dying process
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
     this.closed = true;
     const child = this.child;
     const pid = child?.pid;

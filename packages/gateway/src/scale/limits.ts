@@ -213,6 +213,8 @@ class Slots {
 export class CallLimiter {
   private readonly principals = new Map<string, Slots>();
   private readonly upstreams = new Map<string, Slots>();
+  private readonly active = new Map<string, number>();
+  private readonly used = new Map<string, number>();
 
   constructor(
     readonly limits: ScaleLimits,
@@ -261,11 +263,25 @@ export class CallLimiter {
       for (const r of releases) r();
       throw err;
     }
+    this.active.set(upstream, (this.active.get(upstream) ?? 0) + 1);
+    this.used.set(upstream, Date.now());
     return () => {
+      this.active.set(upstream, (this.active.get(upstream) ?? 1) - 1);
+      this.used.set(upstream, Date.now());
       for (const r of releases) r();
       this.prune(this.principals, scope.principal.id);
       this.prune(this.upstreams, upstream);
     };
+  }
+
+  /** calls of this process in flight on an upstream */
+  inFlight(upstream: string): number {
+    return this.active.get(upstream) ?? 0;
+  }
+
+  /** when a call of this process last started or ended on an upstream (0: never) */
+  lastUse(upstream: string): number {
+    return this.used.get(upstream) ?? 0;
   }
 
   private slots(map: Map<string, Slots>, key: string, max: number): Slots {

@@ -112,6 +112,22 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/**
+ * The gateway's children other than tsx's esbuild service (there only because the tests run
+ * the gateway from its TypeScript sources) and a child caught between fork and exec (its
+ * command line is still the gateway's): its upstreams and their descendants.
+ */
+export function upstreamProcs(pid: number): number[] {
+  return descendants(pid).filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return !cmd.includes('esbuild') && !cmd.includes('gateway-proc.ts');
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
