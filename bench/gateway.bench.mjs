@@ -3,6 +3,8 @@
 //   - directly (Streamable HTTP, and stdio),
 //   - through `palisade gateway` with policy on (risk scoring, pinning, hidden-text stripping,
 //     argument validation, audit), with an HTTP upstream and with a stdio upstream,
+//   - through `palisade gateway` with REDIS_URL (shared sessions and rate windows; one Redis
+//     round trip per call), when a Redis answers at BENCH_REDIS_URL (default 127.0.0.1:6379),
 //   - through the peers `mcp-proxy` and `supergateway` (pinned dev dependencies; stdio upstream).
 // The client (bench/gateway/load.mjs, the MCP SDK's client) runs in a process of its own. Each
 // figure is the median of RUNS interleaved runs, with min and max; "added" is the gateway's
@@ -103,6 +105,26 @@ try {
     await waitForPort(port, child, `palisade gateway (${kind} upstream)`);
     targets.push({ name: `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind });
   }
+  // the same gateway with Redis (issue 16): sessions and the rate windows shared between processes,
+  // so every call pays one Redis round trip for its limit check
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisPort = Number(new URL(redisUrl).port || 6379);
+  const redisUp = await new Promise((resolve) => {
+    const s = net.connect(redisPort, new URL(redisUrl).hostname);
+    s.on('connect', () => (s.end(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+  if (redisUp) {
+    const port = await freePort();
+    const config = path.join(tmp, 'gateway-redis.yaml');
+    writeFileSync(
+      config,
+      `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, 'store-redis'))}\nupstreams:\n  bench:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n${policy}`,
+    );
+    const child = start([palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', { REDIS_URL: redisUrl, PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:` });
+    await waitForPort(port, child, 'palisade gateway (Redis)');
+    targets.push({ name: 'palisade gw + Redis, stdio upstream', tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio' });
+  } else process.stdout.write(`note: no Redis at ${new URL(redisUrl).host}; the shared-state row is left out\n`);
   if (existsSync(mcpProxy)) {
     const port = await freePort();
     const child = start([mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo], 'mcp-proxy');
