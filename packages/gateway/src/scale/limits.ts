@@ -215,6 +215,7 @@ export class CallLimiter {
   private readonly upstreams = new Map<string, Slots>();
   private readonly active = new Map<string, number>();
   private readonly used = new Map<string, number>();
+  private warnedAt = 0;
 
   constructor(
     readonly limits: ScaleLimits,
@@ -238,7 +239,11 @@ export class CallLimiter {
     try {
       verdict = await this.backend.hit(args);
     } catch (err) {
-      this.warn?.(`shared rate limits unavailable, counting in this process: ${(err as Error).message}`);
+      // at most one warning a minute, not one per call
+      if (Date.now() - this.warnedAt > 60_000) {
+        this.warnedAt = Date.now();
+        this.warn?.(`shared rate limits unavailable, counting in this process: ${(err as Error).message}`);
+      }
       verdict = await this.fallback.hit(args);
     }
     if (verdict.ok) return;

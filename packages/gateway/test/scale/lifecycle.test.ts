@@ -1,6 +1,7 @@
 // Upstream processes that never leak, on a real gateway process, counted through /proc.
-// The soak (1,000 sessions opened and dropped, 50 upstream SIGKILLs) takes about 1-2 minutes
-// on a loaded 2-core machine.
+// The soak (1,000 sessions opened and dropped, 50 upstream SIGKILLs, each waited for until
+// the upstream is restarted and answers) is long: 217 s measured on the shared 2-core machine
+// at load average 16; much less on an idle one.
 // Tolerance: the gateway's RSS after the soak may exceed the baseline (taken after a warm-up)
 // by at most 64 MB: V8 keeps freed heap pages for a while and is not forced to collect here.
 import { existsSync, readFileSync } from 'node:fs';
