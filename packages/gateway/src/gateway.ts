@@ -767,12 +767,21 @@ export class Gateway {
     return [...this.prompts.values()].filter((p) => this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)).map((p) => p.visible);
   }
 
-  async getPrompt(scope: Scope, name: string, args: Record<string, string> | undefined, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  async getPrompt(scope: Scope, name: string, args: Record<string, string> | undefined, signal?: AbortSignal, ctx?: CallContext): Promise<Record<string, unknown>> {
     const p = this.prompts.get(name);
     if (!p || !this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown prompt: ${name}.`);
     const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
     if (shape) throw new GatewayError(ERR_INVALID_PARAMS, `Palisade gateway refused the prompt ${name}: ${shape}`);
-    const res = await this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal });
+    // in flight like a call, so an upstream's elicitation/sampling while it builds the prompt reaches this caller
+    const inflight = this.inflight.get(p.upstream) ?? new Set<CallContext>();
+    this.inflight.set(p.upstream, inflight);
+    if (ctx) inflight.add(ctx);
+    let res: Record<string, unknown>;
+    try {
+      res = await this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal });
+    } finally {
+      if (ctx) inflight.delete(ctx);
+    }
     const found: HiddenFound[] = [];
     const out = this.strip(res, `prompt ${name}`, found, RESULT_TEXT_KEYS);
     this.hidden(found, p.upstream, name);

@@ -3,7 +3,7 @@
 // scope; every handler calls into the Gateway, which applies the policy.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
-import { ERR_INVALID_PARAMS, GatewayError, severity, type Gateway, type Scope } from './gateway.js';
+import { ERR_INVALID_PARAMS, GatewayError, severity, type CallContext, type Gateway, type Scope } from './gateway.js';
 
 export const GATEWAY_INFO = { name: 'palisade-gateway', version: '0.1.0' };
 
@@ -86,7 +86,10 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
       // a 2026-07-28 request has no channel for server-to-client requests: an upstream's
       // elicitation or sampling during the call becomes an input_required result (rounds)
-      if (ctx.mcpReq.envelope !== undefined) return roundsFor(gateway).call(scope, params, ctx, sessionLevel);
+      if (ctx.mcpReq.envelope !== undefined) {
+        const args = params.arguments as Record<string, unknown> | undefined;
+        return roundsFor(gateway).call(scope, `tools/call\0${String(params.name)}`, (cc) => gateway.callTool(scope, String(params.name), args, cc), ctx, sessionLevel, token);
+      }
       // progress is relayed in order and before the result (a client drops progress after it)
       let relayed: Promise<unknown> = Promise.resolve();
       const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
@@ -111,7 +114,18 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   );
   on('prompts/list', async (req) => guard(() => pageOf('prompts', gateway.listPrompts(scope), req.params?.cursor, pageSize)));
   on('prompts/get', async (req, ctx) =>
-    guard(() => gateway.getPrompt(scope, String(req.params?.name), req.params?.arguments as Record<string, string> | undefined, ctx.mcpReq.signal)),
+    guard(() => {
+      const name = String(req.params?.name);
+      const args = req.params?.arguments as Record<string, string> | undefined;
+      // an upstream asking for input while it builds the prompt: rounds for 2026-07-28, pushed for 2025
+      if (ctx.mcpReq.envelope !== undefined)
+        return roundsFor(gateway).call(scope, `prompts/get\0${name}`, (cc) => gateway.getPrompt(scope, name, args, cc.signal, cc), ctx, sessionLevel, undefined);
+      return gateway.getPrompt(scope, name, args, ctx.mcpReq.signal, {
+        signal: ctx.mcpReq.signal,
+        request: async (method, p) =>
+          (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
+      });
+    }),
   );
   on('resources/list', async (req) => guard(() => pageOf('resources', gateway.listResources(scope), req.params?.cursor, pageSize)));
   on('resources/templates/list', async (req) =>
@@ -178,7 +192,8 @@ interface PendingInput {
 interface Round {
   id: string;
   principal: string;
-  tool: string;
+  /** the method and name the call is for: a state is good only for the same */
+  target: string;
   step: number;
   /** upstream requests not answered yet, by the key the client answers them under */
   inputs: Map<string, PendingInput>;
@@ -225,7 +240,7 @@ class InputRounds {
     return `${body}.${createHmac('sha256', this.key).update(`${body}\0${r.principal}`).digest('base64url')}`;
   }
 
-  private verify(state: unknown, scope: Scope, tool: string): Round {
+  private verify(state: unknown, scope: Scope, target: string): Round {
     const bad = () => new GatewayError(ERR_INVALID_PARAMS, 'Invalid or expired requestState: it was altered, already used, belongs to another call or caller, or the call ended. Call the tool again.', { reason: 'invalid_request_state' });
     if (typeof state !== 'string' || state.length > 300) throw bad();
     const m = /^([A-Za-z0-9_-]{32})\.(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(state);
@@ -235,7 +250,7 @@ class InputRounds {
     const given = Buffer.from(m[3]!);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw bad();
     const r = this.byId.get(m[1]!);
-    if (!r || r.principal !== scope.principal.id || r.tool !== tool || String(r.step) !== m[2]) throw bad();
+    if (!r || r.principal !== scope.principal.id || r.target !== target || String(r.step) !== m[2]) throw bad();
     return r;
   }
 
@@ -244,12 +259,18 @@ class InputRounds {
     this.byId.delete(r.id);
   }
 
-  async call(scope: Scope, params: Record<string, unknown>, ctx: HandlerCtx, level: string | undefined): Promise<unknown> {
-    const tool = String(params.name);
+  async call(
+    scope: Scope,
+    target: string,
+    run: (cc: CallContext) => Promise<unknown>,
+    ctx: HandlerCtx,
+    level: string | undefined,
+    progressToken: string | number | undefined,
+  ): Promise<unknown> {
     const state = ctx.mcpReq.requestState();
     let r: Round;
     if (state !== undefined) {
-      r = this.verify(state, scope, tool);
+      r = this.verify(state, scope, target);
       r.leg = ctx;
       r.delivered = false;
       // answers to the requests asked; unknown keys are ignored, missing ones asked again
@@ -265,17 +286,24 @@ class InputRounds {
     } else {
       if ([...this.byId.values()].filter((x) => x.principal === scope.principal.id).length >= MAX_ROUNDS_PER_PRINCIPAL)
         throw new GatewayError(ERR_INVALID_PARAMS, `Too many calls waiting for input (${MAX_ROUNDS_PER_PRINCIPAL}) for ${scope.principal.name}: answer or abandon some first.`);
-      r = this.start(scope, tool, params, ctx, level);
+      r = this.start(scope, target, run, ctx, level, progressToken);
     }
     await this.next(r);
     return this.answer(r);
   }
 
-  private start(scope: Scope, tool: string, params: Record<string, unknown>, ctx: HandlerCtx, level: string | undefined): Round {
+  private start(
+    scope: Scope,
+    target: string,
+    run: (cc: CallContext) => Promise<unknown>,
+    ctx: HandlerCtx,
+    level: string | undefined,
+    token: string | number | undefined,
+  ): Round {
     const r: Round = {
       id: randomBytes(24).toString('base64url'),
       principal: scope.principal.id,
-      tool,
+      target,
       step: 0,
       inputs: new Map(),
       counter: 0,
@@ -291,9 +319,7 @@ class InputRounds {
     }, ROUND_KEEP_MS);
     r.timer.unref();
     this.byId.set(r.id, r);
-    const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
-    this.gateway
-      .callTool(scope, tool, params.arguments as Record<string, unknown> | undefined, {
+    run({
         signal: r.abort.signal,
         awaitingClient: () => r.delivered,
         log: (p) => {

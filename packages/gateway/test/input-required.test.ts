@@ -93,6 +93,37 @@ policy: { blockLevel: critical }
     }
   });
 
+  it('prompts/get: an upstream asking while it builds the prompt, for 2026-07-28 (rounds) and 2025-11-25 (pushed) clients', async () => {
+    const c = modernClient({ autoFulfill: false });
+    await c.connect(new HttpV2(new URL(gw.url!)));
+    try {
+      const get = (extra: Record<string, unknown>) => c.request({ method: 'prompts/get', params: { name: 'test_input_required_result_prompt', ...extra } } as never, { allowInputRequired: true } as never) as Promise<Raw & { messages?: unknown[] }>;
+      const first = await get({});
+      expect(first.resultType).toBe('input_required');
+      const [key, req] = Object.entries(first.inputRequests ?? {})[0]!;
+      expect(req.method).toBe('elicitation/create');
+      // a state for this prompt is not good for a tool call of the same caller
+      await expect(
+        c.request({ method: 'tools/call', params: { name: 'test_elicitation', arguments: { message: 'x' }, requestState: first.requestState, inputResponses: {} } } as never, { allowInputRequired: true } as never),
+      ).rejects.toMatchObject({ code: -32602 });
+      const done = await get({ requestState: first.requestState, inputResponses: { [key]: { action: 'accept', content: { context: 'the docs' } } } });
+      expect(JSON.stringify(done.messages)).toContain('Use this context: the docs');
+    } finally {
+      await c.close();
+    }
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const old = new Client({ name: 'old-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    old.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { context: 'pushed' } }));
+    await old.connect(new StreamableHTTPClientTransport(new URL(gw.url!)));
+    try {
+      expect(JSON.stringify((await old.getPrompt({ name: 'test_input_required_result_prompt' })).messages)).toContain('Use this context: pushed');
+    } finally {
+      await old.close();
+    }
+  });
+
   it('asks a 2026-07-28 client only what its request declares it can answer', async () => {
     const c = new ClientV2({ name: 'sampling-only', version: '1.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
     c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'test-model', stopReason: 'endTurn' }));

@@ -272,6 +272,7 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
 server.setRequestHandler(ListPromptsRequestSchema, async () => ({
   prompts: [
     { name: 'test_simple_prompt', description: 'A simple prompt.' },
+    { name: 'test_input_required_result_prompt', description: 'A prompt that asks the user for context.' },
     {
       name: 'test_prompt_with_arguments',
       description: 'A prompt with arguments.',
@@ -288,9 +289,20 @@ server.setRequestHandler(ListPromptsRequestSchema, async () => ({
     { name: 'test_prompt_with_image', description: 'A prompt with an image.' },
   ],
 }));
-server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
   const a = req.params.arguments ?? {};
   switch (req.params.name) {
+    case 'test_input_required_result_prompt': {
+      // asks the 2025 way while building the prompt; the gateway makes it a round for 2026-07-28 clients
+      const r = await extra.sendRequest(
+        {
+          method: 'elicitation/create',
+          params: { message: 'What context should the prompt use?', requestedSchema: { type: 'object', properties: { context: { type: 'string' } }, required: ['context'] } },
+        },
+        ElicitResultSchema,
+      );
+      return { messages: [{ role: 'user', content: { type: 'text', text: `Use this context: ${r.content?.context ?? 'none'}` } }] };
+    }
     case 'test_simple_prompt':
       return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
     case 'test_prompt_with_arguments':
