@@ -2,7 +2,7 @@
 // with the organisation's servers it affects and the hosts that run them, its KEV mark, and
 // when advisories were last imported. Advisories and the KEV list are global (public data);
 // matches, servers and hosts are read inside the caller's org-scoped transaction.
-import { advisorySeverity, cveIds, parseOsvRecord, recordPackageKeys, severityRank, type OsvRecord, type Severity } from '@palisade/core';
+import { advisorySeverity, cveIds, isMarkedKnownExploited, parseOsvRecord, recordPackageKeys, severityRank, type OsvRecord, type Severity } from '@palisade/core';
 import { sql } from 'kysely';
 import type { OrgScope, Tx } from '../db/index.js';
 import { chunk } from './batch.js';
@@ -93,7 +93,8 @@ export async function listAdvisories(tx: Tx, scope: OrgScope, q: AdvisoryListQue
     const row = records.get(id);
     const rec = parsed.get(id);
     if (!row || !rec) return [];
-    const knownExploited = cveIds(rec).some((c) => kev.has(c));
+    // the stored KEV list, or the mark an import set on the record (core's KEV_MARK)
+    const knownExploited = isMarkedKnownExploited(rec) || cveIds(rec).some((c) => kev.has(c));
     const sev = advisorySeverity(rec, knownExploited);
     const mine = matches.filter((m) => m.advisory_id === id && servers.has(m.server_id));
     const hosts = new Map<string, string>();
