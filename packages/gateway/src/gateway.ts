@@ -809,9 +809,18 @@ export class Gateway {
     return this.templates.filter((t) => this.visible(scope, t.upstream, t.visible.name, (vs) => vs.resources)).map((t) => t.visible);
   }
 
-  async readResource(scope: Scope, uri: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  async readResource(scope: Scope, uri: string, signal?: AbortSignal, ctx?: CallContext): Promise<Record<string, unknown>> {
     const upstream = this.resourceOwner(scope, uri);
-    const res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
+    // in flight like a call, so an upstream's elicitation/sampling while it reads reaches this caller
+    const inflight = this.inflight.get(upstream) ?? new Set<CallContext>();
+    this.inflight.set(upstream, inflight);
+    if (ctx) inflight.add(ctx);
+    let res: Record<string, unknown>;
+    try {
+      res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
+    } finally {
+      if (ctx) inflight.delete(ctx);
+    }
     const found: HiddenFound[] = [];
     const out = this.strip(res, `resource ${uri}`, found, RESULT_TEXT_KEYS);
     this.hidden(found, upstream, uri);

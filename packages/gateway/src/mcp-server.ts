@@ -131,7 +131,18 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   on('resources/templates/list', async (req) =>
     guard(() => pageOf('resourceTemplates', gateway.listResourceTemplates(scope), req.params?.cursor, pageSize)),
   );
-  on('resources/read', async (req, ctx) => guard(() => gateway.readResource(scope, String(req.params?.uri), ctx.mcpReq.signal)));
+  on('resources/read', async (req, ctx) =>
+    guard(() => {
+      const uri = String(req.params?.uri);
+      if (ctx.mcpReq.envelope !== undefined)
+        return roundsFor(gateway).call(scope, `resources/read\0${uri}`, (cc) => gateway.readResource(scope, uri, cc.signal, cc), ctx, sessionLevel, undefined);
+      return gateway.readResource(scope, uri, ctx.mcpReq.signal, {
+        signal: ctx.mcpReq.signal,
+        request: async (method, p) =>
+          (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
+      });
+    }),
+  );
   const subscriptions = new Map<string, () => Promise<void>>();
   on('resources/subscribe', async (req) =>
     guard(async () => {

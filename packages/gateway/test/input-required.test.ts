@@ -124,6 +124,21 @@ policy: { blockLevel: critical }
     }
   });
 
+  it('resources/read: an upstream asking while it reads, answered through rounds (2026-07-28)', async () => {
+    const c = modernClient({ autoFulfill: false });
+    await c.connect(new HttpV2(new URL(gw.url!)));
+    try {
+      const read = (extra: Record<string, unknown>) => c.request({ method: 'resources/read', params: { uri: 'test://ask-resource', ...extra } } as never, { allowInputRequired: true } as never) as Promise<Raw & { contents?: unknown[] }>;
+      const first = await read({});
+      expect(first.resultType).toBe('input_required');
+      const [key] = Object.keys(first.inputRequests ?? {});
+      const done = await read({ requestState: first.requestState, inputResponses: { [key!]: { action: 'accept', content: { name: 'Lin' } } } });
+      expect(JSON.stringify(done.contents)).toContain('read by Lin');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('asks a 2026-07-28 client only what its request declares it can answer', async () => {
     const c = new ClientV2({ name: 'sampling-only', version: '1.0.0' }, { capabilities: { sampling: {} }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
     c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'test-model', stopReason: 'endTurn' }));

@@ -333,13 +333,19 @@ server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     { uri: 'test://static-text', name: 'static-text', mimeType: 'text/plain' },
     { uri: 'test://static-binary', name: 'static-binary', mimeType: 'image/png' },
     { uri: 'test://watched-resource', name: 'watched-resource', mimeType: 'text/plain' },
+    { uri: 'test://ask-resource', name: 'ask-resource', mimeType: 'text/plain' },
   ],
 }));
 server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
   resourceTemplates: [{ uriTemplate: 'test://template/{id}/data', name: 'template', mimeType: 'application/json' }],
 }));
-server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
   const uri = req.params.uri;
+  if (uri === 'test://ask-resource') {
+    // asks the 2025 way while reading
+    const r = await askName(extra, 'Who is reading?');
+    return { contents: [{ uri, mimeType: 'text/plain', text: `read by ${r.content?.name ?? 'nobody'}` }] };
+  }
   if (uri === 'test://static-text') return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };
   if (uri === 'test://static-binary') return { contents: [{ uri, mimeType: 'image/png', blob: PNG }] };
   if (uri === 'test://watched-resource') return { contents: [{ uri, mimeType: 'text/plain', text: 'watched' }] };
