@@ -13,8 +13,8 @@ import ajvFormats from 'ajv-formats';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { ServerConfig } from './config.js';
-import { checkConnectedRole, openDatabase, type OpenedDatabase } from './db/open.js';
-import { migrate } from './db/migrate.js';
+import { openDatabase, type OpenedDatabase } from './db/open.js';
+import { storageFor } from './db/storage.js';
 import { prepareDatabase } from './db/roles.js';
 import { countUsers } from './auth/accounts.js';
 import { makeAccessHook } from './auth/access.js';
@@ -128,19 +128,16 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     warnings.push(...prepared.warnings);
   }
   const store = openDatabase({ databaseUrl: runtimeUrl, dataDir: config.dataDir });
+  const storage = storageFor(store);
   let setupToken: string | null;
   try {
-    if (store.dialect === 'sqlite') await migrate(store);
+    // SQLite migrates its file here; PostgreSQL was migrated above by the owner role
+    await storage.migrateOnOpen(store);
     // the curated advisories shipped with Palisade, stored (idempotent) and matched against the inventory
     await seedBundledAdvisories(store).catch((err: unknown) => warnings.push(`The bundled advisories were not loaded (${err instanceof Error ? err.message : String(err)}); known-vulnerable versions are matched only against imported ones.`));
-    if (store.dialect === 'postgres') {
-      const role = await checkConnectedRole(store.db);
-      if (role.superuser || role.bypassRls) {
-        warnings.push(
-          `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain runtime role (CREATE ROLE palisade_runtime LOGIN PASSWORD '...' NOSUPERUSER NOBYPASSRLS), point DATABASE_URL at it and DATABASE_MIGRATION_URL at the owner of the database.`,
-        );
-      }
-    }
+    // a PostgreSQL role that escapes row-level security is named at start
+    const roleWarning = await storage.roleWarning(store.db);
+    if (roleWarning) warnings.push(roleWarning);
     setupToken = (await countUsers(store)) === 0 ? (config.setupToken ?? randomToken(24)) : null;
   } catch (err) {
     await store.close();

@@ -1,6 +1,7 @@
 // `palisade serve`: build the app, listen, print the one-time setup link on an empty
 // database, shut down gracefully on SIGINT/SIGTERM.
 import { buildApp } from './app.js';
+import { storageFor } from './db/storage.js';
 import { ConfigError, resolveConfig, type ServeFlags, type ServerConfig } from './config.js';
 
 /** Deadline for draining requests and webhook deliveries on SIGINT/SIGTERM. */
@@ -50,7 +51,7 @@ export async function startServer(config: ServerConfig, out: NodeJS.WritableStre
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${displayHost(config.host)}:${port}`;
-  out.write(`palisade: serving on ${url} (${platform.store.dialect === 'sqlite' ? `SQLite in ${config.dataDir}` : 'PostgreSQL'})\n`);
+  out.write(`palisade: serving on ${url} (${storageFor(platform.store).describe(config.dataDir)})\n`);
   let setupUrl: string | null = null;
   if (platform.setup.token) {
     setupUrl = `${url}/setup?token=${platform.setup.token}`;

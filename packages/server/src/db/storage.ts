@@ -1,12 +1,14 @@
 // The dialect differences the ingest path uses, behind one small adapter, so the ingest
 // services never branch on the dialect: per-host turns, row locks in a global order, the
 // JSON aggregate, last-seen moves of shared rows that never wait, the unchanged-report
-// touch, and statistics maintenance (ANALYZE / PRAGMA optimize on SQLite).
+// touch, and statistics maintenance (ANALYZE / PRAGMA optimize on SQLite). The platform's few
+// differences live here too (start-up, the setup lock, the owner-row lock, the agent-key
+// look-up), so no service, route or app module branches on the dialect.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectName } from './open.js';
-import { pgBatch, pgLiteral } from './open.js';
+import { checkConnectedRole, pgBatch, pgLiteral } from './open.js';
 import type { Database } from './schema.js';
-import { withOrg, type Db, type Tx } from './scope.js';
+import { withLookup, withOrg, type Db, type Tx } from './scope.js';
 
 /** Tables whose rows many reports share (definitions, tool rows): last-seen moves only. */
 export type SharedTable = 'servers' | 'tools';
@@ -16,8 +18,34 @@ export interface TouchedHost {
   server_count: number;
 }
 
+/** An agent key's row as verification reads it. */
+export interface AgentKeyRow {
+  id: string;
+  org_id: string;
+  key_hash: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
 export interface Storage {
   readonly dialect: DialectName;
+  /**
+   * Once the database is open: SQLite migrates its own file here; PostgreSQL was migrated
+   * before the app connected, by the owner role (db/roles.ts), so nothing is left to do.
+   */
+  migrateOnOpen(store: Db): Promise<void>;
+  /** A start-up warning when the connected role escapes row-level security (PostgreSQL), else null. */
+  roleWarning(db: Kysely<Database>): Promise<string | null>;
+  /** Where the data lives, for the start-up line. */
+  describe(dataDir: string): string;
+  /** One transaction at a time, database-wide, passes this point until it ends (e.g. first-start setup). */
+  exclusiveTurn(tx: Tx, name: string): Promise<void>;
+  /** The rows a select reads stay locked to the end of the transaction (SQLite: one writer at a time already). */
+  forUpdate<Q extends { forUpdate(): Q }>(query: Q): Q;
+  /** The agent key with this hash, read under the key-lookup policy (PostgreSQL: `app.key_hash`), or undefined. */
+  findAgentKey(store: Db, hash: string): Promise<AgentKeyRow | undefined>;
+  /** Records when a key was last used (inside its organisation's scope). */
+  markAgentKeyUsed(store: Db, row: Pick<AgentKeyRow, 'id' | 'org_id'>, at: string): Promise<void>;
   /** Two reports of the same host take turns (PostgreSQL: a transaction-scoped advisory lock; SQLite has one writer). */
   hostTurn(tx: Tx, key: string): Promise<void>;
   /** Locks these rows (sorted ids) for an update, in id order: the one global order every transaction keeps. */
@@ -93,8 +121,28 @@ export const NOTHING_PENDING = `not exists (select 1 from ingest_inbox as q wher
 
 const assignments = (set: Record<string, string>) => sql.join(Object.entries(set).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
 
+const KEY_COLUMNS = ['id', 'org_id', 'key_hash', 'revoked_at', 'last_used_at'] as const;
+
 const sqliteStorage: Storage = {
   dialect: 'sqlite',
+  async migrateOnOpen(store) {
+    // (loaded here: migrate.ts uses this adapter too)
+    const { migrate } = await import('./migrate.js');
+    await migrate(store);
+  },
+  async roleWarning() {
+    return null;
+  },
+  describe: (dataDir) => `SQLite in ${dataDir}`,
+  async exclusiveTurn() {
+    // one writer at a time: a write transaction already excludes every other
+  },
+  forUpdate: (query) => query,
+  // one read needs no transaction
+  findAgentKey: (store, hash) => store.db.selectFrom('agent_keys').select(KEY_COLUMNS).where('key_hash', '=', hash).executeTakeFirst(),
+  async markAgentKeyUsed(store, row, at) {
+    await store.db.updateTable('agent_keys').set({ last_used_at: at }).where('id', '=', row.id).where('org_id', '=', row.org_id).execute();
+  },
   async hostTurn() {
     // one writer at a time: nothing to take
   },
@@ -176,6 +224,36 @@ async function pgFindHost(store: Db, orgId: string, column: 'last_raw_hash' | 'l
 
 const postgresStorage: Storage = {
   dialect: 'postgres',
+  async migrateOnOpen() {
+    // migrated by the owner role before the app connected (db/roles.ts)
+  },
+  async roleWarning(db) {
+    const role = await checkConnectedRole(db);
+    if (!role.superuser && !role.bypassRls) return null;
+    return `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain runtime role (CREATE ROLE palisade_runtime LOGIN PASSWORD '...' NOSUPERUSER NOBYPASSRLS), point DATABASE_URL at it and DATABASE_MIGRATION_URL at the owner of the database.`;
+  },
+  describe: () => 'PostgreSQL',
+  async exclusiveTurn(tx, name) {
+    await sql`select pg_advisory_xact_lock(hashtext(${`palisade:${name}`}))`.execute(tx);
+  },
+  forUpdate: (query) => query.forUpdate(),
+  async findAgentKey(store, hash) {
+    // one round trip: the setting and the read in one implicit transaction
+    const literal = pgLiteral(hash, 'hex');
+    const batch = literal && (await pgBatch(store.db, [`select set_config('app.key_hash', ${literal}, true)`, `select ${KEY_COLUMNS.join(', ')} from agent_keys where key_hash = ${literal}`]));
+    if (batch) return batch[1]![0] as AgentKeyRow | undefined;
+    return withLookup(store, { 'app.key_hash': hash }, (tx) => tx.selectFrom('agent_keys').select(KEY_COLUMNS).where('key_hash', '=', hash).executeTakeFirst());
+  },
+  async markAgentKeyUsed(store, row, at) {
+    const org = pgLiteral(row.org_id, 'id');
+    const id = pgLiteral(row.id, 'id');
+    const when = pgLiteral(at, 'time');
+    if (org && id && when && (await pgBatch(store.db, [`select set_config('app.org_id', ${org}, true)`, `update agent_keys set last_used_at = ${when} where id = ${id} and org_id = ${org}`]))) return;
+    await withLookup(store, {}, async (tx) => {
+      await sql`select set_config('app.org_id', ${row.org_id}, true)`.execute(tx);
+      await tx.updateTable('agent_keys').set({ last_used_at: at }).where('id', '=', row.id).where('org_id', '=', row.org_id).execute();
+    });
+  },
   async hostTurn(tx, key) {
     await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
   },

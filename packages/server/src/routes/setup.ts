@@ -1,11 +1,11 @@
 // First start: create the first organisation and its owner with the one-time setup token.
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { access } from '../auth/access.js';
 import { countUsers, createOrgWithOwner } from '../auth/accounts.js';
 import { constantTimeEqual } from '../auth/crypto.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
+import { storageFor } from '../db/storage.js';
 import { ApiError } from '../errors.js';
 import { signIn } from '../http/session.js';
 import { Type } from 'typebox';
@@ -50,7 +50,7 @@ export async function setupRoutes(plain: FastifyInstance): Promise<void> {
       let created: Awaited<ReturnType<typeof createOrgWithOwner>>;
       try {
         created = await createOrgWithOwner(p.store, request.body, async (tx) => {
-          if (p.store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(727166)`.execute(tx);
+          await storageFor(p.store).exclusiveTurn(tx, 'setup');
           if ((await tx.selectFrom('users').select('id').limit(1).execute()).length > 0) throw alreadySetUp();
         });
       } catch (err) {

@@ -7,6 +7,7 @@ import { revokeUserSessions } from '../auth/sessions.js';
 import { writeAudit } from '../audit.js';
 import type { Role } from '../db/schema.js';
 import { withOrg, type Tx } from '../db/scope.js';
+import { storageFor, type Storage } from '../db/storage.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 import { page } from '../http/pagination.js';
 import { Role as RoleSchema, User } from '../http/models.js';
@@ -16,16 +17,15 @@ const lastOwner = () => new ApiError(409, 'last_owner', 'This is the last owner 
 
 /**
  * Locks the organisation's owner rows for the rest of the transaction (PostgreSQL: SELECT ...
- * FOR UPDATE, in id order so two callers never deadlock) and returns how many there are. A
+ * FOR UPDATE, through the storage adapter, in id order so two callers never deadlock) and returns how many there are. A
  * concurrent demotion or removal waits here, and once the first commits it re-reads the rows
  * (READ COMMITTED re-checks `role = 'owner'` on the locked rows), so two of them can never
  * both see "two owners" and leave none. SQLite runs one write transaction at a time already.
  * Call it BEFORE reading the target's role, so that read is after the lock too.
  */
-async function lockOwners(tx: Tx, orgId: string, dialect: 'sqlite' | 'postgres'): Promise<number> {
-  let q = tx.selectFrom('memberships').select('user_id').where('org_id', '=', orgId).where('role', '=', 'owner').orderBy('user_id');
-  if (dialect === 'postgres') q = q.forUpdate();
-  return (await q.execute()).length;
+async function lockOwners(tx: Tx, orgId: string, storage: Storage): Promise<number> {
+  const q = tx.selectFrom('memberships').select('user_id').where('org_id', '=', orgId).where('role', '=', 'owner').orderBy('user_id');
+  return (await storage.forUpdate(q).execute()).length;
 }
 
 async function membership(tx: Tx, orgId: string, userId: string) {
@@ -43,6 +43,7 @@ async function membership(tx: Tx, orgId: string, userId: string) {
 export async function usersRoutes(plain: FastifyInstance): Promise<void> {
   const app = typed(plain);
   const store = app.platform.store;
+  const storage = storageFor(store);
 
   app.get(
     '/users',
@@ -81,7 +82,7 @@ export async function usersRoutes(plain: FastifyInstance): Promise<void> {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
       return withOrg(store, scope, async (tx) => {
-        const owners = await lockOwners(tx, actor.orgId, store.dialect);
+        const owners = await lockOwners(tx, actor.orgId, storage);
         // the actor's role as it is now (a concurrent change may have just committed)
         const actorRole = (await membership(tx, actor.orgId, actor.userId).catch(() => ({ role: 'viewer' as Role }))).role;
         const target = await membership(tx, actor.orgId, request.params.id);
@@ -104,7 +105,7 @@ export async function usersRoutes(plain: FastifyInstance): Promise<void> {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
       await withOrg(store, scope, async (tx) => {
-        const owners = await lockOwners(tx, actor.orgId, store.dialect);
+        const owners = await lockOwners(tx, actor.orgId, storage);
         // the actor's role as it is now (a concurrent change may have just committed)
         const actorRole = (await membership(tx, actor.orgId, actor.userId).catch(() => ({ role: 'viewer' as Role }))).role;
         const target = await membership(tx, actor.orgId, request.params.id);
