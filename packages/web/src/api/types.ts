@@ -36,6 +36,9 @@ export type User = Schemas['User'];
 export type Org = Schemas['Org'];
 export type Me = Schemas['Me'];
 export type SetupState = Schemas['SetupState'];
+/** What an organisation's sign-up link says before the form (its name and the role it gives). */
+export type SignupInfo = ResponseOf<'/api/v1/signup/{org}', 'get'>;
+export type SignupResult = ResponseOf<'/api/v1/signup/{org}', 'post', 202>;
 export type Person = Schemas['Person'];
 
 export type OverrideBadge = Schemas['OverrideBadge'];
@@ -55,6 +58,8 @@ export type Finding = Schemas['Finding'];
 export type Alert = Schemas['Alert'];
 export type AlertAction = RequestOf<'/api/v1/alerts/bulk', 'post'>['action'];
 export type AlertBulkResult = Schemas['AlertBulkResult'];
+/** The people an alert can be assigned to. */
+export type Assignees = ResponseOf<'/api/v1/alerts/assignees', 'get'>;
 
 export type AdvisoryListItem = Schemas['AdvisoryListItem'];
 export type AdvisorySync = Schemas['AdvisorySync'];

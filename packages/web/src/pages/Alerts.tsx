@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, post, query } from '../api/client';
-import type { Alert, AlertAction, AlertBulkResult, HostSummary, List, Person, ServerSummary } from '../api/types';
+import type { Alert, AlertAction, AlertBulkResult, Assignees, HostSummary, List, ServerSummary } from '../api/types';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { InlineMarkdown } from '../components/Markdown';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
@@ -129,7 +129,7 @@ export function AlertsPage() {
   });
   const hosts = useQuery({ queryKey: ['alert-hosts'], queryFn: () => get<List<HostSummary>>('/hosts?limit=200&sort=hostname'), staleTime: 60_000 });
   const servers = useQuery({ queryKey: ['alert-servers'], queryFn: () => get<List<ServerSummary>>('/servers?limit=200&sort=name'), staleTime: 60_000 });
-  const people = useQuery({ queryKey: ['alert-assignees'], queryFn: () => get<{ items: Person[] }>('/alerts/assignees'), staleTime: 60_000 });
+  const people = useQuery({ queryKey: ['alert-assignees'], queryFn: () => get<Assignees>('/alerts/assignees'), staleTime: 60_000 });
   const canWrite = can('alerts:write');
   const canAccept = can('overrides:write');
 

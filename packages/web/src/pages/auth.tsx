@@ -2,7 +2,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, get, post } from '../api/client';
-import type { SetupState } from '../api/types';
+import type { SetupState, SignupInfo, SignupResult } from '../api/types';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { PasswordStrength } from '../components/PasswordStrength';
 import { Link, navigate, useLocation } from '../router';
@@ -246,14 +246,14 @@ export function SignupPage() {
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const info = useQuery({ queryKey: ['signup', org], queryFn: () => get<{ orgName: string; role: string }>(`/signup/${encodeURIComponent(org)}`), enabled: org !== '', retry: false });
+  const info = useQuery({ queryKey: ['signup', org], queryFn: () => get<SignupInfo>(`/signup/${encodeURIComponent(org)}`), enabled: org !== '', retry: false });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const r = await post<{ message: string }>(`/signup/${encodeURIComponent(org)}`, { email, password });
+      const r = await post<SignupResult>(`/signup/${encodeURIComponent(org)}`, { email, password });
       setDone(r.message);
     } catch (err) {
       setError(err);
