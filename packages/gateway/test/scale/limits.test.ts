@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { openRedis, type SharedRedis } from '../../src/scale/redis.js';
 import { MemoryRateBackend, RedisRateBackend } from '../../src/scale/limits.js';
-import { connect, fixtureUpstream, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
+import { connect, fixtureUpstream, rawRequest, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
 import { dropPrefix, REDIS_URL, startGatewayProc, type GatewayProc } from './procs.js';
 
 const prefix = `palisade:test:${randomUUID()}:`;
@@ -100,6 +100,12 @@ describe('limits in a gateway', () => {
       expect(await outcome(client.callTool({ name: 'fx__nested', arguments: {} }))).toBe('ok');
       const decisions = (gw.gateway.store.db.prepare(`SELECT decision FROM audit WHERE kind = 'call'`).all() as { decision: string }[]).map((r) => r.decision);
       expect(decisions.filter((d) => d === 'rate-limited').length).toBe(2);
+      // and in /metrics: refusals, calls by decision, the latency histogram of forwarded calls
+      const metrics = (await rawRequest(gw.url!.replace(/\/mcp$/, '/metrics'))).body;
+      expect(metrics).toContain('palisade_gateway_limited_total{decision="rate-limited"} 2');
+      expect(metrics).toContain('palisade_gateway_calls_total{decision="allowed"} 7');
+      expect(metrics).toMatch(/^palisade_gateway_call_duration_seconds_count 7$/m);
+      expect(metrics).toMatch(/^palisade_gateway_call_duration_seconds_bucket\{le="\+Inf"\} 7$/m);
     } finally {
       await client?.close();
       await vsClient?.close();
