@@ -17,7 +17,7 @@ import { ensureWebBuilt, REPO, runCli, startServer, type RunningServer } from '.
 
 const OWNER = { email: 'owner@example.test', password: 'correct horse battery staple 42' };
 const WIDTHS = [390, 768, 1280] as const;
-const POLL = { timeout: 20_000 };
+const POLL = { timeout: 45_000 };
 const DOCS_SHOTS = process.env.PALISADE_SCREENSHOTS === '1';
 
 if (skipBrowserTests) console.warn(`[e2e] skipping the responsive browser tests: ${skipReason}`);
@@ -133,7 +133,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       server = await startServer({ databaseUrl: db?.databaseUrl, databaseMigrationUrl: db?.migrationUrl });
       browser = await launchChromium();
       ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      ctx.setDefaultTimeout(20_000);
+      ctx.setDefaultTimeout(45_000); // a loaded two-core machine
       page = await ctx.newPage();
       page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
     }, 180_000);
@@ -196,7 +196,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     /** A signed-out visitor on a phone; checks width and axe on each page it is shown. */
     async function visitor(): Promise<{ p: Page; check: (name: string) => Promise<void>; close: () => Promise<void> }> {
       const anon = await browser.newContext({ viewport: { width: 390, height: 844 } });
-      anon.setDefaultTimeout(20_000);
+      anon.setDefaultTimeout(45_000);
       const p = await anon.newPage();
       p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
       const check = async (name: string) => {
@@ -272,11 +272,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     /** Opens a page and waits for it; false when the dashboard has no such page (yet). */
     async function open(p: PageSpec): Promise<boolean> {
-      await page.goto(url(p.path));
-      await page.locator('main h1').first().waitFor();
-      if ((await page.locator('main h1').first().textContent()) === 'Page not found') return false;
-      await settle(page, p.heading || ((await page.locator('main h1').first().textContent()) ?? ''));
-      return true;
+      try {
+        await page.goto(url(p.path));
+        await page.locator('main h1').first().waitFor();
+        if ((await page.locator('main h1').first().textContent()) === 'Page not found') return false;
+        await settle(page, p.heading || ((await page.locator('main h1').first().textContent()) ?? ''));
+        return true;
+      } catch (err) {
+        throw new Error(`${p.name} (${p.path}) at ${page.viewportSize()?.width} px did not finish loading: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
 
     for (const width of WIDTHS) {

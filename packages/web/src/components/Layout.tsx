@@ -35,6 +35,7 @@ function useScrollableTablesFocusable(): void {
     const mark = () => {
       frame = 0;
       for (const table of Array.from(main.querySelectorAll('table'))) {
+        labelCells(table);
         const scrolls = table.scrollWidth > table.clientWidth + 1;
         const ownStop = table.dataset.scrollStop === '1';
         if (scrolls && !ownStop && !table.hasAttribute('tabindex')) {
@@ -50,7 +51,8 @@ function useScrollableTablesFocusable(): void {
       if (!frame) frame = requestAnimationFrame(mark);
     };
     const observer = new MutationObserver(schedule);
-    observer.observe(main, { childList: true, subtree: true });
+    // characterData: a header's text may change (a count, a sort arrow)
+    observer.observe(main, { childList: true, subtree: true, characterData: true });
     window.addEventListener('resize', schedule);
     schedule();
     return () => {
@@ -59,6 +61,26 @@ function useScrollableTablesFocusable(): void {
       if (frame) cancelAnimationFrame(frame);
     };
   }, []);
+}
+
+/**
+ * On a phone a table's rows become cards (styles.css, `table[data-cards]`): each cell shows its
+ * column's name before it, taken from the table's header row here, for every page's tables.
+ */
+function labelCells(table: HTMLTableElement): void {
+  const heads = Array.from(table.tHead?.rows[0]?.cells ?? []).map((th) => th.textContent?.trim() ?? '');
+  if (heads.length === 0) return;
+  if (table.dataset.cards !== '1') table.dataset.cards = '1';
+  for (const body of Array.from(table.tBodies)) {
+    for (const row of Array.from(body.rows)) {
+      let col = 0;
+      for (const cell of Array.from(row.cells)) {
+        const label = cell.colSpan > 1 ? '' : (heads[col] ?? '');
+        if (cell.dataset.label !== label) cell.dataset.label = label;
+        col += cell.colSpan;
+      }
+    }
+  }
 }
 
 function isCurrent(to: string, path: string) {
