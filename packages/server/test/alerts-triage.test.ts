@@ -151,6 +151,13 @@ for (const dialect of dialects) {
       expect(audit.items[0]!.details).toEqual({ reason: body.items[0]!.resolvedReason, automatic: true });
     });
 
+    it('a server open to sign-up of new organisations refuses advisory imports from the dashboard', async () => {
+      const res = await owner.post('/api/v1/advisories/import', { records: [{ id: 'GHSA-x', modified: '2026-01-01T00:00:00Z' }] });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('import_not_allowed');
+      expect((await owner.get('/api/v1/advisories?affected=false&q=GHSA-x')).json().total).toBe(0);
+    });
+
     it('a server that leaves the host resolves its alerts there, with the reason', async () => {
       const before = (await list(owner)).items.find((a) => a.serverName === 'scratch')!;
       expect(before.status).not.toBe('resolved');

@@ -2,12 +2,15 @@
 // which of your servers (and hosts) each affects and whether it is known exploited, when they
 // were last updated; admins import an OSV file (one record or an array of records), which
 // re-matches every organisation that runs a named package (advisories are public data shared
-// by all organisations; matches and alerts stay per organisation).
+// by all organisations; matches and alerts stay per organisation). A server open to self
+// sign-up of new organisations refuses dashboard imports: one tenant's admin would change what
+// every other tenant sees.
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { access } from '../auth/access.js';
 import { writeAudit } from '../audit.js';
 import { withOrg } from '../db/scope.js';
+import { ApiError } from '../errors.js';
 import { page } from '../http/pagination.js';
 import { errors, named, Nullable, pageQuery, Time, typed } from '../http/schemas.js';
 import { advisorySync, listAdvisories } from '../services/advisory-list.js';
@@ -92,6 +95,9 @@ export async function advisoriesRoutes(fastify: FastifyInstance): Promise<void> 
       },
     },
     async (request) => {
+      // advisories are shared by every organisation on this server: where anyone may create an
+      // organisation (and so be its admin), one of them must not change what all the others see
+      if (app.platform.config.signupOpen) throw new ApiError(403, 'import_not_allowed', 'This server lets anyone create an organisation, and advisories are shared by all of them, so they cannot be imported from the dashboard here; ask the operator of this server to import them.');
       const user = request.user!;
       const scope = { orgId: user.orgId };
       const stored = await storeAdvisories(store, request.body.records, { source: 'import' });
