@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { fixtureUpstream, rawRequest, textOf, tmpDir, writeConfig } from '../helpers.js';
+import { newToken } from '../../src/auth.js';
+import { fixtureUpstream, INIT_BODY, rawRequest, textOf, tmpDir, writeConfig } from '../helpers.js';
 import { dropPrefix, REDIS_URL, roundRobinFetch, startGatewayProc, waitFor, type GatewayProc } from './procs.js';
 
 const prefix = `palisade:test:${randomUUID()}:`;
@@ -68,6 +69,38 @@ describe('sessions shared through Redis', () => {
     expect(after.status).toBe(404);
     await client.close();
   }, 120_000);
+
+  it("another principal cannot continue a session on another process (it gets 404, the owner's session goes on)", async () => {
+    const alice = newToken();
+    const bob = newToken();
+    const cfg = () =>
+      writeConfig(
+        tmpDir(),
+        `store: ./store\nupstreams:\n${fixtureUpstream('fx')}auth:\n  tokens:\n    - { name: alice, sha256: '${alice.sha256}' }\n    - { name: bob, sha256: '${bob.sha256}' }\n`,
+      );
+    const env = { REDIS_URL, PALISADE_GATEWAY_REDIS_PREFIX: prefix };
+    const [p1, p2] = await Promise.all([startGatewayProc(cfg(), env), startGatewayProc(cfg(), env)]);
+    procs.push(p1, p2);
+    const headers = (token: string, session?: string) => ({
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${token}`,
+      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' } : {}),
+    });
+    const init = await rawRequest(p1.url, { method: 'POST', headers: headers(alice.token), body: INIT_BODY });
+    const sid = init.headers['mcp-session-id'] as string;
+    expect(init.status).toBe(200);
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const stolen = await rawRequest(p2.url, { method: 'POST', headers: headers(bob.token, sid), body: list });
+    expect(stolen.status).toBe(404);
+    const owner = await rawRequest(p2.url, { method: 'POST', headers: headers(alice.token, sid), body: list });
+    expect(owner.status).toBe(200);
+    expect(owner.body).toContain('fx__echo');
+    // the stored record names the principal by its token's display prefix only, never the token
+    const raw = (await redis.get(`${prefix}sess:${sid}`))!;
+    expect(raw).not.toContain(alice.token);
+    expect(raw).not.toContain(alice.sha256);
+  }, 180_000);
 
   it('an unknown or forged session id is refused and stores nothing', async () => {
     const b = procs[1]!;
