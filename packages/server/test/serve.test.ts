@@ -20,10 +20,11 @@ function start(args: string[], env: Record<string, string | undefined>) {
   const { DATABASE_URL: _db, JWT_SECRET: _js, NODE_ENV: _ne, PALISADE_SETUP_TOKEN: _st, ...base } = process.env;
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'serve', ...args], { cwd: repo, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
-  child.stdout.resume();
+  child.stdout.on('data', (d) => (stdout += String(d)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
 async function waitFor(check: () => boolean, ms = 60_000): Promise<void> {
@@ -40,8 +41,11 @@ describe('palisade serve (process)', () => {
     dirs.push(data);
     const s = start(['--port', '0', '--host', '127.0.0.1', '--data', data], {});
     try {
-      await waitFor(() => /setup\?token=/.test(s.stderr()));
-      const link = /(http:\/\/127\.0\.0\.1:\d+)\/setup\?token=([A-Za-z0-9_-]+)/.exec(s.stderr())!;
+      // the one-time link is in the banner on stdout (for a person); stderr only says where it is
+      await waitFor(() => /setup\?token=/.test(s.stdout()));
+      expect(s.stderr()).not.toMatch(/setup\?token=/);
+      expect(s.stderr()).toMatch(/setup link is printed on standard output/);
+      const link = /(http:\/\/127\.0\.0\.1:\d+)\/setup\?token=([A-Za-z0-9_-]+)/.exec(s.stdout())!;
       const [, base, token] = link;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const setup = await fetch(`${base}/api/v1/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setupToken: token, orgName: 'Proc Org', email: 'owner@proc.test', password: PASSWORD }) });
