@@ -39,8 +39,11 @@ for (const dialect of dialects) {
       withOrg(db.store, db.orgs[0]!, async (tx) => {
         const org = db.orgs[0]!.orgId;
         const host = await tx.selectFrom('hosts').select('id').where('org_id', '=', org).where('hostname', '=', hostname).executeTakeFirstOrThrow();
-        const q = table === 'tools' ? tx.selectFrom('tools').where('org_id', '=', org) : tx.selectFrom(table).where('org_id', '=', org).where('host_id', '=', host.id);
-        return Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+        const r =
+          table === 'tools'
+            ? await tx.selectFrom('tools').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).executeTakeFirstOrThrow()
+            : await tx.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', org).where('host_id', '=', host.id).executeTakeFirstOrThrow();
+        return Number(r.n);
       });
 
     it(`writes a ${WIDE.toLocaleString('en')}-server report (first, then every server changed) in statements of at most ${MAX_STATEMENT_PARAMS.toLocaleString('en')} parameters`, async () => {

@@ -125,7 +125,7 @@ for (const dialect of dialects) {
             return server({
               name: `conc-${n}`,
               args: ['-y', `conc-pkg-${n}@1.0.0`],
-              package: { ecosystem: 'npm', name: `conc-pkg-${n}`, version: '1.0.0' },
+              package: { ecosystem: 'npm', name: `conc-pkg-${n}`, version: '1.0.0', pinned: true },
               tools: [tool(`c${n}`, `Tool of ${n}`)],
             });
           }),
