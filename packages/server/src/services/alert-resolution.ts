@@ -5,7 +5,8 @@
 // Everything runs inside the caller's org-scoped transaction.
 import { levelRank, severityRank, type Level, type Severity } from '@palisade/core';
 import type { OrgScope, Tx } from '../db/index.js';
-import { writeAudit } from '../audit.js';
+import { writeAudits } from '../audit.js';
+import { chunk } from './batch.js';
 
 const UNRESOLVED = ['open', 'acknowledged'] as const;
 
@@ -14,30 +15,47 @@ export interface AutoResolution {
   reason: string;
 }
 
-/** Resolve these alerts with their reasons, one audit entry each. Returns how many changed. */
+/**
+ * Resolve these alerts with their reasons, one audit entry each. Returns how many changed.
+ * Batched: one UPDATE per reason and chunk of ids, then the audit entries in multi-row inserts
+ * (a changed report of thousands of servers must not cost two statements per alert).
+ */
 export async function resolveWithReasons(tx: Tx, scope: OrgScope, items: readonly AutoResolution[], now: string, actor: { userId: string; email: string } | null = null): Promise<number> {
-  let n = 0;
+  const byReason = new Map<string, string[]>();
   for (const it of items) {
-    const r = await tx
-      .updateTable('alerts')
-      .set({ status: 'resolved', resolved_at: now, resolved_by: actor?.userId ?? null, resolved_reason: it.reason.slice(0, 500) })
-      .where('org_id', '=', scope.orgId)
-      .where('id', '=', it.alertId)
-      .where('status', 'in', [...UNRESOLVED])
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) continue;
-    n++;
-    await writeAudit(tx, scope, {
-      actorType: actor ? 'user' : 'system',
+    const reason = it.reason.slice(0, 500);
+    let ids = byReason.get(reason);
+    if (!ids) byReason.set(reason, (ids = []));
+    ids.push(it.alertId);
+  }
+  const resolved: Array<{ id: string; reason: string }> = [];
+  for (const [reason, ids] of byReason) {
+    for (const part of chunk([...new Set(ids)])) {
+      const rows = await tx
+        .updateTable('alerts')
+        .set({ status: 'resolved', resolved_at: now, resolved_by: actor?.userId ?? null, resolved_reason: reason })
+        .where('org_id', '=', scope.orgId)
+        .where('id', 'in', part)
+        .where('status', 'in', [...UNRESOLVED])
+        .returning('id')
+        .execute();
+      for (const r of rows) resolved.push({ id: r.id, reason });
+    }
+  }
+  await writeAudits(
+    tx,
+    scope,
+    resolved.map((r) => ({
+      actorType: actor ? ('user' as const) : ('system' as const),
       actorId: actor?.userId ?? null,
       actorEmail: actor?.email ?? null,
       action: 'alert.resolved',
       targetType: 'alert',
-      targetId: it.alertId,
-      details: { reason: it.reason.slice(0, 500), automatic: true },
-    });
-  }
-  return n;
+      targetId: r.id,
+      details: { reason: r.reason, automatic: true },
+    })),
+  );
+  return resolved.length;
 }
 
 /**
