@@ -28,6 +28,7 @@ for (let i = 0; i < Math.min(200, calls); i++) await call();
 const latencies = new Float64Array(calls);
 let next = 0;
 let errors = 0;
+let firstError;
 const started = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
@@ -36,9 +37,13 @@ await Promise.all(
       const t0 = process.hrtime.bigint();
       try {
         const r = await call();
-        if (r.isError) errors++;
-      } catch {
+        if (r.isError) {
+          errors++;
+          firstError ??= JSON.stringify(r.content).slice(0, 300);
+        }
+      } catch (err) {
         errors++;
+        firstError ??= String(err?.message ?? err).slice(0, 300);
       }
       latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
     }
@@ -47,6 +52,6 @@ await Promise.all(
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-process.stdout.write(JSON.stringify({ p50: pct(50), p99: pct(99), callsPerSecond: calls / seconds, errors }) + '\n');
+process.stdout.write(JSON.stringify({ p50: pct(50), p99: pct(99), callsPerSecond: calls / seconds, errors, ...(firstError ? { firstError } : {}) }) + '\n');
 await client.close();
 process.exit(0);
