@@ -263,7 +263,7 @@ export class GatewayHttpServer {
     return new Request(url, {
       method: req.method,
       headers,
-      body: body && body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? body : undefined,
+      body: body && body.length > 0 && req.method !== 'GET' && req.method !== 'HEAD' ? new Uint8Array(body) : undefined,
       signal,
     });
   }

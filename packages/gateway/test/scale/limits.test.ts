@@ -86,7 +86,7 @@ describe('limits in a gateway', () => {
       const refused = await outcome(client.callTool({ name: 'fx__echo', arguments: { text: 'x' } }));
       expect(refused).toMatchObject({ code: -32029, data: { reason: 'rate', scope: 'tool', limit: 3 } });
       expect((refused as { message: string }).message).toMatch(/3 calls per 3600 s for the tool fx__echo; retry in \d+ s/);
-      expect(((refused as { data: { retryAfterSeconds: number } }).data.retryAfterSeconds)).toBeGreaterThan(0);
+      expect((refused as unknown as { data: { retryAfterSeconds: number } }).data.retryAfterSeconds).toBeGreaterThan(0);
       // another tool has its own window
       expect(await outcome(client.callTool({ name: 'fx__add', arguments: { a: 1, b: 2 } }))).toBe('ok');
 
