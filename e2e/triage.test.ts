@@ -87,6 +87,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await db?.drop();
     });
 
+    it('the overview shows the trend, this week\'s new servers, the top risky servers and silent hosts, as the API has them', async () => {
+      type Named = { id: string; name: string };
+      const o = await api<{ newThisWeek: number; newServers: Named[]; topRisky: Named[]; trend: unknown[]; hosts: { silent: number }; silentHosts: unknown[] }>('get', '/overview');
+      expect(o.newServers.length).toBeGreaterThan(0);
+      expect(o.topRisky.length).toBeGreaterThan(0);
+      await page.goto(url('/'));
+      await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      // the trend: one stacked chart, named in words for screen readers (the first report's day at least)
+      await expect.poll(async () => (await page.goto(url('/')), await page.getByRole('img', { name: /^Servers per risk level from \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}; now \d+ servers\.$/ }).count()), POLL).toBe(1);
+      const week = page.getByTestId('week-changes');
+      await week.getByRole('heading', { name: `New servers (${o.newThisWeek})` }).waitFor();
+      for (const s of o.newServers) expect(await week.getByRole('link', { name: s.name, exact: true }).count()).toBeGreaterThan(0);
+      // every host has just reported: none is silent, and the panel says so
+      expect(o.hosts.silent).toBe(0);
+      await page.getByTestId('silent-hosts').getByText('Every host reported in the last 48 hours.').waitFor();
+      const top = page.locator('.panel', { has: page.getByRole('heading', { name: 'Top risky servers' }) });
+      expect((await top.locator('tbody tr').first().textContent()) ?? '').toContain(o.topRisky[0]!.name);
+      expect(pageErrors).toEqual([]);
+    });
+
     it('triages 50 alerts: worst first with titles that say where, j/k/x/a/r, assign, accept risk, bulk resolve', async () => {
       expect(await countAlerts('status=open')).toBe(50);
       await page.goto(url('/alerts'));
