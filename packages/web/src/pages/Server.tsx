@@ -143,6 +143,26 @@ export function verdictReasons(groups: RuleGroup[], cross: CrossFinding[]): stri
   return [...new Set(all.map((x) => x.title))].slice(0, 3);
 }
 
+/** A rule's explanation: why it matters and what to do, each rendered from Markdown (safely). */
+function Explanation({ rationale, remediation }: { rationale?: string | null; remediation?: string | null }) {
+  return (
+    <>
+      {rationale && (
+        <div className="explain">
+          <span className="label">Why it matters</span>
+          <Markdown text={rationale} />
+        </div>
+      )}
+      {remediation && (
+        <div className="explain">
+          <span className="label">What to do</span>
+          <Markdown text={remediation} />
+        </div>
+      )}
+    </>
+  );
+}
+
 function FindingGroup({ g }: { g: RuleGroup }) {
   const n = g.occurrences.length;
   return (
@@ -164,18 +184,7 @@ function FindingGroup({ g }: { g: RuleGroup }) {
           ))}
         </ul>
       </details>
-      {g.rationale && (
-        <div className="explain">
-          <span className="label">Why it matters</span>
-          <Markdown text={g.rationale} />
-        </div>
-      )}
-      {g.remediation && (
-        <div className="explain">
-          <span className="label">What to do</span>
-          <Markdown text={g.remediation} />
-        </div>
-      )}
+      <Explanation rationale={g.rationale} remediation={g.remediation} />
     </li>
   );
 }
@@ -203,18 +212,7 @@ function CrossFindings({ items, self }: { items: CrossFinding[]; self: string })
             <summary>Evidence</summary>
             <code className="block">{c.evidence}</code>
           </details>
-          {c.rationale && (
-            <div className="explain">
-              <span className="label">Why it matters</span>
-              <Markdown text={c.rationale} />
-            </div>
-          )}
-          {c.remediation && (
-            <div className="explain">
-              <span className="label">What to do</span>
-              <Markdown text={c.remediation} />
-            </div>
-          )}
+          <Explanation rationale={c.rationale} remediation={c.remediation} />
         </li>
       ))}
     </ul>
