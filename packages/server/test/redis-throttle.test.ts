@@ -34,13 +34,16 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function serve(data: string): Promise<{ base: string; stderr: () => string; child: ChildProcess }> {
+function serve(data: string): Promise<{ base: string; stderr: () => string; stdout: () => string; child: ChildProcess }> {
   const script = `const m = await import(${JSON.stringify(main)}); process.exitCode = await m.runServe({ port: '0', host: '127.0.0.1', data: process.env.PALISADE_DATA_DIR });`;
   const { DATABASE_URL: _d, NODE_ENV: _n, PALISADE_SETUP_TOKEN: _s, ...env } = process.env;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: repo, env: { ...env, PALISADE_DATA_DIR: data, REDIS_URL }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: repo, env: { ...env, PALISADE_DATA_DIR: data, REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
+  // the first-start banner with the setup link is printed on stdout
+  child.stdout!.on('data', (d) => (stdout += String(d)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start: ${stderr}`)), 60_000);
     const check = setInterval(() => {
@@ -48,7 +51,7 @@ function serve(data: string): Promise<{ base: string; stderr: () => string; chil
       if (m) {
         clearInterval(check);
         clearTimeout(timer);
-        resolve({ base: m[1]!, stderr: () => stderr, child });
+        resolve({ base: m[1]!, stderr: () => stderr, stdout: () => stdout, child });
       }
     }, 50);
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
@@ -71,7 +74,9 @@ describe.skipIf(skip)(`REDIS_URL: throttles shared by two server processes${skip
       const data = tempDir();
       dirs.push(data);
       const one = await serve(data);
-      const token = /setup\?token=([A-Za-z0-9_-]+)/.exec(one.stderr())![1]!;
+      const until = Date.now() + 30_000;
+      while (!/setup\?token=/.test(one.stdout()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const token = /setup\?token=([A-Za-z0-9_-]+)/.exec(one.stdout())![1]!;
       const email = `owner-${Date.now()}@redis.test`;
       expect((await post(one.base, '/setup', { setupToken: token, orgName: 'R', email, password: PASSWORD })).status).toBe(201);
       const two = await serve(data);
