@@ -117,5 +117,25 @@ for (const dialect of dialects) {
       expect(r5.statusCode).toBe(200);
       expect(r5.json()).toMatchObject({ unchanged: true });
     });
+
+    it('runs one host\'s waiting reports one at a time, in the order received, while other hosts run beside them', async () => {
+      const hosts = ['order-1', 'order-2'];
+      // twelve versions per host that alternate (each changes the one before it back), queued
+      // back to back: taken side by side, a version would be judged against the state two
+      // versions back (the same as itself: "unchanged") while the one before it is still writing
+      const N = 12;
+      const name = (i: number) => (i % 2 ? 'odd' : 'even');
+      const version = (h: string, i: number) => report([server({ name: name(i) })], { hostname: h }, `2026-11-21T10:${String(i).padStart(2, '0')}:00.000Z`);
+      for (const h of hosts) expect((await send(JSON.stringify(version(h, 0)))).statusCode).toBe(202);
+      await queue().drained();
+      queue().pause();
+      try {
+        for (const h of hosts) for (let i = 1; i < N; i++) expect((await send(JSON.stringify(version(h, i)))).statusCode).toBe(202);
+      } finally {
+        queue().start();
+      }
+      await queue().drained();
+      for (const h of hosts) expect((await counts(h)).servers, h).toEqual([name(N - 1)]);
+    });
   });
 }

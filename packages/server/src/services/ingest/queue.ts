@@ -75,9 +75,13 @@ export class QuotaExceeded extends Error {
   }
 }
 
+const hostSlot = (job: Job): string => `${job.org}\u0000${job.host}`;
+
 interface Job {
   id: string;
   org: string;
+  /** the host the report is from: one host's reports run one at a time, in the order received */
+  host: string;
   key: string | null;
   bytes: number;
 }
@@ -115,6 +119,8 @@ export class IngestQueue {
   private turn = 0;
   private readonly keys = new Map<string, { reports: number; bytes: number }>();
   private running = 0;
+  /** hosts (org and host key) with a report running now */
+  private readonly busyHosts = new Set<string>();
   private paused = false;
   private stopped = false;
   private readonly idle = new Set<() => void>();
@@ -148,13 +154,13 @@ export class IngestQueue {
       const rows = await withOrg(this.store, { orgId: org }, (tx) =>
         inbox(tx)
           .selectFrom('ingest_inbox')
-          .select(['id', 'agent_key_id', 'bytes'])
+          .select(['id', 'agent_key_id', 'bytes', 'host_key'])
           .where('org_id', '=', org)
           .where('status', '=', 'pending')
           .orderBy('id')
           .execute(),
       );
-      for (const r of rows) this.enqueue({ id: r.id, org, key: r.agent_key_id, bytes: Number(r.bytes) });
+      for (const r of rows) this.enqueue({ id: r.id, org, host: r.host_key, key: r.agent_key_id, bytes: Number(r.bytes) });
       n += rows.length;
     }
     this.pump();
@@ -221,7 +227,7 @@ export class IngestQueue {
       }),
     );
     if (row.fresh) {
-      this.enqueue({ id: row.id, org: scope.orgId, key: from.agentKeyId, bytes });
+      this.enqueue({ id: row.id, org: scope.orgId, host, key: from.agentKeyId, bytes });
       this.pump();
     }
     return { id: row.id, status: row.status };
@@ -280,27 +286,41 @@ export class IngestQueue {
     }
   }
 
-  /** Deficit round robin by bytes: each visit adds a quantum to an organisation's allowance. */
+  /**
+   * Deficit round robin by bytes: each visit adds a quantum to an organisation's allowance.
+   * Within an organisation the oldest report whose host has none running goes first: two
+   * reports of one host never run side by side, so they are stored in the order received
+   * (run in parallel, a host that changed and changed back could end in the middle state).
+   */
   private next(): Job | null {
+    let blocked = 0;
     for (let guard = 0; this.ring.length > 0 && guard < 100_000; guard++) {
       if (this.turn >= this.ring.length) this.turn = 0;
       const org = this.ring[this.turn]!;
       const o = this.orgs.get(org)!;
-      const head = o.jobs[0];
-      if (!head) {
+      if (o.jobs.length === 0) {
         this.orgs.delete(org);
         this.ring.splice(this.turn, 1);
         continue;
       }
-      if (head.bytes <= o.deficit) {
-        o.deficit -= head.bytes;
-        o.jobs.shift();
-        o.bytes -= head.bytes;
+      const at = o.jobs.findIndex((j) => !this.busyHosts.has(hostSlot(j)));
+      if (at === -1) {
+        // every waiting report of this organisation waits for its host: try the next one
+        if (++blocked >= this.ring.length) return null;
+        this.turn++;
+        continue;
+      }
+      blocked = 0;
+      const job = o.jobs[at]!;
+      if (job.bytes <= o.deficit) {
+        o.deficit -= job.bytes;
+        o.jobs.splice(at, 1);
+        o.bytes -= job.bytes;
         if (o.jobs.length === 0) {
           this.orgs.delete(org);
           this.ring.splice(this.turn, 1);
         }
-        return head;
+        return job;
       }
       o.deficit += this.limits.quantum;
       this.turn++;
@@ -313,8 +333,10 @@ export class IngestQueue {
       const job = this.next();
       if (!job) break;
       this.running++;
+      this.busyHosts.add(hostSlot(job));
       void this.run(job).finally(() => {
         this.running--;
+        this.busyHosts.delete(hostSlot(job));
         for (const f of this.waiters.get(job.id) ?? []) f();
         this.waiters.delete(job.id);
         if (job.key) {
