@@ -97,6 +97,8 @@ export interface GatewayConfig {
   admin: { enabled: boolean; host?: string; port?: number; token?: string; tokenSha256?: string };
   redis?: string;
   backend?: { url?: string; key?: string };
+  /** OpenTelemetry traces (telemetry.ts): off unless an OTLP endpoint is set here or in OTEL_EXPORTER_OTLP_*_ENDPOINT */
+  telemetry?: TelemetryConfig;
 }
 
 export interface RateRuleConfig {
@@ -227,6 +229,15 @@ interface RawUpstream {
   disabled?: boolean;
 }
 
+export interface TelemetryConfig {
+  /** false turns tracing off even when OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  enabled?: boolean;
+  /** OTLP/HTTP traces URL (JSON), e.g. http://127.0.0.1:4318/v1/traces */
+  otlpEndpoint?: string;
+  serviceName?: string;
+  sampleRatio?: number;
+}
+
 interface RawConfig {
   listen?: { host?: string; port?: number; allowedHosts?: string[]; allowedOrigins?: string[]; publicUrl?: string };
   store?: string;
@@ -239,6 +250,7 @@ interface RawConfig {
   admin?: { enabled?: boolean; host?: string; port?: number; token?: string; tokenSha256?: string };
   redis?: string;
   backend?: { url?: string; key?: string };
+  telemetry?: TelemetryConfig;
 }
 
 function build(
@@ -363,6 +375,13 @@ function build(
     },
     redis: secretRef(raw.redis, ['redis']),
   };
+  if (raw.telemetry !== undefined) {
+    const t = raw.telemetry;
+    const endpoint = t.otlpEndpoint ? expandEnv(t.otlpEndpoint, env, at(['telemetry', 'otlpEndpoint'])) : undefined;
+    if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint))
+      throw new ConfigError(`${at(['telemetry', 'otlpEndpoint'])}: an http:// or https:// URL of an OTLP/HTTP traces receiver, e.g. http://127.0.0.1:4318/v1/traces.`);
+    cfg.telemetry = { enabled: t.enabled, otlpEndpoint: endpoint, serviceName: t.serviceName, sampleRatio: t.sampleRatio };
+  }
   if (cfg.admin.enabled) {
     const h = cfg.admin.host ?? '127.0.0.1';
     if (!['127.0.0.1', '::1', 'localhost'].includes(h) && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h))

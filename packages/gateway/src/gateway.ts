@@ -27,6 +27,7 @@ import { checkArgumentShape, describeAjvErrors, validatorFor } from './policy/in
 import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './policy/text.js';
 import type { GatewayStore, ToolStatus } from './store.js';
 import type { CallLimiter } from './scale/limits.js';
+import { telemetrySettings, Tracing } from './telemetry.js';
 
 export interface Principal {
   /** stable id used to bind sessions: "token:<prefix>", "oauth:<iss>#<sub>", "local" */
@@ -272,6 +273,9 @@ export class Gateway {
 
   /** Connect every upstream and read what it offers. Upstreams that fail are reported, not fatal. */
   async start(): Promise<void> {
+    // OpenTelemetry (telemetry.ts): its modules are imported only when an endpoint is configured
+    const otel = telemetrySettings(this.cfg, this.opts.env ?? process.env);
+    if (otel && !this.tracing) this.tracing = await Tracing.start(otel);
     await Promise.all(
       [...this.upstreams.values()].map(async (s) => {
         s.level = this.upstreamRisk(s);
@@ -714,11 +718,13 @@ export class Gateway {
     this.inflight.set(t.upstream, inflight);
     inflight.add(ctx);
     try {
-      result = await state.client.callTool(t.original, args, {
-        signal: ctx.signal,
-        timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10),
-        onprogress: ctx.onprogress,
-      });
+      result = await this.traced(t.upstream, 'tools/call', () =>
+        state.client.callTool(t.original, args, {
+          signal: ctx.signal,
+          timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10),
+          onprogress: ctx.onprogress,
+        }),
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : ERR_UPSTREAM;
@@ -778,7 +784,7 @@ export class Gateway {
     if (ctx) inflight.add(ctx);
     let res: Record<string, unknown>;
     try {
-      res = await this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal });
+      res = await this.traced(p.upstream, 'prompts/get', () => this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal }));
     } finally {
       if (ctx) inflight.delete(ctx);
     }
@@ -817,7 +823,7 @@ export class Gateway {
     if (ctx) inflight.add(ctx);
     let res: Record<string, unknown>;
     try {
-      res = await this.upstreams.get(upstream)!.client.readResource(uri, { signal });
+      res = await this.traced(upstream, 'resources/read', () => this.upstreams.get(upstream)!.client.readResource(uri, { signal }));
     } finally {
       if (ctx) inflight.delete(ctx);
     }
@@ -1012,6 +1018,7 @@ export class Gateway {
       detail: r.detail,
     };
     this.metrics.count(`${rec.kind}:${rec.decision}`);
+    if (rec.kind === 'call' || rec.kind === 'prompt' || rec.kind === 'resource') this.tracing?.decision(rec.decision, rec.upstream);
     this.opts.onAudit?.(rec);
     try {
       this.store.audit(rec);
@@ -1023,12 +1030,22 @@ export class Gateway {
 
   readonly metrics = new Metrics();
 
+  /** OpenTelemetry traces (telemetry.ts), when configured: set by start() */
+  tracing?: Tracing;
+
+  /** One upstream call, as a child span of the client call when tracing is on. */
+  private traced<T>(upstream: string, method: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.tracing) return fn();
+    return this.tracing.upstreamCall({ method, upstream, transport: this.upstreams.get(upstream)?.cfg.transport ?? 'unknown' }, fn);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.relistTimer) clearInterval(this.relistTimer);
     for (const s of this.upstreams.values()) if (s.timer) clearTimeout(s.timer);
     for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all([...this.upstreams.values()].map((s) => s.client.close()));
+    await this.tracing?.shutdown();
   }
 }
 

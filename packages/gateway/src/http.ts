@@ -227,6 +227,8 @@ export class GatewayHttpServer {
     if (path === '/sse') return this.openSse(req, res, { principal }, path);
     if (path === '/messages') return this.postSse(req, res, url, principal);
     if (!mcpPath || !scope) return this.json(res, 404, { error: 'not_found' });
+    // a W3C traceparent header is the parent of the spans of the calls this request carries
+    if (this.gateway.tracing) return this.gateway.tracing.incoming(req.headers, () => this.serveMcp(req, res, scope, path));
     return this.serveMcp(req, res, scope, path);
   }
 

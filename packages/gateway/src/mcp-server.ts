@@ -62,10 +62,29 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   });
   // Handlers are typed per method by the SDK; the gateway's values are the upstreams' own
   // protocol objects, passed through after policy.
-  const on = server.setRequestHandler.bind(server) as unknown as (
+  const register = server.setRequestHandler.bind(server) as unknown as (
     method: string,
     handler: (request: { params?: Record<string, unknown> }, ctx: HandlerCtx) => Promise<unknown>,
   ) => void;
+  // with tracing on (telemetry.ts), every client request is one span; its _meta may carry the client's trace context
+  const on: typeof register = (method, handler) =>
+    register(method, (req, ctx) => {
+      const tracing = gateway.tracing;
+      if (!tracing) return handler(req, ctx);
+      const meta = req.params?._meta as Record<string, unknown> | undefined;
+      const named = method === 'tools/call' || method === 'prompts/get';
+      return tracing.clientCall(
+        {
+          method,
+          name: named ? String(req.params?.name) : undefined,
+          virtualServer: scope.virtualServer,
+          principal: scope.principal.id,
+          traceparent: meta?.traceparent,
+          tracestate: meta?.tracestate,
+        },
+        () => handler(req, ctx),
+      );
+    });
   const pageSize = gateway.cfg.limits.pageSize;
   // logging/setLevel replaces the SDK's own handler: the level is this session's, forwarded to
   // the upstreams it may use, and upstream logs outside a call reach this session by it

@@ -218,6 +218,18 @@ export const gatewayConfigSchema = {
       },
     },
     redis: { type: 'string' },
+    telemetry: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'OpenTelemetry traces over OTLP/HTTP: one span per client call, one child span per upstream call (never arguments, results or tokens). Off unless otlpEndpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) is set.',
+      properties: {
+        enabled: { type: 'boolean', description: 'false: no traces even when OTEL_EXPORTER_OTLP_ENDPOINT is set.' },
+        otlpEndpoint: { type: 'string', description: 'The OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces (may be an ${ENV} reference).' },
+        serviceName: { type: 'string', minLength: 1, maxLength: 200, description: 'service.name of the spans (default palisade-gateway, or OTEL_SERVICE_NAME).' },
+        sampleRatio: { type: 'number', minimum: 0, maximum: 1, description: 'Share of new traces recorded (default 1); a sampled parent from the client is followed.' },
+      },
+    },
     backend: {
       type: 'object',
       additionalProperties: false,
