@@ -136,7 +136,11 @@ export class Tracing {
     const attributes: Record<string, string> = { 'mcp.method.name': info.method, 'palisade.principal_hash': principalHash(info.principal) };
     if (info.name !== undefined) attributes[info.method === 'prompts/get' ? 'gen_ai.prompt.name' : 'gen_ai.tool.name'] = info.name.slice(0, 200);
     if (info.virtualServer) attributes['palisade.virtual_server'] = info.virtualServer;
-    const span = this.tracer.startSpan(info.name ? `${info.method} ${info.name.slice(0, 100)}` : info.method, { kind: api.SpanKind.SERVER, attributes }, parent);
+    const span = this.tracer.startSpan(
+      info.name ? `${info.method} ${info.name.slice(0, 100)}` : info.method,
+      { kind: api.SpanKind.SERVER, attributes },
+      parent,
+    );
     return this.within(span, parent, fn);
   }
 
@@ -146,7 +150,10 @@ export class Tracing {
     const parent = this.store.getStore() ?? api.ROOT_CONTEXT;
     const span = this.tracer.startSpan(
       `upstream ${info.method}`,
-      { kind: api.SpanKind.CLIENT, attributes: { 'mcp.method.name': info.method, 'palisade.upstream': info.upstream, 'palisade.upstream.transport': info.transport } },
+      {
+        kind: api.SpanKind.CLIENT,
+        attributes: { 'mcp.method.name': info.method, 'palisade.upstream': info.upstream, 'palisade.upstream.transport': info.transport },
+      },
       parent,
     );
     return this.within(span, parent, fn, true);
