@@ -5,8 +5,10 @@
 // them only under --root or prints them (--dry-run, --print), and the service loop runs
 // against a fake backend on loopback: report at start, on a watched config change
 // (debounced) and on schedule, bounded spool while the backend is down, one host entry per
-// user with --all-users. This container has no systemd as PID 1 (no user bus): a real
-// `systemctl --user` run is skipped and says so.
+// user with --all-users. A real `systemd --user` runs the installed --user unit (in private
+// mount and UTS namespaces: this container has no systemd as PID 1; see
+// support/user-manager.ts); where that is impossible (not root, namespaces refused, no
+// systemd) the test is skipped and its title says why.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +17,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPlan, launchdPlist, runService, serviceFile, systemdUnit, userHomes, windowsTaskXml, type ServiceOptions } from '@palisade/agent/service';
+import {
+  fileLog,
+  installPlan,
+  launchdPlist,
+  runService,
+  serviceFile,
+  serviceTarget,
+  systemdUnit,
+  userHomes,
+  windowsTaskXml,
+  type ServiceOptions,
+} from '@palisade/agent/service';
+import { startUserManager, whyNoUserManager } from './support/user-manager.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'packages/cli/bin/palisade.js');
@@ -24,8 +38,8 @@ const has = (cmd: string, args: string[] = ['--version']) => spawnSync(cmd, args
 const hasSystemdAnalyze = has('systemd-analyze');
 const hasXmllint = has('xmllint');
 const hasPython = has('python3');
-// a user manager answers `show-environment`; without one: "Failed to connect to bus"
-const hasUserSystemd = spawnSync('systemctl', ['--user', 'show-environment'], { encoding: 'utf8' }).status === 0;
+// a real `systemd --user` (test/deploy/support/user-manager.ts): null when one can run here
+const noUserManager = whyNoUserManager();
 
 let tmp: string;
 beforeAll(() => {
@@ -84,13 +98,6 @@ describe('systemd units', () => {
     expect(user).toContain('WantedBy=default.target');
     expect(user).not.toContain('--all-users');
     expect(user).not.toContain('CAP_');
-  });
-
-  it.skipIf(!hasUserSystemd)('installs, runs and removes a real systemctl --user unit', () => {
-    // only where a user manager runs; this container has none (see the header)
-    const r = cli(['agent', 'install', '--user', '--binary', fakeBin()]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(cli(['agent', 'uninstall', '--user']).status).toBe(0);
   });
 });
 
@@ -190,7 +197,7 @@ describe('Windows scheduled task XML', () => {
     expect(text).toContain('<RunLevel>LeastPrivilege</RunLevel>');
     expect(text).not.toMatch(/S-1-5-18|HighestAvailable/); // never SYSTEM, never elevated
     expect(text).toContain('<Command>C:\\Program Files\\Palisade\\palisade.exe</Command>');
-    expect(text).toContain('<Arguments>agent run --interval 1h --splay 5m --config C:\\ProgramData\\Palisade\\agent.json</Arguments>');
+    expect(text).toContain('<Arguments>agent run --interval 1h --splay 5m --config C:\\ProgramData\\Palisade\\agent.json --log-file agent.log</Arguments>');
     expect(text).toContain('<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>');
     expect(text).toContain('<LogonTrigger>');
   });
@@ -282,7 +289,7 @@ describe('palisade agent install / status / uninstall (files under --root, nothi
 describe('palisade agent run (the service loop) against a fake backend on loopback', () => {
   let server: http.Server;
   let url: string;
-  const received: Array<{ key?: string; user: string; servers: string[] }> = [];
+  const received: Array<{ key?: string; user: string; hostname: string; servers: string[] }> = [];
   let down = false;
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -294,7 +301,12 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
           return res.end('{}');
         }
         const r = JSON.parse(body);
-        received.push({ key: req.headers['x-api-key'] as string, user: r.host.user, servers: r.servers.map((s: { name: string }) => s.name).sort() });
+        received.push({
+          key: req.headers['x-api-key'] as string,
+          user: r.host.user,
+          hostname: r.host.hostname,
+          servers: r.servers.map((s: { name: string }) => s.name).sort(),
+        });
         res.statusCode = 202;
         res.setHeader('content-type', 'application/json');
         res.end('{"ok":true}');
@@ -509,4 +521,148 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     expect(received).toHaveLength(1);
     expect(received[0]!.servers).toEqual(['time']);
   });
+  it("managed settings (the MDM path of the OS) win over the user's own file and PALISADE_* variables; --config wins over both", async () => {
+    const state = path.join(tmp, 'state-managed');
+    mkdirSync(state, { recursive: true });
+    // the user's own file, as `palisade configure` writes it
+    writeFileSync(path.join(state, 'agent.json'), JSON.stringify({ server: 'https://user.example.com', apiKey: KEY }));
+    const managed = path.join(tmp, 'managed', 'agent.json');
+    const MANAGED_KEY = 'pal_ManagedKeyFromTheMdmProfile_0123456789';
+    const env = { PALISADE_SERVER: 'https://env.example.com', PALISADE_API_KEY: KEY };
+    // no managed file yet: the variables, then the user's file
+    expect((await serviceTarget(undefined, env, 'linux', state, managed)).server).toBe('https://env.example.com');
+    expect((await serviceTarget(undefined, {}, 'linux', state, managed)).server).toBe('https://user.example.com');
+    mkdirSync(path.dirname(managed), { recursive: true });
+    writeFileSync(managed, JSON.stringify({ server: 'https://managed.example.com', apiKey: MANAGED_KEY }), { mode: 0o600 });
+    expect(await serviceTarget(undefined, env, 'linux', state, managed)).toEqual({ server: 'https://managed.example.com', apiKey: MANAGED_KEY });
+    expect(await serviceTarget(undefined, {}, 'linux', state, managed)).toEqual({ server: 'https://managed.example.com', apiKey: MANAGED_KEY });
+    const explicit = settings();
+    expect((await serviceTarget(explicit, env, 'linux', state, managed)).server).toBe(url);
+    // a broken managed file is a clear error naming the file, never the user's settings silently
+    writeFileSync(managed, '{"server": 1');
+    await expect(serviceTarget(undefined, env, 'linux', state, managed)).rejects.toThrow(`Cannot read the agent settings in ${managed}`);
+    // the service loop reports with the managed settings
+    received.length = 0;
+    writeFileSync(managed, JSON.stringify({ server: url, apiKey: MANAGED_KEY }));
+    const h = home('hana', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
+    await runService({
+      intervalMs: 60_000,
+      once: true,
+      managedConfig: managed,
+      homes: [{ home: h, user: 'hana' }],
+      platform: 'linux',
+      signal: new AbortController().signal,
+      env: { ...process.env, PALISADE_STATE_DIR: state, PALISADE_SERVER: 'https://env.example.com', PALISADE_API_KEY: KEY },
+      log: () => {},
+    });
+    expect(received.map((r) => r.key)).toEqual([MANAGED_KEY]);
+  });
+
+  it('--log-file: timestamped lines in a 0600 file, bounded to one older file; the Windows task logs to agent.log in the state folder', () => {
+    const file = path.join(tmp, 'logs', 'agent.log');
+    const log = fileLog(file, 200);
+    for (let i = 0; i < 12; i++) log(`round ${i}: 1 scan(s), 1 report(s) sent`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(file).size).toBeLessThan(200 + 80);
+    expect(statSync(`${file}.1`).size).toBeLessThan(200 + 80);
+    expect(readdirSync(path.dirname(file)).sort()).toEqual(['agent.log', 'agent.log.1']);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z palisade: round \d+/);
+    expect(readFileSync(file, 'utf8')).toContain('round 11:');
+    const task = windowsTaskXml({ platform: 'win32', scope: 'system', command: ['palisade.exe'], interval: '1h' });
+    expect(task).toContain('--log-file agent.log</Arguments>');
+    expect(systemdUnit({ platform: 'linux', scope: 'system', command: ['/usr/local/bin/palisade'], interval: '1h' })).not.toContain('--log-file');
+  });
+
+  it('`agent run --log-file` through the CLI writes its rounds there, not to stderr', async () => {
+    received.length = 0;
+    const h = home('ivan', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });
+    const state = path.join(tmp, 'state-logfile');
+    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [bin, 'agent', 'run', '--once', '--config', settings(), '--log-file', 'agent.log'], {
+        env: { ...process.env, HOME: h, PALISADE_STATE_DIR: state },
+      });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (status) => resolve({ status, stderr }));
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(path.join(state, 'agent.log'), 'utf8')).toMatch(/palisade: start: 1 scan\(s\), 1 report\(s\) sent to http:\/\/127\.0\.0\.1/);
+    expect(readFileSync(path.join(state, 'agent.log'), 'utf8')).not.toContain(KEY);
+  });
+
+  it("install --user writes the settings to configure's own file (not the managed path) and --splay 0 drops the splay", () => {
+    const keyFile = path.join(tmp, 'key-user');
+    writeFileSync(keyFile, KEY);
+    const h = path.join(tmp, 'homes', 'judy');
+    mkdirSync(h, { recursive: true });
+    const out = path.join(tmp, 'userroot');
+    const r = cli(
+      [
+        'agent',
+        'install',
+        '--user',
+        '--platform',
+        'linux',
+        '--root',
+        out,
+        '--binary',
+        '/opt/palisade',
+        '--splay',
+        '0',
+        '--server',
+        url,
+        '--api-key-file',
+        keyFile,
+      ],
+      {
+        HOME: h,
+        PALISADE_STATE_DIR: '',
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const unit = readFileSync(path.join(out, h, '.config/systemd/user/palisade-agent.service'), 'utf8');
+    expect(unit).toContain('ExecStart=/opt/palisade agent run --interval 1h\n');
+    const file = path.join(out, h, '.local/state/palisade/agent.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: url, apiKey: KEY });
+    expect(existsSync(path.join(out, 'etc/palisade/agent.json'))).toBe(false);
+    expect(cli(['agent', 'install', '--user', '--dry-run', '--splay', '3s']).status).toBe(2);
+  });
+
+  it.skipIf(noUserManager !== null)(
+    `a real systemd --user runs the installed --user unit: it reports at once, status says active, uninstall stops it${noUserManager ? ` (skipped: ${noUserManager})` : ''}`,
+    async () => {
+      received.length = 0;
+      const h = path.join(tmp, 'homes', 'kim');
+      mkdirSync(h, { recursive: true });
+      writeFileSync(path.join(h, '.claude.json'), JSON.stringify({ mcpServers: { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } } }));
+      const keyFile = path.join(tmp, 'key-kim');
+      writeFileSync(keyFile, KEY, { mode: 0o600 });
+      const um = await startUserManager({ home: h, hostname: 'palisade-user-unit', runtimeDir: path.join(tmp, 'run-kim'), path: '/usr/bin:/bin' });
+      try {
+        const palisade = [process.execPath, bin];
+        const inst = await um.run([...palisade, 'agent', 'install', '--user', '--splay', '0', '--server', url, '--api-key-file', keyFile]);
+        expect(inst.code, inst.stderr).toBe(0);
+        expect(inst.stdout).toContain(`agent service installed (${h}/.config/systemd/user/palisade-agent.service)`);
+        await expect
+          .poll(() => received.filter((r) => r.hostname === 'palisade-user-unit').length, { timeout: 45_000, interval: 250 })
+          .toBeGreaterThanOrEqual(1);
+        expect(received[0]).toMatchObject({ key: KEY, servers: ['time'] });
+        const st = await um.run([...palisade, 'agent', 'status', '--user', '--json']);
+        expect(st.code, st.stderr).toBe(0);
+        expect(JSON.parse(st.stdout)).toMatchObject({ installed: true, state: 'active', config: `${h}/.local/state/palisade/agent.json`, spooled: 0 });
+        const un = await um.run([...palisade, 'agent', 'uninstall', '--user']);
+        expect(un.code, un.stderr).toBe(0);
+        expect(existsSync(path.join(h, '.config/systemd/user/palisade-agent.service'))).toBe(false);
+        const active = await um.run(['systemctl', '--user', 'is-active', 'palisade-agent.service']);
+        expect(active.stdout.trim()).not.toBe('active');
+        const st2 = await um.run([...palisade, 'agent', 'status', '--user']);
+        expect(st2.code).toBe(3);
+      } finally {
+        await um.stop();
+      }
+    },
+    120_000,
+  );
 });

@@ -33,6 +33,8 @@ export interface ServiceOptions {
   configFile?: string;
   /** the user's home (user scope) for the paths of user units */
   home?: string;
+  /** the first report waits a random part of this (default 5m; "0" for none) */
+  splay?: string;
 }
 
 /** Where an MDM (or an administrator) puts the agent's settings: {"server": "...", "apiKey": "pal_..."} */
@@ -49,8 +51,9 @@ export function systemStateDir(platform: ServicePlatform): string {
   return '/var/lib/palisade';
 }
 
+/** The system service's log file: darwin's launchd file; linux logs to the journal, windows to agent.log in each user's state folder. */
 export function logPath(platform: ServicePlatform): string | null {
-  return platform === 'darwin' ? '/Library/Logs/Palisade/agent.log' : null; // linux: the journal; windows: Task Scheduler history
+  return platform === 'darwin' ? '/Library/Logs/Palisade/agent.log' : null;
 }
 
 /** The file a service definition is installed as. */
@@ -70,9 +73,13 @@ export function serviceFilePath(opts: Pick<ServiceOptions, 'platform' | 'scope' 
 /** The arguments of `palisade agent run` for a service. */
 export function runArgs(opts: ServiceOptions, configFile?: string): string[] {
   // --splay: the first report waits a random part of 5 minutes, so a fleet that boots at 9:00 does not report at once
-  const args = ['agent', 'run', '--interval', opts.interval, '--splay', '5m'];
+  const splay = opts.splay ?? '5m';
+  const args = ['agent', 'run', '--interval', opts.interval, ...(/^0+[hms]?$/.test(splay) ? [] : ['--splay', splay])];
   if (opts.scope === 'system' && opts.platform !== 'win32') args.push('--all-users');
   if (configFile) args.push('--config', configFile);
+  // the Task Scheduler keeps no output: the log is a bounded file in the user's state folder
+  // (%LOCALAPPDATA%\Palisade\agent.log); systemd's journal and launchd's file take stderr
+  if (opts.platform === 'win32') args.push('--log-file', 'agent.log');
   return args;
 }
 
@@ -111,7 +118,10 @@ export function systemdUnit(opts: ServiceOptions): string {
   ];
   if (opts.scope === 'user') {
     const config = opts.configFile ? exec(runArgs(opts, opts.configFile)) : exec(runArgs(opts));
-    return [...header, `ExecStart=${config}`, ...common, 'PrivateTmp=yes', '', '[Install]', 'WantedBy=default.target', ''].join('\n');
+    // no PrivateTmp= and no other namespacing here: a user manager gets mount namespaces only
+    // through user namespaces (refused on some distributions: the unit would fail with
+    // 226/NAMESPACE), and a private /tmp would hide homes and config files kept under /tmp
+    return [...header, `ExecStart=${config}`, ...common, '', '[Install]', 'WantedBy=default.target', ''].join('\n');
   }
   const keyFile = opts.configFile ?? managedConfigPath('linux');
   return [

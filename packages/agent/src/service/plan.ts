@@ -17,6 +17,7 @@ import {
   type ServicePlatform,
   type ServiceScope,
 } from './files.js';
+import { stateDirPath } from '../state.js';
 
 export interface PlannedFile {
   path: string;
@@ -39,10 +40,15 @@ export interface InstallInput extends ServiceOptions {
   /** write the settings file too (from --server and a key given in a file or PALISADE_API_KEY) */
   settings?: { server: string; apiKey: string };
   uid?: number;
+  /** the user's state folder (--user: where the settings go), default that of stateDirPath */
+  stateDir?: string;
 }
 
+/** Where install --server writes the settings: --config, else the managed path (system) or configure's own file (--user). */
 function settingsPath(opts: InstallInput): string {
-  return opts.configFile ?? managedConfigPath(opts.platform);
+  if (opts.configFile) return opts.configFile;
+  if (opts.scope === 'user') return path.join(opts.stateDir ?? stateDirPath({ platform: opts.platform, home: opts.home }), 'agent.json');
+  return managedConfigPath(opts.platform);
 }
 
 export function installPlan(opts: InstallInput): ServicePlan {
@@ -175,10 +181,12 @@ export function serviceStatus(
     else if (opts.platform === 'darwin') state = /state = running/.test(r.stdout) ? 'running' : r.status === 0 ? 'loaded' : 'not loaded';
     else state = r.status === 0 ? 'registered' : 'not registered';
   }
-  const candidates = [opts.configFile, managedConfigPath(opts.platform)].filter((c): c is string => !!c);
+  // in the order `agent run` reads them: --config, the managed file, configure's file (--user)
+  const userFile = opts.scope === 'user' ? path.join(opts.stateDir ?? stateDirPath({ platform: opts.platform, home: opts.home }), 'agent.json') : undefined;
+  const candidates = [opts.configFile, managedConfigPath(opts.platform), userFile].filter((c): c is string => !!c);
   const config = candidates.find((c) => existsSync(place(c))) ?? null;
   let spooled: number | null = null;
-  const stateDir = opts.stateDir ?? (opts.scope === 'system' ? systemStateDir(opts.platform) : undefined);
+  const stateDir = opts.stateDir ?? (opts.scope === 'system' ? systemStateDir(opts.platform) : stateDirPath({ platform: opts.platform, home: opts.home }));
   if (stateDir) {
     try {
       spooled = readdirSync(place(path.join(stateDir, 'spool'))).filter((n) => n.endsWith('.json')).length;

@@ -3,7 +3,7 @@
 // file changes (debounced, and never more often than the minimum gap). With --all-users (the
 // system service) every user's home is scanned and reported as that user's host entry.
 // Reports go through the bounded spool, as `palisade report` does.
-import { existsSync, readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { redactReport } from '@palisade/core';
@@ -31,6 +31,8 @@ export interface ServiceRunOptions {
   env?: NodeJS.ProcessEnv;
   log?: (m: string) => void;
   platform?: ServicePlatform;
+  /** the managed settings file (default: the platform's, managedConfigPath) */
+  managedConfig?: string;
   /** for tests: the homes to scan instead of the machine's users */
   homes?: Array<{ home: string; user?: string }>;
   /** for tests: the first wait instead of a jittered interval */
@@ -49,12 +51,17 @@ export interface RoundResult {
   watched: number;
 }
 
-/** The backend and key: --config FILE, else PALISADE_SERVER/PALISADE_API_KEY or configure's file, else the managed file of the platform. */
+/**
+ * The backend and key: --config FILE; else the managed file of the platform when it exists (an
+ * MDM's settings win over the user's own); else PALISADE_SERVER/PALISADE_API_KEY or the file
+ * `palisade configure` wrote.
+ */
 export async function serviceTarget(
   configFile: string | undefined,
   env: NodeJS.ProcessEnv,
   platform: ServicePlatform,
   stateDir: string,
+  managedFile: string = managedConfigPath(platform),
 ): Promise<UploadTarget> {
   const fromFile = (file: string): UploadTarget => {
     let v: { server?: unknown; apiKey?: unknown };
@@ -69,13 +76,30 @@ export async function serviceTarget(
     return { server: checkServerUrl(v.server), apiKey: checkApiKey(v.apiKey) };
   };
   if (configFile) return fromFile(configFile);
-  try {
-    return await resolveTarget({}, env, stateDir);
-  } catch (err) {
-    const managed = managedConfigPath(platform);
-    if (err instanceof UploadConfigError && existsSync(managed)) return fromFile(managed);
-    throw err;
-  }
+  if (existsSync(managedFile)) return fromFile(managedFile);
+  return resolveTarget({}, env, stateDir);
+}
+
+/**
+ * A log that appends timestamped lines to a file (mode 0600) and keeps it bounded: past
+ * maxBytes the file becomes FILE.1 (replacing the previous one) and a new one starts. For
+ * platforms whose service manager keeps no output (the Windows task); a relative path is in
+ * the state folder.
+ */
+export function fileLog(file: string, maxBytes = 5 * 1024 * 1024): (m: string) => void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  return (m: string) => {
+    try {
+      if (statSync(file).size >= maxBytes) renameSync(file, `${file}.1`);
+    } catch {
+      // no file yet
+    }
+    try {
+      appendFileSync(file, `${new Date().toISOString()} palisade: ${m}\n`, { mode: 0o600 });
+    } catch {
+      process.stderr.write(`palisade: ${m}\n`);
+    }
+  };
 }
 
 /** Every person's home on this machine: regular accounts from /etc/passwd (linux) or /Users (darwin). */
@@ -125,7 +149,7 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
   const stateDir = stateDirPath({ env });
   await ensureStateDir(stateDir);
   // read again every round: a key rotated by the MDM is used from the next round on, no restart
-  let target = await serviceTarget(opts.configFile, env, platform, stateDir);
+  let target = await serviceTarget(opts.configFile, env, platform, stateDir, opts.managedConfig);
   const spool = new Spool(stateDir, { maxFiles: opts.spoolMaxFiles ?? 100, maxBytes: opts.spoolMaxBytes ?? 50 * 1024 * 1024, warn: log });
   const debounceMs = opts.debounceMs ?? 15_000;
   const minGapMs = opts.minGapMs ?? 60_000;
@@ -207,7 +231,7 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
       }
       if (rounds > 1) {
         try {
-          target = await serviceTarget(opts.configFile, env, platform, stateDir);
+          target = await serviceTarget(opts.configFile, env, platform, stateDir, opts.managedConfig);
         } catch (err) {
           log(`keeping the previous settings: ${err instanceof Error ? err.message : String(err)}`);
         }

@@ -14,6 +14,7 @@ interface CommonFlags {
 
 interface InstallFlags extends CommonFlags {
   interval: string;
+  splay: string;
   config?: string;
   binary?: string;
   server?: string;
@@ -51,6 +52,7 @@ export function registerAgentServiceCommands(program: Command): void {
   common(agent.command('install'))
     .description('install and start the agent service: reports at start, every interval (jittered) and when an MCP config file changes')
     .option('--interval <duration>', 'time between scheduled reports: 1h, 30m, 2h30m, ...', '1h')
+    .option('--splay <duration>', 'the first report after a start waits a random part of this (0 for none)', '5m')
     .option('--config <file>', 'the agent settings file {"server","apiKey"} (default: the managed path of the OS for the system service)')
     .option('--binary <path>', 'the palisade executable the service runs (default: this one)')
     .option('--server <url>', 'also write the settings file with this backend URL ...')
@@ -60,6 +62,7 @@ export function registerAgentServiceCommands(program: Command): void {
       const svc = await import('@palisade/agent/service');
       const { checkApiKey, checkServerUrl, parseInterval } = await import('@palisade/agent/upload');
       parseInterval(flags.interval);
+      if (!/^0+[hms]?$/.test(flags.splay.trim())) parseInterval(flags.splay);
       const platform = flags.platform ?? hostPlatform();
       if (platform !== hostPlatform() && !flags.print && !flags.dryRun && !flags.root)
         throw new Error(`--platform ${platform} only with --print, --dry-run or --root (this machine is ${hostPlatform()}).`);
@@ -76,6 +79,7 @@ export function registerAgentServiceCommands(program: Command): void {
         scope,
         command: await selfCommand(flags.binary),
         interval: flags.interval,
+        splay: flags.splay.trim(),
         configFile: flags.config,
         home: os.homedir(),
         settings,
@@ -142,15 +146,22 @@ export function registerAgentServiceCommands(program: Command): void {
     .description('what the service runs: report now, then every interval (jittered) and when a watched config file changes (debounced)')
     .option('--interval <duration>', 'time between scheduled reports', '1h')
     .option('--splay <duration>', 'wait a random time up to this before the first report (5m, 90s)')
-    .option('--config <file>', 'the agent settings file {"server","apiKey"}')
+    .option('--config <file>', 'the agent settings file {"server","apiKey"} (default: the managed file of the OS if present, else configure\'s)')
+    .option('--log-file <file>', 'log to this file (bounded: 5 MB, then one older file) instead of stderr; a relative path is in the state folder')
     .option('--all-users', "scan every user's home and report each as that user (the system service)")
     .option('--no-watch', 'do not watch config files for changes')
     .option('--once', 'one round, then exit (exit 1 when it could not be delivered)')
-    .action(async (flags: { interval: string; splay?: string; config?: string; allUsers?: boolean; watch?: boolean; once?: boolean }) => {
-      const { runService } = await import('@palisade/agent/service');
+    .action(async (flags: { interval: string; splay?: string; config?: string; logFile?: string; allUsers?: boolean; watch?: boolean; once?: boolean }) => {
+      const { fileLog, runService } = await import('@palisade/agent/service');
       const { parseInterval } = await import('@palisade/agent/upload');
       const intervalMs = parseInterval(flags.interval);
-      const splayMs = flags.splay ? parseInterval(flags.splay) : 0;
+      const splayMs = flags.splay && !/^0+[hms]?$/.test(flags.splay.trim()) ? parseInterval(flags.splay) : 0;
+      let log: ((m: string) => void) | undefined;
+      if (flags.logFile) {
+        const path = await import('node:path');
+        const { stateDirPath } = await import('@palisade/agent');
+        log = fileLog(path.resolve(stateDirPath(), flags.logFile));
+      }
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
@@ -162,6 +173,7 @@ export function registerAgentServiceCommands(program: Command): void {
         configFile: flags.config,
         watch: flags.watch,
         once: flags.once,
+        log,
         signal: stop.signal,
         onRound: (r) => (lastWaiting = r.waiting),
       });
