@@ -27,6 +27,20 @@ export interface UpstreamConfig {
   timeoutMs: number;
   protocol: 'legacy' | 'auto';
   disabled: boolean;
+  /** issue 16: one instance per principal (always for an oauth upstream) */
+  isolation?: 'shared' | 'per-user';
+  /** per-user: instances at once in this process (default 50) */
+  maxInstances?: number;
+  /** per-user OAuth to a remote upstream (oauth/*.ts); clientSecret resolved, never logged */
+  auth?: UpstreamOAuthConfig;
+}
+
+export interface UpstreamOAuthConfig {
+  type: 'oauth';
+  clientId: string;
+  clientSecret?: string;
+  scopes: string[];
+  authorizationServer?: string;
 }
 
 export interface AllowDeny {
@@ -99,6 +113,8 @@ export interface GatewayConfig {
   backend?: { url?: string; key?: string };
   /** OpenTelemetry traces (telemetry.ts): off unless an OTLP endpoint is set here or in OTEL_EXPORTER_OTLP_*_ENDPOINT */
   telemetry?: TelemetryConfig;
+  /** AES-256-GCM key material for per-user upstream tokens (>= 32 characters) */
+  tokenEncryptionKey?: string;
 }
 
 export interface RateRuleConfig {
@@ -227,6 +243,9 @@ interface RawUpstream {
   timeoutMs?: number;
   protocol?: 'legacy' | 'auto';
   disabled?: boolean;
+  isolation?: 'shared' | 'per-user';
+  maxInstances?: number;
+  auth?: { type: 'oauth'; clientId: string; clientSecret?: string; scopes?: string[]; authorizationServer?: string };
 }
 
 export interface TelemetryConfig {
@@ -251,6 +270,7 @@ interface RawConfig {
   redis?: string;
   backend?: { url?: string; key?: string };
   telemetry?: TelemetryConfig;
+  tokenEncryptionKey?: string;
 }
 
 function build(
@@ -263,6 +283,12 @@ function build(
   const at = (p: (string | number)[]) => {
     const line = lineOf(p);
     return `${path.basename(abs)}${line ? ` line ${line}` : ''} (${p.join('.')})`;
+  };
+  const upstreamAuth = (a: NonNullable<RawUpstream['auth']>, p: string[]): UpstreamOAuthConfig => {
+    if (a.clientSecret !== undefined && !hasReference(a.clientSecret))
+      throw new ConfigError(`${at([...p, 'clientSecret'])}: write the client secret as an environment reference ("\${NAME}"), not a literal.`);
+    const secret = a.clientSecret === undefined ? undefined : expandEnv(a.clientSecret, env, at([...p, 'clientSecret']));
+    return { type: 'oauth', clientId: a.clientId, ...(secret ? { clientSecret: secret } : {}), scopes: a.scopes ?? [], authorizationServer: a.authorizationServer };
   };
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(raw.upstreams)) {
@@ -319,7 +345,12 @@ function build(
       timeoutMs: u.timeoutMs ?? 30_000,
       protocol: u.protocol ?? 'legacy',
       disabled: u.disabled ?? false,
+      isolation: u.auth ? 'per-user' : (u.isolation ?? 'shared'),
+      maxInstances: u.maxInstances ?? 50,
+      ...(u.auth ? { auth: upstreamAuth(u.auth, ['upstreams', name, 'auth']) } : {}),
     });
+    if (u.auth && transport === 'stdio')
+      throw new ConfigError(`${at(['upstreams', name, 'auth'])}: OAuth applies to remote upstreams (url); a stdio upstream takes its credentials from env.`);
   }
   const virtualServers = new Map<string, VirtualServerConfig>();
   for (const [name, v] of Object.entries(raw.virtualServers ?? {})) {
@@ -392,6 +423,16 @@ function build(
       throw new ConfigError(`${at(['admin', 'token'])}: the admin token is too short (${cfg.admin.token.length} characters); use at least 24 random characters.`);
   }
   if (raw.auth) cfg.auth = { tokens, ...(raw.auth.oauth ? { oauth: raw.auth.oauth } : {}) };
+  if (raw.tokenEncryptionKey !== undefined) cfg.tokenEncryptionKey = secretRef(raw.tokenEncryptionKey, ['tokenEncryptionKey']);
+  const oauthUpstream = [...upstreams.values()].find((u) => u.auth && !u.disabled);
+  if (oauthUpstream) {
+    if (!cfg.tokenEncryptionKey)
+      throw new ConfigError(
+        `${at(['upstreams', oauthUpstream.name, 'auth'])}: per-user OAuth tokens are stored encrypted; set tokenEncryptionKey to an environment reference ("\${PALISADE_GATEWAY_TOKEN_KEY}") holding at least 32 random characters.`,
+      );
+    if (cfg.tokenEncryptionKey.length < 32)
+      throw new ConfigError(`${at(['tokenEncryptionKey'])}: the token encryption key is too short (${cfg.tokenEncryptionKey.length} characters); use at least 32 random characters.`);
+  }
   if (raw.backend) cfg.backend = { url: raw.backend.url, key: secretRef(raw.backend.key, ['backend', 'key']) };
   return cfg;
 }

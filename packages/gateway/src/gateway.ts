@@ -19,7 +19,7 @@ import {
   type ServerConfig,
   type Tool as CoreTool,
 } from '@palisade/core';
-import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamTarget } from '@palisade/mcp';
+import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamOptions, type UpstreamTarget } from '@palisade/mcp';
 import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
 import { federatedName, matchesAny } from './naming.js';
@@ -27,6 +27,9 @@ import { checkArgumentShape, describeAjvErrors, validatorFor } from './policy/in
 import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './policy/text.js';
 import type { GatewayStore, ToolStatus } from './store.js';
 import type { CallLimiter } from './scale/limits.js';
+import { PoolFullError, UpstreamPool } from './upstream-pool.js';
+import { TokenVault } from './oauth/vault.js';
+import { AuthorizationRequired, UpstreamOAuth } from './oauth/upstream-oauth.js';
 import { telemetrySettings, Tracing } from './telemetry.js';
 
 export interface Principal {
@@ -60,6 +63,8 @@ export const ERR_POLICY = -32001;
 export const ERR_RATE = -32029;
 export const ERR_UPSTREAM = -32010;
 export const ERR_INVALID_PARAMS = -32602;
+/** a per-user OAuth upstream the caller has not authorized yet (data.authorizeUrl says where) */
+export const ERR_AUTHORIZATION_REQUIRED = -32003;
 
 interface CatalogTool {
   federated: string;
@@ -110,6 +115,10 @@ interface UpstreamState {
   timer?: NodeJS.Timeout;
   /** the logging level last set on this upstream for the sessions that asked */
   logLevel?: LogLevel;
+  /** issue 16: `isolation: per-user` (or per-user OAuth): one instance per principal; `client` only reads the catalog */
+  pool?: UpstreamPool;
+  /** per-user OAuth (oauth/*.ts) */
+  oauth?: UpstreamOAuth;
 }
 
 export interface GatewayOptions {
@@ -124,6 +133,9 @@ export interface GatewayOptions {
   limiter?: CallLimiter;
   /** issue 16 (scale/metrics.ts): every audit record, for /metrics */
   onAudit?: (rec: { kind: string; decision: string; upstream: string | null; latencyMs: number | null }) => void;
+  /** restart backoff of a crashed per-user instance (default 1 s, doubling to maxRestartBackoffMs, 60 s) */
+  restartBackoffMs?: number;
+  maxRestartBackoffMs?: number;
 }
 
 export type ChangeListener = (kind: ListKind) => void;
@@ -181,6 +193,7 @@ export class Gateway {
     readonly store: GatewayStore,
     private readonly opts: GatewayOptions = {},
   ) {
+    const traceUpstreams = telemetrySettings(cfg, opts.env ?? process.env) !== undefined;
     for (const u of cfg.upstreams.values()) {
       if (u.disabled) continue;
       const target: UpstreamTarget =
@@ -193,6 +206,8 @@ export class Gateway {
               allowPrivateAddress: u.allowPrivateAddress,
               resolver: opts.resolver,
               protocol: u.protocol,
+              // traces: the upstream span's traceparent on every HTTP request made inside it
+              ...(traceUpstreams ? { dynamicHeaders: async () => this.tracing?.headers() ?? {} } : {}),
             };
       const state: UpstreamState = {
         cfg: u,
@@ -203,7 +218,7 @@ export class Gateway {
         pending: new Set(),
         client: undefined as unknown as UpstreamClient,
       };
-      state.client = new UpstreamClient(u.name, target, {
+      const clientOptions: UpstreamOptions = {
         clientInfo: opts.clientInfo ?? { name: 'palisade-gateway', version: GATEWAY_VERSION },
         timeoutMs: u.timeoutMs,
         inheritEnv: opts.env,
@@ -234,7 +249,9 @@ export class Gateway {
           state.up = false;
           this.audit({ kind: 'upstream', upstream: u.name, decision: 'disconnected', reason: state.client.lastError ?? 'the connection closed' });
         },
-      });
+      };
+      state.client = new UpstreamClient(u.name, target, clientOptions);
+      if (u.isolation === 'per-user') this.perUser(state, target, clientOptions);
       this.upstreams.set(u.name, state);
     }
   }
@@ -254,6 +271,117 @@ export class Gateway {
     const now = Date.now();
     const live = [...set].filter((c) => !c.awaitingClient?.() && now - (this.parked.get(c)?.since ?? now) <= PARKED_MS);
     return live.length === 1 ? live[0] : undefined;
+  }
+
+  /** issue 16: the per-principal instances of a per-user upstream (upstream-pool.ts), and its OAuth when configured. */
+  private perUser(state: UpstreamState, target: UpstreamTarget, base: UpstreamOptions): void {
+    const u = state.cfg;
+    if (u.auth && this.cfg.tokenEncryptionKey) {
+      this.vault ??= new TokenVault(this.store.db, this.cfg.tokenEncryptionKey);
+      state.oauth = new UpstreamOAuth(u, this.vault, this.opts.resolver);
+    }
+    state.pool = new UpstreamPool(u.name, {
+      max: u.maxInstances ?? 50,
+      idleMs: this.cfg.limits.upstreamIdleMs ?? 0,
+      initialBackoffMs: this.opts.restartBackoffMs,
+      maxBackoffMs: this.opts.maxRestartBackoffMs,
+      warn: this.opts.warn,
+      audit: (decision, principal, reason) => this.audit({ kind: 'upstream-instance', upstream: u.name, principal: principal.id, decision, reason }),
+      onConnected: (_principal, client) => this.instanceTools(state, client),
+      create: (principal, onClose) => {
+        const key = instanceKey(u.name, principal.id);
+        const oauth = state.oauth;
+        const t: UpstreamTarget =
+          target.transport === 'stdio'
+            ? { ...target, env: { ...target.env, PALISADE_PRINCIPAL_ID: principal.id, PALISADE_PRINCIPAL_NAME: principal.name } }
+            : oauth
+              ? { ...target, dynamicHeaders: async () => ({ authorization: `Bearer ${await oauth.accessToken(principal.id)}` }) }
+              : target;
+        const client: UpstreamClient = new UpstreamClient(u.name, t, {
+          ...base,
+          onListChanged: (kind) => {
+            if (kind === 'tools') void this.instanceTools(state, client).catch((err: unknown) => this.opts.warn?.(`re-reading ${u.name} failed: ${String(err)}`));
+            else this.scheduleRefresh(state, kind);
+          },
+          // resource subscriptions go to the catalog connection; an instance's updates stay with it
+          onResourceUpdated: undefined,
+          onLog: (params) => this.routeLog(u.name, params as LogParams, { key, principal: principal.id }),
+          onServerRequest: async (method, params) => {
+            const caller = this.callerOf(key);
+            if (!caller?.request)
+              throw new GatewayError(ERR_POLICY, `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one call of this user in progress.`);
+            this.audit({ kind: 'server-request', upstream: u.name, principal: principal.id, decision: 'routed', reason: method });
+            const park = this.parked.get(caller) ?? { since: Date.now(), n: 0 };
+            park.n++;
+            this.parked.set(caller, park);
+            try {
+              return await caller.request(method, params);
+            } finally {
+              if (--park.n === 0) this.parked.delete(caller);
+            }
+          },
+          onClose,
+        });
+        return client;
+      },
+    });
+  }
+
+  /**
+   * A per-user instance's tools read through the policy into the one catalog of its upstream:
+   * a definition that differs from its pin is quarantined like any other change.
+   */
+  private async instanceTools(s: UpstreamState, client: UpstreamClient): Promise<void> {
+    const listed = await client.listTools();
+    const signature = () =>
+      [...this.tools.values()]
+        .filter((t) => t.upstream === s.cfg.name)
+        .map((t) => `${t.federated}:${t.hash}:${t.status}`)
+        .sort()
+        .join('|');
+    const before = signature();
+    const next = (s.refreshing ?? Promise.resolve()).catch(() => undefined).then(() => this.refreshTools(s, listed));
+    s.refreshing = next;
+    await next;
+    if (signature() !== before) {
+      this.recomputeNames();
+      this.emit('tools');
+    }
+  }
+
+  /** The caller's own instance of a per-user upstream (undefined for a shared one); release it when done. */
+  private async instanceFor(s: UpstreamState, principal: Principal): Promise<{ client: UpstreamClient; release: () => void } | undefined> {
+    if (!s.pool) return undefined;
+    const name = s.cfg.name;
+    const needsAuth = (e: AuthorizationRequired) =>
+      new GatewayError(ERR_AUTHORIZATION_REQUIRED, e.message, { reason: 'authorization-required', upstream: name, ...(e.authorizeUrl ? { authorizeUrl: e.authorizeUrl } : {}) });
+    if (s.oauth && !s.oauth.hasToken(principal.id)) throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
+    try {
+      return await s.pool.acquire(principal);
+    } catch (err) {
+      if (err instanceof PoolFullError) throw new GatewayError(ERR_RATE, err.message, { reason: 'max-instances', upstream: name, maxInstances: err.max });
+      const auth = authorizationRequiredIn(err);
+      if (auth) throw needsAuth(auth);
+      throw new GatewayError(ERR_UPSTREAM, `The upstream ${name} could not be started for you: ${(err instanceof Error ? err.message : String(err)).slice(0, 300)}`, {
+        reason: 'upstream-unavailable',
+        upstream: name,
+      });
+    }
+  }
+
+  /** The per-user OAuth of an upstream (for the /oauth/upstreams/<name>/... routes). */
+  upstreamOAuth(name: string): UpstreamOAuth | undefined {
+    return this.upstreams.get(name)?.oauth;
+  }
+
+  /** The gateway's external base URL once it listens: how-to-authorize errors name its authorize endpoint. */
+  setBaseUrl(base: string): void {
+    for (const s of this.upstreams.values()) if (s.oauth) s.oauth.baseUrl = base;
+  }
+
+  /** Process ids of a per-user upstream's running instances, by principal id. */
+  instancePids(upstream: string): Map<string, number | undefined> {
+    return this.upstreams.get(upstream)?.pool?.pids() ?? new Map();
   }
 
   onChange(fn: ChangeListener): () => void {
@@ -279,6 +407,8 @@ export class Gateway {
     await Promise.all(
       [...this.upstreams.values()].map(async (s) => {
         s.level = this.upstreamRisk(s);
+        // per-user OAuth: nothing to connect with before a user authorizes; the first user's instance lists the tools
+        if (s.oauth) return;
         try {
           await s.client.connect();
           s.up = true;
@@ -323,7 +453,7 @@ export class Gateway {
   }
 
   private scheduleRefresh(s: UpstreamState, kind: ListKind): void {
-    if (this.closed) return;
+    if (this.closed || s.oauth) return;
     s.pending.add(kind);
     if (s.timer) return;
     // coalesce a burst of notifications; well within the 1 s quarantine promise
@@ -415,8 +545,8 @@ export class Gateway {
     return mapStrings(value, (str, p) => stripHidden(str, `${where}${p ? ` ${p}` : ''}`, found), '', keys) as T;
   }
 
-  private async refreshTools(s: UpstreamState): Promise<void> {
-    const listed = await s.client.listTools();
+  private async refreshTools(s: UpstreamState, given?: Tool[]): Promise<void> {
+    const listed = given ?? (await s.client.listTools());
     const u = s.cfg;
     const seen = new Set<string>();
     const next = new Map<string, CatalogTool>();
@@ -714,18 +844,45 @@ export class Gateway {
       const e = err as GatewayError;
       return deny(e.code, e.message, 'concurrency-limited', e.data);
     }
-    const inflight = this.inflight.get(t.upstream) ?? new Set<CallContext>();
-    this.inflight.set(t.upstream, inflight);
+    // issue 16: a per-user upstream's call goes to the caller's own instance
+    let lease: { client: UpstreamClient; release: () => void } | undefined;
+    try {
+      lease = await this.instanceFor(state, scope.principal);
+    } catch (err) {
+      release?.();
+      const e = err as GatewayError;
+      return deny(e.code, e.message, e.data?.reason === 'authorization-required' ? 'authorization-required' : 'instance-refused', e.data);
+    }
+    // the caller's instance may just have listed a changed definition (quarantined as it started)
+    const current = lease ? this.tools.get(name) : undefined;
+    if (current && current.status !== 'ok') {
+      release?.();
+      lease!.release();
+      return deny(ERR_POLICY, `Palisade gateway ${current.status} the tool ${name}: ${current.reason}.`, current.status, { reason: current.status, tool: name });
+    }
+    const flightKey = lease ? instanceKey(t.upstream, scope.principal.id) : t.upstream;
+    const inflight = this.inflight.get(flightKey) ?? new Set<CallContext>();
+    this.inflight.set(flightKey, inflight);
     inflight.add(ctx);
     try {
       result = await this.traced(t.upstream, 'tools/call', () =>
-        state.client.callTool(t.original, args, {
+        (lease?.client ?? state.client).callTool(t.original, args, {
           signal: ctx.signal,
           timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10),
           onprogress: ctx.onprogress,
         }),
       );
     } catch (err) {
+      const needs = authorizationRequiredIn(err);
+      if (needs) {
+        // the user's refresh was refused (invalid_grant): its tokens are gone, it authorizes again
+        this.audit({ ...base, decision: 'authorization-required', reason: needs.message, latencyMs: performance.now() - started });
+        throw new GatewayError(ERR_AUTHORIZATION_REQUIRED, needs.message, {
+          reason: 'authorization-required',
+          upstream: t.upstream,
+          ...(needs.authorizeUrl ? { authorizeUrl: needs.authorizeUrl } : {}),
+        });
+      }
       const message = err instanceof Error ? err.message : String(err);
       const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : ERR_UPSTREAM;
       this.audit({ ...base, decision: 'upstream-error', reason: message.slice(0, 500), latencyMs: performance.now() - started });
@@ -733,6 +890,7 @@ export class Gateway {
     } finally {
       inflight.delete(ctx);
       release?.();
+      lease?.release();
     }
     const found: HiddenFound[] = [];
     let out = this.strip(result, `result of ${name}`, found, RESULT_TEXT_KEYS);
@@ -778,15 +936,19 @@ export class Gateway {
     if (!p || !this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown prompt: ${name}.`);
     const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
     if (shape) throw new GatewayError(ERR_INVALID_PARAMS, `Palisade gateway refused the prompt ${name}: ${shape}`);
+    // issue 16: a per-user upstream's prompt comes from the caller's own instance
+    const lease = await this.instanceFor(this.upstreams.get(p.upstream)!, scope.principal);
+    const flightKey = lease ? instanceKey(p.upstream, scope.principal.id) : p.upstream;
     // in flight like a call, so an upstream's elicitation/sampling while it builds the prompt reaches this caller
-    const inflight = this.inflight.get(p.upstream) ?? new Set<CallContext>();
-    this.inflight.set(p.upstream, inflight);
+    const inflight = this.inflight.get(flightKey) ?? new Set<CallContext>();
+    this.inflight.set(flightKey, inflight);
     if (ctx) inflight.add(ctx);
     let res: Record<string, unknown>;
     try {
-      res = await this.traced(p.upstream, 'prompts/get', () => this.upstreams.get(p.upstream)!.client.getPrompt(p.original, args, { signal }));
+      res = await this.traced(p.upstream, 'prompts/get', () => (lease?.client ?? this.upstreams.get(p.upstream)!.client).getPrompt(p.original, args, { signal }));
     } finally {
       if (ctx) inflight.delete(ctx);
+      lease?.release();
     }
     const found: HiddenFound[] = [];
     const out = this.strip(res, `prompt ${name}`, found, RESULT_TEXT_KEYS);
@@ -817,15 +979,19 @@ export class Gateway {
 
   async readResource(scope: Scope, uri: string, signal?: AbortSignal, ctx?: CallContext): Promise<Record<string, unknown>> {
     const upstream = this.resourceOwner(scope, uri);
+    // issue 16: a per-user upstream's resource is read by the caller's own instance
+    const lease = await this.instanceFor(this.upstreams.get(upstream)!, scope.principal);
+    const flightKey = lease ? instanceKey(upstream, scope.principal.id) : upstream;
     // in flight like a call, so an upstream's elicitation/sampling while it reads reaches this caller
-    const inflight = this.inflight.get(upstream) ?? new Set<CallContext>();
-    this.inflight.set(upstream, inflight);
+    const inflight = this.inflight.get(flightKey) ?? new Set<CallContext>();
+    this.inflight.set(flightKey, inflight);
     if (ctx) inflight.add(ctx);
     let res: Record<string, unknown>;
     try {
-      res = await this.traced(upstream, 'resources/read', () => this.upstreams.get(upstream)!.client.readResource(uri, { signal }));
+      res = await this.traced(upstream, 'resources/read', () => (lease?.client ?? this.upstreams.get(upstream)!.client).readResource(uri, { signal }));
     } finally {
       if (ctx) inflight.delete(ctx);
+      lease?.release();
     }
     const found: HiddenFound[] = [];
     const out = this.strip(res, `resource ${uri}`, found, RESULT_TEXT_KEYS);
@@ -955,13 +1121,14 @@ export class Gateway {
    * attributed and is dropped rather than risk one client's data reaching another. Hidden text
    * is stripped (and secrets redacted when configured) as in results.
    */
-  private routeLog(upstream: string, params: LogParams): void {
+  private routeLog(upstream: string, params: LogParams, only?: { key: string; principal: string }): void {
     if (!params || typeof params !== 'object' || !LOG_LEVELS.includes(params.level)) return;
     const found: HiddenFound[] = [];
     let out = this.strip({ ...params }, `log from ${upstream}`, found);
     if (this.cfg.policy.redactSecretsInResults) out = mapStrings(out, (str) => redactSecrets(str).text, '') as LogParams;
     this.hidden(found, upstream, 'notifications/message');
-    const set = this.inflight.get(upstream);
+    // a per-user instance's logs: its own calls, else only its own principal's sessions
+    const set = this.inflight.get(only?.key ?? upstream);
     if (set && set.size > 1) return;
     if (set && set.size === 1) {
       set.values().next().value?.log?.(out);
@@ -969,6 +1136,7 @@ export class Gateway {
     }
     for (const sink of this.logSinks.values()) {
       if (severity(out.level) < severity(sink.level) || !this.upstreamVisibleTo(sink.scope, upstream)) continue;
+      if (only && sink.scope.principal.id !== only.principal) continue;
       try {
         sink.send(out);
       } catch {
@@ -1030,6 +1198,9 @@ export class Gateway {
 
   readonly metrics = new Metrics();
 
+  /** per-user upstream OAuth tokens, encrypted (oauth/vault.ts) */
+  private vault?: TokenVault;
+
   /** OpenTelemetry traces (telemetry.ts), when configured: set by start() */
   tracing?: Tracing;
 
@@ -1045,6 +1216,8 @@ export class Gateway {
     for (const s of this.upstreams.values()) if (s.timer) clearTimeout(s.timer);
     for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all([...this.upstreams.values()].map((s) => s.client.close()));
+    // issue 16: every per-user instance (their process trees end) and the OAuth connection pools
+    await Promise.all([...this.upstreams.values()].map(async (s) => Promise.all([s.pool?.close(), s.oauth?.close()])));
     await this.tracing?.shutdown();
   }
 }
@@ -1064,6 +1237,17 @@ export class Metrics {
     for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE ${k} gauge`, `${k} ${v}`);
     return lines.join('\n') + '\n';
   }
+}
+
+/** the inflight key of one principal's instance of a per-user upstream */
+function instanceKey(upstream: string, principal: string): string {
+  return `${upstream}\0${principal}`;
+}
+
+/** An AuthorizationRequired anywhere in an error's cause chain (the SDK wraps what fetch threw). */
+function authorizationRequiredIn(err: unknown): AuthorizationRequired | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof AuthorizationRequired) return e;
+  return undefined;
 }
 
 const TEXT_KEYS = new Set(['description', 'title', 'name']);

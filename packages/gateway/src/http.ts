@@ -17,6 +17,7 @@ import type { Gateway, Principal, Scope } from './gateway.js';
 import { buildMcpServer } from './mcp-server.js';
 import type { ListKind } from '@palisade/mcp';
 import type { SharedSessions } from './scale/sessions.js';
+import { handleUpstreamOAuth } from './oauth/routes.js';
 
 interface Session {
   id: string;
@@ -116,6 +117,7 @@ export class GatewayHttpServer {
     });
     this.port = (this.server.address() as AddressInfo).port;
     this.computeAllowedHosts();
+    this.gateway.setBaseUrl(this.baseUrl()); // per-user upstream OAuth: where to send users to authorize
     // the resource URL depends on the port when it was 0
     (this.auth as unknown as { resource: string }).resource = this.resourceUrl();
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(60_000, this.sessionIdleMs / 2)));
@@ -187,6 +189,8 @@ export class GatewayHttpServer {
         resource_name: 'Palisade gateway',
       });
     }
+    // per-user upstream OAuth (oauth/routes.ts): authorize authenticates itself; the callback is checked by its state
+    if (path.startsWith('/oauth/upstreams/') && (await handleUpstreamOAuth({ gateway: this.gateway, authenticate: (h) => this.auth.authenticate(h), baseUrl: () => this.baseUrl() }, req, res, url))) return;
     // everything below needs a principal
     const auth = await this.auth.authenticate(req.headers.authorization);
     if (!auth.ok) {

@@ -93,6 +93,35 @@ export const gatewayConfigSchema = {
             description: 'legacy: 2025 initialize handshake (default); auto: probe 2026-07-28 server/discover first (HTTP upstreams).',
           },
           disabled: { type: 'boolean' },
+          isolation: {
+            enum: ['shared', 'per-user'],
+            description:
+              'shared (default): one instance of this upstream serves every principal. per-user: one instance per principal (its own process for stdio, its own connection for http/sse); implied by auth.type oauth.',
+          },
+          maxInstances: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 10000,
+            description: 'per-user upstreams: how many per-principal instances may run at once in one gateway process (default 50); a call beyond it is refused.',
+          },
+          auth: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['type', 'clientId'],
+            description:
+              "Per-user OAuth to a remote upstream: each principal authorizes once (authorization code + PKCE) and that principal's calls use only its own token. Needs tokenEncryptionKey.",
+            properties: {
+              type: { const: 'oauth' },
+              clientId: { type: 'string', minLength: 1, maxLength: 512 },
+              clientSecret: { type: 'string', minLength: 1, maxLength: 4096, description: 'An ${ENV} reference; absent for a public client.' },
+              scopes: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 100 },
+              authorizationServer: {
+                type: 'string',
+                pattern: '^https?://',
+                description: "The authorization server's issuer URL, when the upstream does not publish protected resource metadata (RFC 9728).",
+              },
+            },
+          },
         },
         oneOf: [
           { required: ['command'], not: { required: ['url'] } },
@@ -229,6 +258,12 @@ export const gatewayConfigSchema = {
         serviceName: { type: 'string', minLength: 1, maxLength: 200, description: 'service.name of the spans (default palisade-gateway, or OTEL_SERVICE_NAME).' },
         sampleRatio: { type: 'number', minimum: 0, maximum: 1, description: 'Share of new traces recorded (default 1); a sampled parent from the client is followed.' },
       },
+    },
+    tokenEncryptionKey: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'An ${ENV} reference to a key of at least 32 characters: per-user upstream OAuth tokens are stored encrypted with AES-256-GCM under it. Required when an upstream has auth.type oauth.',
     },
     backend: {
       type: 'object',

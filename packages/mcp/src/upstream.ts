@@ -50,6 +50,11 @@ export type UpstreamTarget =
        * to servers that do, and falls back to initialize for the others.
        */
       protocol?: 'legacy' | 'auto';
+      /**
+       * Headers computed for every request (after `headers`), e.g. the calling user's current
+       * OAuth access token, refreshed before it expires. Its errors fail the request.
+       */
+      dynamicHeaders?: () => Promise<Record<string, string>>;
     };
 
 /** What UpstreamClient uses of an MCP client: the SDK v1 Client, or the v2 one behind an adapter. */
@@ -191,8 +196,16 @@ export class UpstreamClient {
         await open(createStdioTransport({ command: t.command, args: t.args, cwd: t.cwd, env: childEnvironment(t.env, this.opts.inheritEnv ?? process.env) }));
         return;
       }
-      const fetchFn = guardedFetch(t.allowPrivateAddress, { resolve: t.resolver, policy: t.addressPolicy });
-      this.closeFetch = fetchFn.close;
+      const guarded = guardedFetch(t.allowPrivateAddress, { resolve: t.resolver, policy: t.addressPolicy });
+      this.closeFetch = guarded.close;
+      const dynamic = t.dynamicHeaders;
+      const fetchFn: typeof fetch = dynamic
+        ? async (u, init) => {
+            const headers = new Headers(init?.headers);
+            for (const [k, v] of Object.entries(await dynamic())) headers.set(k, v);
+            return guarded(u, { ...init, headers });
+          }
+        : guarded;
       const requestInit: RequestInit = { headers: t.headers };
       if (t.transport === 'sse') {
         await open(

@@ -1,0 +1,156 @@
+// issue 16 §2: `isolation: per-user`. A real stdio fixture that reports its own process id and
+// the principal it was started for: two principals (two gateway tokens) get two processes, the
+// same principal keeps its own, idle instances stop, a crashed one restarts, the bound holds,
+// a per-user instance listing a changed tool is quarantined, and nothing is left at close.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { newToken } from '../../src/index.js';
+import { connect, NODE, startFromYaml, textOf } from '../helpers.js';
+import { waitFor } from '../scale/procs.js';
+
+const IDENTITY = fileURLToPath(new URL('../fixtures/identity-server.mjs', import.meta.url));
+
+/** a live (not zombie) process */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+const users = { alice: newToken(), bob: newToken(), mallory: newToken() };
+
+function yaml(extra: { upstream?: string; limits?: string } = {}): string {
+  return `
+listen: { port: 0 }
+auth:
+  tokens:
+${Object.entries(users)
+  .map(([name, t]) => `    - { name: ${name}, sha256: ${t.sha256} }`)
+  .join('\n')}
+upstreams:
+  ids:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(IDENTITY)}]
+    isolation: per-user
+${extra.upstream ?? ''}
+${extra.limits ?? ''}
+`;
+}
+
+type Who = { pid: number; principal: string | null; name: string | null };
+
+async function whoami(c: Client): Promise<Who> {
+  const r = await c.callTool({ name: 'ids__whoami', arguments: {} });
+  expect(r.isError ?? false).toBe(false);
+  return JSON.parse(textOf(r)) as Who;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
+});
+
+async function start(extra: Parameters<typeof yaml>[0] = {}, opts: Record<string, unknown> = {}) {
+  const gw = await startFromYaml(yaml(extra), opts);
+  cleanups.push(() => gw.close());
+  const clients: Record<string, Client> = {};
+  for (const name of Object.keys(users) as (keyof typeof users)[]) {
+    clients[name] = await connect(gw.url!, { authorization: `Bearer ${users[name].token}` });
+    cleanups.push(() => clients[name]!.close());
+  }
+  return { gw, clients: clients as Record<keyof typeof users, Client> };
+}
+
+describe('isolation: per-user', () => {
+  it('gives each principal its own process, reuses it, and leaves none behind at close', async () => {
+    const { gw, clients } = await start();
+    const catalogPid = gw.gateway.upstreams.get('ids')!.client.pid;
+    const a1 = await whoami(clients.alice);
+    const b1 = await whoami(clients.bob);
+    const a2 = await whoami(clients.alice);
+    expect(a1.name).toBe('alice');
+    expect(b1.name).toBe('bob');
+    expect(a1.principal).toMatch(/^token:[0-9a-f]{16}$/);
+    expect(a1.principal).not.toBe(b1.principal);
+    expect(a1.pid).not.toBe(b1.pid);
+    expect(a2.pid).toBe(a1.pid);
+    // the catalog connection is not any user's instance
+    expect(catalogPid).toBeDefined();
+    expect([a1.pid, b1.pid]).not.toContain(catalogPid);
+    expect([...gw.gateway.instancePids('ids').values()].sort()).toEqual([a1.pid, b1.pid].sort());
+    expect(alive(a1.pid) && alive(b1.pid)).toBe(true);
+    const audit = gw.gateway.store.recentAudit(200);
+    expect(
+      audit
+        .filter((r) => r.kind === 'upstream-instance' && r.decision === 'instance-started')
+        .map((r) => r.principal)
+        .sort(),
+    ).toEqual([a1.principal, b1.principal].sort());
+    await gw.close();
+    for (const pid of [a1.pid, b1.pid, catalogPid!]) await waitFor(`process ${pid} to end`, () => !alive(pid), 20_000);
+  }, 120_000);
+
+  it('stops an idle instance and starts a new one on the next call', async () => {
+    const { gw, clients } = await start({ limits: 'limits: { upstreamIdleMs: 400 }' });
+    const first = await whoami(clients.alice);
+    await waitFor('the idle instance to stop', () => !alive(first.pid), 30_000);
+    expect(gw.gateway.instancePids('ids').size).toBe(0);
+    expect(gw.gateway.store.recentAudit(100).some((r) => r.decision === 'instance-idle-stopped' && r.principal === first.principal)).toBe(true);
+    const second = await whoami(clients.alice);
+    expect(second.principal).toBe(first.principal);
+    expect(second.pid).not.toBe(first.pid);
+  }, 120_000);
+
+  it('restarts a crashed instance with backoff, for that principal only', async () => {
+    const { gw, clients } = await start({}, { restartBackoffMs: 100 });
+    const a = await whoami(clients.alice);
+    const b = await whoami(clients.bob);
+    await clients.alice.callTool({ name: 'ids__crash', arguments: {} });
+    await waitFor('the crashed instance to end', () => !alive(a.pid), 20_000);
+    const restarted = await waitFor(
+      'a restarted instance',
+      () => {
+        const pid = gw.gateway.instancePids('ids').get(a.principal!);
+        return pid && pid !== a.pid && alive(pid) ? pid : undefined;
+      },
+      30_000,
+    );
+    expect((await whoami(clients.alice)).pid).toBe(restarted);
+    expect((await whoami(clients.bob)).pid).toBe(b.pid);
+    expect(gw.gateway.store.recentAudit(100).some((r) => r.decision === 'instance-restarted' && r.principal === a.principal)).toBe(true);
+  }, 120_000);
+
+  it('refuses a principal beyond maxInstances with a clear JSON-RPC error', async () => {
+    const { gw, clients } = await start({ upstream: '    maxInstances: 1' });
+    await whoami(clients.alice);
+    const refused = await clients.bob.callTool({ name: 'ids__whoami', arguments: {} }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; message: string },
+    );
+    expect(refused?.code).toBe(-32029);
+    expect(refused?.message).toMatch(/one instance per user and already has 1 running .*maxInstances/);
+    expect(gw.gateway.instancePids('ids').size).toBe(1);
+    // alice keeps hers
+    await whoami(clients.alice);
+  }, 120_000);
+
+  it('quarantines a tool whose per-user instance lists a changed definition', async () => {
+    const { gw, clients } = await start();
+    await whoami(clients.alice);
+    const refused = await clients.mallory.callTool({ name: 'ids__whoami', arguments: {} }).then(
+      () => undefined,
+      (e: unknown) => e as { code: number; message: string },
+    );
+    expect(refused?.code).toBe(-32001);
+    expect(refused?.message).toMatch(/quarantined/);
+    expect(gw.gateway.catalog().find((t) => t.federated === 'ids__whoami')?.status).toBe('quarantined');
+    // the catalog is per upstream: everyone is refused until an administrator decides
+    await expect(clients.alice.callTool({ name: 'ids__whoami', arguments: {} })).rejects.toThrow(/quarantined/);
+    expect(gw.gateway.store.recentAudit(200).some((r) => r.kind === 'policy' && r.decision === 'quarantined' && r.tool === 'ids__whoami')).toBe(true);
+  }, 120_000);
+});
