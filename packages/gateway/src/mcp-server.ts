@@ -261,6 +261,13 @@ function roundsFor(gateway: Gateway): InputRounds {
  */
 class InputRounds {
   private readonly key = randomBytes(32);
+  /**
+   * This process's mark, the first 8 characters of every round id: a state that lands on another
+   * gateway process (no sticky routing) or on this one after a restart is answered with an error
+   * that says so, instead of the generic refusal. The upstream call lives only in the process
+   * that started it; it is not forwarded.
+   */
+  private readonly instance = randomBytes(6).toString('base64url');
   private readonly byId = new Map<string, Round>();
 
   constructor(private readonly gateway: Gateway) {}
@@ -275,6 +282,12 @@ class InputRounds {
     if (typeof state !== 'string' || state.length > 300) throw bad();
     const m = /^([A-Za-z0-9_-]{32})\.(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(state);
     if (!m) throw bad();
+    if (!m[1]!.startsWith(this.instance))
+      throw new GatewayError(
+        ERR_INVALID_PARAMS,
+        'This requestState belongs to a call held by another Palisade gateway process (or by this one before a restart): an upstream call waiting for input lives only in the process that started it. Call the tool again; operators running several gateway processes must route each client to one process (sticky routing, e.g. by client address or by the Authorization header) for input_required rounds to continue.',
+        { reason: 'request_state_elsewhere' },
+      );
     // compared as text: a base64url spelling that decodes to the same bytes is still an altered state
     const expected = Buffer.from(createHmac('sha256', this.key).update(`${m[1]}.${m[2]}\0${scope.principal.id}`).digest('base64url'));
     const given = Buffer.from(m[3]!);
@@ -331,7 +344,7 @@ class InputRounds {
     token: string | number | undefined,
   ): Round {
     const r: Round = {
-      id: randomBytes(24).toString('base64url'),
+      id: this.instance + randomBytes(18).toString('base64url'),
       principal: scope.principal.id,
       target,
       step: 0,
