@@ -93,6 +93,7 @@ function refMarkers(node: unknown): unknown {
 function securityOf(a: Access | undefined): Json[] {
   if (!a || a.kind === 'public') return [];
   if (a.kind === 'agent') return [{ agentKey: [] }];
+  if (a.kind === 'gateway') return [{ gatewayKey: [] }];
   return [{ session: [] }];
 }
 
@@ -106,6 +107,7 @@ export function swaggerOptions(version: string): SwaggerOptions {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'palisade_session' },
           agentKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          gatewayKey: { type: 'apiKey', in: 'header', name: 'X-Gateway-Key' },
         },
         // named schemas; the ones nested in them become $refs as well
         schemas: Object.fromEntries([...namedSchemas()].map(([name, s]) => [name, markNamed(s, false) as Json])) as never,

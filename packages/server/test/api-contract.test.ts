@@ -52,7 +52,9 @@ describe('API contract', () => {
       expect(source).toContain(`        ${name}: `);
     }
     const securitySchemes = (document.components as { securitySchemes: Json }).securitySchemes;
-    expect(Object.keys(securitySchemes).sort()).toEqual(['agentKey', 'session']);
+    expect(Object.keys(securitySchemes).sort()).toEqual(['agentKey', 'gatewayKey', 'session']);
+    const sync = (document.paths as Record<string, Record<string, Json>>)['/api/v1/gateway/sync']!.post!;
+    expect(sync.security).toEqual([{ gatewayKey: [] }]);
     const report = (document.paths as Record<string, Record<string, Json>>)['/api/v1/agent/report']!.post!;
     expect(report.security).toEqual([{ agentKey: [] }]);
     expect(report['x-palisade-access']).toEqual({ kind: 'agent' });

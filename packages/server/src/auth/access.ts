@@ -8,6 +8,7 @@ import type { Db } from '../db/scope.js';
 import { ApiError, forbidden, unauthenticated } from '../errors.js';
 import { resolveSessionUser, type AuthUser } from './accounts.js';
 import { verifyAgentKey, type AuthAgent } from './agent-keys.js';
+import { GATEWAY_KEY_HEADER, verifyGatewayKey, type AuthGateway } from './gateway-keys.js';
 import { constantTimeEqual } from './crypto.js';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { verifyAccessToken } from './jwt.js';
@@ -17,6 +18,8 @@ export type Access =
   | { kind: 'public' }
   /** an agent key (X-API-Key) of the org; never a user */
   | { kind: 'agent' }
+  /** a gateway key (X-Gateway-Key) of the org (issue 16 §4); never a user */
+  | { kind: 'gateway' }
   /** a signed-in user whose role holds the permission (null: any signed-in user) */
   | { kind: 'user'; permission: Permission | null }
   /** refresh and logout: authenticated by the refresh cookie in the handler; CSRF still applies */
@@ -25,6 +28,7 @@ export type Access =
 export const access = {
   public: { kind: 'public' } as Access,
   agent: { kind: 'agent' } as Access,
+  gateway: { kind: 'gateway' } as Access,
   signedIn: { kind: 'user', permission: null } as Access,
   refresh: { kind: 'refresh' } as Access,
   user: (permission: Permission): Access => ({ kind: 'user', permission }),
@@ -37,6 +41,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: AuthUser;
     agent?: AuthAgent;
+    gateway?: AuthGateway;
   }
 }
 
@@ -69,6 +74,13 @@ export function makeAccessHook(store: Db, key: Uint8Array) {
       const agent = typeof presented === 'string' ? await verifyAgentKey(store, presented) : null;
       if (!agent) throw new ApiError(401, 'invalid_api_key', 'The agent key is missing, unknown or revoked; create a new key in the dashboard and run `palisade configure --api-key KEY`.');
       request.agent = agent;
+      return;
+    }
+    if (rule.kind === 'gateway') {
+      const presented = request.headers[GATEWAY_KEY_HEADER];
+      const gateway = typeof presented === 'string' ? await verifyGatewayKey(store, presented) : null;
+      if (!gateway) throw new ApiError(401, 'invalid_gateway_key', 'The gateway key is missing, unknown or revoked; create a gateway key in the dashboard (Gateways) and give it to the gateway as backend.key.');
+      request.gateway = gateway;
       return;
     }
     if (rule.kind === 'refresh') {

@@ -18,6 +18,7 @@ import { overviewRoutes } from './overview.js';
 import { webhooksRoutes } from './webhooks.js';
 import { settingsRoutes } from './settings.js';
 import { advisoriesRoutes } from './advisories.js';
+import { gatewaysRoutes } from './gateways.js';
 
 export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(setupRoutes);
@@ -37,5 +38,6 @@ export async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(webhooksRoutes);
   await app.register(settingsRoutes);
   await app.register(advisoriesRoutes);
+  await app.register(gatewaysRoutes);
   await app.register(openapiRoutes);
 }

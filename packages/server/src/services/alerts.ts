@@ -24,6 +24,7 @@ const TITLES: Record<string, string> = {
   finding_added: 'New high-severity finding',
   override_voided: 'Risk override voided',
   advisory_matched: 'Known vulnerability in an MCP server',
+  gateway_quarantine: 'Tool change quarantined at a gateway',
 };
 
 /** The events table's rows for these events. */

@@ -2,7 +2,7 @@
 // service loads the previous state, calls diffHost, and stores the events it returns.
 import { levelRank, type Finding, type Level, type Severity } from '@palisade/core';
 
-export type EventType = 'host_added' | 'server_added' | 'server_removed' | 'config_changed' | 'tool_changed' | 'level_raised' | 'finding_added' | 'override_voided' | 'advisory_matched';
+export type EventType = 'host_added' | 'server_added' | 'server_removed' | 'config_changed' | 'tool_changed' | 'level_raised' | 'finding_added' | 'override_voided' | 'advisory_matched' | 'gateway_quarantine';
 
 /** One instance (server configured on this host in one client/file) as the diff sees it. */
 export interface InstanceState {

@@ -347,7 +347,7 @@ export async function listFindings(tx: Tx, scope: OrgScope, q: FindingListQuery)
   };
 }
 
-export const ALERT_TYPES = ['server_added', 'server_removed', 'config_changed', 'tool_changed', 'level_raised', 'finding_added', 'override_voided', 'advisory_matched'] as const;
+export const ALERT_TYPES = ['server_added', 'server_removed', 'config_changed', 'tool_changed', 'level_raised', 'finding_added', 'override_voided', 'advisory_matched', 'gateway_quarantine'] as const;
 
 export interface AlertListQuery extends Page {
   status?: string[];

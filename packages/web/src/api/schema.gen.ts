@@ -814,6 +814,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gateways of your organisation with status, version and last sync */
+        get: operations["get /api/v1/gateways"];
+        put?: never;
+        /** Register a gateway: create its gateway key (returned only in this answer) */
+        post: operations["post /api/v1/gateways"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateways/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One gateway: its upstreams (with their inventory scores), the tools each exposes, and its virtual servers */
+        get: operations["get /api/v1/gateways/:id"];
+        put?: never;
+        post?: never;
+        /** Revoke a gateway's key (its next sync is refused; the gateway keeps serving from its own store) */
+        delete: operations["delete /api/v1/gateways/:id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway-quarantine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tool changes quarantined at gateways, with the old and the new definition */
+        get: operations["get /api/v1/gateway-quarantine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway-quarantine/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a quarantined tool change: the gateway pins the new definition at its next sync (a critical tool needs a second, different approver when the organisation requires one) */
+        post: operations["post /api/v1/gateway-quarantine/:id/approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway-quarantine/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a quarantined tool change: the gateway keeps refusing it */
+        post: operations["post /api/v1/gateway-quarantine/:id/reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gateways' call log, newest first (filters: gateway, principal hash, tool, decision, time) */
+        get: operations["get /api/v1/gateway-calls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway-rate-hits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls refused by a gateway rate limit, newest first */
+        get: operations["get /api/v1/gateway-rate-hits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateway/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A gateway's sync (X-Gateway-Key): push version, upstreams and tools, virtual servers, quarantine events, call records and rate-limit hits; pull policy and decisions */
+        post: operations["post /api/v1/gateway/sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1428,6 +1566,218 @@ export interface components {
             }[];
             /** @description distinct hosts running an affected server */
             hostCount: number;
+        };
+        /**
+         * @description registered: never synced; online: synced in the last 5 minutes; offline: not since; revoked: its key is revoked
+         * @enum {unknown}
+         */
+        GatewayStatus: "registered" | "online" | "offline" | "revoked";
+        Gateway: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, for recognising it */
+            prefix: string;
+            /** @description date-time (ISO 8601, UTC) */
+            createdAt: string;
+            revokedAt: string | null;
+            version: string | null;
+            lastSeenAt: string | null;
+            status: components["schemas"]["GatewayStatus"];
+            upstreams: number;
+            tools: number;
+            /** @description changes waiting for a decision */
+            quarantined: number;
+        };
+        NewGatewayKey: {
+            id: string;
+            name: string;
+            prefix: string;
+            /** @description date-time (ISO 8601, UTC) */
+            createdAt: string;
+            /** @description the gateway key: shown in this answer only */
+            key: string;
+        };
+        GatewayTool: {
+            federated: string;
+            tool: string;
+            /** @enum {unknown} */
+            status: "ok" | "quarantined" | "blocked";
+            /** @enum {unknown} */
+            level: "critical" | "high" | "medium" | "low" | "none";
+            description: string | null;
+            definitionHash: string;
+        };
+        GatewayUpstream: {
+            name: string;
+            transport: string;
+            up: boolean;
+            serverId: string | null;
+            score: number | null;
+            level: ("critical" | "high" | "medium" | "low" | "none") | null;
+            tools: components["schemas"]["GatewayTool"][];
+        };
+        GatewayVirtualServer: {
+            name: string;
+            upstreams: string[];
+            tools: string[];
+        };
+        GatewayDetail: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, for recognising it */
+            prefix: string;
+            /** @description date-time (ISO 8601, UTC) */
+            createdAt: string;
+            revokedAt: string | null;
+            version: string | null;
+            lastSeenAt: string | null;
+            status: components["schemas"]["GatewayStatus"];
+            upstreams: number;
+            tools: number;
+            /** @description changes waiting for a decision */
+            quarantined: number;
+            upstreamList: components["schemas"]["GatewayUpstream"][];
+            virtualServers: components["schemas"]["GatewayVirtualServer"][];
+        };
+        /** @enum {unknown} */
+        GatewayQuarantineState: "pending" | "awaiting_second" | "approved" | "rejected" | "superseded" | "released_at_gateway";
+        GatewayQuarantineItem: {
+            id: string;
+            gatewayId: string;
+            gatewayName: string;
+            federated: string;
+            upstream: string;
+            tool: string;
+            /** @enum {unknown} */
+            level: "critical" | "high" | "medium" | "low" | "none";
+            oldHash: string | null;
+            newHash: string;
+            oldDefinition: string | null;
+            /** @description the changed definition (canonical JSON) */
+            newDefinition: string;
+            reason: string | null;
+            state: components["schemas"]["GatewayQuarantineState"];
+            /** @description date-time (ISO 8601, UTC) */
+            createdAt: string;
+            /** @description critical tool and the organisation requires a second approver */
+            needsSecondApprover: boolean;
+            firstApprover: string | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+        };
+        GatewayCall: {
+            id: string;
+            gatewayId: string;
+            gatewayName: string;
+            /** @description date-time (ISO 8601, UTC) */
+            at: string;
+            kind: string;
+            principal: string | null;
+            virtualServer: string | null;
+            upstream: string | null;
+            tool: string | null;
+            decision: string;
+            reason: string | null;
+            latencyMs: number | null;
+            resultBytes: number | null;
+        };
+        GatewayRateHit: {
+            id: string;
+            gatewayId: string;
+            gatewayName: string;
+            /** @description date-time (ISO 8601, UTC) */
+            at: string;
+            principal: string | null;
+            virtualServer: string | null;
+            tool: string | null;
+            reason: string | null;
+        };
+        GatewaySyncBody: {
+            version: string;
+            os: string;
+            upstreams: {
+                name: string;
+                /** @enum {unknown} */
+                transport: "stdio" | "http" | "sse";
+                up: boolean;
+                command: string | null;
+                args: string[];
+                url: string | null;
+                envNames: string[];
+                headerNames: string[];
+                tools: {
+                    name: string;
+                    federated: string;
+                    /** @enum {unknown} */
+                    status: "ok" | "quarantined" | "blocked";
+                    /** @enum {unknown} */
+                    level: "critical" | "high" | "medium" | "low" | "none";
+                    description?: string;
+                    inputSchemaHash?: string;
+                    annotations?: {
+                        [key: string]: string | boolean | number | null;
+                    };
+                    definitionHash: string;
+                    schemaText?: string;
+                }[];
+            }[];
+            virtualServers: {
+                name: string;
+                upstreams: string[];
+                tools: string[];
+            }[];
+            quarantine: {
+                federated: string;
+                upstream: string;
+                tool: string;
+                /** @enum {unknown} */
+                level: "critical" | "high" | "medium" | "low" | "none";
+                oldHash: string | null;
+                newHash: string;
+                oldDefinition: string | null;
+                newDefinition: string;
+                reason: string | null;
+            }[];
+            calls: {
+                at: string;
+                kind: string;
+                principal: string | null;
+                virtualServer: string | null;
+                upstream: string | null;
+                tool: string | null;
+                decision: string;
+                reason: string | null;
+                latencyMs: number | null;
+                resultBytes: number | null;
+            }[];
+            rateLimitHits: {
+                at: string;
+                principal: string | null;
+                virtualServer: string | null;
+                tool: string | null;
+                reason: string | null;
+            }[];
+        };
+        GatewayDecision: {
+            id: string;
+            federated: string;
+            upstream: string;
+            tool: string;
+            hash: string;
+            /** @enum {unknown} */
+            decision: "approve" | "reject";
+            /** @description date-time (ISO 8601, UTC) */
+            decidedAt: string;
+        };
+        GatewaySyncAnswer: {
+            gatewayId: string;
+            name: string;
+            policy: {
+                requireSecondApproverForCritical: boolean;
+            };
+            decisions: components["schemas"]["GatewayDecision"][];
+            /** @description how often the backend asks the gateway to sync */
+            syncSeconds: number;
         };
         Health: {
             /** @enum {unknown} */
@@ -4243,7 +4593,7 @@ export interface operations {
                 status?: string;
                 /** @description comma list of critical, high, medium, low, info */
                 severity?: string;
-                /** @description comma list of server_added, server_removed, config_changed, tool_changed, level_raised, finding_added, override_voided, advisory_matched */
+                /** @description comma list of server_added, server_removed, config_changed, tool_changed, level_raised, finding_added, override_voided, advisory_matched, gateway_quarantine */
                 type?: string;
                 server?: string;
                 host?: string;
@@ -5493,6 +5843,725 @@ export interface operations {
             };
             /** @description Not allowed (role, CSRF token) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateways": {
+        parameters: {
+            query?: {
+                /** @description page size (larger values are capped at 200) */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Gateway"][];
+                        /** @description entries in the whole list (every page) */
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post /api/v1/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewGatewayKey"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateways/:id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayDetail"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "delete /api/v1/gateways/:id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateway-quarantine": {
+        parameters: {
+            query?: {
+                /** @description page size (larger values are capped at 200) */
+                limit?: number;
+                offset?: number;
+                /** @description open (default): pending or awaiting a second approver */
+                state?: "open" | "pending" | "awaiting_second" | "approved" | "rejected" | "superseded" | "released_at_gateway" | "all";
+                gateway?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["GatewayQuarantineItem"][];
+                        /** @description entries in the whole list (every page) */
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post /api/v1/gateway-quarantine/:id/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayQuarantineItem"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post /api/v1/gateway-quarantine/:id/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayQuarantineItem"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateway-calls": {
+        parameters: {
+            query?: {
+                /** @description page size (larger values are capped at 200) */
+                limit?: number;
+                offset?: number;
+                gateway?: string;
+                principal?: string;
+                tool?: string;
+                decision?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["GatewayCall"][];
+                        /** @description entries in the whole list (every page) */
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateway-rate-hits": {
+        parameters: {
+            query?: {
+                /** @description page size (larger values are capped at 200) */
+                limit?: number;
+                offset?: number;
+                gateway?: string;
+                since?: string;
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["GatewayRateHit"][];
+                        /** @description entries in the whole list (every page) */
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post /api/v1/gateway/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GatewaySyncBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewaySyncAnswer"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
