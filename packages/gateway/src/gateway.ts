@@ -369,6 +369,21 @@ export class Gateway {
     }
   }
 
+  /**
+   * A principal just authorized an OAuth upstream: until some user's instance has listed its
+   * tools the catalog is empty, so this one lists them now (failures are reported, not fatal).
+   */
+  async authorized(upstream: string, principal: { id: string; name: string }): Promise<void> {
+    const s = this.upstreams.get(upstream);
+    if (!s?.pool || s.up) return;
+    try {
+      const lease = await this.instanceFor(s, { id: principal.id, kind: 'token', name: principal.name, virtualServers: null });
+      lease?.release();
+    } catch (err) {
+      this.opts.warn?.(`reading the tools of ${upstream} after an authorization failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** The per-user OAuth of an upstream (for the /oauth/upstreams/<name>/... routes). */
   upstreamOAuth(name: string): UpstreamOAuth | undefined {
     return this.upstreams.get(name)?.oauth;

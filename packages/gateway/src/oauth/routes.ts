@@ -65,6 +65,7 @@ export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.Incomi
   try {
     const who = await flow.finish(url.searchParams);
     deps.gateway.audit({ kind: 'upstream-oauth', principal: who.principal, upstream: name, decision: 'authorized' });
+    await deps.gateway.authorized(name, { id: who.principal, name: who.principalName });
     send(200, {
       status: 'authorized',
       upstream: name,
