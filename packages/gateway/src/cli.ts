@@ -151,13 +151,19 @@ async function gatewayCheck(opts: { config: string; json?: boolean }, io: Io): P
       error: s.error,
       level: s.level,
       blocked: s.blocked,
+      isolation: s.cfg.isolation ?? 'shared',
+      ...(s.cfg.isolation === 'per-user' ? { maxInstances: s.cfg.maxInstances ?? 50 } : {}),
+      // per-user OAuth: nothing connects before a user authorizes (tokens are in the store, per user)
+      ...(s.cfg.auth ? { oauth: true } : {}),
     }));
     const tools = gw.catalog();
     if (opts.json) io.out(JSON.stringify({ config: cfg.path, upstreams, tools, collisions: gw.collisions }, null, 2) + '\n');
     else {
       io.out(`${cfg.path}: valid\n\nUpstreams:\n`);
       for (const u of upstreams)
-        io.out(`  ${u.name} (${u.transport}) ${u.up ? 'connected' : `UNAVAILABLE: ${u.error}`}; risk ${u.level}${u.blocked ? ' -> BLOCKED' : ''}\n`);
+        io.out(
+          `  ${u.name} (${u.transport}${u.isolation === 'per-user' ? `, per-user, at most ${u.maxInstances} instances` : ''}) ${u.up ? 'connected' : u.oauth ? 'per-user OAuth: each user authorizes at /oauth/upstreams/' + u.name + '/authorize; tools are read with the first authorized user' : `UNAVAILABLE: ${u.error}`}; risk ${u.level}${u.blocked ? ' -> BLOCKED' : ''}\n`,
+        );
       io.out(`\nTools (${tools.length}):\n`);
       for (const t of tools)
         io.out(
@@ -165,7 +171,7 @@ async function gatewayCheck(opts: { config: string; json?: boolean }, io: Io): P
         );
       if (gw.collisions.length) io.out(`\nName collisions:\n${gw.collisions.map((c) => `  ${c}\n`).join('')}`);
     }
-    const down = upstreams.filter((u) => !u.up).length;
+    const down = upstreams.filter((u) => !u.up && !u.oauth).length;
     return down > 0 || gw.collisions.length > 0 ? 1 : 0;
   } catch (err) {
     return fail(io, err);

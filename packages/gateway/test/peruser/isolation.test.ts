@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { newToken } from '../../src/index.js';
-import { connect, NODE, startFromYaml, textOf } from '../helpers.js';
+import { newToken, runGatewayCommand } from '../../src/index.js';
+import { connect, NODE, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
 import { waitFor } from '../scale/procs.js';
 
 const IDENTITY = fileURLToPath(new URL('../fixtures/identity-server.mjs', import.meta.url));
@@ -152,5 +152,19 @@ describe('isolation: per-user', () => {
     // the catalog is per upstream: everyone is refused until an administrator decides
     await expect(clients.alice.callTool({ name: 'ids__whoami', arguments: {} })).rejects.toThrow(/quarantined/);
     expect(gw.gateway.store.recentAudit(200).some((r) => r.kind === 'policy' && r.decision === 'quarantined' && r.tool === 'ids__whoami')).toBe(true);
+  }, 120_000);
+
+  it('gateway check validates isolation and maxInstances and reports them', async () => {
+    const dir = tmpDir();
+    const out: string[] = [];
+    const io = { out: (x: string) => void out.push(x), err: (x: string) => void out.push(x), env: process.env };
+    const good = writeConfig(dir, yaml({ upstream: '    maxInstances: 3' }));
+    expect(await runGatewayCommand(['gateway', 'check', '--config', good, '--json'], io)).toBe(0);
+    const report = JSON.parse(out.join('')) as { upstreams: { name: string; isolation: string; maxInstances?: number; up: boolean }[] };
+    expect(report.upstreams).toEqual([expect.objectContaining({ name: 'ids', isolation: 'per-user', maxInstances: 3, up: true })]);
+    out.length = 0;
+    const bad = writeConfig(dir, yaml().replace('isolation: per-user', 'isolation: per-process'), 'bad.yaml');
+    expect(await runGatewayCommand(['gateway', 'check', '--config', bad], io)).not.toBe(0);
+    expect(out.join('')).toMatch(/isolation must be one of shared, per-user/);
   }, 120_000);
 });
