@@ -177,3 +177,45 @@ describe('Dockerfile against §5 (static: no Docker daemon here, the image is no
     expect(k8s).toContain('runAsUser: 10001');
   });
 });
+
+describe('compose.yaml (static: no Docker engine here)', () => {
+  type Service = {
+    user?: string;
+    read_only?: boolean;
+    cap_drop?: string[];
+    security_opt?: string[];
+    ports?: string[];
+    environment?: Record<string, string>;
+    healthcheck?: { test: string[] };
+    build?: string;
+  };
+  const compose = YAML.parse(readFileSync(path.join(root, 'compose.yaml'), 'utf8')) as { services: Record<string, Service> };
+
+  it('every service runs non-root, read-only, with no capabilities and no new privileges; only the app is published, on loopback', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['app', 'db']);
+    for (const [name, svc] of Object.entries(compose.services)) {
+      expect(svc.user, name).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+      expect(svc.read_only, name).toBe(true);
+      expect(svc.cap_drop, name).toEqual(['ALL']);
+      expect(svc.security_opt, name).toContain('no-new-privileges:true');
+    }
+    expect(compose.services.app!.user).toBe('10001:10001');
+    expect(compose.services.app!.build).toBe('.');
+    expect(compose.services.db!.ports).toBeUndefined();
+    for (const p of compose.services.app!.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+    expect(compose.services.db!.healthcheck?.test).toContain('pg_isready');
+  });
+
+  it('takes every secret from .env through a required variable, never a literal', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const [k, v] of Object.entries(svc.environment ?? {})) {
+        if (!/secret|password|token|_url$/i.test(k)) continue;
+        // the value is a ${VAR:?message} reference, or a URL whose password is one
+        const stripped = String(v).replace(/\$\{[A-Z_]+:\?[^}]*\}/g, '');
+        expect(stripped, `${name}.${k}`).not.toMatch(/:[^/@:]+@/);
+        expect(String(v), `${name}.${k}`).toMatch(/\$\{[A-Z_]+:\?/);
+        expect(detectSecret(stripped), `${name}.${k}`).toBeFalsy();
+      }
+    }
+  });
+});
