@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { newToken, runGatewayCommand } from '../../src/index.js';
 import { connect, NODE, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
-import { waitFor } from '../scale/procs.js';
+import { startGatewayProc, upstreamProcs, waitFor } from '../scale/procs.js';
 
 const IDENTITY = fileURLToPath(new URL('../fixtures/identity-server.mjs', import.meta.url));
 
@@ -167,4 +167,31 @@ describe('isolation: per-user', () => {
     expect(await runGatewayCommand(['gateway', 'check', '--config', bad], io)).not.toBe(0);
     expect(out.join('')).toMatch(/isolation must be one of shared, per-user/);
   }, 120_000);
+
+  it('a real gateway process stopped with SIGTERM leaves no per-user instance behind', async () => {
+    const dir = tmpDir();
+    const file = writeConfig(dir, yaml());
+    const proc = await startGatewayProc(file, {});
+    cleanups.push(async () => {
+      proc.child.kill('SIGKILL');
+    });
+    const clients: Client[] = [];
+    try {
+      const pids: number[] = [];
+      for (const name of ['alice', 'bob'] as const) {
+        const c = await connect(proc.url, { authorization: `Bearer ${users[name].token}` });
+        clients.push(c);
+        pids.push((await whoami(c)).pid);
+      }
+      // the catalog instance and one per principal, all children of the gateway
+      const children = upstreamProcs(proc.pid);
+      for (const pid of pids) expect(children).toContain(pid);
+      expect(children.length).toBeGreaterThanOrEqual(3);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      for (const pid of children) await waitFor(`process ${pid} to end`, () => !alive(pid), 20_000);
+    } finally {
+      for (const c of clients) await c.close().catch(() => undefined);
+    }
+  }, 180_000);
 });
