@@ -384,6 +384,11 @@ export class Gateway {
     }
   }
 
+  /** May this principal use this upstream through any endpoint (its virtual servers)? */
+  mayUseUpstream(principal: Principal, upstream: string): boolean {
+    return this.upstreams.has(upstream) && this.upstreamVisibleTo({ principal }, upstream);
+  }
+
   /** The per-user OAuth of an upstream (for the /oauth/upstreams/<name>/... routes). */
   upstreamOAuth(name: string): UpstreamOAuth | undefined {
     return this.upstreams.get(name)?.oauth;

@@ -49,6 +49,10 @@ export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.Incomi
       send(auth.status, { error: auth.error, error_description: auth.description }, { 'www-authenticate': `Bearer error="${auth.error}"` });
       return true;
     }
+    if (!deps.gateway.mayUseUpstream(auth.principal, name)) {
+      send(404, { error: 'not_found', message: `No upstream "${name}" with per-user OAuth for this principal.` });
+      return true;
+    }
     try {
       const target = await flow.start(auth.principal, deps.baseUrl());
       deps.gateway.audit({ kind: 'upstream-oauth', principal: auth.principal.id, upstream: name, decision: 'authorize-started' });

@@ -19,7 +19,8 @@ const CLIENT_SECRET = 'fixture-client-secret-0123456789';
 const KEY = 'k'.repeat(16) + 'a-test-key-of-32+chars';
 const TTL = 2; // seconds: short, so the test sees tokens expire and refresh
 
-const users = { alice: newToken(), bob: newToken(), carol: newToken() };
+const users = { alice: newToken(), bob: newToken(), carol: newToken(), dave: newToken() };
+const IDENTITY = fileURLToPath(new URL('../fixtures/identity-server.mjs', import.meta.url));
 let fixture: ChildProcess;
 let fx: string;
 let gw: Awaited<ReturnType<typeof startFromYaml>>;
@@ -45,9 +46,15 @@ tokenEncryptionKey: "\${GW_TOKEN_KEY}"
 auth:
   tokens:
 ${Object.entries(users)
-  .map(([name, t]) => `    - { name: ${name}, sha256: ${t.sha256} }`)
+  .map(([name, t]) => `    - { name: ${name}, sha256: ${t.sha256}${name === 'dave' ? ', virtualServers: [local]' : ''} }`)
   .join('\n')}
+virtualServers:
+  local: { upstreams: [ids] }
+  remote: { upstreams: [saas] }
 upstreams:
+  ids:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(IDENTITY)}]
   saas:
     url: ${fx}/mcp
     allowPrivateAddress: true
@@ -159,8 +166,9 @@ describe('per-user upstream OAuth', () => {
     expect(replay.status).toBe(400);
     expect(await replay.text()).toMatch(/unknown, already used or expired/);
     expect(await subject('carol')).toBe('carol@saas');
-    // an unauthenticated authorize is refused
+    // an unauthenticated authorize is refused, and so is one by a principal not allowed to use the upstream
     expect((await fetch(`${base()}/oauth/upstreams/saas/authorize`, { redirect: 'manual' })).status).toBe(401);
+    expect((await fetch(`${base()}/oauth/upstreams/saas/authorize`, { headers: bearer('dave'), redirect: 'manual' })).status).toBe(404);
   }, 60_000);
 
   it('refreshes an expired token with the refresh token', async () => {
