@@ -1,7 +1,6 @@
 import { useEffect } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, get, onSessionExpired, readCookie } from './api/client';
-import type { Me } from './api/types';
+import { ApiError, GET, onSessionExpired, readCookie } from './api/client';
 import { ErrorBox, SkeletonBlock } from './components/feedback';
 import { Layout } from './components/Layout';
 import { AcceptInvitePage, LoginPage, SetupPage, SignupPage } from './pages/auth';
@@ -37,7 +36,7 @@ function SignedInRoutes({ path }: { path: string }) {
 }
 
 function SignedIn({ path, href }: { path: string; href: string }) {
-  const me = useQuery({ queryKey: ['me'], queryFn: () => get<Me>('/me'), retry: false, staleTime: 60_000 });
+  const me = useQuery({ queryKey: ['me'], queryFn: () => GET('/api/v1/me'), retry: false, staleTime: 60_000 });
   const unauthenticated = me.error instanceof ApiError && me.error.status === 401;
   useEffect(() => {
     if (unauthenticated) navigate(`/login?next=${encodeURIComponent(href)}`, { replace: true });

@@ -2,8 +2,11 @@
 // the API, one row each with names beside ids. Cells are safe to open in a spreadsheet: one
 // that starts with = + - @ (or a tab or carriage return) is prefixed with ' so it is never run
 // as a formula.
-import { get, query } from './api/client';
-import type { AuditEntry, List } from './api/types';
+import { GET } from './api/client';
+import type { AuditEntry, QueryOf } from './api/types';
+
+/** The audit log's filter (everything but the page). */
+export type AuditFilter = Omit<QueryOf<'/api/v1/audit', 'get'>, 'limit' | 'offset'>;
 
 const PAGE = 200; // the API's cap per page
 export const MAX_AUDIT_ROWS = 20_000;
@@ -37,11 +40,11 @@ export function auditToCsv(rows: AuditEntry[]): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-export async function fetchAudit(filter: Record<string, string | undefined>): Promise<{ rows: AuditEntry[]; total: number }> {
+export async function fetchAudit(filter: AuditFilter): Promise<{ rows: AuditEntry[]; total: number }> {
   const rows: AuditEntry[] = [];
   let total = 0;
   for (let offset = 0; offset < MAX_AUDIT_ROWS; offset += PAGE) {
-    const page = await get<List<AuditEntry>>('/audit' + query({ ...filter, limit: PAGE, offset }));
+    const page = await GET('/api/v1/audit', { query: { ...filter, limit: PAGE, offset } });
     total = page.total;
     rows.push(...page.items);
     if (page.items.length < PAGE || rows.length >= page.total) break;

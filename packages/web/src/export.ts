@@ -1,14 +1,17 @@
 // Export of the current list filter as CSV or JSON, built in the browser from the API.
-import { get, query } from './api/client';
-import type { List, ServerSummary } from './api/types';
+import { GET } from './api/client';
+import type { QueryOf, ServerSummary } from './api/types';
+
+/** The servers list's filter (everything but the page). */
+export type ServerFilter = Omit<QueryOf<'/api/v1/servers', 'get'>, 'limit' | 'offset'>;
 
 const PAGE = 200; // the API's hard cap per page
 const MAX_ROWS = 20_000;
 
-export async function fetchAllServers(filter: Record<string, string | undefined>): Promise<ServerSummary[]> {
+export async function fetchAllServers(filter: ServerFilter): Promise<ServerSummary[]> {
   const rows: ServerSummary[] = [];
   for (let offset = 0; offset < MAX_ROWS; offset += PAGE) {
-    const page = await get<List<ServerSummary>>('/servers' + query({ ...filter, limit: PAGE, offset }));
+    const page = await GET('/api/v1/servers', { query: { ...filter, limit: PAGE, offset } });
     rows.push(...page.items);
     if (page.items.length < PAGE || rows.length >= page.total) break;
   }

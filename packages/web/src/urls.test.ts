@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { matchPath, safeNext } from './urls';
+import { matchPath, oneOf, safeNext } from './urls';
 
 describe('safeNext (where sign-in returns to)', () => {
   it('keeps same-origin paths with their query', () => {
@@ -50,5 +50,13 @@ describe('matchPath', () => {
       { seed: 42, numRuns: 300 },
     );
     expect(matchPath('/servers/:id', '/servers/%E0%A4%A')).toBeNull();
+  });
+});
+
+describe('oneOf (a search parameter narrowed to what the route accepts)', () => {
+  const SORTS = ['score', 'name', 'lastSeen'] as const;
+  it('keeps an allowed value and drops anything else', () => {
+    expect(oneOf('name', SORTS)).toBe('name');
+    for (const other of ['Name', 'colour', '', ' name', null, undefined]) expect(oneOf(other, SORTS)).toBeUndefined();
   });
 });

@@ -35,3 +35,11 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   }
   return params;
 }
+
+/**
+ * A search parameter narrowed to the values a route's query accepts (`?sort=name` -> 'name');
+ * anything else (a hand-edited or outdated address) is left out, so the list uses its default.
+ */
+export function oneOf<T extends string>(value: string | null | undefined, allowed: readonly T[]): T | undefined {
+  return allowed.find((a) => a === value);
+}

@@ -3,8 +3,7 @@
 // no report has come, it asks again every few seconds so the list completes by itself.
 import type { ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../api/client';
-import type { AgentKey, List, Overview } from '../api/types';
+import { GET } from '../api/client';
 import { Link } from '../router';
 import { useCan } from '../session';
 import { CopyButton } from './CopyButton';
@@ -25,13 +24,13 @@ export function FirstRunChecklist() {
   const can = useCan();
   const overview = useQuery({
     queryKey: ['overview'],
-    queryFn: () => get<Overview>('/overview'),
+    queryFn: () => GET('/api/v1/overview'),
     refetchInterval: (q) => (q.state.data && q.state.data.hosts.total > 0 ? 60_000 : 5_000),
   });
   const mayReadKeys = can('agent-keys:read');
   const keys = useQuery({
     queryKey: ['agent-keys', 'first-run'],
-    queryFn: () => get<List<AgentKey>>('/agent-keys?limit=5'),
+    queryFn: () => GET('/api/v1/agent-keys', { query: { limit: 5 } }),
     enabled: mayReadKeys && overview.data?.hosts.total === 0,
     refetchInterval: 5_000,
   });

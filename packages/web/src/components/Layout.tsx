@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { errorMessage, post } from '../api/client';
+import { errorMessage, POST } from '../api/client';
 import { SETTINGS_TABS } from '../pages/Settings';
 import { Link, navigate, useLocation } from '../router';
 import { useCan, useSession } from '../session';
@@ -123,7 +123,7 @@ export function Layout({ children }: { children: ReactNode }) {
 
   const signOut = async () => {
     try {
-      await post('/auth/logout');
+      await POST('/api/v1/auth/logout');
       qc.clear();
       navigate('/login', { replace: true });
     } catch (err) {

@@ -1,13 +1,10 @@
 // The strength meter under a new password: the server's own verdict (POST /password-strength,
 // the check that setup, sign-up and invitations apply), asked a moment after typing stops.
 import { useEffect, useState } from 'react';
-import { post } from '../api/client';
+import { POST } from '../api/client';
+import type { ResponseOf } from '../api/types';
 
-interface Verdict {
-  score: number;
-  acceptable: boolean;
-  message: string | null;
-}
+type Verdict = ResponseOf<'/api/v1/password-strength', 'post'>;
 
 const WORDS = ['Very weak', 'Weak', 'Not strong enough', 'Strong enough', 'Strong'];
 
@@ -18,7 +15,7 @@ export function PasswordStrength({ password, email, id }: { password: string; em
     if (!password) return;
     let live = true;
     const timer = setTimeout(() => {
-      post<Verdict>('/password-strength', email ? { password, email } : { password }).then(
+      POST('/api/v1/password-strength', { body: email ? { password, email } : { password } }).then(
         (v) => {
           if (!live) return;
           setFailed(false);

@@ -1,23 +1,17 @@
 // The organisation's self sign-up: off by default; when on, anyone with the sign-up link can
 // create an account with the lowest role. Admins and owners switch it (the change is audited).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, get } from '../api/client';
+import { GET, PUT } from '../api/client';
 import { useCan } from '../session';
 import { CopyButton } from './CopyButton';
 import { ErrorBox, SkeletonBlock } from './feedback';
 
-interface SignupSettingsState {
-  enabled: boolean;
-  role: string;
-  path: string;
-}
-
 export function SignupSettings() {
   const can = useCan();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['signup-settings'], queryFn: () => get<SignupSettingsState>('/signup/settings') });
+  const q = useQuery({ queryKey: ['signup-settings'], queryFn: () => GET('/api/v1/signup/settings') });
   const save = useMutation({
-    mutationFn: (enabled: boolean) => api<SignupSettingsState>('PUT', '/signup/settings', { enabled }),
+    mutationFn: (enabled: boolean) => PUT('/api/v1/signup/settings', { body: { enabled } }),
     onSuccess: (s) => qc.setQueryData(['signup-settings'], s),
   });
   const link = q.data ? window.location.origin + q.data.path : '';

@@ -3,8 +3,8 @@
 // KEV mark; when advisories were last updated; admins import an OSV file.
 import { useRef, useState, type ChangeEvent } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post, query } from '../api/client';
-import type { AdvisoryImportResult, AdvisoryListItem, AdvisorySync } from '../api/types';
+import { GET, POST } from '../api/client';
+import type { AdvisorySync } from '../api/types';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { safeLink } from '../components/Markdown';
 import { formatDate, timeAgo } from '../format';
@@ -32,7 +32,7 @@ function ImportForm() {
   const input = useRef<HTMLInputElement>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const m = useMutation({
-    mutationFn: (records: unknown[]) => post<AdvisoryImportResult>('/advisories/import', { records }),
+    mutationFn: (records: unknown[]) => POST('/api/v1/advisories/import', { body: { records } }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: ['advisories'] }), qc.invalidateQueries({ queryKey: ['alerts'] })]),
   });
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
@@ -115,7 +115,7 @@ export function AdvisoriesPage() {
   const q = params.get('q') ?? undefined;
   const list = useQuery({
     queryKey: ['advisories', q, affected, offset],
-    queryFn: () => get<{ items: AdvisoryListItem[]; total: number; sync: AdvisorySync }>('/advisories' + query({ q, affected: affected ? undefined : 'false', limit: LIMIT, offset })),
+    queryFn: () => GET('/api/v1/advisories', { query: { q, affected: affected ? undefined : false, limit: LIMIT, offset } }),
     placeholderData: keepPreviousData,
   });
   return (

@@ -4,14 +4,15 @@
 // selected). Alerts Palisade resolved by itself say why.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post, query } from '../api/client';
-import type { Alert, AlertAction, AlertBulkResult, Assignees, HostSummary, List, ServerSummary } from '../api/types';
+import { GET, POST } from '../api/client';
+import type { Alert, AlertAction, AlertBulkResult, RequestOf } from '../api/types';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { InlineMarkdown } from '../components/Markdown';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { clientName, formatDate, timeAgo } from '../format';
 import { Link, useSearchState } from '../router';
 import { useCan } from '../session';
+import { oneOf } from '../urls';
 
 const LIMIT = 50;
 
@@ -26,13 +27,7 @@ export const ALERT_KINDS: Array<[string, string]> = [
   ['advisory_matched', 'Known vulnerability'],
 ];
 
-interface BulkInput {
-  ids: string[];
-  action: AlertAction;
-  assigneeId?: string | null;
-  reason?: string;
-  expiresAt?: string;
-}
+type BulkInput = RequestOf<'/api/v1/alerts/bulk', 'post'>;
 
 function describeResult(action: AlertAction, r: AlertBulkResult): string {
   const verb = { acknowledge: 'acknowledged', resolve: 'resolved', assign: 'assigned', accept_risk: 'resolved by accepting the risk' }[action];
@@ -118,18 +113,18 @@ export function AlertsPage() {
     host: params.get('host') ?? undefined,
     server: params.get('server') ?? undefined,
     assignee: params.get('assignee') ?? undefined,
-    sort: params.get('sort') ?? undefined,
+    sort: oneOf(params.get('sort'), ['severity', 'time'] as const),
   };
   const offset = Number(params.get('offset') ?? 0) || 0;
   const list = useQuery({
     queryKey: ['alerts', filter, offset],
-    queryFn: () => get<List<Alert>>('/alerts' + query({ ...filter, limit: LIMIT, offset })),
+    queryFn: () => GET('/api/v1/alerts', { query: { ...filter, limit: LIMIT, offset } }),
     placeholderData: keepPreviousData,
     refetchInterval: 60_000,
   });
-  const hosts = useQuery({ queryKey: ['alert-hosts'], queryFn: () => get<List<HostSummary>>('/hosts?limit=200&sort=hostname'), staleTime: 60_000 });
-  const servers = useQuery({ queryKey: ['alert-servers'], queryFn: () => get<List<ServerSummary>>('/servers?limit=200&sort=name'), staleTime: 60_000 });
-  const people = useQuery({ queryKey: ['alert-assignees'], queryFn: () => get<Assignees>('/alerts/assignees'), staleTime: 60_000 });
+  const hosts = useQuery({ queryKey: ['alert-hosts'], queryFn: () => GET('/api/v1/hosts', { query: { limit: 200, sort: 'hostname' } }), staleTime: 60_000 });
+  const servers = useQuery({ queryKey: ['alert-servers'], queryFn: () => GET('/api/v1/servers', { query: { limit: 200, sort: 'name' } }), staleTime: 60_000 });
+  const people = useQuery({ queryKey: ['alert-assignees'], queryFn: () => GET('/api/v1/alerts/assignees'), staleTime: 60_000 });
   const canWrite = can('alerts:write');
   const canAccept = can('overrides:write');
 
@@ -149,7 +144,7 @@ export function AlertsPage() {
   }, [pageKey]);
 
   const bulk = useMutation({
-    mutationFn: (input: BulkInput) => post<AlertBulkResult>('/alerts/bulk', input),
+    mutationFn: (input: BulkInput) => POST('/api/v1/alerts/bulk', { body: input }),
     onSuccess: (r, input) => {
       setResult(describeResult(input.action, r));
       setSelected(new Set());

@@ -1,15 +1,16 @@
 import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { errorMessage, get, query } from '../api/client';
-import type { AuditEntry, List, User } from '../api/types';
-import { actorLabel, auditToCsv, fetchAudit, MAX_AUDIT_ROWS } from '../audit-csv';
+import { errorMessage, GET } from '../api/client';
+import { actorLabel, auditToCsv, fetchAudit, MAX_AUDIT_ROWS, type AuditFilter } from '../audit-csv';
 import { download } from '../export';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { formatDate } from '../format';
 import { useSearchState } from '../router';
 import { useCan } from '../session';
+import { oneOf } from '../urls';
 
 const LIMIT = 50;
+const ACTOR_TYPES = ['user', 'agent', 'system'] as const;
 // the actions the backend writes (docs/api.md); the filter matches one exactly
 const ACTIONS = [
   'auth.login',
@@ -59,9 +60,9 @@ function Details({ d }: { d: Record<string, unknown> }) {
 export function AuditPage() {
   const can = useCan();
   const [params, set] = useSearchState();
-  const filter = {
+  const filter: AuditFilter = {
     action: params.get('action') ?? undefined,
-    actorType: params.get('actorType') ?? undefined,
+    actorType: oneOf(params.get('actorType'), ACTOR_TYPES),
     actorId: params.get('actorId') ?? undefined,
     targetType: params.get('targetType') ?? undefined,
     since: params.get('since') ?? undefined,
@@ -70,11 +71,16 @@ export function AuditPage() {
   const offset = Number(params.get('offset') ?? 0) || 0;
   const list = useQuery({
     queryKey: ['audit', filter, offset],
-    queryFn: () => get<List<AuditEntry>>('/audit' + query({ ...filter, limit: LIMIT, offset })),
+    queryFn: () => GET('/api/v1/audit', { query: { ...filter, limit: LIMIT, offset } }),
     placeholderData: keepPreviousData,
     enabled: can('audit:read'),
   });
-  const users = useQuery({ queryKey: ['audit-users'], queryFn: () => get<List<User>>('/users?limit=200'), enabled: can('audit:read'), staleTime: 60_000 });
+  const users = useQuery({
+    queryKey: ['audit-users'],
+    queryFn: () => GET('/api/v1/users', { query: { limit: 200 } }),
+    enabled: can('audit:read'),
+    staleTime: 60_000,
+  });
   const [exporting, setExporting] = useState(false);
   const [exportNote, setExportNote] = useState('');
   const exportCsv = async () => {

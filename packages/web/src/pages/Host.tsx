@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../api/client';
-import type { HostDetail } from '../api/types';
+import { GET } from '../api/client';
 import { LevelBadge } from '../components/badges';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { History } from '../components/History';
@@ -8,7 +7,7 @@ import { clientName, formatDate, timeAgo } from '../format';
 import { Link } from '../router';
 
 export function HostPage({ id }: { id: string }) {
-  const q = useQuery({ queryKey: ['host', id], queryFn: () => get<HostDetail>(`/hosts/${encodeURIComponent(id)}`) });
+  const q = useQuery({ queryKey: ['host', id], queryFn: () => GET('/api/v1/hosts/{id}', { path: { id } }) });
   const h = q.data;
   return (
     <section>

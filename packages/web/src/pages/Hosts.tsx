@@ -1,23 +1,27 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { get, query } from '../api/client';
-import type { HostSummary, List } from '../api/types';
+import { GET } from '../api/client';
 import { AgentSetupHelp } from '../components/AgentSetupHelp';
 import { LevelBadge } from '../components/badges';
 import { ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { timeAgo } from '../format';
 import { Link, useSearchState } from '../router';
+import { oneOf } from '../urls';
 import { useSearchText } from '../useSearchText';
 
 const LIMIT = 50;
 
 export function HostsPage() {
   const [params, set] = useSearchState();
-  const filter = { q: params.get('q') ?? undefined, status: params.get('status') ?? undefined, sort: params.get('sort') ?? undefined };
+  const filter = {
+    q: params.get('q') ?? undefined,
+    status: oneOf(params.get('status'), ['reporting', 'silent'] as const),
+    sort: oneOf(params.get('sort'), ['lastSeen', 'hostname', 'servers', 'score'] as const),
+  };
   const offset = Number(params.get('offset') ?? 0) || 0;
   const [text, setText] = useSearchText(filter.q, (q) => set({ q, offset: null }));
   const list = useQuery({
     queryKey: ['hosts', filter, offset],
-    queryFn: () => get<List<HostSummary>>('/hosts' + query({ ...filter, limit: LIMIT, offset })),
+    queryFn: () => GET('/api/v1/hosts', { query: { ...filter, limit: LIMIT, offset } }),
     placeholderData: keepPreviousData,
   });
   const noHostsAtAll = list.data?.total === 0 && !filter.q && !filter.status;

@@ -2,8 +2,7 @@
 // binds it to the server's current definition and writes it to the audit log.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { post } from '../api/client';
-import type { Override } from '../api/types';
+import { POST } from '../api/client';
 import { ErrorBox } from '../components/feedback';
 
 function inDays(days: number): string {
@@ -18,11 +17,14 @@ export function OverrideForm({ serverId, onDone }: { serverId: string; onDone: (
   const [until, setUntil] = useState(inDays(90));
   const m = useMutation({
     mutationFn: () =>
-      post<Override>(`/servers/${encodeURIComponent(serverId)}/overrides`, {
-        decision,
-        reason: reason.trim(),
-        // end of the chosen day, in UTC
-        expiresAt: new Date(until + 'T23:59:59.000Z').toISOString(),
+      POST('/api/v1/servers/{id}/overrides', {
+        path: { id: serverId },
+        body: {
+          decision,
+          reason: reason.trim(),
+          // end of the chosen day, in UTC
+          expiresAt: new Date(until + 'T23:59:59.000Z').toISOString(),
+        },
       }),
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: ['server', serverId] });

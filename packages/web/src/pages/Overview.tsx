@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { get } from '../api/client';
-import type { Overview } from '../api/types';
+import { GET } from '../api/client';
 import { AgentSetupHelp } from '../components/AgentSetupHelp';
 import { LevelBadge, OverrideBadge } from '../components/badges';
 import { LevelBars, TrendChart } from '../components/charts';
@@ -50,7 +49,7 @@ function OverviewSkeleton() {
 
 export function OverviewPage() {
   // the morning view stays current while it is left open
-  const q = useQuery({ queryKey: ['overview'], queryFn: () => get<Overview>('/overview'), refetchInterval: 60_000 });
+  const q = useQuery({ queryKey: ['overview'], queryFn: () => GET('/api/v1/overview'), refetchInterval: 60_000 });
   const o = q.data;
   return (
     <section>

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post } from '../api/client';
+import { GET, POST } from '../api/client';
 import { severityRank } from '../severity';
-import type { Advisory, CrossFinding, Override, ServerDetail, ServerFinding, ServerTool } from '../api/types';
+import type { Advisory, CrossFinding, Override, ServerFinding, ServerTool } from '../api/types';
 import { LevelBadge, OverrideBadge, SeverityBadge, StatusBadge } from '../components/badges';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { History } from '../components/History';
@@ -32,7 +32,7 @@ function OverrideRow({ o, serverId }: { o: Override; serverId: string }) {
   const me = useSession();
   const qc = useQueryClient();
   const act = useMutation({
-    mutationFn: (verb: 'approve' | 'revoke') => post<Override>(`/overrides/${encodeURIComponent(o.id)}/${verb}`),
+    mutationFn: (verb: 'approve' | 'revoke') => POST(`/api/v1/overrides/{id}/${verb}`, { path: { id: o.id } }),
     onSuccess: () => Promise.all([qc.invalidateQueries({ queryKey: ['server', serverId] }), qc.invalidateQueries({ queryKey: ['servers'] })]),
   });
   const live = o.status === 'active' || o.status === 'pending';
@@ -249,7 +249,7 @@ function ToolState({ t }: { t: ServerTool }) {
 export function ServerPage({ id }: { id: string }) {
   const can = useCan();
   const [accepting, setAccepting] = useState(false);
-  const q = useQuery({ queryKey: ['server', id], queryFn: () => get<ServerDetail>(`/servers/${encodeURIComponent(id)}`) });
+  const q = useQuery({ queryKey: ['server', id], queryFn: () => GET('/api/v1/servers/{id}', { path: { id } }) });
   const s = q.data;
 
   if (q.error) {

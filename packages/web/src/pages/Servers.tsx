@@ -1,26 +1,29 @@
 import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { errorMessage, get, query } from '../api/client';
-import { LEVELS, type HostSummary, type List, type ServerSummary } from '../api/types';
+import { errorMessage, GET } from '../api/client';
+import { LEVELS } from '../api/types';
 import { LevelBadge, OverrideBadge } from '../components/badges';
 import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedback';
 import { clientLabel, clientName, commandLine, levelLabel, timeAgo } from '../format';
-import { download, fetchAllServers, serversToCsv } from '../export';
+import { download, fetchAllServers, serversToCsv, type ServerFilter } from '../export';
 import { Link, useSearchState } from '../router';
+import { oneOf } from '../urls';
 import { useSearchText } from '../useSearchText';
 
 const LIMIT = 50;
 const SORTS = { score: 'Score', name: 'Name', lastSeen: 'Last seen', hosts: 'Hosts' } as const;
+const SORT_KEYS = ['score', 'name', 'lastSeen', 'hosts'] as const satisfies ReadonlyArray<keyof typeof SORTS>;
+const ORDERS = ['asc', 'desc'] as const;
 
 export function ServersPage() {
   const [params, set] = useSearchState();
-  const filter = {
+  const filter: ServerFilter = {
     level: params.get('level') ?? undefined,
     client: params.get('client') ?? undefined,
     host: params.get('host') ?? undefined,
     q: params.get('q') ?? undefined,
-    sort: params.get('sort') ?? undefined,
-    order: params.get('order') ?? undefined,
+    sort: oneOf(params.get('sort'), SORT_KEYS),
+    order: oneOf(params.get('order'), ORDERS),
   };
   const offset = Number(params.get('offset') ?? 0) || 0;
   const [text, setText] = useSearchText(filter.q, (q) => set({ q, offset: null }));
@@ -28,10 +31,10 @@ export function ServersPage() {
 
   const list = useQuery({
     queryKey: ['servers', filter, offset],
-    queryFn: () => get<List<ServerSummary>>('/servers' + query({ ...filter, limit: LIMIT, offset })),
+    queryFn: () => GET('/api/v1/servers', { query: { ...filter, limit: LIMIT, offset } }),
     placeholderData: keepPreviousData,
   });
-  const hosts = useQuery({ queryKey: ['hosts', 'all'], queryFn: () => get<List<HostSummary>>('/hosts?limit=200&sort=hostname') });
+  const hosts = useQuery({ queryKey: ['hosts', 'all'], queryFn: () => GET('/api/v1/hosts', { query: { limit: 200, sort: 'hostname' } }) });
 
   const exportAs = async (kind: 'csv' | 'json') => {
     setExporting('Preparing export…');

@@ -1,8 +1,7 @@
 // Sign-in, first-run setup, invitation acceptance and self sign-up: the pages without a session.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, get, post } from '../api/client';
-import type { SetupState, SignupInfo, SignupResult } from '../api/types';
+import { ApiError, GET, POST } from '../api/client';
 import { ErrorBox, SkeletonBlock } from '../components/feedback';
 import { PasswordStrength } from '../components/PasswordStrength';
 import { Link, navigate, useLocation } from '../router';
@@ -50,10 +49,10 @@ export function LoginPage() {
   const { search } = useLocation();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const setup = useQuery({ queryKey: ['setup'], queryFn: () => get<SetupState>('/setup'), retry: false });
+  const setup = useQuery({ queryKey: ['setup'], queryFn: () => GET('/api/v1/setup'), retry: false });
   const expired = search.get('expired') === '1';
   const { error, busy, onSubmit } = useSessionForm(
-    () => post('/auth/login', { email, password }),
+    () => POST('/api/v1/auth/login', { body: { email, password } }),
     () => safeNext(search.get('next')),
   );
 
@@ -99,9 +98,9 @@ export function SetupPage() {
   const [orgName, setOrgName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const setup = useQuery({ queryKey: ['setup'], queryFn: () => get<SetupState>('/setup'), retry: false });
+  const setup = useQuery({ queryKey: ['setup'], queryFn: () => GET('/api/v1/setup'), retry: false });
   const { error, busy, onSubmit } = useSessionForm(
-    () => post('/setup', { setupToken: token, orgName, email, password }),
+    () => POST('/api/v1/setup', { body: { setupToken: token, orgName, email, password } }),
     () => '/',
   );
 
@@ -159,21 +158,20 @@ export function SetupPage() {
   );
 }
 
-interface InvitationInfo {
-  email: string;
-  role: string;
-  orgName: string;
-  expiresAt: string;
-}
-
 export function AcceptInvitePage() {
   const { search } = useLocation();
   const token = search.get('token') ?? '';
   const [password, setPassword] = useState('');
   // who the link is for: looked up by POST so the token stays out of request logs
-  const info = useQuery({ queryKey: ['invitation', token], queryFn: () => post<InvitationInfo>('/invitations/lookup', { token }), enabled: token !== '', retry: false, staleTime: Infinity });
+  const info = useQuery({
+    queryKey: ['invitation', token],
+    queryFn: () => POST('/api/v1/invitations/lookup', { body: { token } }),
+    enabled: token !== '',
+    retry: false,
+    staleTime: Infinity,
+  });
   const { error, busy, onSubmit } = useSessionForm(
-    () => post('/invitations/accept', { token, password }),
+    () => POST('/api/v1/invitations/accept', { body: { token, password } }),
     () => '/',
   );
   if (!token) {
@@ -246,14 +244,14 @@ export function SignupPage() {
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const info = useQuery({ queryKey: ['signup', org], queryFn: () => get<SignupInfo>(`/signup/${encodeURIComponent(org)}`), enabled: org !== '', retry: false });
+  const info = useQuery({ queryKey: ['signup', org], queryFn: () => GET('/api/v1/signup/{org}', { path: { org } }), enabled: org !== '', retry: false });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const r = await post<SignupResult>(`/signup/${encodeURIComponent(org)}`, { email, password });
+      const r = await POST('/api/v1/signup/{org}', { path: { org }, body: { email, password } });
       setDone(r.message);
     } catch (err) {
       setError(err);

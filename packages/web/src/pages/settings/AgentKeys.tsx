@@ -1,8 +1,8 @@
 // Agent keys: created here, shown exactly once with the command that uses it; revoked here.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { del, get, post } from '../../api/client';
-import type { AgentKey, List, NewAgentKey } from '../../api/types';
+import { DELETE, GET, POST } from '../../api/client';
+import type { NewAgentKey } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { EmptyState, ErrorBox, SkeletonRows } from '../../components/feedback';
 import { formatDate, timeAgo } from '../../format';
@@ -49,9 +49,9 @@ export function AgentKeysSettings() {
   const qc = useQueryClient();
   const [name, setName] = useState('');
   const [created, setCreated] = useState<NewAgentKey | null>(null);
-  const keys = useQuery({ queryKey: ['agent-keys'], queryFn: () => get<List<AgentKey>>('/agent-keys?limit=200') });
+  const keys = useQuery({ queryKey: ['agent-keys'], queryFn: () => GET('/api/v1/agent-keys', { query: { limit: 200 } }) });
   const create = useMutation({
-    mutationFn: () => post<NewAgentKey>('/agent-keys', { name: name.trim() }),
+    mutationFn: () => POST('/api/v1/agent-keys', { body: { name: name.trim() } }),
     onSuccess: (k) => {
       setCreated(k);
       setName('');
@@ -59,7 +59,7 @@ export function AgentKeysSettings() {
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => del(`/agent-keys/${encodeURIComponent(id)}`),
+    mutationFn: (id: string) => DELETE('/api/v1/agent-keys/{id}', { path: { id } }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['agent-keys'] }),
   });
   const submit = (e: FormEvent) => {

@@ -1,34 +1,37 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, patch, post } from '../../api/client';
-import type { OrgSettings } from '../../api/types';
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { GET, PATCH, POST } from '../../api/client';
+import type { RequestOf } from '../../api/types';
 import { ErrorBox, SkeletonBlock } from '../../components/feedback';
 import { SignupSettings } from '../../components/SignupSettings';
 import { useCan, useSession } from '../../session';
+
+// the query's key carries the answer's type, so the cache is read and written as the route answers
+const settingsQuery = queryOptions({ queryKey: ['settings'], queryFn: () => GET('/api/v1/settings') });
 
 export function OrgSettingsPage() {
   const can = useCan();
   const me = useSession();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['settings'], queryFn: () => get<OrgSettings>('/settings') });
+  const q = useQuery(settingsQuery);
   const save = useMutation({
-    mutationFn: (changes: Partial<OrgSettings>) => patch<OrgSettings>('/settings', changes),
+    mutationFn: (changes: RequestOf<'/api/v1/settings', 'patch'>) => PATCH('/api/v1/settings', { body: changes }),
     // show the change at once; put the old value back if the server refuses it
     onMutate: async (changes) => {
-      await qc.cancelQueries({ queryKey: ['settings'] });
-      const previous = qc.getQueryData<OrgSettings>(['settings']);
-      if (previous) qc.setQueryData(['settings'], { ...previous, ...changes });
+      await qc.cancelQueries({ queryKey: settingsQuery.queryKey });
+      const previous = qc.getQueryData(settingsQuery.queryKey);
+      if (previous) qc.setQueryData(settingsQuery.queryKey, { ...previous, ...changes });
       return { previous };
     },
     onError: (_err, _changes, context) => {
-      if (context?.previous) qc.setQueryData(['settings'], context.previous);
+      if (context?.previous) qc.setQueryData(settingsQuery.queryKey, context.previous);
     },
-    onSuccess: (s) => qc.setQueryData(['settings'], s),
+    onSuccess: (s) => qc.setQueryData(settingsQuery.queryKey, s),
   });
   // turning the second approver off is a request an owner makes and another admin or owner approves
   const approveOff = useMutation({
-    mutationFn: () => post<OrgSettings>('/settings/second-approver-off/approve'),
-    onSuccess: (s) => qc.setQueryData(['settings'], s),
+    mutationFn: () => POST('/api/v1/settings/second-approver-off/approve'),
+    onSuccess: (s) => qc.setQueryData(settingsQuery.queryKey, s),
   });
   const pendingOff = q.data?.pendingSecondApproverOff ?? null;
   return (

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { del, get, patch, post } from '../../api/client';
-import { ROLES, type Invitation, type List, type Role, type User } from '../../api/types';
+import { DELETE, GET, PATCH, POST } from '../../api/client';
+import { ROLES, type Invitation, type Role, type User } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { ErrorBox, SkeletonRows } from '../../components/feedback';
 import { formatDate, timeAgo } from '../../format';
@@ -14,15 +14,15 @@ export function UsersSettings() {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('analyst');
   const [invited, setInvited] = useState<Invitation | null>(null);
-  const users = useQuery({ queryKey: ['users'], queryFn: () => get<List<User>>('/users?limit=200') });
+  const users = useQuery({ queryKey: ['users'], queryFn: () => GET('/api/v1/users', { query: { limit: 200 } }) });
   const invites = useQuery({
     queryKey: ['invitations'],
-    queryFn: () => get<List<Invitation>>('/invitations?limit=200'),
+    queryFn: () => GET('/api/v1/invitations', { query: { limit: 200 } }),
     enabled: can('users:invite'),
   });
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: ['users'] }), qc.invalidateQueries({ queryKey: ['invitations'] })]);
   const invite = useMutation({
-    mutationFn: () => post<Invitation>('/invitations', { email: email.trim(), role }),
+    mutationFn: () => POST('/api/v1/invitations', { body: { email: email.trim(), role } }),
     onSuccess: (inv) => {
       setInvited(inv);
       setEmail('');
@@ -30,11 +30,11 @@ export function UsersSettings() {
     },
   });
   const changeRole = useMutation({
-    mutationFn: (v: { id: string; role: Role }) => patch<User>(`/users/${encodeURIComponent(v.id)}`, { role: v.role }),
+    mutationFn: (v: { id: string; role: Role }) => PATCH('/api/v1/users/{id}', { path: { id: v.id }, body: { role: v.role } }),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/users/${encodeURIComponent(id)}`), onSuccess: refresh });
-  const revokeInvite = useMutation({ mutationFn: (id: string) => del(`/invitations/${encodeURIComponent(id)}`), onSuccess: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => DELETE('/api/v1/users/{id}', { path: { id } }), onSuccess: refresh });
+  const revokeInvite = useMutation({ mutationFn: (id: string) => DELETE('/api/v1/invitations/{id}', { path: { id } }), onSuccess: refresh });
 
   const isOwner = me.user.role === 'owner';
   const grantable = ROLES.filter((r) => r !== 'owner' || isOwner);

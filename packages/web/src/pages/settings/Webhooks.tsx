@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { del, get, patch, post } from '../../api/client';
-import { SEVERITIES, type List, type NewWebhook, type Severity, type Webhook, type WebhookDelivery } from '../../api/types';
+import { DELETE, GET, PATCH, POST } from '../../api/client';
+import { SEVERITIES, type NewWebhook, type Severity, type Webhook } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { EmptyState, ErrorBox, SkeletonRows } from '../../components/feedback';
 import { severityLabel } from '../../format';
@@ -16,10 +16,10 @@ export function WebhooksSettings() {
   const [minSeverity, setMinSeverity] = useState<Severity>('high');
   const [created, setCreated] = useState<NewWebhook | null>(null);
   const [tested, setTested] = useState<string | null>(null);
-  const hooks = useQuery({ queryKey: ['webhooks'], queryFn: () => get<List<Webhook>>('/webhooks') });
+  const hooks = useQuery({ queryKey: ['webhooks'], queryFn: () => GET('/api/v1/webhooks') });
   const refresh = () => qc.invalidateQueries({ queryKey: ['webhooks'] });
   const create = useMutation({
-    mutationFn: () => post<NewWebhook>('/webhooks', { name: name.trim(), url: url.trim(), format, minSeverity }),
+    mutationFn: () => POST('/api/v1/webhooks', { body: { name: name.trim(), url: url.trim(), format, minSeverity } }),
     onSuccess: (w) => {
       setCreated(w);
       setName('');
@@ -28,12 +28,12 @@ export function WebhooksSettings() {
     },
   });
   const toggle = useMutation({
-    mutationFn: (w: Webhook) => patch<Webhook>(`/webhooks/${encodeURIComponent(w.id)}`, { enabled: !w.enabled }),
+    mutationFn: (w: Webhook) => PATCH('/api/v1/webhooks/{id}', { path: { id: w.id }, body: { enabled: !w.enabled } }),
     onSuccess: refresh,
   });
-  const remove = useMutation({ mutationFn: (id: string) => del(`/webhooks/${encodeURIComponent(id)}`), onSuccess: refresh });
+  const remove = useMutation({ mutationFn: (id: string) => DELETE('/api/v1/webhooks/{id}', { path: { id } }), onSuccess: refresh });
   const test = useMutation({
-    mutationFn: (w: Webhook) => post<WebhookDelivery>(`/webhooks/${encodeURIComponent(w.id)}/test`),
+    mutationFn: (w: Webhook) => POST('/api/v1/webhooks/{id}/test', { path: { id: w.id } }),
     onSuccess: (d, w) =>
       setTested(`Test to “${w.name}”: ${d.status}${d.lastStatusCode ? ` (HTTP ${d.lastStatusCode})` : ''}${d.lastError ? `: ${d.lastError}` : ''}.`),
   });
