@@ -3,7 +3,9 @@
 // scope; every handler calls into the Gateway, which applies the policy.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { ERR_INVALID_PARAMS, GatewayError, severity, type CallContext, type Gateway, type Scope } from './gateway.js';
+import { declaresTasks, GatewayTasks, missingTasksCapability, TASKS_EXTENSION } from './tasks.js';
 
 export const GATEWAY_INFO = { name: 'palisade-gateway', version: '0.1.0' };
 
@@ -57,6 +59,8 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       resources: { listChanged: true, subscribe: true },
       completions: {},
       logging: {},
+      // the tasks extension (tasks.ts), used by 2026-07-28 requests that declare it
+      extensions: { [TASKS_EXTENSION]: {} },
     },
     instructions: 'Palisade gateway: tools from several MCP servers, named <upstream>__<tool>, checked against Palisade policy.',
   });
@@ -107,6 +111,17 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       // elicitation or sampling during the call becomes an input_required result (rounds)
       if (ctx.mcpReq.envelope !== undefined) {
         const args = params.arguments as Record<string, unknown> | undefined;
+        // a tool its upstream runs as a task (execution.taskSupport): a gateway-held task for a request that declares the extension
+        const name = String(params.name);
+        const support = (gateway.listTools(scope).find((t) => t.name === name) as { execution?: { taskSupport?: unknown } } | undefined)?.execution?.taskSupport;
+        if (support === 'optional' || support === 'required') {
+          const envelope = ctx.mcpReq.envelope;
+          if (declaresTasks(envelope)) {
+            const declared = envelope[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
+            return tasksFor(gateway).create(scope, (cc) => gateway.callTool(scope, name, args, cc), (need) => !!declared?.[need]);
+          }
+          if (support === 'required') throw missingTasksCapability(`The tool ${name} runs only as a task: it`);
+        }
         return roundsFor(gateway).call(scope, `tools/call\0${String(params.name)}`, (cc) => gateway.callTool(scope, String(params.name), args, cc), ctx, sessionLevel, token);
       }
       // progress is relayed in order and before the result (a client drops progress after it)
@@ -187,6 +202,23 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     previousOnClose?.();
   };
   on('completion/complete', async (req) => guard(() => gateway.complete(scope, req.params as never)));
+  // the tasks extension's methods (SEP-2663); tasks/result and tasks/list do not exist on 2026-07-28
+  const custom = server.setRequestHandler.bind(server) as unknown as (
+    method: string,
+    schemas: { params: z.ZodType },
+    handler: (params: Record<string, unknown>, ctx: HandlerCtx) => Promise<unknown>,
+  ) => void;
+  const taskMethod = (method: string, fn: (p: Record<string, unknown>, ctx: HandlerCtx) => Record<string, unknown>) =>
+    custom(method, { params: z.looseObject({ taskId: z.string().max(200) }) }, async (p, ctx) =>
+      guard(() => {
+        if (!declaresTasks(ctx.mcpReq.envelope)) throw missingTasksCapability(method);
+        return fn(p, ctx);
+      }),
+    );
+  taskMethod('tasks/get', (p) => tasksFor(gateway).get(scope, p.taskId));
+  // inputResponses is an envelope field the SDK lifts out of params (as on a tools/call retry)
+  taskMethod('tasks/update', (p, ctx) => tasksFor(gateway).update(scope, p.taskId, ctx.mcpReq.inputResponses ?? p.inputResponses));
+  taskMethod('tasks/cancel', (p) => tasksFor(gateway).cancel(scope, p.taskId));
   return server;
 }
 
@@ -237,6 +269,16 @@ interface Round {
   /** an input_required result went to the client and its retry has not come yet */
   delivered: boolean;
   level?: string;
+}
+
+const tasks = new WeakMap<Gateway, GatewayTasks>();
+function tasksFor(gateway: Gateway): GatewayTasks {
+  let t = tasks.get(gateway);
+  if (!t) {
+    t = new GatewayTasks();
+    tasks.set(gateway, t);
+  }
+  return t;
 }
 
 const rounds = new WeakMap<Gateway, InputRounds>();

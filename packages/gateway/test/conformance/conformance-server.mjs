@@ -76,6 +76,20 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     { name: 'test_input_required_result_multiple_inputs', description: 'Asks for a name and a greeting at once.', inputSchema: empty },
     { name: 'test_input_required_result_tampered_state', description: 'Asks for a name.', inputSchema: empty },
     { name: 'test_input_required_result_capabilities', description: 'Asks for a name and the model at once; either may be refused.', inputSchema: empty },
+    // tasks extension (SEP-2663) scenarios: the upstream only declares execution.taskSupport;
+    // the gateway runs such calls as its own tasks toward 2026-07-28 clients that negotiate them
+    { name: 'greet', description: 'Greets.', inputSchema: { type: 'object', properties: { name: { type: 'string' } } } },
+    {
+      name: 'slow_compute',
+      description: 'Sleeps, then answers.',
+      inputSchema: { type: 'object', properties: { seconds: { type: 'number' }, label: { type: 'string' } } },
+      execution: { taskSupport: 'optional' },
+    },
+    { name: 'failing_job', description: 'Fails as a tool after a second.', inputSchema: empty, execution: { taskSupport: 'required' } },
+    { name: 'protocol_error_job', description: 'Fails with a protocol error.', inputSchema: empty, execution: { taskSupport: 'optional' } },
+    { name: 'confirm_delete', description: 'Asks for a confirmation.', inputSchema: { type: 'object', properties: { filename: { type: 'string' } } }, execution: { taskSupport: 'optional' } },
+    { name: 'multi_input', description: 'Asks two questions at once.', inputSchema: empty, execution: { taskSupport: 'optional' } },
+    { name: 'test_tool_with_task', description: 'Asks for a name, then works.', inputSchema: empty, execution: { taskSupport: 'required' } },
   ],
 }));
 const askName = (extra, message) =>
@@ -150,6 +164,36 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       );
       return { content: [{ type: 'text', text: `User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}` }] };
     }
+    case 'greet':
+      return { content: [{ type: 'text', text: `Hello, ${req.params.arguments?.name ?? 'World'}!` }] };
+    case 'slow_compute': {
+      const seconds = Number(req.params.arguments?.seconds ?? 1);
+      await new Promise((resolve, reject) => {
+        const t = setTimeout(resolve, seconds * 1000);
+        extra.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new Error('cancelled'));
+        });
+      });
+      return { content: [{ type: 'text', text: `computed ${req.params.arguments?.label ?? ''} after ${seconds} s` }] };
+    }
+    case 'failing_job':
+      await sleep(1000);
+      return { content: [{ type: 'text', text: 'the job failed' }], isError: true };
+    case 'protocol_error_job':
+      throw new McpError(ErrorCode.InternalError, 'the job crashed');
+    case 'confirm_delete': {
+      const r = await extra.sendRequest(
+        { method: 'elicitation/create', params: { message: `Delete ${req.params.arguments?.filename ?? 'the file'}?`, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean' } } } } },
+        ElicitResultSchema,
+      );
+      return { content: [{ type: 'text', text: `delete: ${r.action}` }] };
+    }
+    case 'multi_input': {
+      const [a, b] = await Promise.all([askName(extra, 'First name?'), askName(extra, 'Last name?')]);
+      return { content: [{ type: 'text', text: `${a.content?.name ?? ''} ${b.content?.name ?? ''}` }] };
+    }
+    case 'test_tool_with_task':
     case 'test_input_required_result_elicitation':
     case 'test_input_required_result_tampered_state': {
       const r = await askName(extra, 'What is your name?');
