@@ -4,6 +4,8 @@
 //       {"authorizationUrl": ...} with ?format=json
 //   GET /oauth/upstreams/<name>/callback   the authorization server's redirect back; the state
 //       (single use, expiring, bound to the principal that started) decides whose token it is
+//   DELETE /oauth/upstreams/<name>/token  authenticated: sign the principal out of the upstream
+//       (its tokens deleted, and revoked at the authorization server when it has an endpoint)
 // Responses never carry a code, token or client secret; audit records name the principal only.
 import type http from 'node:http';
 import type { AuthResult } from '../auth.js';
@@ -16,13 +18,13 @@ export interface OAuthRouteDeps {
   baseUrl: () => string;
 }
 
-const ROUTE = /^\/oauth\/upstreams\/([a-zA-Z0-9_-]{1,64})\/(authorize|callback)$/;
+const ROUTE = /^\/oauth\/upstreams\/([a-zA-Z0-9_-]{1,64})\/(authorize|callback|token)$/;
 
 /** Serve the route if it is one of these; false when the path is not an upstream OAuth path. */
 export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
   const m = ROUTE.exec(url.pathname);
   if (!m) return false;
-  const [, name, step] = m as unknown as [string, string, 'authorize' | 'callback'];
+  const [, name, step] = m as unknown as [string, string, 'authorize' | 'callback' | 'token'];
   const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, {
       'content-type': 'application/json',
@@ -33,8 +35,9 @@ export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.Incomi
     });
     res.end(JSON.stringify(body));
   };
-  if (req.method !== 'GET') {
-    send(405, { error: 'method_not_allowed' }, { allow: 'GET' });
+  const method = step === 'token' ? 'DELETE' : 'GET';
+  if (req.method !== method) {
+    send(405, { error: 'method_not_allowed' }, { allow: method });
     return true;
   }
   const flow = deps.gateway.upstreamOAuth(name);
@@ -42,7 +45,7 @@ export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.Incomi
     send(404, { error: 'not_found', message: `No upstream "${name}" with per-user OAuth.` });
     return true;
   }
-  if (step === 'authorize') {
+  if (step === 'authorize' || step === 'token') {
     const auth = await deps.authenticate(req.headers.authorization);
     if (!auth.ok) {
       deps.gateway.audit({ kind: 'auth', decision: 'refused', reason: auth.description });
@@ -51,6 +54,12 @@ export async function handleUpstreamOAuth(deps: OAuthRouteDeps, req: http.Incomi
     }
     if (!deps.gateway.mayUseUpstream(auth.principal, name)) {
       send(404, { error: 'not_found', message: `No upstream "${name}" with per-user OAuth for this principal.` });
+      return true;
+    }
+    if (step === 'token') {
+      const had = await flow.revoke(auth.principal.id);
+      deps.gateway.audit({ kind: 'upstream-oauth', principal: auth.principal.id, upstream: name, decision: had ? 'signed-out' : 'sign-out-nothing' });
+      send(had ? 200 : 404, had ? { status: 'signed-out', upstream: name } : { error: 'not_found', message: `You had no token for ${name}.` });
       return true;
     }
     try {

@@ -19,7 +19,7 @@ export class AuthorizationRequired extends Error {
   ) {
     super(
       authorizeUrl
-        ? `The upstream ${upstream} needs your authorization (${why}). Open ${authorizeUrl} with your gateway credentials (Authorization header) to sign in to ${upstream}; it redirects to the upstream's sign-in page and back, then call again.`
+        ? `The upstream ${upstream} needs your authorization (${why}). Open ${authorizeUrl} with your gateway credentials (Authorization header) to sign in to ${upstream}: it redirects to the upstream's sign-in page and back (or GET ${authorizeUrl}?format=json to receive the sign-in URL to open in a browser), then call again.`
         : `The upstream ${upstream} needs your authorization (${why}), which is given through the gateway's HTTP endpoint /oauth/upstreams/${upstream}/authorize; this gateway is not serving HTTP.`,
     );
     this.name = 'AuthorizationRequired';
@@ -251,9 +251,23 @@ export class UpstreamOAuth {
     return next.accessToken;
   }
 
-  /** Forget a principal's tokens (signing out of the upstream). */
-  revoke(principal: string): boolean {
-    return this.vault.delete(this.name, principal);
+  /**
+   * Sign a principal out of the upstream: its tokens are deleted here and, when the
+   * authorization server has a revocation endpoint (RFC 7009), revoked there (best effort).
+   */
+  async revoke(principal: string): Promise<boolean> {
+    const t = this.vault.get(this.name, principal);
+    const had = this.vault.delete(this.name, principal);
+    if (t && this.as?.revocation_endpoint) {
+      try {
+        await oauth.processRevocationResponse(
+          await oauth.revocationRequest(this.as, this.client, this.clientAuth, t.refreshToken ?? t.accessToken, this.opts()),
+        );
+      } catch {
+        // deleted here all the same; the server's copy expires on its own
+      }
+    }
+    return had;
   }
 
   async close(): Promise<void> {

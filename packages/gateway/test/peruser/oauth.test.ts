@@ -220,4 +220,25 @@ describe('per-user upstream OAuth', () => {
     const logs = warnings.join('\n');
     for (const t of [...issued, CLIENT_SECRET]) expect(logs.includes(t)).toBe(false);
   }, 60_000);
+
+  it("never uses another principal's token: a sealed row copied to another principal does not decrypt; signing out deletes it", async () => {
+    const id = (u: keyof typeof users) => `token:${users[u].sha256.slice(0, 16)}`;
+    const db = new Database(path.join(gw.dir, '.palisade-gateway', 'gateway.sqlite'));
+    try {
+      const alice = db.prepare('SELECT sealed FROM upstream_tokens WHERE upstream = ? AND principal = ?').get('saas', id('alice')) as { sealed: string };
+      expect(db.prepare('UPDATE upstream_tokens SET sealed = ? WHERE upstream = ? AND principal = ?').run(alice.sealed, 'saas', id('carol')).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const e = await refusal('carol');
+    expect(e.code).toBe(-32003);
+    expect(e.message).not.toContain('alice');
+    expect(await subject('alice')).toBe('alice@saas');
+    // sign out: alice's tokens are gone and her next call asks her to authorize
+    const out = await fetch(`${base()}/oauth/upstreams/saas/token`, { method: 'DELETE', headers: bearer('alice') });
+    expect(out.status).toBe(200);
+    expect((await refusal('alice')).code).toBe(-32003);
+    expect((await fetch(`${base()}/oauth/upstreams/saas/token`, { method: 'DELETE', headers: bearer('alice') })).status).toBe(404);
+    expect((await fetch(`${base()}/oauth/upstreams/saas/token`, { method: 'DELETE' })).status).toBe(401);
+  }, 60_000);
 });
