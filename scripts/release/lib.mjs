@@ -65,6 +65,12 @@ function sri(file) {
   return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
 }
 
+/** Is the target's runtime in the cache already (so building it needs no download)? */
+export function isCached(target) {
+  const t = TARGETS[target];
+  return !!t && existsSync(path.join(cacheDir(), `${t.pkg}-${NODE_VERSION}`, path.basename(t.bin)));
+}
+
 /** The target's node binary, from its npm package (downloaded once, integrity-checked, cached). */
 export function nodeBinary(target, log = () => {}) {
   const t = TARGETS[target];

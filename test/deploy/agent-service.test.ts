@@ -505,6 +505,16 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
     expect(userHomes('linux', passwd)).toEqual([{ home: h, user: 'dave' }]);
   });
 
+  it("macOS LaunchDaemon: every person's folder in /Users, not Shared, Guest or hidden ones", () => {
+    const users = path.join(tmp, 'Users');
+    for (const n of ['alice', 'bob', 'Shared', 'Guest', '.localized-dir']) mkdirSync(path.join(users, n), { recursive: true });
+    writeFileSync(path.join(users, '.localized'), '');
+    expect(userHomes('darwin', '/nonexistent', users).sort((a, b) => a.user.localeCompare(b.user))).toEqual([
+      { home: path.join(users, 'alice'), user: 'alice' },
+      { home: path.join(users, 'bob'), user: 'bob' },
+    ]);
+  });
+
   it('`palisade agent run --once` through the CLI: exit 0 when delivered, settings from --config', async () => {
     received.length = 0;
     const h = home('erin', { time: { command: 'uvx', args: ['mcp-server-time==2025.8.4'] } });

@@ -13,6 +13,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 const SYSTEMD = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'].find((p) => existsSync(p));
+// absolute paths: the commands run with the test user's PATH, which may hold none of these
+const which = (cmd: string) => ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => path.join(d, cmd)).find((p) => existsSync(p)) ?? cmd;
+const UNSHARE = which('unshare');
+const NSENTER = which('nsenter');
+const SYSTEMCTL = which('systemctl');
 
 /** null when a user manager can be started here, else the reason it cannot (for the skip message). */
 export function whyNoUserManager(): string | null {
@@ -81,10 +86,14 @@ export async function startUserManager(opts: { home: string; hostname: string; r
     'mount -t tmpfs -o mode=0755,size=64m palisade-test /run/systemd',
     'mkdir /run/systemd/system',
     'hostname "$PALISADE_TEST_HOSTNAME"',
+    'unset PALISADE_TEST_HOSTNAME',
+    // the manager and its services get the user's PATH only
+    'export PATH="$PALISADE_TEST_PATH"',
+    'unset PALISADE_TEST_PATH',
     `exec ${SYSTEMD} --user`,
   ].join('; ');
-  const child = spawn('unshare', ['-m', '-u', '--propagation', 'private', 'sh', '-c', script], {
-    env: { ...env, PATH: `${opts.path}:/usr/sbin:/usr/bin:/sbin:/bin`, PALISADE_TEST_HOSTNAME: opts.hostname },
+  const child = spawn(UNSHARE, ['-m', '-u', '--propagation', 'private', '/bin/sh', '-c', script], {
+    env: { ...env, PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PALISADE_TEST_PATH: opts.path, PALISADE_TEST_HOSTNAME: opts.hostname },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -99,7 +108,7 @@ export async function startUserManager(opts: { home: string; hostname: string; r
   );
   const pid = child.pid!;
   const run = (cmd: string[], extra: Record<string, string> = {}, timeoutMs = 60_000) =>
-    collect(spawn('nsenter', ['-t', String(pid), '-m', '-u', '--', ...cmd], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+    collect(spawn(NSENTER, ['-t', String(pid), '-m', '-u', '--', ...cmd], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');
@@ -112,7 +121,7 @@ export async function startUserManager(opts: { home: string; hostname: string; r
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) throw new Error(`systemd --user exited at once: ${log.trim().split('\n').slice(-5).join(' | ')}`);
-    const r = await run(['systemctl', '--user', 'is-system-running'], {}, 10_000);
+    const r = await run([SYSTEMCTL, '--user', 'is-system-running'], {}, 10_000);
     if (/^(running|degraded)/.test(r.stdout.trim())) break;
     if (Date.now() > deadline) {
       await stop();
