@@ -295,7 +295,11 @@ export class Gateway {
           target.transport === 'stdio'
             ? { ...target, env: { ...target.env, PALISADE_PRINCIPAL_ID: principal.id, PALISADE_PRINCIPAL_NAME: principal.name } }
             : oauth
-              ? { ...target, dynamicHeaders: async () => ({ authorization: `Bearer ${await oauth.accessToken(principal.id)}` }) }
+              ? {
+                  ...target,
+                  // the user's own token on every request (after any trace context headers)
+                  dynamicHeaders: async () => ({ ...(await target.dynamicHeaders?.()), authorization: `Bearer ${await oauth.accessToken(principal.id)}` }),
+                }
               : target;
         const client: UpstreamClient = new UpstreamClient(u.name, t, {
           ...base,

@@ -5,6 +5,8 @@
 // works after expiry; a forged or replayed state is refused; a principal without a token, or
 // whose refresh is refused (invalid_grant), gets the how-to-authorize error.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,8 @@ const TTL = 2; // seconds: short, so the test sees tokens expire and refresh
 const users = { alice: newToken(), bob: newToken(), carol: newToken(), dave: newToken() };
 const IDENTITY = fileURLToPath(new URL('../fixtures/identity-server.mjs', import.meta.url));
 let fixture: ChildProcess;
+/** an OTLP endpoint that accepts and drops spans: traces on, so trace context goes upstream too */
+let otlp: http.Server;
 let fx: string;
 let gw: Awaited<ReturnType<typeof startFromYaml>>;
 const warnings: string[] = [];
@@ -39,9 +43,15 @@ beforeAll(async () => {
     fixture.once('exit', (code) => reject(new Error(`oauth fixture exited ${code}`)));
   });
   fx = `http://127.0.0.1:${port}`;
+  otlp = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => otlp.listen(0, '127.0.0.1', resolve));
   gw = await startFromYaml(
     `
 listen: { port: 0 }
+telemetry: { otlpEndpoint: 'http://127.0.0.1:${(otlp.address() as { port: number }).port}/v1/traces' }
 tokenEncryptionKey: "\${GW_TOKEN_KEY}"
 auth:
   tokens:
@@ -72,6 +82,7 @@ afterAll(async () => {
   for (const c of Object.values(clients)) await c?.close().catch(() => undefined);
   await gw?.close();
   fixture?.kill('SIGKILL');
+  otlp?.close();
 });
 
 const base = () => new URL(gw.url!).origin;
@@ -112,7 +123,7 @@ async function refusal(u: keyof typeof users): Promise<{ code: number; message: 
   return e!;
 }
 
-async function stats(): Promise<{ codeGrants: number; refreshGrants: number; issued: string[]; refused: string[] }> {
+async function stats(): Promise<{ codeGrants: number; refreshGrants: number; issued: string[]; refused: string[]; traceparents: string[] }> {
   return (await (await fetch(`${fx}/stats`)).json()) as never;
 }
 
@@ -154,6 +165,18 @@ describe('per-user upstream OAuth', () => {
     expect(await subject('alice')).toBe('alice@saas');
     // carol still has none, and never gets someone else's
     expect((await refusal('carol')).code).toBe(-32003);
+  }, 60_000);
+
+  it("sends the caller's trace context with the user's token", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const c = await connect(gw.url!, { ...bearer('alice'), traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    try {
+      const r = await c.callTool({ name: 'saas__whoami', arguments: {} });
+      expect(JSON.parse(textOf(r))).toEqual({ subject: 'alice@saas' });
+    } finally {
+      await c.close();
+    }
+    expect((await stats()).traceparents.some((t) => t.split('-')[1] === traceId)).toBe(true);
   }, 60_000);
 
   it('refuses a forged state and a replayed callback', async () => {
