@@ -267,6 +267,19 @@ describe('palisade agent install / status / uninstall (files under --root, nothi
     expect(cli(['agent', 'install', '--platform', process.platform === 'darwin' ? 'win32' : 'darwin']).status).toBe(2);
   });
 
+  it.skipIf(existsSync('/run/systemd/system'))('where systemd is not running (this container), install refuses with one line and writes nothing', () => {
+    const keyFile = path.join(tmp, 'key-nosystemd');
+    writeFileSync(keyFile, KEY);
+    const h = path.join(tmp, 'homes', 'nosystemd');
+    mkdirSync(h, { recursive: true });
+    const r = cli(['agent', 'install', '--user', '--server', 'https://palisade.example.com', '--api-key-file', keyFile], { HOME: h, PALISADE_STATE_DIR: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('systemd is not running on this machine');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toContain(KEY);
+    expect(readdirSync(h)).toEqual([]);
+  });
+
   it('plans launchctl and schtasks commands for the other platforms', () => {
     expect(installPlan({ platform: 'darwin', scope: 'system', command: ['/usr/local/bin/palisade'], interval: '1h' }).commands).toContainEqual([
       'launchctl',

@@ -96,6 +96,17 @@ export function uninstallPlan(opts: Pick<ServiceOptions, 'platform' | 'scope' | 
   return { files: [], remove, commands: [...commands, ...after], notes: [] };
 }
 
+/**
+ * Why this machine's service manager cannot take the service, before anything is written:
+ * systemd must be running (it says so with /run/systemd/system/; a container without it as
+ * PID 1 would get unit files that nothing starts). null when it can.
+ */
+export function serviceManagerProblem(platform: ServicePlatform, runDir = '/run/systemd/system'): string | null {
+  if (platform === 'linux' && !existsSync(runDir))
+    return 'systemd is not running on this machine (PID 1 is not systemd, as in most containers), so nothing would start the service: nothing was written. Use --root DIR to write the files only, or run `palisade agent run` under your own supervisor.';
+  return null;
+}
+
 /** A path of the plan, placed under root (for --root): C:\ProgramData\x -> <root>/C/ProgramData/x. */
 export function underRoot(root: string, p: string): string {
   const rel = p

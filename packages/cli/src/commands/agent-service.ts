@@ -95,6 +95,8 @@ export function registerAgentServiceCommands(program: Command): void {
       }
       if (!flags.root && scope === 'system' && platform !== 'win32' && process.getuid?.() !== 0)
         throw new Error('the system service is installed as root (sudo palisade agent install), or use --user.');
+      const problem = flags.root ? null : svc.serviceManagerProblem(platform);
+      if (problem) throw new Error(problem);
       svc.applyPlan(plan, { root: flags.root });
       process.stdout.write(`palisade: agent service installed (${plan.files[0]!.path}${flags.root ? ` under ${flags.root}` : ''}).\n`);
       for (const n of plan.notes) process.stdout.write(`note: ${n}\n`);
