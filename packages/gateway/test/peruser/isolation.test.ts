@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { newToken, runGatewayCommand } from '../../src/index.js';
 import { connect, NODE, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
 import { startGatewayProc, upstreamProcs, waitFor } from '../scale/procs.js';
@@ -194,4 +195,19 @@ describe('isolation: per-user', () => {
       for (const c of clients) await c.close().catch(() => undefined);
     }
   }, 180_000);
+
+  it("sends an instance's logs only to its own principal's sessions", async () => {
+    const { clients } = await start();
+    const got: Record<string, string[]> = { alice: [], bob: [] };
+    for (const name of ['alice', 'bob'] as const) {
+      clients[name].setNotificationHandler(LoggingMessageNotificationSchema, (n) => void got[name]!.push(String(n.params.data)));
+      await clients[name].setLoggingLevel('debug');
+    }
+    await clients.alice.callTool({ name: 'ids__later', arguments: {} });
+    await waitFor("alice's log", () => got.alice!.length > 0, 30_000);
+    await clients.bob.callTool({ name: 'ids__later', arguments: {} });
+    await waitFor("bob's log", () => got.bob!.length > 0, 30_000);
+    expect(got.alice).toEqual(['log of alice']);
+    expect(got.bob).toEqual(['log of bob']);
+  }, 120_000);
 });
