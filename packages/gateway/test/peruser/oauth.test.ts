@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { newToken, parseConfig, ConfigError } from '../../src/index.js';
-import { connect, NODE, startFromYaml, textOf } from '../helpers.js';
+import { newToken, parseConfig, ConfigError, runGatewayCommand } from '../../src/index.js';
+import { connect, NODE, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/oauth-upstream.mjs', import.meta.url));
 const CLIENT_SECRET = 'fixture-client-secret-0123456789';
@@ -144,6 +144,17 @@ describe('per-user upstream OAuth', () => {
       ),
     ).toThrow(ConfigError);
   });
+
+  it('gateway check accepts an OAuth upstream nobody authorized yet and reports it', async () => {
+    const file = writeConfig(
+      tmpDir(),
+      'tokenEncryptionKey: "${K}"\nupstreams:\n  saas:\n    url: https://saas.example/mcp\n    auth: { type: oauth, clientId: c }\n',
+    );
+    const out: string[] = [];
+    const io = { out: (x: string) => void out.push(x), err: (x: string) => void out.push(x), env: { ...process.env, K: KEY } };
+    expect(await runGatewayCommand(['gateway', 'check', '--config', file], io)).toBe(0);
+    expect(out.join('')).toMatch(/saas \(http, per-user, at most 50 instances\) per-user OAuth: each user authorizes at \/oauth\/upstreams\/saas\/authorize/);
+  }, 60_000);
 
   it('gives a principal without a token an error that says where to authorize', async () => {
     // nobody has authorized yet: the tools are not known, so sign alice in first
