@@ -31,6 +31,8 @@ interface Instance {
   timer?: NodeJS.Timeout;
   /** set once its lists were checked against the catalog */
   checked?: Promise<void>;
+  /** a (re)start in progress, shared by the calls that arrive meanwhile */
+  starting?: Promise<void>;
 }
 
 export interface PoolOptions {
@@ -99,12 +101,20 @@ export class UpstreamPool {
       i.lastUse = Date.now();
     };
     try {
-      if (!i.client.connected) {
-        const fresh = !i.checked;
-        await i.client.connect();
-        i.lastUp = Date.now();
-        if (fresh) this.opts.audit('instance-started', principal, i.client.pid ? `pid ${i.client.pid}` : undefined);
-        i.checked = this.opts.onConnected(principal, i.client);
+      // (re)connect if needed, and check its lists against the catalog until that succeeded once
+      if (!i.client.connected || !i.checked) {
+        i.starting ??= (async () => {
+          if (!i.client.connected) {
+            await i.client.connect();
+            i.lastUp = Date.now();
+            this.opts.audit('instance-started', principal, i.client.pid ? `pid ${i.client.pid}` : undefined);
+          }
+          i.checked = this.opts.onConnected(principal, i.client);
+          await i.checked;
+        })().finally(() => {
+          i.starting = undefined;
+        });
+        await i.starting;
       }
       await i.checked;
     } catch (err) {

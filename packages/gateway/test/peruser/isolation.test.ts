@@ -210,4 +210,11 @@ describe('isolation: per-user', () => {
     expect(got.alice).toEqual(['log of alice']);
     expect(got.bob).toEqual(['log of bob']);
   }, 120_000);
+
+  it('concurrent first calls of one principal share one instance', async () => {
+    const { gw, clients } = await start();
+    const all = await Promise.all([whoami(clients.alice), whoami(clients.alice), whoami(clients.alice)]);
+    expect(new Set(all.map((w) => w.pid)).size).toBe(1);
+    expect(gw.gateway.store.recentAudit(200).filter((r) => r.decision === 'instance-started' && r.principal === all[0]!.principal)).toHaveLength(1);
+  }, 120_000);
 });
