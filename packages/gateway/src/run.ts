@@ -6,6 +6,7 @@ import { loadConfig, type GatewayConfig } from './config.js';
 import { Gateway, type GatewayOptions, type Principal } from './gateway.js';
 import { GatewayHttpServer } from './http.js';
 import { AdminServer } from './admin.js';
+import { BackendSync } from './backend-sync.js';
 import { buildMcpServer } from './mcp-server.js';
 import { GatewayStore } from './store.js';
 import { openRedis, type SharedRedis } from './scale/redis.js';
@@ -20,6 +21,8 @@ export interface RunningGateway {
   http?: GatewayHttpServer;
   /** the admin API's base URL, when admin.enabled */
   adminUrl?: string;
+  /** managed mode (backend-sync.ts): the sync with a Palisade backend, when backend is configured */
+  backendSync?: BackendSync;
   close(): Promise<void>;
 }
 
@@ -82,7 +85,10 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   const supervisor = new UpstreamSupervisor(gateway, limiter, metrics, { idleMs: cfg.limits.upstreamIdleMs ?? 0, initialBackoffMs: opts.restartBackoffMs, maxBackoffMs: opts.maxRestartBackoffMs, warn: opts.warn });
   // refuse a public bind before any upstream is started
   let http: GatewayHttpServer | undefined;
+  let backendSync: BackendSync | undefined;
   try {
+    const syncEvery = Number(env.PALISADE_GATEWAY_SYNC_INTERVAL_MS);
+    backendSync = cfg.backend ? new BackendSync(gateway, cfg.backend, { warn: opts.warn, intervalMs: Number.isFinite(syncEvery) && syncEvery >= 100 ? syncEvery : undefined }) : undefined;
     http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port, shared: redis ? new SharedSessions(redis, SESSION_IDLE_SECONDS) : undefined,
           sessionIdleMs: opts.sessionIdleMs,
           scaleMetrics: metrics,
@@ -98,6 +104,8 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   // the admin API (off unless admin.enabled): its own loopback listener
   const admin = cfg.admin.enabled ? new AdminServer(gateway, cfg.admin) : undefined;
   const adminUrl = admin ? (await admin.listen()).url : undefined;
+  // managed mode: push to and pull from a Palisade backend; the gateway never waits for it
+  backendSync?.start();
   for (const c of gateway.collisions) opts.warn?.(`name collision: ${c}`);
   if (opts.stdio) {
     const servers = new Set<Server>();
@@ -118,7 +126,9 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     return {
       gateway,
       adminUrl,
+      backendSync,
       async close() {
+        await backendSync?.stop();
         off();
         supervisor.close();
         await handle.close().catch(() => undefined);
@@ -134,7 +144,9 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
     http,
     url: where.url,
     adminUrl,
+    backendSync,
     async close() {
+      await backendSync?.stop();
       supervisor.close();
       await http!.close();
       await admin?.close();

@@ -1,6 +1,6 @@
 // The API shapes of managed gateways (issue 16 §4, routes/gateways.ts): named, so they appear
 // in the OpenAPI document and in the dashboard's generated types.
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { levels } from '@palisade/core';
 import { named, Nullable, Time } from './schemas.js';
 
@@ -137,6 +137,9 @@ export const GatewayRateHit = named(
 
 // ---- the sync exchange: what a gateway pushes and what it pulls
 
+// null first: the body validator coerces types, and [string, null] would turn a null into ""
+const opt = <T extends TSchema>(s: T) => Type.Union([Type.Null(), s]);
+
 const nameList = (max: number) => Type.Array(name, { maxItems: max });
 export const SyncTool = Type.Object(
   {
@@ -161,9 +164,9 @@ export const SyncUpstream = Type.Object(
     name,
     transport: Type.Enum(['stdio', 'http', 'sse']),
     up: Type.Boolean(),
-    command: Nullable(Type.String({ maxLength: 8192 })),
+    command: opt(Type.String({ maxLength: 8192 })),
     args: Type.Array(Type.String({ maxLength: 8192 }), { maxItems: 256 }),
-    url: Nullable(Type.String({ maxLength: 8192 })),
+    url: opt(Type.String({ maxLength: 8192 })),
     envNames: Type.Array(short, { maxItems: 512 }),
     headerNames: Type.Array(short, { maxItems: 512 }),
     tools: Type.Array(SyncTool, { maxItems: 1000 }),
@@ -176,15 +179,14 @@ export const SyncQuarantine = Type.Object(
     upstream: name,
     tool: name,
     level: GatewayLevel,
-    oldHash: Nullable(hex),
+    oldHash: opt(hex),
     newHash: hex,
-    oldDefinition: Nullable(Type.String({ maxLength: 65_536 })),
+    oldDefinition: opt(Type.String({ maxLength: 65_536 })),
     newDefinition: Type.String({ maxLength: 65_536 }),
-    reason: Nullable(Type.String({ maxLength: 2000 })),
+    reason: opt(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
 );
-const opt = Nullable;
 export const SyncCall = Type.Object(
   {
     at: time,

@@ -247,13 +247,34 @@ for (const dialect of dialects) {
           call('files__read_file', 'allowed', 'p1', 10),
           call('files__read_file', 'rate-limited', 'p2', 5),
           call('files__delete_all', 'quarantined', 'p1', 1),
+          {
+            at: at(20),
+            kind: 'upstream',
+            principal: null,
+            virtualServer: null,
+            upstream: 'files',
+            tool: null,
+            decision: 'connected',
+            reason: null,
+            latencyMs: null,
+            resultBytes: null,
+          },
         ],
         rateLimitHits: [{ at: at(5), principal: 'p2', virtualServer: 'dev', tool: 'files__read_file', reason: 'Rate limit: 1 calls per minute' }],
       });
       expect((await sync(body)).statusCode).toBe(200);
       // the call log is for admins
       expect((await viewer.get('/api/v1/gateway-calls')).statusCode).toBe(403);
-      expect((await admin.get('/api/v1/gateway-calls')).json().total).toBe(3);
+      expect((await admin.get('/api/v1/gateway-calls')).json().total).toBe(4);
+      // nulls stay nulls (not "" or 0)
+      expect((await admin.get('/api/v1/gateway-calls?decision=connected')).json().items[0]).toMatchObject({
+        principal: null,
+        virtualServer: null,
+        tool: null,
+        reason: null,
+        latencyMs: null,
+        resultBytes: null,
+      });
       expect((await admin.get('/api/v1/gateway-calls?principal=p1')).json().total).toBe(2);
       expect((await admin.get('/api/v1/gateway-calls?tool=files__read_file&decision=allowed')).json().total).toBe(1);
       expect((await admin.get(`/api/v1/gateway-calls?since=${encodeURIComponent(at(7))}`)).json().total).toBe(2);
