@@ -13,6 +13,7 @@ import { AlertsPage } from './pages/Alerts';
 import { AdvisoriesPage } from './pages/Advisories';
 import { AuditPage } from './pages/Audit';
 import { SettingsPage } from './pages/Settings';
+import { GatewaysRoutes } from './pages/Gateways';
 import { matchPath, navigate, useLocation } from './router';
 import { SessionContext } from './session';
 
@@ -26,6 +27,7 @@ function SignedInRoutes({ path }: { path: string }) {
   if (path === '/alerts') return <AlertsPage />;
   if (path === '/advisories') return <AdvisoriesPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/gateways' || path.startsWith('/gateways/')) return <GatewaysRoutes path={path} />;
   if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage path={path} />;
   return (
     <section>

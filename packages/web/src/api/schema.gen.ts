@@ -1700,9 +1700,9 @@ export interface components {
                 /** @enum {unknown} */
                 transport: "stdio" | "http" | "sse";
                 up: boolean;
-                command: string | null;
+                command: null | string;
                 args: string[];
-                url: string | null;
+                url: null | string;
                 envNames: string[];
                 headerNames: string[];
                 tools: {
@@ -1732,30 +1732,30 @@ export interface components {
                 tool: string;
                 /** @enum {unknown} */
                 level: "critical" | "high" | "medium" | "low" | "none";
-                oldHash: string | null;
+                oldHash: null | string;
                 newHash: string;
-                oldDefinition: string | null;
+                oldDefinition: null | string;
                 newDefinition: string;
-                reason: string | null;
+                reason: null | string;
             }[];
             calls: {
                 at: string;
                 kind: string;
-                principal: string | null;
-                virtualServer: string | null;
-                upstream: string | null;
-                tool: string | null;
+                principal: null | string;
+                virtualServer: null | string;
+                upstream: null | string;
+                tool: null | string;
                 decision: string;
-                reason: string | null;
-                latencyMs: number | null;
-                resultBytes: number | null;
+                reason: null | string;
+                latencyMs: null | number;
+                resultBytes: null | number;
             }[];
             rateLimitHits: {
                 at: string;
-                principal: string | null;
-                virtualServer: string | null;
-                tool: string | null;
-                reason: string | null;
+                principal: null | string;
+                virtualServer: null | string;
+                tool: null | string;
+                reason: null | string;
             }[];
         };
         GatewayDecision: {

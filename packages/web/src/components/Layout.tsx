@@ -17,6 +17,7 @@ const NAV: NavItem[] = [
   { to: '/hosts', label: 'Hosts' },
   { to: '/alerts', label: 'Alerts' },
   { to: '/advisories', label: 'Advisories' },
+  { to: '/gateways', label: 'Gateways' },
   { to: '/audit', label: 'Audit log', permissions: ['audit:read'] },
   { to: '/settings', label: 'Settings', permissions: SETTINGS_TABS.map((t) => t.permission) },
 ];
