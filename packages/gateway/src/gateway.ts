@@ -156,7 +156,8 @@ export interface CallContext {
   signal?: AbortSignal;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
   log?: (params: LogParams) => void;
-  request?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** `inputKey`: the upstream's own key for the request (a 2026-07-28 upstream's input_required), when it has one */
+  request?: (method: 'sampling/createMessage' | 'elicitation/create', params: Record<string, unknown>, inputKey?: string) => Promise<Record<string, unknown>>;
   /** true while the call's client has been handed an upstream request and not answered yet (an input_required round) */
   awaitingClient?: () => boolean;
 }
@@ -228,7 +229,7 @@ export class Gateway {
           for (const fn of this.updateListeners) fn(uri);
         },
         onLog: (params) => this.routeLog(u.name, params as LogParams),
-        onServerRequest: async (method, params) => {
+        onServerRequest: async (method, params, _signal, inputKey) => {
           const caller = this.callerOf(u.name);
           if (!caller?.request)
             throw new GatewayError(
@@ -240,7 +241,7 @@ export class Gateway {
           park.n++;
           this.parked.set(caller, park);
           try {
-            return await caller.request(method, params);
+            return await caller.request(method, params, inputKey);
           } finally {
             if (--park.n === 0) this.parked.delete(caller);
           }
@@ -310,7 +311,7 @@ export class Gateway {
           // resource subscriptions go to the catalog connection; an instance's updates stay with it
           onResourceUpdated: undefined,
           onLog: (params) => this.routeLog(u.name, params as LogParams, { key, principal: principal.id }),
-          onServerRequest: async (method, params) => {
+          onServerRequest: async (method, params, _signal, inputKey) => {
             const caller = this.callerOf(key);
             if (!caller?.request)
               throw new GatewayError(ERR_POLICY, `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one call of this user in progress.`);
@@ -319,7 +320,7 @@ export class Gateway {
             park.n++;
             this.parked.set(caller, park);
             try {
-              return await caller.request(method, params);
+              return await caller.request(method, params, inputKey);
             } finally {
               if (--park.n === 0) this.parked.delete(caller);
             }

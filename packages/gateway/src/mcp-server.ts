@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ERR_INVALID_PARAMS, GatewayError, severity, type CallContext, type Gateway, type Scope } from './gateway.js';
-import { declaresTasks, GatewayTasks, missingTasksCapability, TASKS_EXTENSION } from './tasks.js';
+import { declaresTasks, GatewayTasks, inputKeyFor, missingTasksCapability, TASKS_EXTENSION } from './tasks.js';
 
 export const GATEWAY_INFO = { name: 'palisade-gateway', version: '0.1.0' };
 
@@ -410,14 +410,15 @@ class InputRounds {
         log: (p) => {
           if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
         },
-        request: (method, p) => {
+        request: (method, p, inputKey) => {
           // only what this request's client declared it can answer (2026-07-28: per request)
           const need = method === 'elicitation/create' ? 'elicitation' : 'sampling';
           const declared = r.leg?.mcpReq.envelope?.[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
           if (!declared?.[need])
             return Promise.reject(new GatewayError(ERR_INVALID_PARAMS, `The client did not declare the ${need} capability on this request, so Palisade gateway cannot ask it (${method}).`));
           return new Promise<Record<string, unknown>>((resolve) => {
-            const key = `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`;
+            // the upstream's own key when it has a valid one not in use, else the gateway's
+            const key = inputKeyFor(inputKey, r.inputs, () => `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`);
             r.inputs.set(key, { key, method, params: p, resolve });
             r.wake?.();
           });

@@ -57,6 +57,15 @@ export function missingTasksCapability(what: string): GatewayError {
 const unknownTask = () =>
   new GatewayError(ERR_INVALID_PARAMS, 'Unknown task: it does not exist, expired, or belongs to another caller.', { reason: 'unknown_task' });
 
+/** An input request's key toward the client: the upstream's own (2026-07-28 upstreams) when it is a valid, unused key; else one the gateway makes. */
+export function inputKeyFor(upstreamKey: string | undefined, inUse: Map<string, unknown>, make: () => string): string {
+  if (upstreamKey !== undefined && /^[A-Za-z0-9_.:-]{1,64}$/.test(upstreamKey) && !inUse.has(upstreamKey) && !/^(elicitation|sampling)-\d+$/.test(upstreamKey))
+    return upstreamKey;
+  let key = make();
+  while (inUse.has(key)) key = make();
+  return key;
+}
+
 export class GatewayTasks {
   private readonly byId = new Map<string, Task>();
 
@@ -95,14 +104,17 @@ export class GatewayTasks {
       signal: task.abort.signal,
       // requests the upstream sends together all reach this task until its client has seen them
       awaitingClient: () => task.delivered,
-      request: (method, params) => {
+      request: (method, params, inputKey) => {
         const need = method === 'elicitation/create' ? 'elicitation' : 'sampling';
         if (!canAsk(need))
           return Promise.reject(
             new GatewayError(ERR_INVALID_PARAMS, `The client did not declare the ${need} capability, so Palisade gateway cannot ask it (${method}).`),
           );
         return new Promise<Record<string, unknown>>((resolve) => {
-          task.inputs.set(`${need}-${++task.counter}`, { method, params, resolve });
+          task.inputs.set(
+            inputKeyFor(inputKey, task.inputs, () => `${need}-${++task.counter}`),
+            { method, params, resolve },
+          );
           if (task.status === 'working') touch('input_required');
         });
       },

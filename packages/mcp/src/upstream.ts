@@ -82,6 +82,8 @@ export interface UpstreamOptions {
     method: 'sampling/createMessage' | 'elicitation/create',
     params: Record<string, unknown>,
     signal: AbortSignal,
+    /** a 2026-07-28 server's own key for the request in its input_required result */
+    inputKey?: string,
   ) => Promise<Record<string, unknown>>;
   onClose?: () => void;
   /** the environment stdio servers inherit from (allowlisted names only) */
@@ -251,8 +253,14 @@ export class UpstreamClient {
     if (routes) {
       // 2026-07-28 servers ask through input_required results: the v2 client fulfils them
       // through these same handlers, so both eras reach the client that caused them alike
-      c.setRequestHandler('sampling/createMessage', (req, ctx) => this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, ctx.mcpReq.signal) as never);
-      c.setRequestHandler('elicitation/create', (req, ctx) => this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, ctx.mcpReq.signal) as never);
+      // an input_required entry reaches these handlers with its key as the request id
+      const key = (id: unknown) => (typeof id === 'string' ? id : undefined);
+      c.setRequestHandler('sampling/createMessage', (req, ctx) =>
+        this.opts.onServerRequest!('sampling/createMessage', req.params as Record<string, unknown>, ctx.mcpReq.signal, key(ctx.mcpReq.id)) as never,
+      );
+      c.setRequestHandler('elicitation/create', (req, ctx) =>
+        this.opts.onServerRequest!('elicitation/create', req.params as Record<string, unknown>, ctx.mcpReq.signal, key(ctx.mcpReq.id)) as never,
+      );
     }
     c.setNotificationHandler('notifications/message', (n) => this.opts.onLog?.(n.params));
     c.setNotificationHandler('notifications/progress', (n) => {
