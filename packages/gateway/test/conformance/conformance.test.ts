@@ -32,8 +32,8 @@ describe.runIf(process.env.PALISADE_CONFORMANCE === '1')('official MCP conforman
       console.log(`conformance 2026-07-28: ${v2026.success}/${v2026.checks} checks, ${v2026.scenariosPassed}/${v2026.scenarios} scenarios`);
       expect(v2025.failures).toEqual([]);
       // known: the tasks scenario that wants input_required before the task (the gateway creates
-      // the task at once); input-required (SEP-2322) scenarios that check the fixture's own key
-      // names or roots/list (the gateway names the keys itself and relays no roots); scenarios
+      // the task at once); input-required (SEP-2322) scenarios that check their own key
+      // names (the fixture's 2025-style requests carry none) or roots/list (not relayed); scenarios
       // that need diagnostic tools the fixture lacks; the header scenario that calls the first
       // listed tool with empty arguments (it asks for input the suite cannot give)
       const core = v2026.failures.filter(
