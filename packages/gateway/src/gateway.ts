@@ -338,6 +338,8 @@ export class Gateway {
    */
   private async instanceTools(s: UpstreamState, client: UpstreamClient): Promise<void> {
     const listed = await client.listTools();
+    // what this instance itself offers: its calls are checked against it (the catalog holds the latest listing of any instance)
+    this.instanceHashes.set(client, new Map(listed.filter((d) => typeof d?.name === 'string').map((d) => [d.name, toolDefinitionHash(d)])));
     const signature = () =>
       [...this.tools.values()]
         .filter((t) => t.upstream === s.cfg.name)
@@ -885,6 +887,19 @@ export class Gateway {
       lease!.release();
       return deny(ERR_POLICY, `Palisade gateway ${current.status} the tool ${name}: ${current.reason}.`, current.status, { reason: current.status, tool: name });
     }
+    // ...or have listed one earlier that differs from what the catalog allows now (another user's listing since)
+    const own = lease ? this.instanceHashes.get(lease.client)?.get(t.original) : undefined;
+    const allowedHash = current ? ((this.cfg.policy.pinning ? this.store.getPin(t.upstream, t.original)?.hash : undefined) ?? current.hash) : undefined;
+    if (own !== undefined && allowedHash !== undefined && own !== allowedHash) {
+      release?.();
+      lease!.release();
+      return deny(
+        ERR_POLICY,
+        `Palisade gateway quarantined the tool ${name} for you: your instance of ${t.upstream} lists a definition (${own.slice(0, 12)}) different from the approved one (${allowedHash.slice(0, 12)}).`,
+        'quarantined',
+        { reason: 'quarantined', tool: name, pinnedHash: allowedHash, currentHash: own },
+      );
+    }
     const flightKey = lease ? instanceKey(t.upstream, scope.principal.id) : t.upstream;
     const inflight = this.inflight.get(flightKey) ?? new Set<CallContext>();
     this.inflight.set(flightKey, inflight);
@@ -1225,6 +1240,8 @@ export class Gateway {
 
   /** per-user upstream OAuth tokens, encrypted (oauth/vault.ts) */
   private vault?: TokenVault;
+  /** per-user instances: the hash of each tool as that instance last listed it */
+  private readonly instanceHashes = new WeakMap<UpstreamClient, Map<string, string>>();
 
   /** OpenTelemetry traces (telemetry.ts), when configured: set by start() */
   tracing?: Tracing;

@@ -153,6 +153,13 @@ describe('isolation: per-user', () => {
     // the catalog is per upstream: everyone is refused until an administrator decides
     await expect(clients.alice.callTool({ name: 'ids__whoami', arguments: {} })).rejects.toThrow(/quarantined/);
     expect(gw.gateway.store.recentAudit(200).some((r) => r.kind === 'policy' && r.decision === 'quarantined' && r.tool === 'ids__whoami')).toBe(true);
+    // a later listing (here the catalog's relist, as on list_changed or relistIntervalMs) shows the
+    // pinned definition again, so the catalog is back to ok; mallory's own instance still offers
+    // the changed one and stays refused
+    await gw.gateway.refresh(gw.gateway.upstreams.get('ids')!, new Set(['tools']), true);
+    expect((await whoami(clients.bob)).name).toBe('bob');
+    expect(gw.gateway.catalog().find((t) => t.federated === 'ids__whoami')?.status).toBe('ok');
+    await expect(clients.mallory.callTool({ name: 'ids__whoami', arguments: {} })).rejects.toThrow(/quarantined the tool ids__whoami for you/);
   }, 120_000);
 
   it('gateway check validates isolation and maxInstances and reports them', async () => {
