@@ -209,12 +209,15 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     handler: (params: Record<string, unknown>, ctx: HandlerCtx) => Promise<unknown>,
   ) => void;
   const taskMethod = (method: string, fn: (p: Record<string, unknown>, ctx: HandlerCtx) => Record<string, unknown>) =>
-    custom(method, { params: z.looseObject({ taskId: z.string().max(200) }) }, async (p, ctx) =>
-      guard(() => {
-        if (!declaresTasks(ctx.mcpReq.envelope)) throw missingTasksCapability(method);
-        return fn(p, ctx);
-      }),
-    );
+    custom(method, { params: z.looseObject({ taskId: z.string().max(200) }) }, async (p, ctx) => {
+      const run = () =>
+        guard(() => {
+          if (!declaresTasks(ctx.mcpReq.envelope)) throw missingTasksCapability(method);
+          return fn(p, ctx);
+        });
+      // a span like every other client request (the task id is not recorded)
+      return gateway.tracing ? gateway.tracing.clientCall({ method, virtualServer: scope.virtualServer, principal: scope.principal.id }, run) : run();
+    });
   taskMethod('tasks/get', (p) => tasksFor(gateway).get(scope, p.taskId));
   // inputResponses is an envelope field the SDK lifts out of params (as on a tools/call retry)
   taskMethod('tasks/update', (p, ctx) => tasksFor(gateway).update(scope, p.taskId, ctx.mcpReq.inputResponses ?? p.inputResponses));
