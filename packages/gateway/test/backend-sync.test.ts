@@ -112,7 +112,7 @@ describe('managed gateway: real palisade serve + palisade gateway', () => {
   beforeAll(async () => {
     port = await freePort();
     serve = await startServe();
-    const link = await until('the setup link', () => /\/setup\?token=([A-Za-z0-9_-]+)/.exec(serve.out()));
+    const link = await until('the setup link', () => /\/setup\?token=([A-Za-z0-9_-]+)/.exec(serve.out()) ?? undefined);
     admin = new Session(`http://127.0.0.1:${port}`);
     const setup = await admin.call('POST', '/api/v1/setup', { setupToken: link[1], orgName: 'Gateway Org', email: 'owner@gw.test', password: PASSWORD });
     expect(setup.status).toBe(201);

@@ -63,6 +63,7 @@ interface GatewaysTable {
   status: string;
   upstreams: string;
   virtual_servers: string;
+  tools_hash: string | null;
 }
 interface GatewayToolsTable {
   org_id: string;
@@ -790,8 +791,6 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
           .where('org_id', '=', scope.orgId)
           .where('id', '=', gw.gatewayId)
           .execute();
-        // the tools it serves now replace the ones it served before
-        await db.deleteFrom('gateway_tools').where('org_id', '=', scope.orgId).where('gateway_id', '=', gw.gatewayId).execute();
         const seen = new Set<string>();
         const toolRows: GatewayToolsTable[] = [];
         for (const u of body.upstreams)
@@ -811,7 +810,16 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
               updated_at: now,
             });
           }
-        for (const rows of chunkRows(toolRows)) await db.insertInto('gateway_tools').values(rows).execute();
+        // the tools it serves now replace the ones it served before (rewritten only when they changed)
+        const toolsHash = createHash('sha256')
+          .update(JSON.stringify(toolRows.map((t) => [t.federated, t.upstream, t.tool, t.status, t.level, t.definition_hash, t.description])))
+          .digest('hex');
+        const before = await db.selectFrom('gateways').select('tools_hash').where('org_id', '=', scope.orgId).where('id', '=', gw.gatewayId).executeTakeFirst();
+        if (before?.tools_hash !== toolsHash) {
+          await db.deleteFrom('gateway_tools').where('org_id', '=', scope.orgId).where('gateway_id', '=', gw.gatewayId).execute();
+          for (const rows of chunkRows(toolRows)) await db.insertInto('gateway_tools').values(rows).execute();
+          await db.updateTable('gateways').set({ tools_hash: toolsHash }).where('org_id', '=', scope.orgId).where('id', '=', gw.gatewayId).execute();
+        }
 
         // quarantine events: one row per (tool, new definition); a newer change supersedes an undecided older one
         const events: StoredEvent[] = [];
@@ -898,15 +906,23 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
           if (m) await db.updateTable('gateway_quarantine').set({ alert_id: a.id }).where('org_id', '=', scope.orgId).where('id', '=', m.id).execute();
         }
         // a change released at the gateway itself (palisade gateway approve) is no longer waiting
-        for (const t of toolRows)
-          if (t.status === 'ok')
+        const waiting = await db
+          .selectFrom('gateway_quarantine')
+          .select(['federated', 'new_hash'])
+          .where('org_id', '=', scope.orgId)
+          .where('gateway_id', '=', gw.gatewayId)
+          .where('state', 'in', ['pending', 'awaiting_second'])
+          .execute();
+        const okNow = new Map(toolRows.filter((t) => t.status === 'ok').map((t) => [t.federated, t.definition_hash]));
+        for (const w of waiting)
+          if (okNow.get(w.federated) === w.new_hash)
             await db
               .updateTable('gateway_quarantine')
               .set({ state: 'released_at_gateway', decided_at: now })
               .where('org_id', '=', scope.orgId)
               .where('gateway_id', '=', gw.gatewayId)
-              .where('federated', '=', t.federated)
-              .where('new_hash', '=', t.definition_hash)
+              .where('federated', '=', w.federated)
+              .where('new_hash', '=', w.new_hash)
               .where('state', 'in', ['pending', 'awaiting_second'])
               .execute();
 

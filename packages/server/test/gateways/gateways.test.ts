@@ -289,6 +289,22 @@ for (const dialect of dialects) {
       expect(hits.items[0]).toMatchObject({ principal: 'p2', tool: 'files__read_file', gatewayName: 'edge' });
     });
 
+    it('a change approved at the gateway itself is no longer waiting; unchanged tools are kept', async () => {
+      expect((await sync(syncBody({ quarantine: [change('delete_all', 'critical', hash('g'))] }))).statusCode).toBe(200);
+      expect((await viewer.get('/api/v1/gateway-quarantine')).json().items[0]).toMatchObject({ federated: 'files__delete_all', newHash: hash('g') });
+      const released = syncBody();
+      released.upstreams[0]!.tools[1] = { ...released.upstreams[0]!.tools[1]!, status: 'ok', definitionHash: hash('g') };
+      expect((await sync(released)).statusCode).toBe(200);
+      expect((await viewer.get('/api/v1/gateway-quarantine')).json().total).toBe(0);
+      expect((await viewer.get('/api/v1/gateway-quarantine?state=released_at_gateway')).json().items[0].newHash).toBe(hash('g'));
+      expect((await sync(released)).statusCode).toBe(200);
+      const tools = (await viewer.get(`/api/v1/gateways/${gatewayId}`)).json().upstreamList[0].tools as { federated: string; status: string }[];
+      expect(tools).toEqual([
+        expect.objectContaining({ federated: 'files__delete_all', status: 'ok' }),
+        expect.objectContaining({ federated: 'files__read_file', status: 'ok' }),
+      ]);
+    });
+
     it('a revoked key is refused at once and every decision is audited', async () => {
       expect((await admin.request('DELETE', `/api/v1/gateways/${gatewayId}`)).statusCode).toBe(204);
       const refused = await sync(syncBody());

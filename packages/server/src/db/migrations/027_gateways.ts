@@ -31,6 +31,7 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('registered'))
     .addColumn('upstreams', 'text', (c) => c.notNull().defaultTo('[]'))
     .addColumn('virtual_servers', 'text', (c) => c.notNull().defaultTo('[]'))
+    .addColumn('tools_hash', 'text')
     .execute();
   await db.schema.createIndex('gateways_org').on('gateways').columns(['org_id', 'created_at']).execute();
 
