@@ -57,6 +57,11 @@ export const cases: RuleCases = {
       evidence: /search/i,
     },
     {
+      name: 'many servers with one tool name: eight are named, the rest counted',
+      servers: Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, name: `server-${i}`, tools: [{ name: 'search' }] })),
+      evidence: /^search: "server-0", "server-1", (?:"server-\d+", ){5}"server-\d+" and 22 more$/,
+    },
+    {
       name: 'a disabled server still collides, marked as disabled',
       servers: [
         { id: 'a', name: 'mail', tools: [{ name: 'send_email' }] },
@@ -67,6 +72,9 @@ export const cases: RuleCases = {
   ],
 };
 
+/** Servers named in one finding's text; the finding's `servers` lists every one. */
+const MAX_LISTED = 8;
+
 export const toolNameCollision: ScanRule = {
   meta: {
     id: 'PAL-T006',
@@ -75,7 +83,8 @@ export const toolNameCollision: ScanRule = {
     category: 'tool',
     rationale:
       'When two servers in one client offer a tool of the same name, which one the model calls depends on the client and on wording, and a newly added server can take over calls meant for a trusted one (for example a second read_file or send_email). Servers count together when the model sees them together: user-wide servers together with the servers of each project.',
-    remediation: 'Remove the duplicate server, or disable the colliding tool in one of them. Clients that prefix tool names with the server name reduce but do not remove the confusion for the model.',
+    remediation:
+      'Remove the duplicate server, or disable the colliding tool in one of them. Clients that prefix tool names with the server name reduce but do not remove the confusion for the model.',
   },
   kind: 'scan',
   cases,
@@ -91,7 +100,10 @@ export const toolNameCollision: ScanRule = {
       // one finding per set of colliding servers, listing every shared name
       const bySet = new Map<string, { list: ServerConfig[]; names: string[] }>();
       for (const [name, list] of collisions) {
-        const key = list.map((s) => s.id).sort().join('\0');
+        const key = list
+          .map((s) => s.id)
+          .sort()
+          .join('\0');
         const entry = bySet.get(key) ?? { list, names: [] };
         entry.names.push(name);
         bySet.set(key, entry);
@@ -100,13 +112,22 @@ export const toolNameCollision: ScanRule = {
         // a collision between servers every project sees is reported once, not per project
         if (reported.has(`${client}\0${key}`)) continue;
         reported.add(`${client}\0${key}`);
-        const labels = list.map((s) => `${serverLabel(s)}${s.disabled ? ' (disabled)' : ''}`).join(', ');
+        // at most MAX_LISTED names in the text: every server of the set is in `servers`, and a
+        // message naming thousands of servers, stored once per server, grows as their square
+        const shown = list.slice(0, MAX_LISTED).map((s) => `${serverLabel(s)}${s.disabled ? ' (disabled)' : ''}`);
+        const labels = shown.join(', ') + (list.length > MAX_LISTED ? ` and ${list.length - MAX_LISTED} more` : '');
         out.push({
           severity: 'medium',
           client,
           servers: list.map((s) => s.id),
           message: `Servers ${labels} in client ${safeText(client, 60)} all offer ${names.length === 1 ? `a tool named "${safeText(names[0]!, 80)}"` : `${names.length} tools with the same names`}; the model may call the wrong server's tool.`,
-          evidence: safeText(names.slice(0, 10).map((n) => `${n}: ${labels}`).join('; '), 400),
+          evidence: safeText(
+            names
+              .slice(0, 10)
+              .map((n) => `${n}: ${labels}`)
+              .join('; '),
+            400,
+          ),
         });
       }
     }
