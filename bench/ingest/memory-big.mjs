@@ -20,17 +20,7 @@ const pg = dialect === 'postgres' ? await pgDatabase() : null;
 const { DATABASE_URL: _d, PALISADE_INGEST_WAIT_MS: _w, ...base } = process.env;
 const child = spawn(
   process.execPath,
-  [
-    '--conditions=source',
-    '--import',
-    'tsx',
-    path.join(repo, 'packages/cli/src/main.ts'),
-    'serve',
-    '--port',
-    '0',
-    '--data',
-    data,
-  ],
+  ['--conditions=source', '--import', 'tsx', path.join(repo, 'packages/cli/src/main.ts'), 'serve', '--port', '0', '--data', data],
   {
     cwd: repo,
     env: {
@@ -69,37 +59,53 @@ const { key } = await (
   })
 ).json();
 const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-const post = async (label, report) => {
-  const body = JSON.stringify(report);
+/** Sends these reports at once and waits until each is processed; RSS sampled every 10 ms. */
+const postAll = async (label, reports) => {
+  const bodies = reports.map((r) => JSON.stringify(r));
   await new Promise((res) => setTimeout(res, 1000));
   const before = rssMb();
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 10);
   const t0 = performance.now();
-  const r = await fetch(`${url}/api/v1/agent/report`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key, prefer: 'wait=0' },
-    body,
-  });
-  const { id } = await r.json();
-  let status;
-  for (;;) {
-    status = (await (await fetch(`${url}/api/v1/agent/report/${id}`, { headers: { 'x-api-key': key } })).json()).status;
-    if (status !== 'pending') break;
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  const statuses = await Promise.all(
+    bodies.map(async (body) => {
+      const r = await fetch(`${url}/api/v1/agent/report`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key, prefer: 'wait=0' },
+        body,
+      });
+      const { id } = await r.json();
+      for (;;) {
+        const status = (await (await fetch(`${url}/api/v1/agent/report/${id}`, { headers: { 'x-api-key': key } })).json()).status;
+        if (status !== 'pending') return status;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }),
+  );
   clearInterval(sampler);
   const ms = performance.now() - t0;
+  const mb = bodies.reduce((n, b) => n + b.length, 0) / 1e6;
   process.stdout.write(
-    `${dialect} ${label} (${(body.length / 1e6).toFixed(1)} MB, ${report.servers.length} servers): ${status} in ${(ms / 1000).toFixed(1)} s; RSS ${before.toFixed(0)} MB -> peak ${peak.toFixed(0)} MB (+${(peak - before).toFixed(0)} MB)\n`,
+    `${dialect} ${label} (${reports.length} x ${(mb / reports.length).toFixed(1)} MB, ${reports[0].servers.length} servers each): ${[...new Set(statuses)].join('/')} in ${(ms / 1000).toFixed(1)} s; RSS ${before.toFixed(0)} MB -> peak ${peak.toFixed(0)} MB (+${(peak - before).toFixed(0)} MB)\n`,
   );
 };
+const post = (label, report) => postAll(label, [report]);
 try {
   await post('4 MB report, first', bigReport(1200, 10, { rev: 0 }));
   await post('4 MB report, every server changed', bigReport(1200, 10, { rev: 1 }));
   await post('5,000 servers, first', bigReport(5000, 1, { hostname: 'wide-host', rev: 0 }));
   await post('5,000 servers, every server changed', bigReport(5000, 1, { hostname: 'wide-host', rev: 1 }));
-  process.stdout.write(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  // a burst: four hosts' 4 MB reports at once (the in-flight budget runs them one after another)
+  await postAll(
+    '4 MB reports of 4 hosts at once',
+    [0, 1, 2, 3].map((n) => bigReport(1200, 10, { hostname: `burst-${n}`, rev: 0 })),
+  );
+  process.stdout.write(
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n`,
+  );
 } finally {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

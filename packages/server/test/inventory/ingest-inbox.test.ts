@@ -24,7 +24,13 @@ for (const dialect of dialects) {
     afterAll(async () => {
       await t?.close();
     });
-    const send = (key: string, body: string) => t.app.inject({ method: 'POST', url: '/api/v1/agent/report', headers: { 'x-api-key': key, 'content-type': 'application/json', prefer: 'wait=0' }, payload: body });
+    const send = (key: string, body: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/agent/report',
+        headers: { 'x-api-key': key, 'content-type': 'application/json', prefer: 'wait=0' },
+        payload: body,
+      });
     const status = (key: string, id: string) => t.app.inject({ method: 'GET', url: `/api/v1/agent/report/${id}`, headers: { 'x-api-key': key } });
 
     it('answers 202 with an id, processes the report, gives its status; a resend is the same report', async () => {
@@ -50,7 +56,13 @@ for (const dialect of dialects) {
       queue.pause();
       // org A: one report of about 4 MB (many servers with tools)
       const big = report(
-        Array.from({ length: 1200 }, (_, i) => server({ name: `big-${i}`, args: ['-y', `@big/pkg-${i}@1.0.0`], tools: Array.from({ length: 10 }, (_, k) => tool(`tool_${k}`, `Tool ${k} of big ${i}: ${'x'.repeat(180)}`)) })),
+        Array.from({ length: 1200 }, (_, i) =>
+          server({
+            name: `big-${i}`,
+            args: ['-y', `@big/pkg-${i}@1.0.0`],
+            tools: Array.from({ length: 10 }, (_, k) => tool(`tool_${k}`, `Tool ${k} of big ${i}: ${'x'.repeat(180)}`)),
+          }),
+        ),
         { hostname: 'big-host' },
       );
       const bigBody = JSON.stringify(big);
@@ -74,6 +86,52 @@ for (const dialect of dialects) {
         expect(s.processedAt < bigDone.processedAt).toBe(true);
       }
     }, 120_000);
+
+    it('keeps the bytes of reports processed at once within the in-flight budget, and still runs every large one', async () => {
+      const queue = ingestQueueFor(t.platform.store);
+      queue.pause();
+      const saved = { ...queue.limits };
+      queue.limits.concurrency = 4;
+      queue.limits.inflightBytes = 2_500_000;
+      queue.peakInflightBytes = 0;
+      try {
+        // org A: three reports of about 1 MB (two never fit beside each other with a small one), org B: small ones
+        const large = (n: number) =>
+          JSON.stringify(
+            report(
+              Array.from({ length: 300 }, (_, i) =>
+                server({
+                  name: `mem-${n}-${i}`,
+                  args: ['-y', `@mem/pkg-${i}@1.0.0`],
+                  tools: Array.from({ length: 10 }, (_, k) => tool(`tool_${k}`, `Tool ${k} of ${i}: ${'y'.repeat(180)}`)),
+                }),
+              ),
+              { hostname: `mem-host-${n}` },
+            ),
+          );
+        const bigIds: string[] = [];
+        for (let n = 0; n < 3; n++) {
+          const body = large(n);
+          expect(body.length).toBeGreaterThan(900_000);
+          const r = await send(keyA, body);
+          expect(r.statusCode).toBe(202);
+          bigIds.push((r.json() as { id: string }).id);
+        }
+        const small: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          const r = await send(keyB, JSON.stringify(report([server({ name: `mem-small-${i}` })], { hostname: `mem-small-${i}` })));
+          small.push((r.json() as { id: string }).id);
+        }
+        queue.start();
+        await queue.drained();
+        for (const id of bigIds) expect(((await status(keyA, id)).json() as { status: string }).status).toBe('done');
+        for (const id of small) expect(((await status(keyB, id)).json() as { status: string }).status).toBe('done');
+        expect(queue.peakInflightBytes).toBeGreaterThan(900_000);
+        expect(queue.peakInflightBytes).toBeLessThanOrEqual(2_500_000);
+      } finally {
+        Object.assign(queue.limits, saved);
+      }
+    }, 180_000);
 
     it('resumes the inbox after a restart: a report accepted but not processed is processed once', async () => {
       const queue = ingestQueueFor(t.platform.store);

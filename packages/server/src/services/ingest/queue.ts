@@ -42,6 +42,12 @@ const inbox = (tx: Tx) => tx.withTables<InboxDb>();
 export interface QueueLimits {
   /** reports processed at once */
   concurrency: number;
+  /**
+   * bytes of report bodies processed at once: a report is started only while the running
+   * ones and it stay within this budget (one report always runs, whatever its size), so the
+   * memory a burst of large reports takes is bounded by the budget, not by their number
+   */
+  inflightBytes: number;
   /** bytes an organisation may take per round of the deficit round robin */
   quantum: number;
   orgReports: number;
@@ -58,6 +64,7 @@ const envInt = (env: NodeJS.ProcessEnv, name: string, def: number) => {
 export function queueLimits(dialect: Db['dialect'], env = process.env): QueueLimits {
   return {
     concurrency: envInt(env, 'PALISADE_INGEST_CONCURRENCY', storageFor({ dialect }).ingestConcurrency(os.availableParallelism())),
+    inflightBytes: envInt(env, 'PALISADE_INGEST_INFLIGHT_BYTES', 6 * 1024 * 1024),
     quantum: 256 * 1024,
     orgReports: envInt(env, 'PALISADE_INGEST_ORG_PENDING', 2000),
     orgBytes: envInt(env, 'PALISADE_INGEST_ORG_PENDING_BYTES', 128 * 1024 * 1024),
@@ -112,6 +119,8 @@ export interface ProcessHooks {
 /** Reports processed between two runs of the statistics maintenance (SQLite PRAGMA optimize). */
 const MAINTAIN_EVERY_REPORTS = 2000;
 const MAINTAIN_EVERY_MS = 10 * 60_000;
+/** How long a body may wait for room in the in-flight budget before the agent is told to retry. */
+const ACCEPT_WAIT_MS = 30_000;
 
 export class IngestQueue {
   private readonly orgs = new Map<string, { jobs: Job[]; deficit: number; bytes: number }>();
@@ -119,6 +128,13 @@ export class IngestQueue {
   private turn = 0;
   private readonly keys = new Map<string, { reports: number; bytes: number }>();
   private running = 0;
+  /** bytes of the reports running now, and the most seen at once (for tests and metrics) */
+  private inflight = 0;
+  peakInflightBytes = 0;
+  /** the first report waiting for room in the in-flight budget */
+  private reserved: Job | null = null;
+  /** bodies waiting for room in the in-flight budget before they are parsed */
+  private readonly roomWaiters: { bytes: number; admit: () => void }[] = [];
   /** hosts (org and host key) with a report running now */
   private readonly busyHosts = new Set<string>();
   private paused = false;
@@ -182,12 +198,30 @@ export class IngestQueue {
     }
     // what is stored is already redacted (core's redaction, the second wall): no secret an
     // old or hostile agent sent reaches the disk, not even in the inbox's freed pages
+    const bytes = Buffer.byteLength(text, 'utf8');
+    // parsing a body costs several times its size: bodies parsed and reports processed at once
+    // share the in-flight budget, so a burst of large bodies waits instead of piling up
+    const release = await this.room(bytes);
+    try {
+      return await this.acceptParsed(scope, text, raw, bytes, from, at);
+    } finally {
+      release();
+    }
+  }
+
+  private async acceptParsed(
+    scope: OrgScope,
+    text: string,
+    raw: ReturnType<typeof rawReportKey>,
+    bytes: number,
+    from: { agentKeyId: string | null; ip: string | null },
+    at: string,
+  ): Promise<Accepted> {
     const report = redacted(parseReportText(text));
     // the same content as the host's last report in other bytes (key order, a probe's
     // duration): an unchanged re-scan too, answered from one read by its content hash
     const same = await acceptUnchangedContent(this.store, scope, contentHash(report), report.scannedAt, at);
     if (same) return { id: null, status: 'done', result: same };
-    const bytes = Buffer.byteLength(text, 'utf8');
     const stored = JSON.stringify({ rawKey: raw?.key ?? null, report });
     this.checkQuota(scope.orgId, from.agentKeyId, bytes);
     const hash = bodyHash(text);
@@ -231,6 +265,53 @@ export class IngestQueue {
       this.pump();
     }
     return { id: row.id, status: row.status };
+  }
+
+  /**
+   * Waits (first come, first served) until `bytes` fit in the in-flight budget beside what is
+   * being parsed and processed, leaving room for a reserved report; always admits into an
+   * empty budget. After ACCEPT_WAIT_MS it gives up with QuotaExceeded (429, Retry-After).
+   */
+  private room(bytes: number): Promise<() => void> {
+    const take = (): (() => void) => {
+      this.inflight += bytes;
+      if (this.inflight > this.peakInflightBytes) this.peakInflightBytes = this.inflight;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        this.inflight -= bytes;
+        this.wake();
+      };
+    };
+    if (this.roomWaiters.length === 0 && this.fits(bytes)) return Promise.resolve(take());
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        bytes,
+        admit: () => {
+          clearTimeout(timer);
+          resolve(take());
+        },
+      };
+      const timer = setTimeout(() => {
+        this.roomWaiters.splice(this.roomWaiters.indexOf(waiter), 1);
+        reject(new QuotaExceeded('The server is busy with large reports; the agent keeps the report and sends it again later.', 10));
+      }, ACCEPT_WAIT_MS);
+      this.roomWaiters.push(waiter);
+    });
+  }
+
+  /** Whether `bytes` more fit now, leaving room for the reserved report unless it is this one. */
+  private fits(bytes: number, self?: Job): boolean {
+    const held = this.reserved && this.reserved !== self ? this.reserved.bytes : 0;
+    if (this.inflight === 0 && held === 0) return true;
+    return this.inflight + bytes + held <= this.limits.inflightBytes;
+  }
+
+  /** Room was freed: admit waiting bodies in order, then start what fits. */
+  private wake(): void {
+    while (this.roomWaiters.length > 0 && this.fits(this.roomWaiters[0]!.bytes)) this.roomWaiters.shift()!.admit();
+    this.pump();
   }
 
   /** The status of a report this organisation sent. */
@@ -303,9 +384,9 @@ export class IngestQueue {
         this.ring.splice(this.turn, 1);
         continue;
       }
-      const at = o.jobs.findIndex((j) => !this.busyHosts.has(hostSlot(j)));
+      const at = this.eligible(o.jobs);
       if (at === -1) {
-        // every waiting report of this organisation waits for its host: try the next one
+        // every waiting report of this organisation waits for its host or for memory: try the next one
         if (++blocked >= this.ring.length) return null;
         this.turn++;
         continue;
@@ -328,14 +409,41 @@ export class IngestQueue {
     return null;
   }
 
+  /**
+   * The oldest report that may start now: its host has none running, no older report of its
+   * host waits (one host's reports keep their order), and it fits in the in-flight budget.
+   * The first report that does not fit is reserved: later ones start only if they leave room
+   * for it, so a stream of small reports cannot starve a large one.
+   */
+  private eligible(jobs: readonly Job[]): number {
+    let waiting: Set<string> | null = null;
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!;
+      const slot = hostSlot(j);
+      if (this.busyHosts.has(slot) || waiting?.has(slot)) continue;
+      const fits = this.fits(j.bytes, j);
+      if (!fits) {
+        this.reserved ??= j;
+        (waiting ??= new Set()).add(slot);
+        continue;
+      }
+      return i;
+    }
+    return -1;
+  }
+
   private pump(): void {
     while (!this.paused && !this.stopped && this.running < this.limits.concurrency) {
       const job = this.next();
       if (!job) break;
+      if (this.reserved === job) this.reserved = null;
       this.running++;
+      this.inflight += job.bytes;
+      if (this.inflight > this.peakInflightBytes) this.peakInflightBytes = this.inflight;
       this.busyHosts.add(hostSlot(job));
       void this.run(job).finally(() => {
         this.running--;
+        this.inflight -= job.bytes;
         this.busyHosts.delete(hostSlot(job));
         for (const f of this.waiters.get(job.id) ?? []) f();
         this.waiters.delete(job.id);
@@ -348,8 +456,8 @@ export class IngestQueue {
           }
         }
         if (this.running === 0 && this.ring.length === 0) for (const f of this.idle) f();
-        // the next job on a fresh turn of the event loop: requests get their share
-        setImmediate(() => this.pump());
+        // the next job (and any body waiting for room) on a fresh turn of the event loop: requests get their share
+        setImmediate(() => this.wake());
       });
     }
   }
