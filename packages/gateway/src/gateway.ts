@@ -338,6 +338,8 @@ export class Gateway {
    */
   private async instanceTools(s: UpstreamState, client: UpstreamClient): Promise<void> {
     const listed = await client.listTools();
+    // a connection still in its handshake reads as offering nothing: never let that empty the catalog
+    if (!client.serverInfo()) throw new Error(`the instance of ${s.cfg.name} has not finished its handshake`);
     // what this instance itself offers: its calls are checked against it (the catalog holds the latest listing of any instance)
     this.instanceHashes.set(client, new Map(listed.filter((d) => typeof d?.name === 'string').map((d) => [d.name, toolDefinitionHash(d)])));
     const signature = () =>

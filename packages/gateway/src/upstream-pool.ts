@@ -102,20 +102,7 @@ export class UpstreamPool {
     };
     try {
       // (re)connect if needed, and check its lists against the catalog until that succeeded once
-      if (!i.client.connected || !i.checked) {
-        i.starting ??= (async () => {
-          if (!i.client.connected) {
-            await i.client.connect();
-            i.lastUp = Date.now();
-            this.opts.audit('instance-started', principal, i.client.pid ? `pid ${i.client.pid}` : undefined);
-          }
-          i.checked = this.opts.onConnected(principal, i.client);
-          await i.checked;
-        })().finally(() => {
-          i.starting = undefined;
-        });
-        await i.starting;
-      }
+      if (!i.client.connected || !i.checked) await this.ensure(i);
       await i.checked;
     } catch (err) {
       release();
@@ -130,6 +117,26 @@ export class UpstreamPool {
     return { client: i.client, release };
   }
 
+  /**
+   * Connect (if needed) and check the lists, once at a time per instance: every start goes
+   * through here (first call, call after a crash, restart timer), so nobody reads the lists of a
+   * connection whose handshake is still running.
+   */
+  private ensure(i: Instance): Promise<void> {
+    i.starting ??= (async () => {
+      if (!i.client.connected) {
+        await i.client.connect();
+        i.lastUp = Date.now();
+        this.opts.audit('instance-started', i.principal, i.client.pid ? `pid ${i.client.pid}` : undefined);
+      }
+      i.checked = this.opts.onConnected(i.principal, i.client);
+      await i.checked;
+    })().finally(() => {
+      i.starting = undefined;
+    });
+    return i.starting;
+  }
+
   /** The connection dropped without being asked to (a crash, a kill): restart with backoff. */
   private crashed(i: Instance): void {
     if (this.closed || this.instances.get(i.principal.id) !== i || i.timer) return;
@@ -142,10 +149,7 @@ export class UpstreamPool {
       i.timer = undefined;
       if (this.closed || this.instances.get(i.principal.id) !== i || i.client.connected) return;
       void (async () => {
-        await i.client.connect();
-        i.lastUp = Date.now();
-        i.checked = this.opts.onConnected(i.principal, i.client);
-        await i.checked;
+        await this.ensure(i);
         this.opts.audit('instance-restarted', i.principal, `after ${i.attempts} attempt(s)`);
       })().catch((err: unknown) => {
         this.opts.warn?.(`an instance of ${this.upstream} did not restart: ${err instanceof Error ? err.message : String(err)}`);
