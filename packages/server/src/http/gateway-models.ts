@@ -30,6 +30,7 @@ const gatewayProps = {
   upstreams: Type.Integer(),
   tools: Type.Integer(),
   quarantined: Type.Integer({ description: 'changes waiting for a decision' }),
+  stale: Type.Boolean({ description: 'not revoked and its last sync is older than 3 sync intervals (or it never synced)' }),
 };
 export const Gateway = named('Gateway', Type.Object(gatewayProps));
 export const NewGatewayKey = named(
@@ -237,6 +238,42 @@ export const GatewayDecision = named(
     hash: Type.String(),
     decision: Type.Enum(['approve', 'reject']),
     decidedAt: Time,
+    decidedBy: Nullable(Type.String({ description: 'email of the admin who decided (the final approver)' })),
+  }),
+);
+
+const policyProps = {
+  blockLevel: Nullable(
+    Type.Enum([...levels], {
+      description: 'block tools (and upstreams) rated at or above this level; null: the gateway keeps its own blockLevel. "none" asks nothing.',
+    }),
+  ),
+  pinning: Type.Boolean({ description: 'true: pinning is on at the gateway whatever its config says; false: its own setting' }),
+  stripHiddenText: Type.Boolean({ description: 'true: hidden characters and ANSI escapes are stripped from tool definitions' }),
+  redactSecretsInResults: Type.Boolean({ description: 'true: secrets are redacted from tool results' }),
+  callsPerMinute: Nullable(
+    Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'calls per minute per principal at most; null: the gateway keeps its own' }),
+  ),
+};
+/** The central policy a gateway pulls; it applies, setting by setting, the STRICTER of this and its own config. */
+export const GatewayPolicy = named('GatewayPolicy', Type.Object(policyProps));
+export const GatewayPolicyBody = Type.Object(policyProps, { additionalProperties: false });
+const viewProps = {
+  ...policyProps,
+  scope: Type.Enum(['organisation', 'gateway']),
+  gatewayId: Nullable(Type.String()),
+  gatewayName: Nullable(Type.String()),
+  updatedBy: Nullable(Type.String({ description: 'email of the admin who last changed it' })),
+  updatedAt: Nullable(Time),
+};
+export const GatewayPolicyView = named('GatewayPolicyView', Type.Object(viewProps));
+export const GatewayPolicies = named(
+  'GatewayPolicies',
+  Type.Object({
+    organisation: GatewayPolicyView,
+    gateways: Type.Array(GatewayPolicyView, {
+      description: "gateways with their own policy (it replaces the organisation's for that gateway)",
+    }),
   }),
 );
 export const GatewaySyncAnswer = named(
@@ -244,7 +281,10 @@ export const GatewaySyncAnswer = named(
   Type.Object({
     gatewayId: Type.String(),
     name: Type.String(),
-    policy: Type.Object({ requireSecondApproverForCritical: Type.Boolean() }),
+    policy: Type.Object({
+      requireSecondApproverForCritical: Type.Boolean(),
+      gateway: Type.Optional(GatewayPolicy),
+    }),
     decisions: Type.Array(GatewayDecision),
     syncSeconds: Type.Integer({ description: 'how often the backend asks the gateway to sync' }),
   }),

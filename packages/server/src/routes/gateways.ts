@@ -26,6 +26,10 @@ import {
   Gateway,
   GatewayCall,
   GatewayDetail,
+  GatewayPolicies,
+  GatewayPolicy,
+  GatewayPolicyBody,
+  GatewayPolicyView,
   GatewayQuarantineItem,
   GatewayRateHit,
   GatewaySyncAnswer,
@@ -123,8 +127,21 @@ interface GatewayRateHitsTable {
   tool: string | null;
   reason: string | null;
 }
+interface GatewayPoliciesTable {
+  org_id: string;
+  /** 'org' or a gateway's id */
+  target: string;
+  block_level: string | null;
+  pinning: number;
+  strip_hidden_text: number;
+  redact_secrets_in_results: number;
+  calls_per_minute: number | null;
+  updated_by: string | null;
+  updated_at: string;
+}
 interface GatewayDb {
   gateways: GatewaysTable;
+  gateway_policies: GatewayPoliciesTable;
   gateway_tools: GatewayToolsTable;
   gateway_quarantine: GatewayQuarantineTable;
   gateway_calls: GatewayCallsTable;
@@ -145,6 +162,36 @@ function statusOf(row: Pick<GatewaysTable, 'revoked_at' | 'last_seen_at'>, now =
   if (row.revoked_at) return 'revoked';
   if (!row.last_seen_at) return 'registered';
   return now - Date.parse(row.last_seen_at) <= ONLINE_WITHIN_MS ? 'online' : 'offline';
+}
+
+/** a gateway whose last sync is older than this many sync intervals is "stale" */
+export const STALE_AFTER_INTERVALS = 3;
+
+function isStale(row: Pick<GatewaysTable, 'revoked_at' | 'last_seen_at'>, now = Date.now()): boolean {
+  if (row.revoked_at) return false;
+  return !row.last_seen_at || now - Date.parse(row.last_seen_at) > STALE_AFTER_INTERVALS * SYNC_SECONDS * 1000;
+}
+
+type Policy = Static<typeof GatewayPolicy>;
+const ORG_TARGET = 'org';
+/** what a missing policy row asks of a gateway: nothing */
+export const EMPTY_POLICY: Policy = { blockLevel: null, pinning: false, stripHiddenText: false, redactSecretsInResults: false, callsPerMinute: null };
+
+function policyOf(row: GatewayPoliciesTable | undefined): Policy {
+  if (!row) return { ...EMPTY_POLICY };
+  return {
+    blockLevel: (row.block_level as Level | null) ?? null,
+    pinning: Number(row.pinning) === 1,
+    stripHiddenText: Number(row.strip_hidden_text) === 1,
+    redactSecretsInResults: Number(row.redact_secrets_in_results) === 1,
+    callsPerMinute: row.calls_per_minute === null ? null : Number(row.calls_per_minute),
+  };
+}
+
+/** The central policy one gateway pulls: its own row when it has one, else the organisation's. */
+async function policyForGateway(tx: GTx, orgId: string, gatewayId: string): Promise<Policy> {
+  const rows = await tx.selectFrom('gateway_policies').selectAll().where('org_id', '=', orgId).where('target', 'in', [ORG_TARGET, gatewayId]).execute();
+  return policyOf(rows.find((r) => r.target === gatewayId) ?? rows.find((r) => r.target === ORG_TARGET));
 }
 
 /** A quarantined change's alert severity: the tool's risk, at least medium (a changed definition is itself a rug-pull signal). */
@@ -210,6 +257,7 @@ function gatewayView(row: GatewaysTable, counts: { tools: number; quarantined: n
     upstreams: parseJson<unknown[]>(row.upstreams, []).length,
     tools: counts?.tools ?? 0,
     quarantined: counts?.quarantined ?? 0,
+    stale: isStale(row),
   };
 }
 
@@ -293,6 +341,42 @@ function isoOrBad(v: string | undefined, name: string): string | undefined {
   const t = Date.parse(v);
   if (!Number.isFinite(t)) throw badRequest(`${name} must be a date-time such as 2026-01-31T00:00:00Z.`);
   return new Date(t).toISOString();
+}
+
+/**
+ * One page of a gateway history table (calls or rate-limit hits), newest first, with the
+ * gateway's name: filtered by gateway, time range and exact column values. Both tables share
+ * org_id, gateway_id, id and at; `T` is the table's row type.
+ */
+async function historyPage<T>(
+  db: GTx,
+  orgId: string,
+  table: 'gateway_calls' | 'gateway_rate_hits',
+  query: { gateway?: string; since?: string; until?: string },
+  equal: Partial<Record<'principal' | 'tool' | 'decision', string>>,
+  limit: number,
+  offset: number,
+): Promise<{ rows: (T & { gateway_name: string })[]; total: number }> {
+  const since = isoOrBad(query.since, 'since');
+  const until = isoOrBad(query.until, 'until');
+  // the shared columns are typed through one of the two tables
+  const t = table as 'gateway_calls';
+  let q = db.selectFrom(t).where(`${t}.org_id`, '=', orgId);
+  if (query.gateway) q = q.where(`${t}.gateway_id`, '=', query.gateway);
+  for (const [column, value] of Object.entries(equal)) if (value) q = q.where(column as 'tool', '=', value);
+  if (since) q = q.where('at', '>=', since);
+  if (until) q = q.where('at', '<=', until);
+  const rows = await q
+    .innerJoin('gateways', 'gateways.id', `${t}.gateway_id`)
+    .selectAll(t)
+    .select('gateways.name as gateway_name')
+    .orderBy('at', 'desc')
+    .orderBy(`${t}.id`, 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  const total = await q.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+  return { rows: rows as unknown as (T & { gateway_name: string })[], total: Number(total.n) };
 }
 
 async function quarantineViews(tx: GTx, scope: OrgScope, rows: GatewayQuarantineTable[], needsSecond: boolean) {
@@ -515,7 +599,7 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const actor = request.user!;
       const scope = { orgId: actor.orgId };
-      await withOrg(store, scope, async (tx) => {
+      const revoked = await withOrg(store, scope, async (tx) => {
         const r = await g(tx)
           .updateTable('gateways')
           .set({ revoked_at: new Date().toISOString(), status: 'revoked' })
@@ -532,6 +616,184 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
           targetType: 'gateway',
           targetId: request.params.id,
           ip: request.ip,
+        });
+        return g(tx)
+          .selectFrom('gateways')
+          .select(['name', 'version'])
+          .where('org_id', '=', scope.orgId)
+          .where('id', '=', request.params.id)
+          .executeTakeFirstOrThrow();
+      });
+      // its "gateway:<name>" inventory host no longer serves anything: a report with no servers
+      // takes its servers out of the inventory through the same ingest as any scan (the host
+      // stays, with its history, its OS marked as a revoked gateway)
+      try {
+        const now = new Date().toISOString();
+        const empty = {
+          version: revoked.version ?? '0',
+          os: `palisade gateway, revoked ${now.slice(0, 10)}`,
+          upstreams: [],
+          virtualServers: [],
+          quarantine: [],
+          calls: [],
+          rateLimitHits: [],
+        };
+        await ingestQueueFor(store).accept(scope, gatewayReport(revoked.name, empty, now), { agentKeyId: `gateway:${request.params.id}`, ip: request.ip });
+      } catch (err) {
+        request.log.warn({ err, gatewayId: request.params.id }, "the revoked gateway's inventory host could not be emptied");
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  // ---- central policy (dashboard) --------------------------------------------------------
+
+  const policyView = (row: GatewayPoliciesTable | undefined, who: Map<string, string>, gateway?: { id: string; name: string }) => ({
+    ...policyOf(row),
+    scope: gateway ? ('gateway' as const) : ('organisation' as const),
+    gatewayId: gateway?.id ?? null,
+    gatewayName: gateway?.name ?? null,
+    updatedBy: row?.updated_by ? (who.get(row.updated_by) ?? 'a former member') : null,
+    updatedAt: row?.updated_at ?? null,
+  });
+
+  app.get(
+    '/gateway-policy',
+    {
+      config: { access: access.user('inventory:read') },
+      schema: {
+        summary: "The central gateway policy: the organisation's, and each gateway's own where one is set",
+        tags: ['gateways'],
+        response: { 200: GatewayPolicies },
+      },
+    },
+    async (request) => {
+      const scope = { orgId: request.user!.orgId };
+      return withOrg(store, scope, async (tx) => {
+        const rows = await g(tx).selectFrom('gateway_policies').selectAll().where('org_id', '=', scope.orgId).execute();
+        const names = new Map(
+          (await g(tx).selectFrom('gateways').select(['id', 'name']).where('org_id', '=', scope.orgId).execute()).map((r) => [r.id, r.name] as const),
+        );
+        const who = await emails(
+          g(tx),
+          scope.orgId,
+          rows.map((r) => r.updated_by),
+        );
+        return {
+          organisation: policyView(
+            rows.find((r) => r.target === ORG_TARGET),
+            who,
+          ),
+          gateways: rows
+            .filter((r) => r.target !== ORG_TARGET && names.has(r.target))
+            .map((r) => policyView(r, who, { id: r.target, name: names.get(r.target)! }))
+            .sort((a, b) => a.gatewayName!.localeCompare(b.gatewayName!)),
+        };
+      });
+    },
+  );
+
+  /** Writes one policy row (organisation or gateway), audited with the old and the new values. */
+  const putPolicy = async (request: { user?: { orgId: string; userId: string; email: string }; ip: string }, gatewayId: string | null, body: Policy) => {
+    const actor = request.user!;
+    const scope = { orgId: actor.orgId };
+    return withOrg(store, scope, async (tx) => {
+      let gateway: { id: string; name: string } | undefined;
+      if (gatewayId !== null) {
+        gateway = await g(tx).selectFrom('gateways').select(['id', 'name']).where('org_id', '=', scope.orgId).where('id', '=', gatewayId).executeTakeFirst();
+        if (!gateway) throw notFound('That gateway');
+      }
+      const target = gatewayId ?? ORG_TARGET;
+      const before = await g(tx).selectFrom('gateway_policies').selectAll().where('org_id', '=', scope.orgId).where('target', '=', target).executeTakeFirst();
+      const row: GatewayPoliciesTable = {
+        org_id: scope.orgId,
+        target,
+        block_level: body.blockLevel,
+        pinning: body.pinning ? 1 : 0,
+        strip_hidden_text: body.stripHiddenText ? 1 : 0,
+        redact_secrets_in_results: body.redactSecretsInResults ? 1 : 0,
+        calls_per_minute: body.callsPerMinute,
+        updated_by: actor.userId,
+        updated_at: new Date().toISOString(),
+      };
+      if (before) await g(tx).updateTable('gateway_policies').set(row).where('org_id', '=', scope.orgId).where('target', '=', target).execute();
+      else await g(tx).insertInto('gateway_policies').values(row).execute();
+      await writeAudit(tx, scope, {
+        actorType: 'user',
+        actorId: actor.userId,
+        actorEmail: actor.email,
+        action: 'gateway_policy.updated',
+        targetType: gateway ? 'gateway' : 'org',
+        targetId: gateway ? gateway.id : scope.orgId,
+        ip: request.ip,
+        details: { old: before ? policyOf(before) : null, new: policyOf(row) },
+      });
+      return policyView(row, new Map([[actor.userId, actor.email]]), gateway);
+    });
+  };
+
+  app.put(
+    '/gateway-policy',
+    {
+      config: { access: access.user('settings:write') },
+      schema: {
+        summary:
+          "Set the organisation's central gateway policy; each gateway applies, setting by setting, the stricter of it and its own config at its next sync",
+        tags: ['gateways'],
+        body: GatewayPolicyBody,
+        response: { 200: GatewayPolicyView },
+      },
+    },
+    async (request) => putPolicy(request, null, request.body),
+  );
+
+  app.put(
+    '/gateways/:id/policy',
+    {
+      config: { access: access.user('settings:write') },
+      schema: {
+        summary: "Set one gateway's own central policy (it replaces the organisation's for that gateway)",
+        tags: ['gateways'],
+        params: IdParams,
+        body: GatewayPolicyBody,
+        response: { 200: GatewayPolicyView, ...errors(404) },
+      },
+    },
+    async (request) => putPolicy(request, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/gateways/:id/policy',
+    {
+      config: { access: access.user('settings:write') },
+      schema: {
+        summary: "Remove one gateway's own policy: it follows the organisation's again",
+        tags: ['gateways'],
+        params: IdParams,
+        response: { 204: NoContent, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.user!;
+      const scope = { orgId: actor.orgId };
+      await withOrg(store, scope, async (tx) => {
+        const before = await g(tx)
+          .selectFrom('gateway_policies')
+          .selectAll()
+          .where('org_id', '=', scope.orgId)
+          .where('target', '=', request.params.id)
+          .executeTakeFirst();
+        if (!before) throw notFound("That gateway's own policy");
+        await g(tx).deleteFrom('gateway_policies').where('org_id', '=', scope.orgId).where('target', '=', request.params.id).execute();
+        await writeAudit(tx, scope, {
+          actorType: 'user',
+          actorId: actor.userId,
+          actorEmail: actor.email,
+          action: 'gateway_policy.removed',
+          targetType: 'gateway',
+          targetId: request.params.id,
+          ip: request.ip,
+          details: { old: policyOf(before), new: null },
         });
       });
       return reply.code(204).send();
@@ -664,26 +926,17 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const { limit, offset } = page(request.query);
-      const since = isoOrBad(request.query.since, 'since');
-      const until = isoOrBad(request.query.until, 'until');
+      const { principal, tool, decision } = request.query;
       return withOrg(store, scope, async (tx) => {
-        let q = g(tx).selectFrom('gateway_calls').where('gateway_calls.org_id', '=', scope.orgId);
-        if (request.query.gateway) q = q.where('gateway_calls.gateway_id', '=', request.query.gateway);
-        if (request.query.principal) q = q.where('principal', '=', request.query.principal);
-        if (request.query.tool) q = q.where('tool', '=', request.query.tool);
-        if (request.query.decision) q = q.where('decision', '=', request.query.decision);
-        if (since) q = q.where('at', '>=', since);
-        if (until) q = q.where('at', '<=', until);
-        const rows = await q
-          .innerJoin('gateways', 'gateways.id', 'gateway_calls.gateway_id')
-          .selectAll('gateway_calls')
-          .select('gateways.name as gateway_name')
-          .orderBy('at', 'desc')
-          .orderBy('gateway_calls.id', 'desc')
-          .limit(limit)
-          .offset(offset)
-          .execute();
-        const total = await q.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        const { rows, total } = await historyPage<GatewayCallsTable>(
+          g(tx),
+          scope.orgId,
+          'gateway_calls',
+          request.query,
+          { principal, tool, decision },
+          limit,
+          offset,
+        );
         return {
           items: rows.map((r) => ({
             id: r.id,
@@ -700,7 +953,7 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
             latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
             resultBytes: r.result_bytes === null ? null : Number(r.result_bytes),
           })),
-          total: Number(total.n),
+          total,
         };
       });
     },
@@ -720,23 +973,8 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
     async (request) => {
       const scope = { orgId: request.user!.orgId };
       const { limit, offset } = page(request.query);
-      const since = isoOrBad(request.query.since, 'since');
-      const until = isoOrBad(request.query.until, 'until');
       return withOrg(store, scope, async (tx) => {
-        let q = g(tx).selectFrom('gateway_rate_hits').where('gateway_rate_hits.org_id', '=', scope.orgId);
-        if (request.query.gateway) q = q.where('gateway_rate_hits.gateway_id', '=', request.query.gateway);
-        if (since) q = q.where('at', '>=', since);
-        if (until) q = q.where('at', '<=', until);
-        const rows = await q
-          .innerJoin('gateways', 'gateways.id', 'gateway_rate_hits.gateway_id')
-          .selectAll('gateway_rate_hits')
-          .select('gateways.name as gateway_name')
-          .orderBy('at', 'desc')
-          .orderBy('gateway_rate_hits.id', 'desc')
-          .limit(limit)
-          .offset(offset)
-          .execute();
-        const total = await q.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        const { rows, total } = await historyPage<GatewayRateHitsTable>(g(tx), scope.orgId, 'gateway_rate_hits', request.query, {}, limit, offset);
         return {
           items: rows.map((r) => ({
             id: r.id,
@@ -748,7 +986,7 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
             tool: r.tool,
             reason: r.reason,
           })),
-          total: Number(total.n),
+          total,
         };
       });
     },
@@ -962,17 +1200,25 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
         const settings = await getInventorySettings(tx, scope);
         const decided = await db
           .selectFrom('gateway_quarantine')
-          .select(['id', 'federated', 'upstream', 'tool', 'new_hash', 'state', 'decided_at'])
+          .select(['id', 'federated', 'upstream', 'tool', 'new_hash', 'state', 'decided_at', 'decided_by'])
           .where('org_id', '=', scope.orgId)
           .where('gateway_id', '=', gw.gatewayId)
           .where('state', 'in', ['approved', 'rejected'])
           .orderBy('decided_at', 'desc')
           .limit(500)
           .execute();
+        const deciders = await emails(
+          db,
+          scope.orgId,
+          decided.map((d) => d.decided_by),
+        );
         return {
           gatewayId: gw.gatewayId,
           name: gw.name,
-          policy: { requireSecondApproverForCritical: settings.requireSecondApproverForCritical },
+          policy: {
+            requireSecondApproverForCritical: settings.requireSecondApproverForCritical,
+            gateway: await policyForGateway(db, scope.orgId, gw.gatewayId),
+          },
           decisions: decided.map((d) => ({
             id: d.id,
             federated: d.federated,
@@ -981,6 +1227,7 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
             hash: d.new_hash,
             decision: d.state === 'approved' ? ('approve' as const) : ('reject' as const),
             decidedAt: d.decided_at ?? now,
+            decidedBy: d.decided_by ? (deciders.get(d.decided_by) ?? 'a former member') : null,
           })),
           syncSeconds: SYNC_SECONDS,
         };
