@@ -126,8 +126,9 @@ export class UpstreamClient {
     return typeof p === 'number' ? p : undefined;
   }
 
+  /** true once the handshake finished (not while it runs: a caller then waits for it in connect()) */
   get connected(): boolean {
-    return !!this.client && !this.broken && !this.closed;
+    return !!this.client && !this.broken && !this.closed && !this.connecting;
   }
 
   capabilities(): Record<string, unknown> {
