@@ -31,6 +31,8 @@ export class AdminServer {
   constructor(
     private readonly gateway: Gateway,
     private readonly cfg: GatewayConfig['admin'],
+    /** managed mode: the backend sync's health and the policy in force (shown in /admin/status) */
+    private readonly extra: { backend?: () => unknown } = {},
   ) {
     this.host = cfg.host ?? '127.0.0.1';
     if (!isLoopbackAdminHost(this.host))
@@ -155,6 +157,7 @@ export class AdminServer {
         blocked: tools.filter((t) => t.status === 'blocked').length,
       },
       collisions: this.gateway.collisions,
+      ...(this.extra.backend ? { backend: this.extra.backend() } : {}),
     };
   }
 

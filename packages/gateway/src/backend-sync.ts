@@ -14,10 +14,11 @@
 // that fails is retried later; records not yet pushed stay in the store (cursor in the store).
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { redactArgs, redactFreeText, redactUrl } from '@palisade/core';
+import { levelRank, levels, redactArgs, redactFreeText, redactUrl, type Level } from '@palisade/core';
 import { toTool, type ListKind } from '@palisade/mcp';
 import type { GatewayConfig } from './config.js';
 import type { Gateway } from './gateway.js';
+import type { CallLimiter, RateRule } from './scale/limits.js';
 import { GATEWAY_INFO } from './mcp-server.js';
 
 /** most audit records pushed by one sync (the backend's bound); more are sent by the next one at once */
@@ -33,6 +34,53 @@ export interface BackendSyncOptions {
   warn?: (message: string) => void;
   /** for tests: the clock and the fetch */
   fetch?: typeof fetch;
+  /** the limiter whose per-principal window a central callsPerMinute may tighten */
+  limiter?: CallLimiter;
+}
+
+/**
+ * The central policy pulled from the backend (the security team's, edited in the dashboard).
+ * Each setting asks for at least this much: null / false asks nothing.
+ */
+export interface CentralPolicy {
+  blockLevel: Level | null;
+  pinning: boolean;
+  stripHiddenText: boolean;
+  redactSecretsInResults: boolean;
+  callsPerMinute: number | null;
+}
+
+/** The central policy from an untrusted answer, or undefined when it is not one. */
+export function parseCentralPolicy(v: unknown): CentralPolicy | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const p = v as Record<string, unknown>;
+  const bool = (x: unknown) => x === true;
+  const level = typeof p.blockLevel === 'string' && (levels as readonly string[]).includes(p.blockLevel) ? (p.blockLevel as Level) : null;
+  const cpm = typeof p.callsPerMinute === 'number' && Number.isInteger(p.callsPerMinute) && p.callsPerMinute >= 1 ? p.callsPerMinute : null;
+  return {
+    blockLevel: level,
+    pinning: bool(p.pinning),
+    stripHiddenText: bool(p.stripHiddenText),
+    redactSecretsInResults: bool(p.redactSecretsInResults),
+    callsPerMinute: cpm,
+  };
+}
+
+/** The stricter of two blockLevels: the lower level blocks more; "none" blocks nothing. */
+export function stricterBlockLevel(a: Level, b: Level | null): Level {
+  if (b === null || b === 'none') return a;
+  if (a === 'none') return b;
+  return levelRank[b] < levelRank[a] ? b : a;
+}
+
+/** What the operator's config says, kept so that a central policy that is relaxed again gives it back. */
+interface OwnSettings {
+  blockLevel: Level;
+  pinning: boolean;
+  stripHiddenText: boolean;
+  redactSecretsInResults: boolean;
+  callsPerMinute: number;
+  principalRule?: RateRule;
 }
 
 export interface SyncOutcome {
@@ -50,6 +98,7 @@ interface Decision {
   tool: string;
   hash: string;
   decision: 'approve' | 'reject';
+  decidedBy?: string | null;
 }
 
 /** A principal id as the backend stores it: a hash, never a token or an OAuth subject in clear. */
@@ -71,6 +120,9 @@ export class BackendSync {
   syncs = 0;
   lastOk?: string;
   lastError?: string;
+  /** the central policy in force (pulled now or kept from an earlier sync) */
+  central?: CentralPolicy;
+  private readonly own: OwnSettings;
 
   constructor(
     private readonly gateway: Gateway,
@@ -93,6 +145,111 @@ export class BackendSync {
       CREATE TABLE IF NOT EXISTS backend_sync (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS backend_decisions (id TEXT PRIMARY KEY, decision TEXT NOT NULL, applied_at TEXT NOT NULL);
     `);
+    const p = gateway.cfg.policy;
+    const rule = opts.limiter?.limits.rate.principal;
+    this.own = {
+      blockLevel: p.blockLevel,
+      pinning: p.pinning,
+      stripHiddenText: p.stripHiddenText,
+      redactSecretsInResults: p.redactSecretsInResults,
+      callsPerMinute: gateway.cfg.limits.callsPerMinute,
+      principalRule: rule ? { ...rule } : undefined,
+    };
+    // the last pulled policy keeps being enforced after a restart without the backend
+    const kept = this.readKept('central_policy');
+    const central = kept === undefined ? undefined : parseCentralPolicy(kept);
+    if (central) this.enforce(central);
+    const health = this.readKept('health') as { lastOk?: string; lastError?: string } | undefined;
+    if (typeof health?.lastOk === 'string') this.lastOk = health.lastOk;
+    if (typeof health?.lastError === 'string') this.lastError = health.lastError;
+  }
+
+  private readKept(key: string): unknown {
+    const row = this.gateway.store.db.prepare('SELECT value FROM backend_sync WHERE key = ?').get(key) as { value: string } | undefined;
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private keep(key: string, value: unknown): void {
+    this.gateway.store.db
+      .prepare('INSERT INTO backend_sync (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, JSON.stringify(value));
+  }
+
+  /**
+   * Applies, setting by setting, the STRICTER of the operator's config and the central policy.
+   * A central policy can tighten a gateway, never loosen what its operator configured: the
+   * operator may know of an upstream or a client that needs the stricter setting, and a
+   * backend (or a stolen admin session on it) must not be able to open a gateway up remotely.
+   * Returns whether what decides a tool's state (blockLevel, pinning) changed.
+   */
+  private enforce(central: CentralPolicy): boolean {
+    const p = this.gateway.cfg.policy;
+    const before = `${p.blockLevel}|${p.pinning}|${p.stripHiddenText}`;
+    p.blockLevel = stricterBlockLevel(this.own.blockLevel, central.blockLevel);
+    p.pinning = this.own.pinning || central.pinning;
+    p.stripHiddenText = this.own.stripHiddenText || central.stripHiddenText;
+    p.redactSecretsInResults = this.own.redactSecretsInResults || central.redactSecretsInResults;
+    const cpm = central.callsPerMinute;
+    this.gateway.cfg.limits.callsPerMinute = cpm === null ? this.own.callsPerMinute : Math.min(this.own.callsPerMinute, cpm);
+    const limits = this.opts.limiter?.limits;
+    if (limits) {
+      const mine = this.own.principalRule;
+      // compared as calls per second: the central rule replaces the operator's only when it allows fewer
+      const tighter = cpm !== null && (!mine || cpm / 60 < mine.limit / mine.windowSeconds);
+      limits.rate.principal = tighter ? { limit: cpm, windowSeconds: 60 } : mine ? { ...mine } : undefined;
+    }
+    this.central = central;
+    return before !== `${p.blockLevel}|${p.pinning}|${p.stripHiddenText}`;
+  }
+
+  /** The settings in force and where each comes from (admin status). */
+  policyStatus(): Record<string, unknown> {
+    const p = this.gateway.cfg.policy;
+    return {
+      central: this.central ?? null,
+      own: { ...this.own, principalRule: this.own.principalRule ?? null },
+      effective: {
+        blockLevel: p.blockLevel,
+        pinning: p.pinning,
+        stripHiddenText: p.stripHiddenText,
+        redactSecretsInResults: p.redactSecretsInResults,
+        callsPerMinute: this.opts.limiter?.limits.rate.principal ?? { limit: this.gateway.cfg.limits.callsPerMinute, windowSeconds: 60 },
+      },
+    };
+  }
+
+  /** Sync health for the admin API (no secret: the key never appears in an error). */
+  health(): Record<string, unknown> {
+    return {
+      url: this.url,
+      syncs: this.syncs,
+      lastOk: this.lastOk ?? null,
+      lastError: this.lastError ?? null,
+      failures: this.failures,
+      policy: this.policyStatus(),
+    };
+  }
+
+  /** Prometheus lines appended to /metrics. */
+  metricsText(): string {
+    const ok = this.lastOk ? Date.parse(this.lastOk) / 1000 : 0;
+    return [
+      '# HELP palisade_gateway_backend_last_sync_success_timestamp_seconds When the last successful sync with the Palisade backend ended (0: never).',
+      '# TYPE palisade_gateway_backend_last_sync_success_timestamp_seconds gauge',
+      `palisade_gateway_backend_last_sync_success_timestamp_seconds ${ok}`,
+      '# HELP palisade_gateway_backend_sync_failing 1 when the last sync with the backend failed.',
+      '# TYPE palisade_gateway_backend_sync_failing gauge',
+      `palisade_gateway_backend_sync_failing ${this.lastError ? 1 : 0}`,
+      '# HELP palisade_gateway_backend_sync_failures Consecutive failed syncs.',
+      '# TYPE palisade_gateway_backend_sync_failures gauge',
+      `palisade_gateway_backend_sync_failures ${this.failures}`,
+      '',
+    ].join('\n');
   }
 
   /** Starts the loop: the first sync soon after start, then every interval (with jitter). */
@@ -278,23 +435,37 @@ export class BackendSync {
         }
         throw new Error(why);
       }
-      const answer = JSON.parse(text) as { decisions?: Decision[]; syncSeconds?: number };
+      const answer = JSON.parse(text) as { decisions?: Decision[]; syncSeconds?: number; policy?: { gateway?: unknown } };
       this.setCursor(lastId);
-      if (typeof answer.syncSeconds === 'number' && answer.syncSeconds >= 5 && answer.syncSeconds <= 3600) this.backendIntervalMs = answer.syncSeconds * 1000;
+      // the central policy: an answer without one (an older backend) leaves the kept one in force
+      const central = answer.policy && 'gateway' in answer.policy ? parseCentralPolicy(answer.policy.gateway) : undefined;
+      if (central) {
+        this.keep('central_policy', central);
+        if (this.enforce(central)) await this.relistAll();
+        if (typeof answer.syncSeconds === 'number' && answer.syncSeconds >= 5 && answer.syncSeconds <= 3600) this.backendIntervalMs = answer.syncSeconds * 1000;
+      }
       const applied = await this.apply(Array.isArray(answer.decisions) ? answer.decisions : []);
       if (this.failures > 0) this.opts.warn?.(`backend sync resumed after ${this.failures} failed attempt(s)`);
       this.failures = 0;
       this.lastOk = new Date().toISOString();
       this.lastError = undefined;
+      this.keep('health', { lastOk: this.lastOk });
       return { ok: true, applied, pushedRecords: pushed };
     } catch (err) {
       this.failures++;
-      const message = err instanceof Error ? err.message : String(err);
+      // never the key: it is only ever in a request header
+      const message = (err instanceof Error ? err.message : String(err)).split(this.key).join('[key]').slice(0, 500);
       this.lastError = message;
+      this.keep('health', { lastOk: this.lastOk, lastError: message });
       // said once when it starts failing, not on every retry
       if (this.failures === 1) this.opts.warn?.(`backend sync failed (${message}); the gateway keeps serving from its own store and retries with backoff`);
       return { ok: false, applied: 0, pushedRecords: 0, error: message };
     }
+  }
+
+  /** Re-lists every connected upstream's tools so a changed blockLevel or pinning decides them now. */
+  private async relistAll(): Promise<void> {
+    for (const s of this.gateway.upstreams.values()) if (s.up) await this.gateway.refresh(s, new Set<ListKind>(['tools']), true).catch(() => undefined);
   }
 
   /** Applies the dashboard's decisions to the store, each once. */
@@ -338,14 +509,20 @@ export class BackendSync {
           this.opts.warn?.(`released ${d.federated}: its changed definition was approved in the Palisade dashboard`);
         }
       } else {
+        const by = typeof d.decidedBy === 'string' && d.decidedBy ? redactFreeText(d.decidedBy).slice(0, 200) : 'an administrator';
+        const reason = `rejected by ${by} in the dashboard`;
+        gw.store.putRejection(row.upstream, row.tool, row.hash, reason);
+        if (row.status === 'quarantined' && !row.reason?.startsWith(reason))
+          gw.store.putTool({ ...row, reason: `${reason}; ${row.reason ?? 'its definition changed'}` });
         gw.audit({
           kind: 'policy',
           principal: 'backend',
           upstream: row.upstream,
           tool: d.federated,
           decision: 'rejected',
-          reason: `rejected in the Palisade dashboard (decision ${d.id}); it stays quarantined`,
+          reason: `${reason} (decision ${d.id}); it stays quarantined`,
         });
+        refresh.add(row.upstream);
         applied++;
       }
       mark.run(d.id, d.decision, new Date().toISOString());

@@ -600,6 +600,8 @@ export class Gateway {
       } else if (pin && pin.hash !== hash) {
         status = 'quarantined';
         reason = `its definition changed since it was pinned on ${pin.pinnedAt} (${pin.hash.slice(0, 12)} -> ${hash.slice(0, 12)}); a changed tool can carry new instructions or new powers (a "rug pull")`;
+        const rejected = this.store.getRejection(u.name, def.name, hash);
+        if (rejected) reason = `${rejected.reason}; ${reason}`;
         pinnedSchema = (JSON.parse(pin.definition) as Tool).inputSchema;
         pinnedHash = pin.hash;
       } else if (this.isBlockedLevel(risk.level) && !riskApproved) {

@@ -88,10 +88,11 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   let backendSync: BackendSync | undefined;
   try {
     const syncEvery = Number(env.PALISADE_GATEWAY_SYNC_INTERVAL_MS);
-    backendSync = cfg.backend ? new BackendSync(gateway, cfg.backend, { warn: opts.warn, intervalMs: Number.isFinite(syncEvery) && syncEvery >= 100 ? syncEvery : undefined }) : undefined;
+    backendSync = cfg.backend ? new BackendSync(gateway, cfg.backend, { warn: opts.warn, limiter, intervalMs: Number.isFinite(syncEvery) && syncEvery >= 100 ? syncEvery : undefined }) : undefined;
     http = opts.stdio ? undefined : new GatewayHttpServer(gateway, cfg, { host: opts.host, port: opts.port, shared: redis ? new SharedSessions(redis, SESSION_IDLE_SECONDS) : undefined,
           sessionIdleMs: opts.sessionIdleMs,
-          scaleMetrics: metrics,
+          // managed mode: the sync's health follows the other figures
+          scaleMetrics: backendSync ? { render: (gauges) => metrics.render(gauges) + backendSync!.metricsText() } : metrics,
         });
   } catch (err) {
     await redis?.close();
@@ -102,7 +103,7 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   await gateway.start();
   supervisor.begin();
   // the admin API (off unless admin.enabled): its own loopback listener
-  const admin = cfg.admin.enabled ? new AdminServer(gateway, cfg.admin) : undefined;
+  const admin = cfg.admin.enabled ? new AdminServer(gateway, cfg.admin, { backend: backendSync ? () => backendSync!.health() : undefined }) : undefined;
   const adminUrl = admin ? (await admin.listen()).url : undefined;
   // managed mode: push to and pull from a Palisade backend; the gateway never waits for it
   backendSync?.start();

@@ -67,6 +67,7 @@ export class GatewayStore {
       CREATE TABLE IF NOT EXISTS tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, virtual_servers TEXT, expires_at TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
       CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, principal TEXT, virtual_server TEXT, upstream TEXT, tool TEXT, arg_hash TEXT, decision TEXT NOT NULL, reason TEXT, latency_ms REAL, result_bytes INTEGER, detail TEXT);
       CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+      CREATE TABLE IF NOT EXISTS rejections (upstream TEXT NOT NULL, tool TEXT NOT NULL, hash TEXT NOT NULL, reason TEXT NOT NULL, rejected_at TEXT NOT NULL, PRIMARY KEY (upstream, tool, hash));
     `);
     this.stmts = {
       getPin: this.db.prepare('SELECT upstream, tool, hash, definition, pinned_at AS pinnedAt FROM pins WHERE upstream = ? AND tool = ?'),
@@ -111,6 +112,21 @@ export class GatewayStore {
 
   listTools(): ToolRow[] {
     return this.stmts.listTools.all() as ToolRow[];
+  }
+
+  /** A changed definition rejected by a reviewer (the Palisade dashboard): it stays quarantined, with this reason. */
+  putRejection(upstream: string, tool: string, hash: string, reason: string): void {
+    this.db
+      .prepare(
+        'INSERT INTO rejections (upstream, tool, hash, reason, rejected_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (upstream, tool, hash) DO UPDATE SET reason = excluded.reason',
+      )
+      .run(upstream, tool, hash, reason, new Date().toISOString());
+  }
+
+  getRejection(upstream: string, tool: string, hash: string): { reason: string; rejectedAt: string } | undefined {
+    return this.db
+      .prepare('SELECT reason, rejected_at AS rejectedAt FROM rejections WHERE upstream = ? AND tool = ? AND hash = ?')
+      .get(upstream, tool, hash) as { reason: string; rejectedAt: string } | undefined;
   }
 
   isRiskApproved(upstream: string, tool: string, hash: string): boolean {
