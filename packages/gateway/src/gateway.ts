@@ -194,6 +194,8 @@ export class Gateway {
     readonly store: GatewayStore,
     private readonly opts: GatewayOptions = {},
   ) {
+    // audit records are written in batches (store.ts): a failed write is reported like a failed insert was
+    store.onAuditError = (err) => this.opts.warn?.(`could not write audit records: ${String(err)}`);
     const traceUpstreams = telemetrySettings(cfg, opts.env ?? process.env) !== undefined;
     for (const u of cfg.upstreams.values()) {
       if (u.disabled) continue;
@@ -305,7 +307,8 @@ export class Gateway {
         const client: UpstreamClient = new UpstreamClient(u.name, t, {
           ...base,
           onListChanged: (kind) => {
-            if (kind === 'tools') void this.instanceTools(state, client).catch((err: unknown) => this.opts.warn?.(`re-reading ${u.name} failed: ${String(err)}`));
+            if (kind === 'tools')
+              void this.instanceTools(state, client).catch((err: unknown) => this.opts.warn?.(`re-reading ${u.name} failed: ${String(err)}`));
             else this.scheduleRefresh(state, kind);
           },
           // resource subscriptions go to the catalog connection; an instance's updates stay with it
@@ -314,7 +317,10 @@ export class Gateway {
           onServerRequest: async (method, params, _signal, inputKey) => {
             const caller = this.callerOf(key);
             if (!caller?.request)
-              throw new GatewayError(ERR_POLICY, `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one call of this user in progress.`);
+              throw new GatewayError(
+                ERR_POLICY,
+                `Palisade gateway cannot route ${method} from ${u.name}: it is not clearly caused by one call of this user in progress.`,
+              );
             this.audit({ kind: 'server-request', upstream: u.name, principal: principal.id, decision: 'routed', reason: method });
             const park = this.parked.get(caller) ?? { since: Date.now(), n: 0 };
             park.n++;
@@ -363,7 +369,11 @@ export class Gateway {
     if (!s.pool) return undefined;
     const name = s.cfg.name;
     const needsAuth = (e: AuthorizationRequired) =>
-      new GatewayError(ERR_AUTHORIZATION_REQUIRED, e.message, { reason: 'authorization-required', upstream: name, ...(e.authorizeUrl ? { authorizeUrl: e.authorizeUrl } : {}) });
+      new GatewayError(ERR_AUTHORIZATION_REQUIRED, e.message, {
+        reason: 'authorization-required',
+        upstream: name,
+        ...(e.authorizeUrl ? { authorizeUrl: e.authorizeUrl } : {}),
+      });
     if (s.oauth && !s.oauth.hasToken(principal.id)) throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
     try {
       return await s.pool.acquire(principal);
@@ -371,10 +381,14 @@ export class Gateway {
       if (err instanceof PoolFullError) throw new GatewayError(ERR_RATE, err.message, { reason: 'max-instances', upstream: name, maxInstances: err.max });
       const auth = authorizationRequiredIn(err);
       if (auth) throw needsAuth(auth);
-      throw new GatewayError(ERR_UPSTREAM, `The upstream ${name} could not be started for you: ${(err instanceof Error ? err.message : String(err)).slice(0, 300)}`, {
-        reason: 'upstream-unavailable',
-        upstream: name,
-      });
+      throw new GatewayError(
+        ERR_UPSTREAM,
+        `The upstream ${name} could not be started for you: ${(err instanceof Error ? err.message : String(err)).slice(0, 300)}`,
+        {
+          reason: 'upstream-unavailable',
+          upstream: name,
+        },
+      );
     }
   }
 
@@ -889,7 +903,10 @@ export class Gateway {
     if (current && current.status !== 'ok') {
       release?.();
       lease!.release();
-      return deny(ERR_POLICY, `Palisade gateway ${current.status} the tool ${name}: ${current.reason}.`, current.status, { reason: current.status, tool: name });
+      return deny(ERR_POLICY, `Palisade gateway ${current.status} the tool ${name}: ${current.reason}.`, current.status, {
+        reason: current.status,
+        tool: name,
+      });
     }
     // ...or have listed one earlier that differs from what the catalog allows now (another user's listing since)
     const own = lease ? this.instanceHashes.get(lease.client)?.get(t.original) : undefined;
@@ -975,7 +992,13 @@ export class Gateway {
     return [...this.prompts.values()].filter((p) => this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)).map((p) => p.visible);
   }
 
-  async getPrompt(scope: Scope, name: string, args: Record<string, string> | undefined, signal?: AbortSignal, ctx?: CallContext): Promise<Record<string, unknown>> {
+  async getPrompt(
+    scope: Scope,
+    name: string,
+    args: Record<string, string> | undefined,
+    signal?: AbortSignal,
+    ctx?: CallContext,
+  ): Promise<Record<string, unknown>> {
     const p = this.prompts.get(name);
     if (!p || !this.visible(scope, p.upstream, p.federated, (vs) => vs.prompts)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown prompt: ${name}.`);
     const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
@@ -989,7 +1012,9 @@ export class Gateway {
     if (ctx) inflight.add(ctx);
     let res: Record<string, unknown>;
     try {
-      res = await this.traced(p.upstream, 'prompts/get', () => (lease?.client ?? this.upstreams.get(p.upstream)!.client).getPrompt(p.original, args, { signal }));
+      res = await this.traced(p.upstream, 'prompts/get', () =>
+        (lease?.client ?? this.upstreams.get(p.upstream)!.client).getPrompt(p.original, args, { signal }),
+      );
     } finally {
       if (ctx) inflight.delete(ctx);
       lease?.release();
@@ -1123,7 +1148,8 @@ export class Gateway {
    * admits. Without `sink` (no session), every upstream is set to `level`.
    */
   async setLoggingLevel(level: string, sink?: { key: object; scope: Scope; send: (params: LogParams) => void }): Promise<void> {
-    if (!LOG_LEVELS.includes(level as LogLevel)) throw new GatewayError(ERR_INVALID_PARAMS, `Unknown logging level "${String(level).slice(0, 40)}": use one of ${LOG_LEVELS.join(', ')}.`);
+    if (!LOG_LEVELS.includes(level as LogLevel))
+      throw new GatewayError(ERR_INVALID_PARAMS, `Unknown logging level "${String(level).slice(0, 40)}": use one of ${LOG_LEVELS.join(', ')}.`);
     if (!sink) {
       await Promise.all([...this.upstreams.values()].filter((s) => s.up).map((s) => s.client.setLoggingLevel(level).catch(() => undefined)));
       return;

@@ -51,9 +51,18 @@ export interface AuditRecord {
   detail: unknown;
 }
 
+/** Audit records written in one transaction per event-loop turn, or at once past this many. */
+const AUDIT_BATCH_MAX = 256;
+
 export class GatewayStore {
   readonly db: Database.Database;
   private readonly stmts;
+  /** audit records not written yet: at most one event-loop turn old (or AUDIT_BATCH_MAX records) */
+  private pendingAudit: { r: AuditRecord; detail: string | null }[] = [];
+  private auditFlush?: NodeJS.Immediate;
+  private readonly writeAudit: (batch: { r: AuditRecord; detail: string | null }[]) => void;
+  /** where a failed audit write is reported (the batch is written after audit() returned) */
+  onAuditError?: (err: unknown) => void;
 
   constructor(folder: string) {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -92,6 +101,11 @@ export class GatewayStore {
         'SELECT at, kind, principal, virtual_server AS virtualServer, upstream, tool, arg_hash AS argHash, decision, reason, latency_ms AS latencyMs, result_bytes AS resultBytes, detail FROM audit ORDER BY id DESC LIMIT ?',
       ),
     };
+    const insert = this.stmts.audit;
+    this.writeAudit = this.db.transaction((batch: { r: AuditRecord; detail: string | null }[]) => {
+      for (const { r, detail } of batch)
+        insert.run(r.at, r.kind, r.principal, r.virtualServer, r.upstream, r.tool, r.argHash, r.decision, r.reason, r.latencyMs, r.resultBytes, detail);
+    });
   }
 
   getPin(upstream: string, tool: string): PinRow | undefined {
@@ -163,24 +177,45 @@ export class GatewayStore {
     return { ...row, virtualServers: row.virtualServers ? (JSON.parse(row.virtualServers) as string[]) : null };
   }
 
+  /**
+   * Queue one audit record. Records are written together, in one transaction (one commit, one
+   * WAL sync) per event-loop turn, instead of one commit each: the gateway's hot path. A record
+   * is in the database before the next turn of the event loop (so before any later request is
+   * read), at once when AUDIT_BATCH_MAX are waiting, and on close(); every read of the audit
+   * through this store flushes first.
+   */
   audit(r: AuditRecord): void {
-    this.stmts.audit.run(
-      r.at,
-      r.kind,
-      r.principal,
-      r.virtualServer,
-      r.upstream,
-      r.tool,
-      r.argHash,
-      r.decision,
-      r.reason,
-      r.latencyMs,
-      r.resultBytes,
-      r.detail === undefined ? null : JSON.stringify(r.detail),
-    );
+    // serialised now: the record is what it was when the decision was made
+    this.pendingAudit.push({ r, detail: r.detail === undefined ? null : JSON.stringify(r.detail) });
+    if (this.pendingAudit.length >= AUDIT_BATCH_MAX) this.flushAudit();
+    else
+      this.auditFlush ??= setImmediate(() => {
+        try {
+          this.flushAudit();
+        } catch (err) {
+          // no handler set (a store used outside the gateway): reported, never thrown into the event loop
+          process.stderr.write(`palisade gateway: could not write audit records: ${String(err)}\n`);
+        }
+      });
+  }
+
+  /** Write the queued audit records now (one transaction). */
+  flushAudit(): void {
+    if (this.auditFlush) clearImmediate(this.auditFlush);
+    this.auditFlush = undefined;
+    if (this.pendingAudit.length === 0) return;
+    const batch = this.pendingAudit;
+    this.pendingAudit = [];
+    try {
+      this.writeAudit(batch);
+    } catch (err) {
+      if (this.onAuditError) this.onAuditError(err);
+      else throw err;
+    }
   }
 
   recentAudit(limit = 100): AuditRecord[] {
+    this.flushAudit();
     return (this.stmts.recentAudit.all(limit) as (AuditRecord & { detail: string | null })[]).map((r) => ({
       ...r,
       detail: r.detail ? JSON.parse(r.detail) : null,
@@ -188,6 +223,7 @@ export class GatewayStore {
   }
 
   close(): void {
+    this.flushAudit();
     this.db.close();
   }
 }
