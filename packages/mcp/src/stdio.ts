@@ -112,6 +112,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
   private exit?: string;
   private closed = false;
   private closing?: Promise<void>;
+  private corked = false;
 
   constructor(private readonly params: StdioParams) {}
 
@@ -188,6 +189,16 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
       if (!stdin || stdin.destroyed) {
         reject(new Error('the server process is not running'));
         return;
+      }
+      // messages sent in the same event-loop turn (concurrent calls) go out in one write:
+      // stdin is corked until the turn's check phase, so N calls cost one pipe write, not N
+      if (!this.corked) {
+        this.corked = true;
+        stdin.cork();
+        setImmediate(() => {
+          this.corked = false;
+          stdin.uncork();
+        });
       }
       if (stdin.write(serializeMessage(message))) resolve();
       else stdin.once('drain', resolve);
