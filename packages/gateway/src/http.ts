@@ -9,7 +9,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { createMcpHandler, isLegacyRequest, WebStandardStreamableHTTPServerTransport, type Server, type Transport } from '@modelcontextprotocol/server';
 import { Authenticator } from './auth.js';
 import { isLoopbackHost, type GatewayConfig } from './config.js';
@@ -190,7 +189,11 @@ export class GatewayHttpServer {
       });
     }
     // per-user upstream OAuth (oauth/routes.ts): authorize authenticates itself; the callback is checked by its state
-    if (path.startsWith('/oauth/upstreams/') && (await handleUpstreamOAuth({ gateway: this.gateway, authenticate: (h) => this.auth.authenticate(h), baseUrl: () => this.baseUrl() }, req, res, url))) return;
+    if (
+      path.startsWith('/oauth/upstreams/') &&
+      (await handleUpstreamOAuth({ gateway: this.gateway, authenticate: (h) => this.auth.authenticate(h), baseUrl: () => this.baseUrl() }, req, res, url))
+    )
+      return;
     // everything below needs a principal
     const auth = await this.auth.authenticate(req.headers.authorization);
     if (!auth.ok) {
@@ -285,13 +288,33 @@ export class GatewayHttpServer {
       res.end();
       return;
     }
-    const stream = Readable.fromWeb(response.body as never);
+    // the body is read chunk by chunk straight into the response (no Node stream in between):
+    // a one-event SSE answer and its end leave in one write
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let closed = false;
+    let drained: (() => void) | undefined;
     res.on('close', () => {
+      closed = true;
       signal.abort();
-      stream.destroy();
+      drained?.();
+      reader.cancel().catch(() => undefined);
     });
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    res.on('drain', () => drained?.());
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || closed) break;
+          if (!res.write(value)) {
+            await new Promise<void>((resolve) => (drained = resolve));
+            drained = undefined;
+          }
+        }
+        if (!closed) res.end();
+      } catch {
+        res.destroy();
+      }
+    })();
   }
 
   private async serveMcp(req: http.IncomingMessage, res: http.ServerResponse, scope: Scope, path: string): Promise<void> {
@@ -312,7 +335,9 @@ export class GatewayHttpServer {
         return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
     }
     const abort = new AbortController();
-    const request = this.toWebRequest(req, body, abort.signal);
+    // the SDK reads a parsed body from parsedBody and never from the request (its documented
+    // fast path), so a POST's bytes are not copied into a web stream a second time
+    const request = this.toWebRequest(req, parsed === undefined ? body : undefined, abort.signal);
     const sessionId = req.headers['mcp-session-id'];
     const legacy = sessionId !== undefined || (await isLegacyRequest(request, parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
     if (!legacy) {
@@ -417,7 +442,12 @@ export class GatewayHttpServer {
         await send({ jsonrpc: '2.0', method: 'notifications/initialized' }, true);
         for (const uri of await this.shared!.subscriptions(id))
           await send({ jsonrpc: '2.0', id: `_palisade_restore_sub`, method: 'resources/subscribe', params: { uri } }, true);
-        this.gateway.audit({ kind: 'session', principal: scope.principal.id, decision: 'restored', reason: 'continued a session opened on another gateway process' });
+        this.gateway.audit({
+          kind: 'session',
+          principal: scope.principal.id,
+          decision: 'restored',
+          reason: 'continued a session opened on another gateway process',
+        });
         return this.sessions.get(id);
       })().finally(() => this.restoring.delete(id));
       this.restoring.set(id, p);
