@@ -11,12 +11,36 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { connect, fixtureUpstream, textOf, tmpDir, writeConfig } from './helpers.js';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { connect, fixtureUpstream, NODE, textOf, tmpDir, writeConfig } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(ROOT, 'packages/cli/src/main.ts');
 const PASSWORD = 'e2e-Gateway-Pass-7q2Z-not-real';
 const SECRET = 'canary-env-value-5150-never-pushed';
+const ADMIN_TOKEN = 'admin-token-for-the-managed-gateway-test-0123';
+
+/** A one-tool upstream that Palisade's rules rate medium (a shell command tool), written into `dir`. */
+function mediumUpstream(dir: string): string {
+  const req = createRequire(import.meta.url);
+  const sdk = (p: string) => JSON.stringify(pathToFileURL(req.resolve(`@modelcontextprotocol/sdk/${p}`)).href);
+  const file = path.join(dir, 'medium-upstream.mjs');
+  fs.writeFileSync(
+    file,
+    `import server from ${sdk('server/index.js')};
+import stdio from ${sdk('server/stdio.js')};
+import types from ${sdk('types.js')};
+const s = new server.Server({ name: 'medium', version: '1.0.0' }, { capabilities: { tools: {} } });
+s.setRequestHandler(types.ListToolsRequestSchema, async () => ({
+  tools: [{ name: 'execute_command', description: 'Executes a shell command and returns its output.', inputSchema: { type: 'object', properties: { command: { type: 'string' } } } }],
+}));
+s.setRequestHandler(types.CallToolRequestSchema, async (r) => ({ content: [{ type: 'text', text: 'ran ' + r.params.arguments?.command }] }));
+await s.connect(new stdio.StdioServerTransport());
+`,
+  );
+  return file;
+}
 
 interface Proc {
   child: ChildProcess;
@@ -102,6 +126,8 @@ describe('managed gateway: real palisade serve + palisade gateway', () => {
   let client: Client;
   let gatewayId: string;
   let gatewayKey: string;
+  let adminPort: number;
+  let gatewayUrl: string;
 
   async function startServe(): Promise<Proc> {
     const p = run(['serve', '--port', String(port), '--host', '127.0.0.1', '--data', data], {});
@@ -120,21 +146,28 @@ describe('managed gateway: real palisade serve + palisade gateway', () => {
     expect(made.status).toBe(201);
     gatewayId = made.json.id;
     gatewayKey = made.json.key;
+    adminPort = await freePort();
     const config = writeConfig(
       gwDir,
       `upstreams:
 ${fixtureUpstream('rp', 'rugpull', `    env: { FIXTURE_SECRET: "\${GW_TEST_SECRET}" }\n`)}
+  med:
+    command: ${JSON.stringify(NODE)}
+    args: [${JSON.stringify(mediumUpstream(gwDir))}]
 virtualServers:
-  dev: { upstreams: [rp] }
+  dev: { upstreams: [rp, med] }
 backend: { url: "http://127.0.0.1:${port}", key: "\${PALISADE_GATEWAY_KEY}" }
+admin: { enabled: true, port: ${adminPort}, token: "\${GW_ADMIN_TOKEN}" }
 `,
     );
     gateway = run(['gateway', '--config', config, '--port', '0'], {
       PALISADE_GATEWAY_KEY: made.json.key,
       GW_TEST_SECRET: SECRET,
+      GW_ADMIN_TOKEN: ADMIN_TOKEN,
       PALISADE_GATEWAY_SYNC_INTERVAL_MS: '300',
     });
     const url = await until('the gateway to listen', () => /listening on (\S+)/.exec(gateway.err())?.[1]);
+    gatewayUrl = url;
     client = await connect(url);
   }, 180_000);
 
@@ -156,9 +189,11 @@ backend: { url: "http://127.0.0.1:${port}", key: "\${PALISADE_GATEWAY_KEY}" }
       const d = (await admin.call('GET', `/api/v1/gateways/${gatewayId}`)).json;
       return d?.status === 'online' && d.upstreamList?.[0]?.serverId ? d : undefined;
     });
-    expect(detail).toMatchObject({ name: 'edge-1', version: expect.any(String), upstreams: 1 });
+    expect(detail).toMatchObject({ name: 'edge-1', version: expect.any(String), upstreams: 2 });
     expect(detail.upstreamList[0].tools.map((t: { federated: string }) => t.federated)).toEqual(expect.arrayContaining(['rp__pull_rug', 'rp__rug']));
-    expect(detail.virtualServers).toEqual([{ name: 'dev', upstreams: ['rp'], tools: expect.arrayContaining(['rp__pull_rug', 'rp__rug']) }]);
+    expect(detail.virtualServers).toEqual([
+      { name: 'dev', upstreams: ['rp', 'med'], tools: expect.arrayContaining(['rp__pull_rug', 'rp__rug', 'med__execute_command']) },
+    ]);
     expect(typeof detail.upstreamList[0].score).toBe('number');
     const hosts = (await admin.call('GET', '/api/v1/hosts')).json.items as { hostname: string }[];
     expect(hosts.map((h) => h.hostname)).toContain('gateway:edge-1');
@@ -237,5 +272,45 @@ backend: { url: "http://127.0.0.1:${port}", key: "\${PALISADE_GATEWAY_KEY}" }
     });
     expect(after).toBe(before + 1);
     await until('the sync-resumed notice', () => /backend sync resumed/.test(gateway.err()));
+  }, 180_000);
+
+  it('a central blockLevel set in the dashboard blocks a medium-risk tool at the gateway after its next sync; the sync health is in its admin status and /metrics', async () => {
+    const first = await client.callTool({ name: 'med__execute_command', arguments: { command: 'ls' } }).catch((e: Error) => {
+      throw new Error(`${e.message}\ngateway stderr: ${gateway.err()}`);
+    });
+    expect(textOf(first)).toBe('ran ls');
+    const put = await admin.call('PUT', '/api/v1/gateway-policy', {
+      blockLevel: 'medium',
+      pinning: false,
+      stripHiddenText: false,
+      redactSecretsInResults: false,
+      callsPerMinute: null,
+    });
+    expect(put.status).toBe(200);
+    expect(put.json).toMatchObject({ scope: 'organisation', blockLevel: 'medium', updatedBy: 'owner@gw.test' });
+    await until(
+      'the gateway to block the medium-risk tool',
+      async () => !(await client.listTools()).tools.some((t) => t.name === 'med__execute_command'),
+      60_000,
+    );
+    const refused = await client.callTool({ name: 'med__execute_command', arguments: { command: 'ls' } }).catch((e: Error) => e);
+    expect(String(refused)).toMatch(/blockLevel \(medium\)/);
+    // the other tools stay (rated below medium)
+    expect(textOf(await client.callTool({ name: 'rp__rug', arguments: { q: 'd' } }))).toBe('results for d');
+    const status = await fetch(`http://127.0.0.1:${adminPort}/admin/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(status.status).toBe(200);
+    const body = (await status.json()) as {
+      backend: { lastOk: string; lastError: string | null; policy: { effective: { blockLevel: string }; own: { blockLevel: string } } };
+    };
+    expect(body.backend.policy.effective.blockLevel).toBe('medium');
+    expect(body.backend.policy.own.blockLevel).toBe('high');
+    expect(Date.parse(body.backend.lastOk)).toBeGreaterThan(0);
+    const metrics = await (await fetch(new URL('/metrics', gatewayUrl))).text();
+    expect(metrics).toMatch(/palisade_gateway_backend_last_sync_success_timestamp_seconds \d{10}/);
+    expect(metrics).toMatch(/palisade_gateway_backend_sync_failing 0/);
+    expect(JSON.stringify(body) + metrics).not.toContain(gatewayKey);
+    // the change is audited with the old and the new values
+    const audit = (await admin.call('GET', '/api/v1/audit?action=gateway_policy.updated')).json;
+    expect(JSON.stringify(audit)).toContain('"blockLevel":"medium"');
   }, 180_000);
 });
