@@ -257,7 +257,15 @@ const policyProps = {
 };
 /** The central policy a gateway pulls; it applies, setting by setting, the STRICTER of this and its own config. */
 export const GatewayPolicy = named('GatewayPolicy', Type.Object(policyProps));
-export const GatewayPolicyBody = Type.Object(policyProps, { additionalProperties: false });
+// the body leaves callsPerMinute out for "no central limit" (a nullable integer would let the
+// validator's type coercion turn a bad 0 into null instead of refusing it)
+export const GatewayPolicyBody = Type.Object(
+  {
+    ...policyProps,
+    callsPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'calls per minute per principal at most; leave out for none' })),
+  },
+  { additionalProperties: false },
+);
 const viewProps = {
   ...policyProps,
   scope: Type.Enum(['organisation', 'gateway']),

@@ -694,7 +694,11 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
   );
 
   /** Writes one policy row (organisation or gateway), audited with the old and the new values. */
-  const putPolicy = async (request: { user?: { orgId: string; userId: string; email: string }; ip: string }, gatewayId: string | null, body: Policy) => {
+  const putPolicy = async (
+    request: { user?: { orgId: string; userId: string; email: string }; ip: string },
+    gatewayId: string | null,
+    body: Static<typeof GatewayPolicyBody>,
+  ) => {
     const actor = request.user!;
     const scope = { orgId: actor.orgId };
     return withOrg(store, scope, async (tx) => {
@@ -712,7 +716,7 @@ export async function gatewaysRoutes(plain: FastifyInstance): Promise<void> {
         pinning: body.pinning ? 1 : 0,
         strip_hidden_text: body.stripHiddenText ? 1 : 0,
         redact_secrets_in_results: body.redactSecretsInResults ? 1 : 0,
-        calls_per_minute: body.callsPerMinute,
+        calls_per_minute: body.callsPerMinute ?? null,
         updated_by: actor.userId,
         updated_at: new Date().toISOString(),
       };

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inviteUser, makeTestApp, setupOwner, type Client, type TestApp } from '../helpers/app.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
+import { sql } from 'kysely';
+import { withOrg } from '../../src/db/scope.js';
 
 const hash = (c: string) => c.repeat(64);
 
@@ -63,6 +65,7 @@ for (const dialect of dialects) {
     let viewer: Client;
     let key: string;
     let gatewayId: string;
+    let orgId: string;
     const sync = (body: unknown, k = key) =>
       t.app.inject({
         method: 'POST',
@@ -73,7 +76,7 @@ for (const dialect of dialects) {
 
     beforeAll(async () => {
       t = await makeTestApp(dialect);
-      ({ client: owner } = await setupOwner(t.app));
+      ({ client: owner, orgId } = await setupOwner(t.app));
       ({ client: admin } = await inviteUser(t.app, owner, 'admin@a.test', 'admin'));
       ({ client: viewer } = await inviteUser(t.app, owner, 'viewer@a.test', 'viewer'));
     });
@@ -224,8 +227,88 @@ for (const dialect of dialects) {
       expect(open[0].newHash).toBe(hash('f'));
       expect((await viewer.get('/api/v1/gateway-quarantine?state=superseded')).json().items[0].newHash).toBe(hash('e'));
       expect((await owner.post(`/api/v1/gateway-quarantine/${open[0].id}/reject`, {})).json().state).toBe('rejected');
-      const decisions = (await sync(syncBody())).json().decisions as { id: string; decision: string }[];
-      expect(decisions.find((d) => d.id === open[0].id)?.decision).toBe('reject');
+      const decisions = (await sync(syncBody())).json().decisions as { id: string; decision: string; decidedBy: string | null }[];
+      expect(decisions.find((d) => d.id === open[0].id)).toMatchObject({ decision: 'reject', decidedBy: 'owner@a.test' });
+    });
+
+    it('the central gateway policy: admins set it for the organisation and per gateway, audited with old and new values; the sync carries it', async () => {
+      const policy = { blockLevel: 'medium', pinning: true, stripHiddenText: true, redactSecretsInResults: false, callsPerMinute: 120 };
+      const empty = (await viewer.get('/api/v1/gateway-policy')).json();
+      expect(empty).toEqual({
+        organisation: expect.objectContaining({ scope: 'organisation', blockLevel: null, pinning: false, callsPerMinute: null, updatedBy: null }),
+        gateways: [],
+      });
+      expect((await sync(syncBody())).json().policy.gateway).toEqual({
+        blockLevel: null,
+        pinning: false,
+        stripHiddenText: false,
+        redactSecretsInResults: false,
+        callsPerMinute: null,
+      });
+      // a viewer cannot; bad input is refused and changes nothing
+      expect((await viewer.request('PUT', '/api/v1/gateway-policy', { body: policy })).statusCode).toBe(403);
+      for (const bad of [
+        { ...policy, blockLevel: 'loose' },
+        { ...policy, callsPerMinute: 0 },
+        { ...policy, callsPerMinute: null },
+        { ...policy, extra: 1 },
+        { blockLevel: 'high' },
+      ])
+        expect([JSON.stringify(bad), (await admin.request('PUT', '/api/v1/gateway-policy', { body: bad })).statusCode]).toEqual([JSON.stringify(bad), 400]);
+      expect((await viewer.get('/api/v1/gateway-policy')).json().organisation.updatedAt).toBeNull();
+      const put = await admin.request('PUT', '/api/v1/gateway-policy', { body: policy });
+      expect(put.statusCode).toBe(200);
+      expect(put.json()).toMatchObject({ ...policy, scope: 'organisation', gatewayId: null, updatedBy: 'admin@a.test' });
+      expect((await sync(syncBody())).json().policy.gateway).toEqual(policy);
+      // a gateway's own policy replaces the organisation's for that gateway
+      // (callsPerMinute left out: no central limit)
+      const ownBody = { blockLevel: 'low', pinning: true, stripHiddenText: true, redactSecretsInResults: false };
+      const own = { ...ownBody, callsPerMinute: null };
+      expect((await admin.request('PUT', '/api/v1/gateways/nope/policy', { body: ownBody })).statusCode).toBe(404);
+      expect((await admin.request('PUT', `/api/v1/gateways/${gatewayId}/policy`, { body: ownBody })).json()).toMatchObject({
+        ...own,
+        scope: 'gateway',
+        gatewayName: 'edge',
+      });
+      expect((await sync(syncBody())).json().policy.gateway).toEqual(own);
+      expect((await viewer.get('/api/v1/gateway-policy')).json().gateways).toEqual([expect.objectContaining({ ...own, gatewayId, gatewayName: 'edge' })]);
+      expect((await admin.request('DELETE', `/api/v1/gateways/${gatewayId}/policy`)).statusCode).toBe(204);
+      expect((await admin.request('DELETE', `/api/v1/gateways/${gatewayId}/policy`)).statusCode).toBe(404);
+      expect((await sync(syncBody())).json().policy.gateway).toEqual(policy);
+      const audit = (await owner.get('/api/v1/audit?limit=200')).json().items as { action: string; details: Record<string, unknown> | null }[];
+      const updates = audit.filter((a) => a.action === 'gateway_policy.updated');
+      expect(updates).toHaveLength(2);
+      expect(updates.map((u) => u.details)).toEqual(
+        expect.arrayContaining([
+          { old: null, new: policy },
+          { old: null, new: own },
+        ]),
+      );
+      expect(audit.find((a) => a.action === 'gateway_policy.removed')?.details).toEqual({ old: own, new: null });
+      // a second change records what it replaced
+      await admin.request('PUT', '/api/v1/gateway-policy', { body: { ...policy, pinning: false } });
+      const latest = ((await owner.get('/api/v1/audit?action=gateway_policy.updated')).json().items as { details: Record<string, unknown> }[])[0]!;
+      expect(latest.details).toEqual({ old: policy, new: { ...policy, pinning: false } });
+    });
+
+    it('the gateway list says stale when the last sync is older than 3 intervals', async () => {
+      const made = (await owner.post('/api/v1/gateways', { name: 'quiet' })).json();
+      const items = (await viewer.get('/api/v1/gateways')).json().items as { name: string; stale: boolean }[];
+      expect(items.find((g) => g.name === 'edge')?.stale).toBe(false);
+      // never synced: stale
+      expect(items.find((g) => g.name === 'quiet')?.stale).toBe(true);
+      // its last sync 91 s ago: more than 3 intervals of 30 s (still "online": within 5 minutes)
+      await withOrg(t.platform.store, { orgId }, async (tx) => {
+        await sql`update gateways set last_seen_at = ${new Date(Date.now() - 91_000).toISOString()} where org_id = ${orgId} and id = ${made.id}`.execute(tx);
+      });
+      expect(
+        ((await viewer.get('/api/v1/gateways')).json().items as { name: string; stale: boolean; status: string }[]).find((g) => g.name === 'quiet'),
+      ).toMatchObject({
+        stale: true,
+        status: 'online',
+      });
+      expect((await owner.request('DELETE', `/api/v1/gateways/${made.id}`)).statusCode).toBe(204);
+      expect(((await viewer.get('/api/v1/gateways')).json().items as { name: string; stale: boolean }[]).find((g) => g.name === 'quiet')?.stale).toBe(false);
     });
 
     it('the call log and rate-limit hits are stored with hashed principals and filtered', async () => {
@@ -310,9 +393,26 @@ for (const dialect of dialects) {
       const refused = await sync(syncBody());
       expect(refused.statusCode).toBe(401);
       expect(refused.json().error.code).toBe('invalid_gateway_key');
-      expect((await viewer.get('/api/v1/gateways')).json().items[0].status).toBe('revoked');
+      expect((await viewer.get('/api/v1/gateways')).json().items.find((g: { id: string }) => g.id === gatewayId).status).toBe('revoked');
+      // its inventory host no longer lists servers (a report with none went through ingest)
+      let host: { hostname: string; serverCount: number } | undefined;
+      for (let i = 0; i < 100; i++) {
+        host = ((await viewer.get('/api/v1/hosts')).json().items as { hostname: string; serverCount: number }[]).find((h) => h.hostname === 'gateway:edge');
+        if (host?.serverCount === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(host).toMatchObject({ hostname: 'gateway:edge', serverCount: 0 });
+      expect((await viewer.get('/api/v1/servers?q=files')).json().items.filter((x: { name: string }) => x.name === 'files')).toEqual([]);
       const audit = (await owner.get('/api/v1/audit?limit=200')).json().items as { action: string }[];
-      for (const a of ['gateway.created', 'gateway.revoked', 'gateway_quarantine.approved', 'gateway_quarantine.first_approval', 'gateway_quarantine.rejected'])
+      for (const a of [
+        'gateway.created',
+        'gateway.revoked',
+        'gateway_policy.updated',
+        'gateway_policy.removed',
+        'gateway_quarantine.approved',
+        'gateway_quarantine.first_approval',
+        'gateway_quarantine.rejected',
+      ])
         expect(audit.map((x) => x.action)).toContain(a);
     });
   });

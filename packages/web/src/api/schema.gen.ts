@@ -850,6 +850,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gateway-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The central gateway policy: the organisation's, and each gateway's own where one is set */
+        get: operations["get /api/v1/gateway-policy"];
+        /** Set the organisation's central gateway policy; each gateway applies, setting by setting, the stricter of it and its own config at its next sync */
+        put: operations["put /api/v1/gateway-policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gateways/{id}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one gateway's own central policy (it replaces the organisation's for that gateway) */
+        put: operations["put /api/v1/gateways/:id/policy"];
+        post?: never;
+        /** Remove one gateway's own policy: it follows the organisation's again */
+        delete: operations["delete /api/v1/gateways/:id/policy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/gateway-quarantine": {
         parameters: {
             query?: never;
@@ -1587,6 +1623,8 @@ export interface components {
             tools: number;
             /** @description changes waiting for a decision */
             quarantined: number;
+            /** @description not revoked and its last sync is older than 3 sync intervals (or it never synced) */
+            stale: boolean;
         };
         NewGatewayKey: {
             id: string;
@@ -1636,6 +1674,8 @@ export interface components {
             tools: number;
             /** @description changes waiting for a decision */
             quarantined: number;
+            /** @description not revoked and its last sync is older than 3 sync intervals (or it never synced) */
+            stale: boolean;
             upstreamList: components["schemas"]["GatewayUpstream"][];
             virtualServers: components["schemas"]["GatewayVirtualServer"][];
         };
@@ -1768,12 +1808,45 @@ export interface components {
             decision: "approve" | "reject";
             /** @description date-time (ISO 8601, UTC) */
             decidedAt: string;
+            decidedBy: string | null;
+        };
+        GatewayPolicy: {
+            blockLevel: ("critical" | "high" | "medium" | "low" | "none") | null;
+            /** @description true: pinning is on at the gateway whatever its config says; false: its own setting */
+            pinning: boolean;
+            /** @description true: hidden characters and ANSI escapes are stripped from tool definitions */
+            stripHiddenText: boolean;
+            /** @description true: secrets are redacted from tool results */
+            redactSecretsInResults: boolean;
+            callsPerMinute: number | null;
+        };
+        GatewayPolicyView: {
+            blockLevel: ("critical" | "high" | "medium" | "low" | "none") | null;
+            /** @description true: pinning is on at the gateway whatever its config says; false: its own setting */
+            pinning: boolean;
+            /** @description true: hidden characters and ANSI escapes are stripped from tool definitions */
+            stripHiddenText: boolean;
+            /** @description true: secrets are redacted from tool results */
+            redactSecretsInResults: boolean;
+            callsPerMinute: number | null;
+            /** @enum {unknown} */
+            scope: "organisation" | "gateway";
+            gatewayId: string | null;
+            gatewayName: string | null;
+            updatedBy: string | null;
+            updatedAt: string | null;
+        };
+        GatewayPolicies: {
+            organisation: components["schemas"]["GatewayPolicyView"];
+            /** @description gateways with their own policy (it replaces the organisation's for that gateway) */
+            gateways: components["schemas"]["GatewayPolicyView"][];
         };
         GatewaySyncAnswer: {
             gatewayId: string;
             name: string;
             policy: {
                 requireSecondApproverForCritical: boolean;
+                gateway?: components["schemas"]["GatewayPolicy"];
             };
             decisions: components["schemas"]["GatewayDecision"][];
             /** @description how often the backend asks the gateway to sync */
@@ -6100,6 +6173,314 @@ export interface operations {
         };
     };
     "delete /api/v1/gateways/:id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get /api/v1/gateway-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayPolicies"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "put /api/v1/gateway-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    blockLevel: ("critical" | "high" | "medium" | "low" | "none") | null;
+                    /** @description true: pinning is on at the gateway whatever its config says; false: its own setting */
+                    pinning: boolean;
+                    /** @description true: hidden characters and ANSI escapes are stripped from tool definitions */
+                    stripHiddenText: boolean;
+                    /** @description true: secrets are redacted from tool results */
+                    redactSecretsInResults: boolean;
+                    /** @description calls per minute per principal at most; leave out for none */
+                    callsPerMinute?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayPolicyView"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "put /api/v1/gateways/:id/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    blockLevel: ("critical" | "high" | "medium" | "low" | "none") | null;
+                    /** @description true: pinning is on at the gateway whatever its config says; false: its own setting */
+                    pinning: boolean;
+                    /** @description true: hidden characters and ANSI escapes are stripped from tool definitions */
+                    stripHiddenText: boolean;
+                    /** @description true: secrets are redacted from tool results */
+                    redactSecretsInResults: boolean;
+                    /** @description calls per minute per principal at most; leave out for none */
+                    callsPerMinute?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayPolicyView"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the agent key is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (role, CSRF token) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (the answer names the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "delete /api/v1/gateways/:id/policy": {
         parameters: {
             query?: never;
             header?: never;
