@@ -12,6 +12,7 @@ import { EmptyState, ErrorBox, Pager, SkeletonRows } from '../components/feedbac
 import { formatDate, timeAgo } from '../format';
 import { Link, matchPath, useSearchState } from '../router';
 import { useCan } from '../session';
+import { GatewayPolicyPage } from './GatewayPolicy';
 import { QuarantinePage } from './Quarantine';
 
 type NewGatewayKey = components['schemas']['NewGatewayKey'];
@@ -20,6 +21,7 @@ const LIMIT = 50;
 const SECTIONS = [
   { path: '/gateways', label: 'Gateways', permission: null },
   { path: '/gateways/quarantine', label: 'Quarantine', permission: null },
+  { path: '/gateways/policy', label: 'Policy', permission: null },
   { path: '/gateways/calls', label: 'Call log', permission: 'audit:read' },
   { path: '/gateways/rate-limits', label: 'Rate-limit hits', permission: 'audit:read' },
 ] as const;
@@ -37,7 +39,7 @@ function GatewayTabs({ path }: { path: string }) {
   );
 }
 
-/** /gateways, /gateways/quarantine, /gateways/calls, /gateways/rate-limits, /gateways/:id */
+/** /gateways, /gateways/quarantine, /gateways/policy, /gateways/calls, /gateways/rate-limits, /gateways/:id */
 export function GatewaysRoutes({ path }: { path: string }) {
   const section = SECTIONS.find((s) => s.path === path);
   const m = section ? null : matchPath('/gateways/:id', path);
@@ -47,6 +49,7 @@ export function GatewaysRoutes({ path }: { path: string }) {
       <GatewayTabs path={section?.path ?? ''} />
       {path === '/gateways' && <GatewayList />}
       {path === '/gateways/quarantine' && <QuarantinePage />}
+      {path === '/gateways/policy' && <GatewayPolicyPage />}
       {path === '/gateways/calls' && <GatewayCalls />}
       {path === '/gateways/rate-limits' && <RateLimitHits />}
       {m && <GatewayDetail id={m.id!} />}
@@ -162,7 +165,15 @@ function GatewayList() {
                   <Link to={`/gateways/${g.id}`}>{g.name}</Link> <span className="muted mono">{g.prefix}…</span>
                 </td>
                 <td>
-                  <StatusBadge status={g.status} />
+                  <StatusBadge status={g.status} />{' '}
+                  {g.stale && (
+                    <span
+                      className="badge status-stale"
+                      title="Its last sync is older than 3 sync intervals (90 s): it may be down or unable to reach this server."
+                    >
+                      stale
+                    </span>
+                  )}
                 </td>
                 <td>{g.version ?? '—'}</td>
                 <td title={formatDate(g.lastSeenAt)}>{g.lastSeenAt ? timeAgo(g.lastSeenAt) : 'never'}</td>
@@ -290,6 +301,24 @@ function useGatewayNames() {
   return useQuery({ queryKey: ['gateway-names'], queryFn: () => GET('/api/v1/gateways', { query: { limit: 200 } }), staleTime: 60_000 });
 }
 
+/** The "Gateway" filter of the call log and the rate-limit hits: any gateway, or one. */
+function GatewaySelect({ value, onChange }: { value: string | undefined; onChange: (id: string | null) => void }) {
+  const names = useGatewayNames();
+  return (
+    <label>
+      Gateway
+      <select value={value ?? ''} onChange={(e) => onChange(e.target.value || null)}>
+        <option value="">Any gateway</option>
+        {(names.data?.items ?? []).map((g) => (
+          <option key={g.id} value={g.id}>
+            {g.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 const day = (v: string, end: boolean) => (v ? new Date(v + (end ? 'T23:59:59.999Z' : 'T00:00:00.000Z')).toISOString() : null);
 const DECISIONS = [
   'allowed',
@@ -318,7 +347,6 @@ function GatewayCalls() {
     until: params.get('until') ?? undefined,
   };
   const offset = Number(params.get('offset') ?? 0) || 0;
-  const names = useGatewayNames();
   const list = useQuery({
     queryKey: ['gateway-calls', filter, offset],
     queryFn: () => GET('/api/v1/gateway-calls', { query: { ...filter, limit: LIMIT, offset } }),
@@ -329,17 +357,7 @@ function GatewayCalls() {
   return (
     <div>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the call log">
-        <label>
-          Gateway
-          <select value={filter.gateway ?? ''} onChange={(e) => set({ gateway: e.target.value || null, offset: null })}>
-            <option value="">Any gateway</option>
-            {(names.data?.items ?? []).map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <GatewaySelect value={filter.gateway} onChange={(gateway) => set({ gateway, offset: null })} />
         <label>
           Principal (hash)
           <input value={filter.principal ?? ''} onChange={(e) => set({ principal: e.target.value.trim() || null, offset: null })} placeholder="p_…" />
@@ -412,7 +430,6 @@ function RateLimitHits() {
   const [params, set] = useSearchState();
   const gateway = params.get('gateway') ?? undefined;
   const offset = Number(params.get('offset') ?? 0) || 0;
-  const names = useGatewayNames();
   const list = useQuery({
     queryKey: ['gateway-rate-hits', gateway, offset],
     queryFn: () => GET('/api/v1/gateway-rate-hits', { query: { gateway, limit: LIMIT, offset } }),
@@ -423,17 +440,7 @@ function RateLimitHits() {
   return (
     <div>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the rate-limit hits">
-        <label>
-          Gateway
-          <select value={gateway ?? ''} onChange={(e) => set({ gateway: e.target.value || null, offset: null })}>
-            <option value="">Any gateway</option>
-            {(names.data?.items ?? []).map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <GatewaySelect value={gateway} onChange={(g) => set({ gateway: g, offset: null })} />
       </form>
       <ErrorBox error={list.error} />
       {list.data?.total === 0 ? (
