@@ -118,7 +118,7 @@ describe.skipIf(skipBrowserTests)('managed gateways in a real browser (sqlite)',
       body: JSON.stringify(body),
     });
     expect(r.status, await r.clone().text()).toBe(200);
-    return (await r.json()) as { decisions: { federated: string; decision: string }[] };
+    return (await r.json()) as { decisions: { federated: string; decision: string }[]; policy: { gateway: Record<string, unknown> } };
   };
 
   beforeAll(async () => {
@@ -191,6 +191,20 @@ describe.skipIf(skipBrowserTests)('managed gateways in a real browser (sqlite)',
     await page.getByRole('navigation', { name: 'Gateways' }).getByRole('link', { name: 'Rate-limit hits' }).click();
     await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain('Rate limit: 60 calls per minute');
     expect(await serious(page)).toEqual([]);
+  });
+
+  it('sets the central gateway policy in the Policy form; the next sync carries it', async () => {
+    await page.getByRole('navigation', { name: 'Gateways' }).getByRole('link', { name: 'Policy' }).click();
+    const form = page.getByRole('form', { name: 'Organisation gateway policy' });
+    await form.waitFor();
+    expect(await page.getByText('never loosen what its operator configured', { exact: false }).count()).toBeGreaterThan(0);
+    await form.getByLabel('Block tools rated at or above').selectOption('medium');
+    await form.getByLabel('Calls per minute per principal', { exact: false }).fill('120');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => form.textContent()).toContain(`by ${OWNER.email}`);
+    expect(await serious(page)).toEqual([]);
+    const answer = await sync(syncBody({ quarantine: [], calls: [], rateLimitHits: [] }));
+    expect(answer.policy.gateway).toEqual({ blockLevel: 'medium', pinning: false, stripHiddenText: false, redactSecretsInResults: false, callsPerMinute: 120 });
     expect(pageErrors).toEqual([]);
   });
 });
