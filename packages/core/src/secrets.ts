@@ -38,14 +38,20 @@ const PATTERNS: SecretPattern[] = [
   { type: 'huggingface-token', re: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}\b/ },
   { type: 'jwt', re: /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/ },
   { type: 'private-key', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
-  { type: 'bearer-token', re: /\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/i },
+  // not a challenge's parameters (RFC 6750 / RFC 9728: `Bearer realm="..."`, `Bearer resource_metadata="..."`)
+  { type: 'bearer-token', re: /\bBearer\s+(?!(?:realm|scope|error|error_description|error_uri|resource_metadata)\s*=)[A-Za-z0-9._~+/=-]{16,}/i },
 ];
 
 // The same shapes for replacing: every occurrence, glued or not.
-const GLOBAL_PATTERNS = PATTERNS.filter((p) => p.type !== 'private-key' && p.type !== 'bearer-token').map((p) => ({ type: p.type, re: new RegExp(p.re.source, 'g') }));
+const GLOBAL_PATTERNS = PATTERNS.filter((p) => p.type !== 'private-key' && p.type !== 'bearer-token').map((p) => ({
+  type: p.type,
+  re: new RegExp(p.re.source, 'g'),
+}));
 // All the shapes in one pattern: most text holds none, and one scan says so.
 // (case-sensitive like the shapes themselves; the one case-insensitive shape, Bearer, is added as its own alternative)
-const ANY_KNOWN = new RegExp([...PATTERNS.filter((p) => !p.re.flags.includes('i')).map((p) => `(?:${p.re.source})`), '\\b[Bb][Ee][Aa][Rr][Ee][Rr]\\s+[A-Za-z0-9._~+/=-]{16,}'].join('|'));
+const ANY_KNOWN = new RegExp(
+  [...PATTERNS.filter((p) => !p.re.flags.includes('i')).map((p) => `(?:${p.re.source})`), '\\b[Bb][Ee][Aa][Rr][Ee][Rr]\\s+[A-Za-z0-9._~+/=-]{16,}'].join('|'),
+);
 const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
 /** What a redacted value is replaced with: `<redacted>` or `<redacted:kind>`. */
@@ -56,12 +62,142 @@ const ONLY_MARKERS = /^\s*<redacted(?::[a-z0-9-]{1,40})?>(?:\s*<redacted(?::[a-z
 // Names
 
 // Words that make a name a secret's name on their own.
-const STRONG_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'secrets', 'token', 'apikey', 'pat', 'credential', 'credentials', 'privatekey', 'accesskey', 'secretkey', 'cookie', 'authorization', 'bearer', 'dsn', 'passcode', 'pin']);
+const STRONG_WORDS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'secret',
+  'secrets',
+  'token',
+  'apikey',
+  'pat',
+  'credential',
+  'credentials',
+  'privatekey',
+  'accesskey',
+  'secretkey',
+  'cookie',
+  'authorization',
+  'bearer',
+  'dsn',
+  'passcode',
+  'pin',
+]);
 // Two-word names: api key, client secret, access token ...
-const STRONG_PAIRS = new Set(['api key', 'access key', 'secret key', 'private key', 'client secret', 'auth token', 'access token', 'refresh token', 'signing key', 'master key', 'encryption key', 'license key', 'session key', 'account key', 'shared key', 'webhook secret', 'x api', 'subscription key']);
+const STRONG_PAIRS = new Set([
+  'api key',
+  'access key',
+  'secret key',
+  'private key',
+  'client secret',
+  'auth token',
+  'access token',
+  'refresh token',
+  'signing key',
+  'master key',
+  'encryption key',
+  'license key',
+  'session key',
+  'account key',
+  'shared key',
+  'webhook secret',
+  'x api',
+  'subscription key',
+]);
 // A name ending in one of these names something else about the secret (where it is, what
 // kind, how long it lives), never the secret itself: GITHUB_TOKEN_URL, API_KEY_PATH, AUTH_TYPE.
-const NOT_SECRET_LAST = new Set(['url', 'uri', 'urls', 'endpoint', 'host', 'hostname', 'port', 'path', 'paths', 'file', 'files', 'dir', 'directory', 'folder', 'model', 'id', 'ids', 'name', 'names', 'user', 'username', 'login', 'email', 'mode', 'type', 'enabled', 'enable', 'disabled', 'disable', 'timeout', 'header', 'region', 'scope', 'scopes', 'expiry', 'expires', 'expiration', 'ttl', 'env', 'var', 'variable', 'limit', 'limits', 'count', 'size', 'length', 'format', 'version', 'prefix', 'location', 'provider', 'method', 'kind', 'strategy', 'flow', 'issuer', 'audience', 'realm', 'domain', 'tenant', 'account', 'bucket', 'project', 'org', 'team', 'level', 'max', 'min', 'tokens', 'ref', 'cmd', 'command', 'helper', 'store', 'storage', 'cache', 'service', 'server', 'field', 'param', 'key_id', 'keyid', 'fingerprint', 'hint', 'rotation', 'policy', 'required', 'optional']);
+const NOT_SECRET_LAST = new Set([
+  'url',
+  'uri',
+  'urls',
+  'endpoint',
+  'host',
+  'hostname',
+  'port',
+  'path',
+  'paths',
+  'file',
+  'files',
+  'dir',
+  'directory',
+  'folder',
+  'model',
+  'id',
+  'ids',
+  'name',
+  'names',
+  'user',
+  'username',
+  'login',
+  'email',
+  'mode',
+  'type',
+  'enabled',
+  'enable',
+  'disabled',
+  'disable',
+  'timeout',
+  'header',
+  'region',
+  'scope',
+  'scopes',
+  'expiry',
+  'expires',
+  'expiration',
+  'ttl',
+  'env',
+  'var',
+  'variable',
+  'limit',
+  'limits',
+  'count',
+  'size',
+  'length',
+  'format',
+  'version',
+  'prefix',
+  'location',
+  'provider',
+  'method',
+  'kind',
+  'strategy',
+  'flow',
+  'issuer',
+  'audience',
+  'realm',
+  'domain',
+  'tenant',
+  'account',
+  'bucket',
+  'project',
+  'org',
+  'team',
+  'level',
+  'max',
+  'min',
+  'tokens',
+  'ref',
+  'cmd',
+  'command',
+  'helper',
+  'store',
+  'storage',
+  'cache',
+  'service',
+  'server',
+  'field',
+  'param',
+  'key_id',
+  'keyid',
+  'fingerprint',
+  'hint',
+  'rotation',
+  'policy',
+  'required',
+  'optional',
+]);
 // A name whose last word is one of these is a secret's name unless the value says otherwise.
 // (`--auth oauth` names a mode, `--auth admin:s3cret` a credential: the value decides)
 const WEAK_LAST = new Set(['key', 'session', 'sessionid', 'salt', 'nonce', 'auth', 'sig', 'signature']);
@@ -119,12 +255,65 @@ export function isSecretName(name: string): boolean {
 
 // References to somewhere else, not literal values: ${VAR}, ${env:VAR}, ${input:id},
 // ${VAR:-default}, $VAR, %VAR%, {{ secrets.X }}, {env:VAR} (OpenCode), op://vault/item (1Password).
-const REFERENCE = /^\s*(?:[A-Za-z]+\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]+\}\}|\{(?:env|file|input):[^{}]+\}|op:\/\/\S+|keychain:\S+|vault:\S+|secretsmanager:\S+|azurekeyvault:\S+)\s*$/;
+const REFERENCE =
+  /^\s*(?:[A-Za-z]+\s+)?(?:\$\{[^}]+\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]+\}\}|\{(?:env|file|input):[^{}]+\}|op:\/\/\S+|keychain:\S+|vault:\S+|secretsmanager:\S+|azurekeyvault:\S+)\s*$/;
 const CONTAINS_REFERENCE = /\$\{[^}]+\}|\{\{[^}]+\}\}|\{(?:env|file|input):[^{}]+\}/;
 
 // Words people leave in examples in place of a value.
-const PLACEHOLDER_WORDS = new Set(['your', 'yours', 'here', 'replace', 'insert', 'placeholder', 'changeme', 'change', 'example', 'sample', 'dummy', 'todo', 'tbd', 'fixme', 'enter', 'redacted', 'xxx', 'xxxx', 'xxxxx', 'foo', 'bar', 'baz', 'none', 'null', 'undefined', 'nil', 'empty', 'secret', 'password', 'token', 'key', 'api', 'apikey']);
-const PLACEHOLDER_MARKERS = new Set(['your', 'yours', 'here', 'replace', 'insert', 'placeholder', 'changeme', 'example', 'sample', 'dummy', 'todo', 'tbd', 'fixme', 'enter', 'xxx', 'xxxx', 'xxxxx']);
+const PLACEHOLDER_WORDS = new Set([
+  'your',
+  'yours',
+  'here',
+  'replace',
+  'insert',
+  'placeholder',
+  'changeme',
+  'change',
+  'example',
+  'sample',
+  'dummy',
+  'todo',
+  'tbd',
+  'fixme',
+  'enter',
+  'redacted',
+  'xxx',
+  'xxxx',
+  'xxxxx',
+  'foo',
+  'bar',
+  'baz',
+  'none',
+  'null',
+  'undefined',
+  'nil',
+  'empty',
+  'secret',
+  'password',
+  'token',
+  'key',
+  'api',
+  'apikey',
+]);
+const PLACEHOLDER_MARKERS = new Set([
+  'your',
+  'yours',
+  'here',
+  'replace',
+  'insert',
+  'placeholder',
+  'changeme',
+  'example',
+  'sample',
+  'dummy',
+  'todo',
+  'tbd',
+  'fixme',
+  'enter',
+  'xxx',
+  'xxxx',
+  'xxxxx',
+]);
 
 /** An obvious placeholder: `<YOUR_TOKEN>`, `{secret}`, `sk-your-api-key`, `xxx`, `changeme`, `***`. */
 export function isPlaceholder(value: string): boolean {
@@ -132,13 +321,20 @@ export function isPlaceholder(value: string): boolean {
   if (v === '') return true;
   if (/^(?:<[^<>]*>|\{[^{}]*\}|\[[^\][]*\]|\([^()]*\))$/.test(v)) return true;
   if (/^(?:x+|X+|\*+|\.+|#+|-+|_+|0+|\?+)$/.test(v) && v.length >= 3) return true;
-  if (/^(?:changeme|change_me|change-me|placeholder|todo|tbd|fixme|none|null|nil|undefined|empty|secret|password|token|apikey|api[_-]key|redacted|example|sample|dummy|test|foo|bar|baz)$/i.test(v)) return true;
+  if (
+    /^(?:changeme|change_me|change-me|placeholder|todo|tbd|fixme|none|null|nil|undefined|empty|secret|password|token|apikey|api[_-]key|redacted|example|sample|dummy|test|foo|bar|baz)$/i.test(
+      v,
+    )
+  )
+    return true;
   // made of placeholder words only (after a known token prefix): sk-your-api-key, YOUR_API_KEY_HERE
   if (/\d/.test(v)) return false;
   const rest = v.replace(/^(?:sk-(?:ant-|proj-)?|ghp_|gho_|github_pat_|xox[abp]-|glpat-|hf_|npm_|pk_|sk_(?:live|test)_|AKIA)/i, '');
   const words = nameWords(rest);
   if (words.length === 0) return false;
-  return words.some((x) => PLACEHOLDER_MARKERS.has(x) || /^x{3,}$/.test(x)) && words.every((x) => PLACEHOLDER_WORDS.has(x) || /^x{3,}$/.test(x) || x.length <= 12);
+  return (
+    words.some((x) => PLACEHOLDER_MARKERS.has(x) || /^x{3,}$/.test(x)) && words.every((x) => PLACEHOLDER_WORDS.has(x) || /^x{3,}$/.test(x) || x.length <= 12)
+  );
 }
 
 export function isReference(value: string): boolean {
@@ -148,8 +344,10 @@ export function isReference(value: string): boolean {
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}(?::\d{1,5})?$|^(?:localhost|(?:\d{1,3}\.){3}\d{1,3})(?::\d{1,5})?$/;
 const BOOL_OR_NUMBER = /^(?:true|false|yes|no|on|off|enabled|disabled|-?\d{1,6}(?:\.\d+)?|0x[0-9a-f]{1,8})$/i;
-const MODEL = /^(?:[a-z0-9-]+\/)?(?:gpt|o[1-9]|chatgpt|claude|gemini|gemma|llama|codellama|mistral|mixtral|codestral|qwen|deepseek|text-embedding|embed|command|phi|sonnet|opus|haiku|grok|nomic|mxbai|all-minilm|bge|e5|jina|voyage|titan|nova)[a-z0-9.:_-]*$/i;
-const PATH = /^(?:~|\.{1,2})?[\\/]|^[A-Za-z]:[\\/]|^%[A-Za-z_]+%[\\/]|^\$[A-Za-z_]+[\\/]|^[\w.-]+\.(?:pem|key|crt|cer|p12|pfx|json|ya?ml|toml|env|txt|conf|cfg|ini|jks|keystore|der|pub)$/;
+const MODEL =
+  /^(?:[a-z0-9-]+\/)?(?:gpt|o[1-9]|chatgpt|claude|gemini|gemma|llama|codellama|mistral|mixtral|codestral|qwen|deepseek|text-embedding|embed|command|phi|sonnet|opus|haiku|grok|nomic|mxbai|all-minilm|bge|e5|jina|voyage|titan|nova)[a-z0-9.:_-]*$/i;
+const PATH =
+  /^(?:~|\.{1,2})?[\\/]|^[A-Za-z]:[\\/]|^%[A-Za-z_]+%[\\/]|^\$[A-Za-z_]+[\\/]|^[\w.-]+\.(?:pem|key|crt|cer|p12|pfx|json|ya?ml|toml|env|txt|conf|cfg|ini|jks|keystore|der|pub)$/;
 
 /** A value whose shape says what it is (and that is not a secret): a path, email, host, model, number... */
 export function benignShape(value: string): string | undefined {
@@ -256,7 +454,8 @@ function classify(name: string, value: string | undefined | null, nested: boolea
   const shape = benignShape(rest);
   if (shape && !(shape === 'boolean-or-number' && strength === 'strong' && /^\d{7,}$/.test(rest))) return { kind: 'value' };
   if (strength === 'strong') return { kind: 'secret', secretType: 'generic-secret' };
-  if (strength === 'weak' && (/\d/.test(rest) || /[a-z][^A-Z]*[A-Z]|[A-Z][^a-z]*[a-z]/.test(rest) || rest.length >= 16 || /^[^:\s]+:[^:\s]+$/.test(rest))) return { kind: 'secret', secretType: 'generic-secret' };
+  if (strength === 'weak' && (/\d/.test(rest) || /[a-z][^A-Z]*[A-Z]|[A-Z][^a-z]*[a-z]/.test(rest) || rest.length >= 16 || /^[^:\s]+:[^:\s]+$/.test(rest)))
+    return { kind: 'secret', secretType: 'generic-secret' };
   if (looksRandom(rest, true)) return { kind: 'secret', secretType: 'high-entropy-string' };
   return { kind: 'value' };
 }
@@ -316,8 +515,10 @@ function redactPairs(text: string, nested = false): Redacted {
   const types: string[] = [];
   let out = text;
   // `=` pairs first, then `:` pairs, so a `name:` before a `--password=V` cannot hide it
-  if (out.includes('=')) out = out.replace(PAIR_EQ, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
-  if (out.includes(':')) out = out.replace(PAIR_COLON, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
+  if (out.includes('='))
+    out = out.replace(PAIR_EQ, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
+  if (out.includes(':'))
+    out = out.replace(PAIR_COLON, (m, lead: string, name: string, sep: string, raw: string) => judgePair(m, lead, name, sep, raw, nested, types));
   return { text: out, types };
 }
 
@@ -330,7 +531,13 @@ function judgePair(m: string, lead: string, name: string, sep: string, raw: stri
   const value = quote ? raw.slice(1, -1) : raw;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) return m; // a URL: redactUrl judges it
   // `password: the user's password` is prose: an unquoted `name: value` needs a credential-shaped value
-  if (colon && !quote && !quotedName && !(detectSecret(value) || looksRandom(value, false) || (/\d/.test(value) && /[A-Za-z]/.test(value) && value.length >= 8))) return m;
+  if (
+    colon &&
+    !quote &&
+    !quotedName &&
+    !(detectSecret(value) || looksRandom(value, false) || (/\d/.test(value) && /[A-Za-z]/.test(value) && value.length >= 8))
+  )
+    return m;
   const cls = classify(name, value, nested);
   if (cls.kind !== 'secret') return m;
   const type = cls.secretType ?? 'generic-secret';
@@ -489,7 +696,12 @@ export function redactUrl(raw: string): RedactedUrl {
     // a user name beside a password stays unless it is a token itself; alone, only a plain
     // lowercase name (git, oauth2, x-access-token) or an email stays: anything else is a token
     const plainUser = /^[a-z][a-z0-9._-]{0,31}$/.test(decodeSafe(user)) || EMAIL.test(decodeSafe(user));
-    const userSecret = user !== '' && !ONLY_MARKERS.test(decodeSafe(user)) && !isReference(decodeSafe(user)) && !CONTAINS_REFERENCE.test(decodeSafe(user)) && (credentialLike(user) !== undefined || (colon < 0 && !plainUser));
+    const userSecret =
+      user !== '' &&
+      !ONLY_MARKERS.test(decodeSafe(user)) &&
+      !isReference(decodeSafe(user)) &&
+      !CONTAINS_REFERENCE.test(decodeSafe(user)) &&
+      (credentialLike(user) !== undefined || (colon < 0 && !plainUser));
     if (passSecret || userSecret) {
       hadCredentials = true;
       found.push('url-credentials');
@@ -546,7 +758,9 @@ export function redactUrl(raw: string): RedactedUrl {
       if (value === '' || ONLY_MARKERS.test(decoded) || isReference(decoded) || CONTAINS_REFERENCE.test(decoded)) return p;
       const cls = classifyValue(decodeSafe(name), decoded);
       if (cls.kind === 'secret') {
-        found.push(cls.secretType === 'generic-secret' || cls.secretType === 'high-entropy-string' ? 'url-query-secret' : (cls.secretType ?? 'url-query-secret'));
+        found.push(
+          cls.secretType === 'generic-secret' || cls.secretType === 'high-entropy-string' ? 'url-query-secret' : (cls.secretType ?? 'url-query-secret'),
+        );
         return `${name}=<redacted>`;
       }
       if (HARMLESS_QUERY_VALUE.test(decoded) || benignShape(decoded) || isPlaceholder(decoded)) return p;
@@ -647,7 +861,8 @@ function redactWords(args: readonly string[], command: string | null | undefined
     if (dbOption && arg.startsWith(dbOption) && arg.length > dbOption.length && !arg.startsWith('--')) {
       // mysql -pVALUE
       const value = arg.slice(dbOption.length);
-      if (!isReference(value) && !CONTAINS_REFERENCE.test(value) && !ONLY_MARKERS.test(value)) result = { text: `${dbOption}<redacted:password>`, types: ['password'] };
+      if (!isReference(value) && !CONTAINS_REFERENCE.test(value) && !ONLY_MARKERS.test(value))
+        result = { text: `${dbOption}<redacted:password>`, types: ['password'] };
     } else if (dbOption && prev === dbOption && !arg.startsWith('-')) {
       // mysql -p VALUE
       if (!isReference(arg) && !CONTAINS_REFERENCE.test(arg) && !ONLY_MARKERS.test(arg)) result = { text: '<redacted:password>', types: ['password'] };
@@ -745,7 +960,8 @@ export function envDisablesTls(name: string, value: string | undefined | null): 
   return re !== undefined && value !== undefined && value !== null && typeof value === 'string' && re.test(value.trim());
 }
 
-const TLS_OFF_ARGS = /^(?:--insecure|-k|--no-verify(?:-ssl|-tls)?|--ignore-certificate-errors|--disable-ssl-verification|--tls-skip-verify|--skip-tls-verify|--allow-insecure|--insecure-skip-tls-verify|--no-check-certificate)$/i;
+const TLS_OFF_ARGS =
+  /^(?:--insecure|-k|--no-verify(?:-ssl|-tls)?|--ignore-certificate-errors|--disable-ssl-verification|--tls-skip-verify|--skip-tls-verify|--allow-insecure|--insecure-skip-tls-verify|--no-check-certificate)$/i;
 
 export function argsDisableTls(args: readonly string[]): boolean {
   return args.some((a) => {

@@ -2,11 +2,14 @@
 // (the function discovery, `report` and the backend share), its shape is kept, the arg
 // index is flagged for PAL-C008/C009, and no canary survives anywhere in the scored report.
 import { describe, expect, it } from 'vitest';
-import { caseServer, CASE_CONTEXT, evaluate, redactArgs, redactReport, redactServer, type ScanReport, type ServerConfig } from '@palisade/core';
+import { caseServer, CASE_CONTEXT, detectSecret, evaluate, redactArgs, redactReport, redactServer, type ScanReport, type ServerConfig } from '@palisade/core';
 import { CANARY_CASES } from './canary-table.js';
 
 function serverOf(c: (typeof CANARY_CASES)[number], n: number): ServerConfig {
-  return caseServer({ name: `case-${n}`, command: c.command ?? (c.url ? null : 'npx'), args: c.args ?? [], url: c.url ?? null, transport: c.url ? 'http' : 'stdio' }, n);
+  return caseServer(
+    { name: `case-${n}`, command: c.command ?? (c.url ? null : 'npx'), args: c.args ?? [], url: c.url ?? null, transport: c.url ? 'http' : 'stdio' },
+    n,
+  );
 }
 
 describe('redaction table', () => {
@@ -42,7 +45,10 @@ describe('redaction table', () => {
     for (const c of CANARY_CASES) for (const canary of c.canaries) expect(text).not.toContain(canary);
     result.servers.forEach((s, i) => {
       const ids = s.findings.map((f) => f.ruleId);
-      expect(ids.some((id) => id === 'PAL-C008' || id === 'PAL-C009'), `${CANARY_CASES[i]!.name}: ${ids.join(',')}`).toBe(true);
+      expect(
+        ids.some((id) => id === 'PAL-C008' || id === 'PAL-C009'),
+        `${CANARY_CASES[i]!.name}: ${ids.join(',')}`,
+      ).toBe(true);
     });
     const argFinding = result.servers[10]!.findings.find((f) => f.ruleId === 'PAL-C008')!;
     expect(argFinding.evidence).toMatch(/^argument 2 /);
@@ -68,11 +74,56 @@ describe('redaction table', () => {
 
   it('leaves what is not a secret as it is', () => {
     const args = [
-      '-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src', '--port', '8080', '--model', 'gpt-4o', '--token', '${GITHUB_TOKEN}',
-      '--api-key', '<YOUR_API_KEY>', '--key', 'sk-your-api-key', '--password-file', '/etc/app/pw', '--private-key', '~/.ssh/id_ed25519', '--header', 'Authorization: Bearer ${TOKEN}',
-      '--auth', 'oauth', '--signature-algorithm', 'RS256', '--auth-mode', 'none',
-      'https://mcp.example.com/sse?region=eu', 'postgresql://db.internal:5432/prod', '--token-env', 'GH_TOKEN', '--max-tokens', '4096', '--email', 'alice@example.com', 'KEY_PATH=/x/y.pem', '--secret', 'changeme', '--session', 'xxx',
+      '-y',
+      '@modelcontextprotocol/server-filesystem@2025.8.21',
+      '/home/alice/src',
+      '--port',
+      '8080',
+      '--model',
+      'gpt-4o',
+      '--token',
+      '${GITHUB_TOKEN}',
+      '--api-key',
+      '<YOUR_API_KEY>',
+      '--key',
+      'sk-your-api-key',
+      '--password-file',
+      '/etc/app/pw',
+      '--private-key',
+      '~/.ssh/id_ed25519',
+      '--header',
+      'Authorization: Bearer ${TOKEN}',
+      '--auth',
+      'oauth',
+      '--signature-algorithm',
+      'RS256',
+      '--auth-mode',
+      'none',
+      'https://mcp.example.com/sse?region=eu',
+      'postgresql://db.internal:5432/prod',
+      '--token-env',
+      'GH_TOKEN',
+      '--max-tokens',
+      '4096',
+      '--email',
+      'alice@example.com',
+      'KEY_PATH=/x/y.pem',
+      '--secret',
+      'changeme',
+      '--session',
+      'xxx',
     ];
     expect(redactArgs(args)).toEqual({ args, found: [] });
+  });
+
+  it('reads the parameters of a Bearer challenge as parameters, and a token after Bearer as a token', () => {
+    for (const challenge of [
+      'WWW-Authenticate: Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"',
+      'Bearer realm="example-realm-name", error="invalid_token"',
+      'Bearer error_description="The access token expired"',
+    ])
+      expect(detectSecret(challenge), challenge).toBeUndefined();
+    for (const token of ['Authorization: Bearer dGhpcyBpcyBhIHRva2VuMQ=', '"Bearer 4f1c2a9e7b3d5f6a8c0e"', 'Bearer realmX8c0e9f7a6b5d4c3b2a1'])
+      expect(detectSecret(token), token).toBe('bearer-token');
   });
 });
