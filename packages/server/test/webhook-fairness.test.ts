@@ -62,7 +62,22 @@ class Receiver {
 async function addHook(store: OpenedDatabase, orgId: string, url: string): Promise<string> {
   const id = crypto.randomUUID();
   await withOrg(store, { orgId }, (tx) =>
-    tx.insertInto('webhooks').values({ id, org_id: orgId, name: 'h', url, format: 'generic', secret: 'whsec_test', secret_prefix: 'whsec_test', min_severity: 'info', disabled_at: null, created_by: null, created_at: new Date().toISOString() }).execute(),
+    tx
+      .insertInto('webhooks')
+      .values({
+        id,
+        org_id: orgId,
+        name: 'h',
+        url,
+        format: 'generic',
+        secret: 'whsec_test',
+        secret_prefix: 'whsec_test',
+        min_severity: 'info',
+        disabled_at: null,
+        created_by: null,
+        created_at: new Date().toISOString(),
+      })
+      .execute(),
   );
   return id;
 }
@@ -74,7 +89,24 @@ async function queue(store: OpenedDatabase, orgId: string, hookId: string, n: nu
     for (let i = 0; i < n; i++) {
       const id = crypto.randomUUID();
       ids.push(id);
-      await tx.insertInto('webhook_deliveries').values({ id, org_id: orgId, webhook_id: hookId, alert_id: null, event: `alert.test${path}`, body: '{}', status: 'pending', attempts: 0, last_status_code: null, last_error: null, next_attempt_at: now, created_at: now, delivered_at: null }).execute();
+      await tx
+        .insertInto('webhook_deliveries')
+        .values({
+          id,
+          org_id: orgId,
+          webhook_id: hookId,
+          alert_id: null,
+          event: `alert.test${path}`,
+          body: '{}',
+          status: 'pending',
+          attempts: 0,
+          last_status_code: null,
+          last_error: null,
+          next_attempt_at: now,
+          created_at: now,
+          delivered_at: null,
+        })
+        .execute();
       await tx.insertInto('webhook_queue').values({ delivery_id: id, org_id: orgId, due_at: now }).execute();
     }
   });
@@ -82,7 +114,9 @@ async function queue(store: OpenedDatabase, orgId: string, hookId: string, n: nu
 }
 
 const statusOf = async (store: OpenedDatabase, orgId: string, id: string) =>
-  withOrg(store, { orgId }, (tx) => tx.selectFrom('webhook_deliveries').select(['status', 'attempts', 'last_error']).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirstOrThrow());
+  withOrg(store, { orgId }, (tx) =>
+    tx.selectFrom('webhook_deliveries').select(['status', 'attempts', 'last_error']).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirstOrThrow(),
+  );
 
 for (const dialect of dialects) {
   describe.skipIf(skipReason(dialect))(`webhook fairness on ${dialect}${skipReason(dialect) ? ` (${PG_SKIP_REASON})` : ''}`, () => {
@@ -110,7 +144,14 @@ for (const dialect of dialects) {
       const fastHook = await addHook(db.store, B.orgId, await fast.start());
       await queue(db.store, A.orgId, slowHook, 40);
       const [bId] = await queue(db.store, B.orgId, fastHook, 1);
-      dispatcher = new WebhookDispatcher(db.store, { allowPrivate: true, concurrency: 4, perOrgConcurrency: 2, perOrgQueue: 10, attemptTimeoutMs: 5_000, sweepEveryMs: 60_000 });
+      dispatcher = new WebhookDispatcher(db.store, {
+        allowPrivate: true,
+        concurrency: 4,
+        perOrgConcurrency: 2,
+        perOrgQueue: 10,
+        attemptTimeoutMs: 5_000,
+        sweepEveryMs: 60_000,
+      });
       const started = Date.now();
       void dispatcher.kick();
       const deadline = Date.now() + 2_500;
@@ -136,7 +177,8 @@ for (const dialect of dialects) {
       dispatcher = new WebhookDispatcher(db.store, { allowPrivate: true, attemptTimeoutMs: 300, retryBaseMs: 50, retryCapMs: 200, sweepEveryMs: 100 });
       dispatcher.start();
       void dispatcher.kick();
-      const end = Date.now() + 10_000;
+      // a bound for a loaded machine, not a timing check: five attempts take about 2.5 s
+      const end = Date.now() + 45_000;
       let s = await statusOf(db.store, A.orgId, id!);
       while (s.status === 'pending' && Date.now() < end) {
         await new Promise((r) => setTimeout(r, 100));
@@ -148,7 +190,7 @@ for (const dialect of dialects) {
       // the gaps grow (exponential backoff) and are never exactly the base (jitter)
       const gaps = hung.got.slice(1).map((g, i) => g.at - hung.got[i]!.at);
       expect(gaps.every((g) => g >= 300)).toBe(true);
-    });
+    }, 60_000);
   });
 }
 
@@ -191,7 +233,9 @@ for (const dialect of dialects) {
       expect(r.json().lastError).toMatch(/No answer from 127\.0\.0\.1 within 5000 ms/);
       // a delivery that gives up is a dead letter, counted on the hook
       const orgId = (await client.get('/api/v1/me')).json().org.id as string;
-      await withOrg(t.platform.store, { orgId }, (tx) => tx.updateTable('webhook_deliveries').set({ status: 'failed', next_attempt_at: null }).where('org_id', '=', orgId).execute());
+      await withOrg(t.platform.store, { orgId }, (tx) =>
+        tx.updateTable('webhook_deliveries').set({ status: 'failed', next_attempt_at: null }).where('org_id', '=', orgId).execute(),
+      );
       const listed = (await client.get('/api/v1/webhooks')).json().items[0];
       expect(listed.deadLetters).toBe(1);
       expect((await client.get(`/api/v1/webhooks/${hook.id}/deliveries`)).json().items[0]).toMatchObject({ status: 'failed', deadLetter: true });
@@ -217,7 +261,14 @@ describe('SIGTERM with webhook deliveries in flight', () => {
     const { DATABASE_URL: _d, NODE_ENV: _n, ...env } = process.env;
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: repo,
-      env: { ...env, PALISADE_DATA_DIR: data, PALISADE_WEBHOOK_ALLOW_PRIVATE: '1', PALISADE_WEBHOOK_SWEEP_MS: '100', PALISADE_WEBHOOK_TIMEOUT_MS: '60000', PALISADE_WEBHOOK_DRAIN_MS: '2000' },
+      env: {
+        ...env,
+        PALISADE_DATA_DIR: data,
+        PALISADE_WEBHOOK_ALLOW_PRIVATE: '1',
+        PALISADE_WEBHOOK_SWEEP_MS: '100',
+        PALISADE_WEBHOOK_TIMEOUT_MS: '60000',
+        PALISADE_WEBHOOK_DRAIN_MS: '2000',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -239,7 +290,9 @@ describe('SIGTERM with webhook deliveries in flight', () => {
     // nothing lost: every delivery is still pending, still queued, no attempt recorded
     const after = await makeTestApp('sqlite', { dataDir: data });
     try {
-      const rows = await withOrg(after.platform.store, { orgId }, (tx) => tx.selectFrom('webhook_deliveries').select(['id', 'status', 'attempts']).where('org_id', '=', orgId).execute());
+      const rows = await withOrg(after.platform.store, { orgId }, (tx) =>
+        tx.selectFrom('webhook_deliveries').select(['id', 'status', 'attempts']).where('org_id', '=', orgId).execute(),
+      );
       expect(rows.filter((r) => ids.includes(r.id)).every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
       const queued = await after.platform.store.db.selectFrom('webhook_queue').select('delivery_id').execute();
       expect(queued.map((q) => q.delivery_id).sort()).toEqual([...ids].sort());

@@ -233,7 +233,11 @@ export class DailySnapshots {
     this.running = this.running.then(async () => {
       for (const { org, now } of work) {
         await withOrg(this.store, { orgId: org }, (tx) => writeDailySnapshot(tx, { orgId: org }, now)).catch(() => {
-          // the next report of the organisation marks it again
+          // a failed write (a conflict with a report's transaction, say) is tried again within a
+          // second, not left until the next report after SNAPSHOT_EVERY_MS
+          if (!this.due.has(org)) this.due.set(org, now);
+          this.written.delete(org);
+          this.retrySoon();
         });
       }
     });
@@ -241,9 +245,21 @@ export class DailySnapshots {
     return this.running;
   }
 
+  private retry: NodeJS.Timeout | null = null;
+  private retrySoon(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.flush();
+    }, 1000);
+    this.retry.unref();
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = null;
+    this.retry = null;
   }
 }
 
