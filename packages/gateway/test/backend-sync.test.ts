@@ -284,7 +284,7 @@ admin: { enabled: true, port: ${adminPort}, token: "\${GW_ADMIN_TOKEN}" }
       pinning: false,
       stripHiddenText: false,
       redactSecretsInResults: false,
-      callsPerMinute: null,
+      // callsPerMinute left out: no central limit
     });
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ scope: 'organisation', blockLevel: 'medium', updatedBy: 'owner@gw.test' });
