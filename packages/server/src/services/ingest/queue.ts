@@ -274,8 +274,7 @@ export class IngestQueue {
    */
   private room(bytes: number): Promise<() => void> {
     const take = (): (() => void) => {
-      this.inflight += bytes;
-      if (this.inflight > this.peakInflightBytes) this.peakInflightBytes = this.inflight;
+      this.addInflight(bytes);
       let done = false;
       return () => {
         if (done) return;
@@ -299,6 +298,12 @@ export class IngestQueue {
       }, ACCEPT_WAIT_MS);
       this.roomWaiters.push(waiter);
     });
+  }
+
+  /** Counts bytes now being parsed or stored (and the most seen at once). */
+  private addInflight(bytes: number): void {
+    this.inflight += bytes;
+    if (this.inflight > this.peakInflightBytes) this.peakInflightBytes = this.inflight;
   }
 
   /** Whether `bytes` more fit now, leaving room for the reserved report unless it is this one. */
@@ -438,8 +443,7 @@ export class IngestQueue {
       if (!job) break;
       if (this.reserved === job) this.reserved = null;
       this.running++;
-      this.inflight += job.bytes;
-      if (this.inflight > this.peakInflightBytes) this.peakInflightBytes = this.inflight;
+      this.addInflight(job.bytes);
       this.busyHosts.add(hostSlot(job));
       void this.run(job).finally(() => {
         this.running--;
