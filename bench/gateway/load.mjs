@@ -1,11 +1,20 @@
-// The load generator of the gateway bench, in a process of its own: one MCP client (the SDK's),
-// `calls` tools/call requests with `concurrency` in flight, each call's latency recorded.
-// Prints one JSON line: { p50, p99, callsPerSecond, errors }.
+// The load generator of the gateway bench, in a process of its own: `calls` tools/call requests
+// with `concurrency` in flight, each call's latency recorded. Prints one JSON line:
+// { p50, p99, callsPerSecond, errors, cpuMsPerCall } (cpuMsPerCall: this process's own CPU).
+//
 // node load.mjs --url URL | --stdio CMD ARGS... ; options: --tool NAME --calls N --concurrency C
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+//               --client raw|sdk (default raw)
+//
+// --client raw (the default) speaks the protocol itself with as little work as it can: keep-alive
+// HTTP from node:http for Streamable HTTP (initialize, notifications/initialized, then every call a
+// POST with the session's headers; answers read as JSON or as an event stream), newline-delimited
+// JSON for stdio. A load generator that costs more CPU per call than the server it drives measures
+// itself (the SDK client costs ~1.9 ms of CPU per call here, more than any gateway measured), and
+// on 2 cores it takes that CPU from the server.
+// --client sdk drives the same calls through the MCP SDK's own client, as a real application would.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { createInterface } from 'node:readline';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -15,20 +24,118 @@ const opt = (name, dflt) => {
 const calls = Number(opt('calls', 1000));
 const concurrency = Number(opt('concurrency', 1));
 const tool = opt('tool', 'echo');
+const kind = opt('client', 'raw');
 const stdioAt = argv.indexOf('--stdio');
-const transport =
-  stdioAt >= 0 ? new StdioClientTransport({ command: argv[stdioAt + 1], args: argv.slice(stdioAt + 2), stderr: 'ignore' }) : new StreamableHTTPClientTransport(new URL(opt('url')));
-const client = new Client({ name: 'palisade-bench-load', version: '1.0.0' }, { capabilities: {} });
-await client.connect(transport);
+const PROTOCOL = '2025-11-25';
+const callParams = { name: tool, arguments: { text: 'hello from the bench' } };
+const initParams = { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'palisade-bench-load', version: '1.0.0' } };
 
-const call = () => client.request({ method: 'tools/call', params: { name: tool, arguments: { text: 'hello from the bench' } } }, CallToolResultSchema);
+/** A raw Streamable HTTP client: one session, requests over keep-alive sockets. */
+async function rawHttp(url) {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
+  let session;
+  let nextId = 1;
+  const post = (message) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify(message);
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) };
+      if (session) Object.assign(headers, { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL });
+      const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'POST', agent, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  // the answer to request `id`, from a JSON body or from an event stream's data lines
+  const answerOf = (r, id) => {
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+    const type = String(r.headers['content-type'] ?? '');
+    const candidates = type.includes('text/event-stream')
+      ? r.text
+          .split(/\r?\n\r?\n/)
+          .map((event) => event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n'))
+          .filter((d) => d.length > 0)
+          .map((d) => JSON.parse(d))
+      : [JSON.parse(r.text)].flat();
+    const answer = candidates.find((m) => m && m.id === id && ('result' in m || 'error' in m));
+    if (!answer) throw new Error(`no answer to request ${id} in: ${r.text.slice(0, 300)}`);
+    if (answer.error) throw new Error(`JSON-RPC error ${answer.error.code}: ${answer.error.message}`);
+    return answer.result;
+  };
+  const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: initParams });
+  answerOf(init, 0);
+  session = init.headers['mcp-session-id'];
+  const ack = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  if (ack.status !== 202 && ack.status !== 200) throw new Error(`notifications/initialized answered HTTP ${ack.status}`);
+  return {
+    call: async () => {
+      const id = nextId++;
+      return answerOf(await post({ jsonrpc: '2.0', id, method: 'tools/call', params: callParams }), id);
+    },
+    close: async () => {
+      if (session) await new Promise((resolve) => http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'DELETE', agent, headers: { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL } }, (res) => (res.resume(), res.on('end', resolve))).on('error', resolve).end());
+      agent.destroy();
+    },
+  };
+}
+
+/** A raw stdio client: newline-delimited JSON-RPC to a child process. */
+async function rawStdio(command, args) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  const waiting = new Map();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let m;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const w = m && waiting.get(m.id);
+    if (!w || !('result' in m || 'error' in m)) return;
+    waiting.delete(m.id);
+    if (m.error) w.reject(new Error(`JSON-RPC error ${m.error.code}: ${m.error.message}`));
+    else w.resolve(m.result);
+  });
+  let nextId = 1;
+  const request = (method, params) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n');
+    });
+  await request('initialize', initParams);
+  child.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+  return { call: () => request('tools/call', callParams), close: async () => child.kill() };
+}
+
+/** The MCP SDK's own client. */
+async function sdkClient() {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const { CallToolResultSchema } = await import('@modelcontextprotocol/sdk/types.js');
+  const transport =
+    stdioAt >= 0 ? new StdioClientTransport({ command: argv[stdioAt + 1], args: argv.slice(stdioAt + 2), stderr: 'ignore' }) : new StreamableHTTPClientTransport(new URL(opt('url')));
+  const client = new Client({ name: 'palisade-bench-load', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(transport);
+  return { call: () => client.request({ method: 'tools/call', params: callParams }, CallToolResultSchema), close: () => client.close() };
+}
+
+const client = kind === 'sdk' ? await sdkClient() : stdioAt >= 0 ? await rawStdio(argv[stdioAt + 1], argv.slice(stdioAt + 2)) : await rawHttp(opt('url'));
+
 // warm up: connections, JIT, the gateway's first-call work
-for (let i = 0; i < Math.min(200, calls); i++) await call();
+for (let i = 0; i < Math.min(200, calls); i++) await client.call();
 
 const latencies = new Float64Array(calls);
 let next = 0;
 let errors = 0;
 let firstError;
+const cpu0 = process.cpuUsage();
 const started = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
@@ -36,8 +143,8 @@ await Promise.all(
       const i = next++;
       const t0 = process.hrtime.bigint();
       try {
-        const r = await call();
-        if (r.isError) {
+        const r = await client.call();
+        if (r?.isError) {
           errors++;
           firstError ??= JSON.stringify(r.content).slice(0, 300);
         }
@@ -50,8 +157,11 @@ await Promise.all(
   }),
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpu0);
 const sorted = [...latencies].sort((a, b) => a - b);
 const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-process.stdout.write(JSON.stringify({ p50: pct(50), p99: pct(99), callsPerSecond: calls / seconds, errors, ...(firstError ? { firstError } : {}) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ p50: pct(50), p99: pct(99), callsPerSecond: calls / seconds, errors, cpuMsPerCall: (cpu.user + cpu.system) / 1000 / calls, ...(firstError ? { firstError } : {}) }) + '\n',
+);
 await client.close();
 process.exit(0);

@@ -17,6 +17,7 @@ import { buildMcpServer } from './mcp-server.js';
 import type { ListKind } from '@palisade/mcp';
 import type { SharedSessions } from './scale/sessions.js';
 import { handleUpstreamOAuth } from './oauth/routes.js';
+import { LANE_KEEPALIVE_MS, SessionLane } from './session-lane.js';
 
 interface Session {
   id: string;
@@ -27,6 +28,8 @@ interface Session {
   transport: Transport & { handleRequest?: WebStandardStreamableHTTPServerTransport['handleRequest'] };
   lastSeen: number;
   kind: 'streamable' | 'sse';
+  /** the short way for a session's common POSTs (session-lane.ts); streamable sessions only */
+  lane?: SessionLane;
 }
 
 const SESSION_IDLE_MS = 30 * 60_000;
@@ -119,7 +122,7 @@ export class GatewayHttpServer {
     this.gateway.setBaseUrl(this.baseUrl()); // per-user upstream OAuth: where to send users to authorize
     // the resource URL depends on the port when it was 0
     (this.auth as unknown as { resource: string }).resource = this.resourceUrl();
-    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(60_000, this.sessionIdleMs / 2)));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(LANE_KEEPALIVE_MS, this.sessionIdleMs / 2)));
     this.sweeper.unref();
     // a session ended (DELETE) on another process is dropped here too
     await this.shared?.onDeleted((id) => {
@@ -336,12 +339,14 @@ export class GatewayHttpServer {
     }
     const abort = new AbortController();
     // the SDK reads a parsed body from parsedBody and never from the request (its documented
-    // fast path), so a POST's bytes are not copied into a web stream a second time
-    const request = this.toWebRequest(req, parsed === undefined ? body : undefined, abort.signal);
+    // fast path), so a POST's bytes are not copied into a web stream a second time; the web
+    // request is only built for the SDK's transports (a session's common POST goes without one)
+    let web: Request | undefined;
+    const webRequest = () => (web ??= this.toWebRequest(req, parsed === undefined ? body : undefined, abort.signal));
     const sessionId = req.headers['mcp-session-id'];
-    const legacy = sessionId !== undefined || (await isLegacyRequest(request, parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
+    const legacy = sessionId !== undefined || (await isLegacyRequest(webRequest(), parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
     if (!legacy) {
-      const response = await this.modern.fetch(request, {
+      const response = await this.modern.fetch(webRequest(), {
         parsedBody: parsed,
         authInfo: { token: '', clientId: scope.principal.id, scopes: [], extra: { scope } },
       });
@@ -351,7 +356,7 @@ export class GatewayHttpServer {
       let s = this.sessions.get(sessionId);
       if (!s && this.shared) {
         try {
-          s = await this.restore(sessionId, scope, path, request);
+          s = await this.restore(sessionId, scope, path, webRequest());
         } catch (err) {
           this.gateway.audit({ kind: 'session', principal: scope.principal.id, decision: 'restore-failed', reason: String(err).slice(0, 300) });
           return this.rpcError(res, 503, -32000, 'The shared session store is unavailable; retry shortly.');
@@ -365,7 +370,8 @@ export class GatewayHttpServer {
         this.shared.touch(sessionId);
         await this.recordSubscriptions(sessionId, parsed);
       }
-      const response = await s.transport.handleRequest!(request, { parsedBody: parsed });
+      if (method === 'POST' && s.lane?.serve(req, res, parsed)) return;
+      const response = await s.transport.handleRequest!(webRequest(), { parsedBody: parsed });
       return this.sendWebResponse(res, response, abort);
     }
     if (method !== 'POST' || !isInitialize(parsed))
@@ -378,7 +384,7 @@ export class GatewayHttpServer {
     const init = (Array.isArray(parsed) ? parsed : [parsed]).find(isInitialize) as { params?: Record<string, unknown> } | undefined;
     // 256 bits from the CSPRNG: unguessable
     const { transport } = await this.openSession(scope, path, randomBytes(32).toString('base64url'), init?.params ?? {});
-    const response = await transport.handleRequest(request, { parsedBody: parsed });
+    const response = await transport.handleRequest(webRequest(), { parsedBody: parsed });
     return this.sendWebResponse(res, response, abort);
   }
 
@@ -393,7 +399,7 @@ export class GatewayHttpServer {
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       onsessioninitialized: async (sid) => {
-        this.sessions.set(sid, { id: sid, principal: scope.principal.id, path, server, transport, lastSeen: Date.now(), kind: 'streamable' });
+        this.sessions.set(sid, { id: sid, principal: scope.principal.id, path, server, transport, lastSeen: Date.now(), kind: 'streamable', lane });
         // saved before the client learns the id: any process can continue it from the next request on
         if (this.shared && initParams)
           await this.shared.save(sid, { principal: scope.principal.id, path, init: initParams, createdAt: new Date().toISOString() });
@@ -404,13 +410,16 @@ export class GatewayHttpServer {
       },
       maxRequestBodySize: this.cfg.limits.maxMessageBytes,
     });
+    const lane = new SessionLane(transport, id);
     transport.onclose = () => {
+      lane.close();
       if (transport.sessionId && this.sessions.get(transport.sessionId)?.transport === transport) {
         this.sessions.delete(transport.sessionId);
         this.shared?.forget(transport.sessionId);
       }
     };
     await server.connect(transport);
+    lane.attach(server);
     return { server, transport };
   }
 
@@ -514,8 +523,10 @@ export class GatewayHttpServer {
   }
 
   private sweep(): void {
-    const cutoff = Date.now() - this.sessionIdleMs;
+    const now = Date.now();
+    const cutoff = now - this.sessionIdleMs;
     for (const s of this.sessions.values()) {
+      s.lane?.keepAlive(now);
       if (s.lastSeen < cutoff && s.kind === 'streamable') {
         this.sessions.delete(s.id);
         void s.transport.close().catch(() => undefined);
