@@ -38,6 +38,12 @@ export interface Storage {
   roleWarning(db: Kysely<Database>): Promise<string | null>;
   /** Where the data lives, for the start-up line. */
   describe(dataDir: string): string;
+  /**
+   * withOrg for the ingest's own transactions: PostgreSQL begins and scopes the transaction to
+   * the organisation in ONE round trip (`begin; select set_config(...)`), where withOrg takes two;
+   * SQLite: withOrg.
+   */
+  orgTransaction<T>(store: Db, orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** One transaction at a time, database-wide, passes this point until it ends (e.g. first-start setup). */
   exclusiveTurn(tx: Tx, name: string): Promise<void>;
   /** The rows a select reads stay locked to the end of the transaction (SQLite: one writer at a time already). */
@@ -101,6 +107,13 @@ export interface Storage {
    */
   ingestConcurrency(cores: number): number;
   /**
+   * How many queued reports of one organisation one transaction stores at most. SQLite: 8
+   * (one writer: a commit per batch instead of per report). PostgreSQL: 1 (concurrent
+   * transactions instead; a batch would hold several reports' shared-row locks, taken in no
+   * one global order, to its commit).
+   */
+  readonly ingestBatch: number;
+  /**
    * The key a client id is indexed under (server_clients), so an equality look-up matches what
    * the database's LIKE matched: ASCII-case-insensitive on SQLite, case-sensitive on PostgreSQL.
    */
@@ -134,6 +147,7 @@ const sqliteStorage: Storage = {
     return null;
   },
   describe: (dataDir) => `SQLite in ${dataDir}`,
+  orgTransaction: (store, orgId, fn) => withOrg(store, { orgId }, fn),
   async exclusiveTurn() {
     // one writer at a time: a write transaction already excludes every other
   },
@@ -198,6 +212,7 @@ const sqliteStorage: Storage = {
     else await sql`pragma optimize`.execute(db);
   },
   ingestConcurrency: () => 1,
+  ingestBatch: 8,
   clientKey: asciiLower,
 };
 
@@ -233,6 +248,24 @@ const postgresStorage: Storage = {
     return `WARNING: connected to PostgreSQL as role "${role.role}", which is ${role.superuser ? 'a superuser' : 'allowed to BYPASSRLS'}: row-level security does not protect one organisation's data from another. Create a plain runtime role (CREATE ROLE palisade_runtime LOGIN PASSWORD '...' NOSUPERUSER NOBYPASSRLS), point DATABASE_URL at it and DATABASE_MIGRATION_URL at the owner of the database.`;
   },
   describe: () => 'PostgreSQL',
+  async orgTransaction(store, orgId, fn) {
+    const org = pgLiteral(orgId, 'id');
+    if (!org) return withOrg(store, { orgId }, fn);
+    return store.db.connection().execute(async (conn) => {
+      // no parameters: the simple query protocol, both statements in one message
+      await sql.raw(`begin; select set_config('app.org_id', ${org}, true)`).execute(conn);
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        // (a Kysely on this one connection, inside the transaction begun above: what a Transaction is)
+        result = await fn(conn as unknown as Tx);
+      } catch (err) {
+        await sql.raw('rollback').execute(conn).catch(() => undefined);
+        throw err;
+      }
+      await sql.raw('commit').execute(conn);
+      return result;
+    });
+  },
   async exclusiveTurn(tx, name) {
     await sql`select pg_advisory_xact_lock(hashtext(${`palisade:${name}`}))`.execute(tx);
   },
@@ -343,6 +376,7 @@ const postgresStorage: Storage = {
     // here would also lock the shared catalogs other databases on the server use).
   },
   ingestConcurrency: (cores) => Math.max(2, cores * 2),
+  ingestBatch: 1,
   clientKey: (client) => client,
 };
 

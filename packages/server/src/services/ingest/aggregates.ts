@@ -298,9 +298,14 @@ export async function afterCommit(store: Db, work: AfterCommit): Promise<void> {
     for (const part of chunk([...new Set(work.servers)].sort())) await storage.touchShared(store.db, 'servers', work.org, part, work.now, work.staleBefore);
   if (work.tools.length > 0)
     for (const part of chunk([...new Set(work.tools)].sort())) await storage.touchShared(store.db, 'tools', work.org, part, work.now, work.staleBefore);
-  const keys = [...new Set(work.packages)].sort();
+  // a package this process wrote for the organisation within the day is left out: the statement
+  // would change nothing (the row moves at most once a day), and on SQLite it is a write
+  // transaction of its own per report
+  const watched = watchMemoFor(store);
+  const at = Date.parse(work.now);
+  const keys = [...new Set(work.packages)].filter((k) => !(at - (watched.get(`${work.org}\u0000${k}`) ?? -Infinity) < WATCH_GRANULARITY_MS)).sort();
   if (keys.length > 0) {
-    const dayAgo = new Date(Date.parse(work.now) - WATCH_GRANULARITY_MS).toISOString();
+    const dayAgo = new Date(at - WATCH_GRANULARITY_MS).toISOString();
     const rows = keys.map((package_key) => ({ package_key, org_id: work.org, last_seen: work.now }));
     // sorted rows: concurrent statements lock them in the same order
     for (const part of chunkRows(rows)) {
@@ -310,5 +315,18 @@ export async function afterCommit(store: Db, work: AfterCommit): Promise<void> {
         .onConflict((oc) => oc.columns(['package_key', 'org_id']).doUpdateSet({ last_seen: work.now }).where('advisory_watch.last_seen', '<', dayAgo))
         .execute();
     }
+    // written (or found fresh) now: remembered only after the statements succeeded
+    for (const k of keys) watched.set(`${work.org}\u0000${k}`, at);
+    if (watched.size > WATCH_MEMO_KEYS) for (const k of [...watched.keys()].slice(0, watched.size - WATCH_MEMO_KEYS)) watched.delete(k);
   }
+}
+
+/** (organisation, package) pairs whose watch row this process wrote, and when (ms), per database. */
+const WATCH_MEMO_KEYS = 100_000;
+const watchMemos = new WeakMap<Db['db'], Map<string, number>>();
+
+function watchMemoFor(store: Db): Map<string, number> {
+  let m = watchMemos.get(store.db);
+  if (!m) watchMemos.set(store.db, (m = new Map()));
+  return m;
 }

@@ -129,14 +129,15 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
   // events, overrides voided, alerts and webhook deliveries
   const events = await raiseEvents(tx, scope, report, hostId, prepared, prev, serverIdByFp, tools.changes, now);
 
-  // aggregates of every definition this report changed
-  await refreshServerAggregates(tx, store, scope, [...instances.affected], now);
-
   const reportId = opts.reportId ?? timeOrderedId();
   await writeHostAndReport(tx, org, hostId, report, prepared, { reportId, hash, rawKey: opts.rawKey ?? null, agentKeyId: opts.agentKeyId ?? null, eventCount: events.length }, now);
   const alerts = await storeReportEvents(tx, scope, events, reportId, now);
   const result: IngestResult = { reportId, hostId, unchanged: false, servers: prepared.length, events: events.length, alerts };
   await opts.afterWrite?.(tx, result);
+
+  // aggregates of every definition this report changed, last: they lock shared definition rows
+  // (PostgreSQL), which are then held only for the few statements left before the commit
+  await refreshServerAggregates(tx, store, scope, [...instances.affected], now);
   const seenOnly = [...instances.untouched].filter((id) => !instances.affected.has(id) && (known.serverLastSeen.get(id) ?? '') < stale);
   return {
     result,

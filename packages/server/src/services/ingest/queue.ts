@@ -13,6 +13,7 @@ import os from 'node:os';
 import type { ScanReport } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
+import { chunk, chunkRows } from '../batch.js';
 import { timeOrderedId } from '../ids.js';
 import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
@@ -40,8 +41,10 @@ type InboxDb = { ingest_inbox: InboxTable };
 const inbox = (tx: Tx) => tx.withTables<InboxDb>();
 
 export interface QueueLimits {
-  /** reports processed at once */
+  /** transactions processing reports at once */
   concurrency: number;
+  /** reports of one organisation stored in one transaction at most (Storage.ingestBatch) */
+  batch: number;
   /**
    * bytes of report bodies processed at once: a report is started only while the running
    * ones and it stay within this budget (one report always runs, whatever its size), so the
@@ -64,6 +67,7 @@ const envInt = (env: NodeJS.ProcessEnv, name: string, def: number) => {
 export function queueLimits(dialect: Db['dialect'], env = process.env): QueueLimits {
   return {
     concurrency: envInt(env, 'PALISADE_INGEST_CONCURRENCY', storageFor({ dialect }).ingestConcurrency(os.availableParallelism())),
+    batch: envInt(env, 'PALISADE_INGEST_BATCH', storageFor({ dialect }).ingestBatch),
     inflightBytes: envInt(env, 'PALISADE_INGEST_INFLIGHT_BYTES', 6 * 1024 * 1024),
     quantum: 256 * 1024,
     orgReports: envInt(env, 'PALISADE_INGEST_ORG_PENDING', 2000),
@@ -121,6 +125,23 @@ const MAINTAIN_EVERY_REPORTS = 2000;
 const MAINTAIN_EVERY_MS = 10 * 60_000;
 /** How long a body may wait for room in the in-flight budget before the agent is told to retry. */
 const ACCEPT_WAIT_MS = 30_000;
+/**
+ * Body bytes of accepted reports whose parsed form is kept from accept to processing (the
+ * oldest go first): a report accepted by this process is processed without reading its body
+ * back from the inbox, parsing and validating it again. Beyond this (a long backlog), or after
+ * a restart, the body is read from the inbox as before: the inbox stays the durable copy.
+ */
+export const PARSED_KEEP_BYTES = 32 * 1024 * 1024;
+
+/** A report as accepted: validated, redacted, its content hash; exactly what the inbox row holds. */
+interface ParsedReport {
+  report: ScanReport;
+  hash: string;
+  raw: string | null;
+  agentKeyId: string | null;
+  ip: string | null;
+  bytes: number;
+}
 
 export class IngestQueue {
   private readonly orgs = new Map<string, { jobs: Job[]; deficit: number; bytes: number }>();
@@ -143,8 +164,18 @@ export class IngestQueue {
   private readonly waiters = new Map<string, Set<() => void>>();
   private sinceMaintain = 0;
   private readonly maintainTimer: NodeJS.Timeout;
+  /** parsed reports accepted here and not yet processed, by inbox id (oldest first; PARSED_KEEP_BYTES) */
+  private readonly parsed = new Map<string, ParsedReport>();
+  private parsedBytes = 0;
   /** reports processed, in order (for tests and metrics) */
   processed = 0;
+  /** reports processed from their parsed form kept since accept, and from the inbox body (for tests and metrics) */
+  readonly sources = { kept: 0, inbox: 0 };
+  /** transactions that stored several reports at once (for tests and metrics) */
+  batches = 0;
+  /** inbox rows waiting for the running inbox write (insertInbox) */
+  private readonly inboxDue: Array<{ row: InboxTable; resolve: (a: { id: string; status: InboxTable['status']; fresh: boolean }) => void; reject: (err: unknown) => void }> = [];
+  private inboxWriting = false;
 
   constructor(
     private readonly store: Db,
@@ -218,53 +249,103 @@ export class IngestQueue {
     at: string,
   ): Promise<Accepted> {
     const report = redacted(parseReportText(text));
+    const content = contentHash(report);
     // the same content as the host's last report in other bytes (key order, a probe's
     // duration): an unchanged re-scan too, answered from one read by its content hash
-    const same = await acceptUnchangedContent(this.store, scope, contentHash(report), report.scannedAt, at);
+    const same = await acceptUnchangedContent(this.store, scope, content, report.scannedAt, at);
     if (same) return { id: null, status: 'done', result: same };
     const stored = JSON.stringify({ rawKey: raw?.key ?? null, report });
     this.checkQuota(scope.orgId, from.agentKeyId, bytes);
     const hash = bodyHash(text);
     const host = hostKey(report);
     const id = timeOrderedId();
-    const row = await withRetry(() =>
-      withOrg(this.store, scope, async (tx) => {
-        const made = await inbox(tx)
-          .insertInto('ingest_inbox')
-          .values({
-            id,
-            org_id: scope.orgId,
-            agent_key_id: from.agentKeyId,
-            host_key: host,
-            body_hash: hash,
-            body: stored,
-            bytes,
-            ip: from.ip,
-            status: 'pending',
-            received_at: at,
-            processed_at: null,
-            result: null,
-            error: null,
-          })
-          .onConflict((oc) => oc.columns(['org_id', 'host_key', 'body_hash']).doNothing())
-          .returning(['id', 'status'])
-          .executeTakeFirst();
-        if (made) return { ...made, fresh: true };
-        const known = await inbox(tx)
-          .selectFrom('ingest_inbox')
-          .select(['id', 'status'])
-          .where('org_id', '=', scope.orgId)
-          .where('host_key', '=', host)
-          .where('body_hash', '=', hash)
-          .executeTakeFirstOrThrow();
-        return { ...known, fresh: false };
-      }),
-    );
+    const row = await this.insertInbox({
+      id,
+      org_id: scope.orgId,
+      agent_key_id: from.agentKeyId,
+      host_key: host,
+      body_hash: hash,
+      body: stored,
+      bytes,
+      ip: from.ip,
+      status: 'pending',
+      received_at: at,
+      processed_at: null,
+      result: null,
+      error: null,
+    });
     if (row.fresh) {
+      this.keep(row.id, { report, hash: content, raw: raw?.key ?? null, agentKeyId: from.agentKeyId, ip: from.ip, bytes });
       this.enqueue({ id: row.id, org: scope.orgId, host, key: from.agentKeyId, bytes });
       this.pump();
     }
     return { id: row.id, status: row.status };
+  }
+
+  /**
+   * Stores an inbox row (durable when this resolves); the same (host, body) again is the row
+   * already there (fresh: false). Rows accepted while a write is running wait and are written
+   * together, one transaction and one multi-row INSERT per organisation (a group commit: on
+   * SQLite one commit instead of one per report, on PostgreSQL one round trip of each kind).
+   */
+  private insertInbox(row: InboxTable): Promise<{ id: string; status: InboxTable['status']; fresh: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.inboxDue.push({ row, resolve, reject });
+      if (!this.inboxWriting) void this.writeInbox();
+    });
+  }
+
+  private async writeInbox(): Promise<void> {
+    this.inboxWriting = true;
+    try {
+      while (this.inboxDue.length > 0) {
+        const due = this.inboxDue.splice(0);
+        const byOrg = new Map<string, typeof due>();
+        for (const d of due) {
+          const list = byOrg.get(d.row.org_id);
+          if (list) list.push(d);
+          else byOrg.set(d.row.org_id, [d]);
+        }
+        await Promise.all(
+          [...byOrg].map(async ([org, list]) => {
+            try {
+              const answers = await withRetry(() => storageFor(this.store).orgTransaction(this.store, org, (tx) => insertInboxRows(tx, org, list.map((d) => d.row))));
+              list.forEach((d, i) => d.resolve(answers[i]!));
+            } catch {
+              // one at a time, so a row that fails fails alone
+              for (const d of list)
+                await withRetry(() => storageFor(this.store).orgTransaction(this.store, org, (tx) => insertInboxRows(tx, org, [d.row]))).then(
+                  (a) => d.resolve(a[0]!),
+                  (err: unknown) => d.reject(err),
+                );
+            }
+          }),
+        );
+      }
+    } finally {
+      this.inboxWriting = false;
+    }
+  }
+
+  /** Keeps a report's parsed form until it is processed (the oldest go first beyond PARSED_KEEP_BYTES). */
+  private keep(id: string, p: ParsedReport): void {
+    if (p.bytes > PARSED_KEEP_BYTES) return;
+    this.parsed.set(id, p);
+    this.parsedBytes += p.bytes;
+    for (const [old, q] of this.parsed) {
+      if (this.parsedBytes <= PARSED_KEEP_BYTES) break;
+      this.parsed.delete(old);
+      this.parsedBytes -= q.bytes;
+    }
+  }
+
+  private takeParsed(id: string): ParsedReport | undefined {
+    const p = this.parsed.get(id);
+    if (p) {
+      this.parsed.delete(id);
+      this.parsedBytes -= p.bytes;
+    }
+    return p;
   }
 
   /**
@@ -321,7 +402,7 @@ export class IngestQueue {
 
   /** The status of a report this organisation sent. */
   async status(scope: OrgScope, id: string): Promise<ReportStatus | null> {
-    const r = await withOrg(this.store, scope, (tx) =>
+    const r = await storageFor(this.store).orgTransaction(this.store, scope.orgId, (tx) =>
       inbox(tx)
         .selectFrom('ingest_inbox')
         .select(['id', 'status', 'received_at', 'processed_at', 'result', 'error'])
@@ -443,22 +524,18 @@ export class IngestQueue {
       if (!job) break;
       if (this.reserved === job) this.reserved = null;
       this.running++;
-      this.addInflight(job.bytes);
-      this.busyHosts.add(hostSlot(job));
-      void this.run(job).finally(() => {
+      const batch = [job];
+      this.startJob(job);
+      // more of the same organisation's reports in the same transaction, within its deficit (so
+      // no more than the round robin would have given it in a row), the in-flight budget and
+      // one report per host
+      for (let more = this.more(job.org, batch.length); more; more = this.more(job.org, batch.length)) {
+        batch.push(more);
+        this.startJob(more);
+      }
+      void (batch.length === 1 ? this.run(job) : this.runBatch(batch)).finally(() => {
         this.running--;
-        this.inflight -= job.bytes;
-        this.busyHosts.delete(hostSlot(job));
-        for (const f of this.waiters.get(job.id) ?? []) f();
-        this.waiters.delete(job.id);
-        if (job.key) {
-          const k = this.keys.get(job.key);
-          if (k) {
-            k.reports -= 1;
-            k.bytes -= job.bytes;
-            if (k.reports <= 0) this.keys.delete(job.key);
-          }
-        }
+        for (const j of batch) this.endJob(j);
         if (this.running === 0 && this.ring.length === 0) for (const f of this.idle) f();
         // the next job (and any body waiting for room) on a fresh turn of the event loop: requests get their share
         setImmediate(() => this.wake());
@@ -466,52 +543,122 @@ export class IngestQueue {
     }
   }
 
-  private async run(job: Job): Promise<void> {
+  /** The next report of this organisation that may join a batch of `size`, taken off its queue; null when none. */
+  private more(org: string, size: number): Job | null {
+    if (size >= this.limits.batch) return null;
+    const o = this.orgs.get(org);
+    if (!o || o.jobs.length === 0) return null;
+    const at = this.eligible(o.jobs);
+    if (at === -1) return null;
+    const job = o.jobs[at]!;
+    if (job.bytes > o.deficit || this.reserved === job) return null;
+    o.deficit -= job.bytes;
+    o.jobs.splice(at, 1);
+    o.bytes -= job.bytes;
+    if (o.jobs.length === 0) {
+      this.orgs.delete(org);
+      const i = this.ring.indexOf(org);
+      this.ring.splice(i, 1);
+      if (i < this.turn) this.turn--;
+    }
+    return job;
+  }
+
+  private startJob(job: Job): void {
+    this.addInflight(job.bytes);
+    this.busyHosts.add(hostSlot(job));
+  }
+
+  private endJob(job: Job): void {
+    this.inflight -= job.bytes;
+    this.busyHosts.delete(hostSlot(job));
+    for (const f of this.waiters.get(job.id) ?? []) f();
+    this.waiters.delete(job.id);
+    if (job.key) {
+      const k = this.keys.get(job.key);
+      if (k) {
+        k.reports -= 1;
+        k.bytes -= job.bytes;
+        if (k.reports <= 0) this.keys.delete(job.key);
+      }
+    }
+  }
+
+  /**
+   * Several reports of one organisation in ONE transaction (one commit: on SQLite most of a
+   * small report's cost), each as the single path stores it, in order. Should any of them
+   * fail, the whole transaction is rolled back and each report runs on its own (run), so one
+   * bad report fails alone, exactly as without batching.
+   */
+  private async runBatch(jobs: readonly Job[]): Promise<void> {
+    const scope = { orgId: jobs[0]!.org };
+    const items: Array<{ job: Job; parsed: ParsedReport }> = [];
+    for (const job of jobs) {
+      const kept = this.takeParsed(job.id);
+      const parsed = kept ?? (await this.readParsed(job).catch(() => undefined));
+      if (!parsed) continue;
+      if (kept) this.sources.kept++;
+      else this.sources.inbox++;
+      items.push({ job, parsed });
+    }
+    if (items.length === 0) return;
+    await new Promise((r) => setImmediate(r));
+    let stored: Array<Stored | null>;
+    try {
+      stored = await storageFor(this.store).orgTransaction(this.store, scope.orgId, async (tx) => {
+        const out: Array<Stored | null> = [];
+        for (const { job, parsed } of items) out.push(await this.storeInTx(tx, job, parsed, new Date().toISOString()));
+        return out;
+      });
+    } catch {
+      for (const { job, parsed } of items) await this.run(job, parsed);
+      return;
+    }
+    this.batches++;
+    for (const s of stored) {
+      if (!s) continue;
+      this.processed++;
+      await finish(this.store, scope, s, { onAlerts: this.hooks.onAlerts }).catch((err: unknown) => this.hooks.onError?.(err, s.result.reportId ?? ''));
+      if (++this.sinceMaintain >= MAINTAIN_EVERY_REPORTS) await this.maintain();
+    }
+  }
+
+  /** One report inside the caller's transaction: stored, its inbox row marked done; null when it is no longer pending. */
+  private async storeInTx(tx: Tx, job: Job, parsed: ParsedReport, now: string): Promise<Stored | null> {
+    const scope = { orgId: job.org };
+    const still = await inbox(tx).selectFrom('ingest_inbox').select('status').where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst();
+    if (still?.status !== 'pending') return null;
+    const from = { agentKeyId: parsed.agentKeyId, ip: parsed.ip };
+    const s = await ingestParsed(tx, this.store, scope, parsed.report, parsed.hash, now, {
+      reportId: job.id,
+      agentKeyId: from.agentKeyId,
+      rawKey: parsed.raw,
+      afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, from, result) : undefined,
+    });
+    await inbox(tx)
+      .updateTable('ingest_inbox')
+      .set({ status: 'done', body: null, processed_at: new Date().toISOString(), result: JSON.stringify(s.result) })
+      .where('org_id', '=', job.org)
+      .where('id', '=', job.id)
+      .execute();
+    return s;
+  }
+
+  private async run(job: Job, given?: ParsedReport): Promise<void> {
     const scope = { orgId: job.org };
     try {
-      // the body is parsed before the transaction (the CPU-heavy part holds no connection)
-      const row = await withOrg(this.store, scope, (tx) =>
-        inbox(tx)
-          .selectFrom('ingest_inbox')
-          .select(['body', 'status', 'agent_key_id', 'ip', 'received_at'])
-          .where('org_id', '=', job.org)
-          .where('id', '=', job.id)
-          .executeTakeFirst(),
-      );
-      if (!row || row.status !== 'pending' || row.body === null) return;
-      const body = row.body;
-      let parsed: { report: ScanReport; hash: string; raw: string | null };
-      try {
-        const envelope = JSON.parse(body) as { rawKey: string | null; report: unknown };
-        const report = validateReport(envelope.report);
-        parsed = { report, hash: contentHash(report), raw: envelope.rawKey };
-      } catch (err) {
-        await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
-        return;
+      // accepted by this process: its parsed form was kept; else (a restart, a long backlog) the
+      // body is read from the inbox and parsed before the transaction (the CPU-heavy part holds no connection)
+      const kept = given ?? this.takeParsed(job.id);
+      const parsed = kept ?? (await this.readParsed(job));
+      if (!parsed) return;
+      if (!given) {
+        if (kept) this.sources.kept++;
+        else this.sources.inbox++;
       }
       await new Promise((r) => setImmediate(r));
       const now = new Date().toISOString();
-      const stored = await withRetry(() =>
-        withOrg(this.store, scope, async (tx): Promise<Stored | null> => {
-          const still = await inbox(tx).selectFrom('ingest_inbox').select('status').where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst();
-          if (still?.status !== 'pending') return null;
-          const s = await ingestParsed(tx, this.store, scope, parsed.report, parsed.hash, now, {
-            reportId: job.id,
-            agentKeyId: row.agent_key_id,
-            rawKey: parsed.raw,
-            afterWrite: this.hooks.afterWrite
-              ? (t, result) => this.hooks.afterWrite!(t, scope, { agentKeyId: row.agent_key_id, ip: row.ip }, result)
-              : undefined,
-          });
-          await inbox(tx)
-            .updateTable('ingest_inbox')
-            .set({ status: 'done', body: null, processed_at: new Date().toISOString(), result: JSON.stringify(s.result) })
-            .where('org_id', '=', job.org)
-            .where('id', '=', job.id)
-            .execute();
-          return s;
-        }),
-      );
+      const stored = await withRetry(() => storageFor(this.store).orgTransaction(this.store, job.org, (tx) => this.storeInTx(tx, job, parsed, now)));
       if (!stored) return;
       this.processed++;
       await finish(this.store, scope, stored, { onAlerts: this.hooks.onAlerts });
@@ -521,6 +668,27 @@ export class IngestQueue {
       // the report's transaction did not commit: marked failed with the reason logged; when
       // the server is stopping it stays pending and the next start processes it
       if (!this.stopped) await this.fail(job, 'The report could not be stored; see the server log.').catch(() => undefined);
+    }
+  }
+
+  /** A pending report's body from the inbox, parsed and validated; undefined when it is not pending (or failed to parse: marked failed). */
+  private async readParsed(job: Job): Promise<ParsedReport | undefined> {
+    const row = await withOrg(this.store, { orgId: job.org }, (tx) =>
+      inbox(tx)
+        .selectFrom('ingest_inbox')
+        .select(['body', 'status', 'agent_key_id', 'ip'])
+        .where('org_id', '=', job.org)
+        .where('id', '=', job.id)
+        .executeTakeFirst(),
+    );
+    if (!row || row.status !== 'pending' || row.body === null) return undefined;
+    try {
+      const envelope = JSON.parse(row.body) as { rawKey: string | null; report: unknown };
+      const report = validateReport(envelope.report);
+      return { report, hash: contentHash(report), raw: envelope.rawKey, agentKeyId: row.agent_key_id, ip: row.ip, bytes: job.bytes };
+    } catch (err) {
+      await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
+      return undefined;
     }
   }
 
@@ -585,6 +753,42 @@ export class IngestQueue {
     await seenBufferFor(this.store).flush();
     for (const until = Date.now() + ms; this.running > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Inbox rows of one organisation in one multi-row INSERT (a row whose host already sent the
+ * same body is skipped by the unique index, also within the statement), then the rows that
+ * were there already; the answer of each row in order.
+ */
+async function insertInboxRows(tx: Tx, org: string, rows: readonly InboxTable[]): Promise<Array<{ id: string; status: InboxTable['status']; fresh: boolean }>> {
+  const made = new Set<string>();
+  for (const part of chunkRows(rows)) {
+    const r = await inbox(tx)
+      .insertInto('ingest_inbox')
+      .values(part)
+      .onConflict((oc) => oc.columns(['org_id', 'host_key', 'body_hash']).doNothing())
+      .returning('id')
+      .execute();
+    for (const x of r) made.add(x.id);
+  }
+  const key = (host: string, body: string) => `${host}\u0000${body}`;
+  const missing = rows.filter((r) => !made.has(r.id));
+  const known = new Map<string, { id: string; status: InboxTable['status'] }>();
+  for (const part of chunk(missing, 200)) {
+    const got = await inbox(tx)
+      .selectFrom('ingest_inbox')
+      .select(['id', 'status', 'host_key', 'body_hash'])
+      .where('org_id', '=', org)
+      .where((eb) => eb.or(part.map((r) => eb.and([eb('host_key', '=', r.host_key), eb('body_hash', '=', r.body_hash)]))))
+      .execute();
+    for (const g of got) known.set(key(g.host_key, g.body_hash), { id: g.id, status: g.status });
+  }
+  return rows.map((r) => {
+    if (made.has(r.id)) return { id: r.id, status: 'pending' as const, fresh: true };
+    const k = known.get(key(r.host_key, r.body_hash));
+    if (!k) throw new Error('an inbox row was neither stored nor found');
+    return { ...k, fresh: false };
+  });
 }
 
 const queues = new WeakMap<Db['db'], IngestQueue>();

@@ -117,7 +117,7 @@ export class SeenBuffer {
         const now = list.reduce((m, h) => (h.now > m ? h.now : m), '');
         for (let i = 0; i < list.length; i += 500) {
           const part = list.slice(i, i + 500);
-          await withRetry(() => withOrg(this.store, { orgId: org }, (tx) => storage.touchHostsSeen(tx, org, part, now, staleBefore(now)))).catch(
+          await withRetry(() => storage.orgTransaction(this.store, org, (tx) => storage.touchHostsSeen(tx, org, part, now, staleBefore(now)))).catch(
             () => undefined,
           );
         }
