@@ -52,39 +52,36 @@ type Hits = ReturnType<ServerRule['check']>;
 class RuleMemo {
   readonly rules: readonly Rule[];
   private readonly entries = new Map<string, Array<Hits | undefined>>();
-  private readonly keys = new WeakMap<ServerConfig, string>();
+  /** each server object's entry, looked up once per evaluation context (not once per rule) */
+  private readonly current = new WeakMap<ServerConfig, { ctx: string; entry: Array<Hits | undefined> }>();
 
   constructor(source: readonly Rule[], private readonly max: number) {
     this.rules = source.map((rule, index) => (rule.kind === 'server' && rule.meta.category !== 'advisory' ? this.wrap(rule, index) : rule));
   }
 
-  private keyOf(server: ServerConfig, ctx: RuleContext): string {
-    let digest = this.keys.get(server);
-    if (digest === undefined) {
-      digest = createHash('sha256').update(JSON.stringify(server)).digest('base64');
-      this.keys.set(server, digest);
-    }
-    return `${ctx.platform}\u0000${ctx.home ?? ''}\u0000${digest}`;
+  /** The remembered results of this server (as the rules see it) in this context, made most recently used. */
+  private entryOf(server: ServerConfig, ctx: RuleContext): Array<Hits | undefined> {
+    const context = `${ctx.platform}\u0000${ctx.home ?? ''}`;
+    const cur = this.current.get(server);
+    if (cur && cur.ctx === context) return cur.entry;
+    const key = `${context}\u0000${createHash('sha256').update(JSON.stringify(server)).digest('base64')}`;
+    let entry = this.entries.get(key);
+    if (entry) this.entries.delete(key);
+    else entry = [];
+    this.entries.set(key, entry);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.current.set(server, { ctx: context, entry });
+    return entry;
   }
 
   private wrap(rule: ServerRule, index: number): ServerRule {
     return {
       ...rule,
       check: (server, ctx) => {
-        const key = this.keyOf(server, ctx);
-        let entry = this.entries.get(key);
-        const hit = entry?.[index];
-        if (entry && hit) {
-          this.entries.delete(key);
-          this.entries.set(key, entry);
-          return hit;
-        }
+        const entry = this.entryOf(server, ctx);
+        const hit = entry[index];
+        if (hit) return hit;
         const hits = rule.check(server, ctx); // a throw is not remembered: evaluate() reports it
-        if (!entry) {
-          entry = [];
-          this.entries.set(key, entry);
-          if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
-        }
         entry[index] = hits;
         return hits;
       },

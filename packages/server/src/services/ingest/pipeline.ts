@@ -77,8 +77,9 @@ export async function ingestReport(store: Db, scope: OrgScope, report: ScanRepor
 
 /** Inside the caller's org-scoped transaction: one parsed report, changed or not. */
 export async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted: ScanReport, hash: string, now: string, opts: IngestOptions): Promise<Stored> {
-  // Second wall: core's redactReport, the function the agent uses, on every report accepted.
-  const report = redacted(accepted);
+  // Second wall: core's redactReport, the function the agent uses, on every report accepted
+  // (the queue's reports passed it at accept, before the inbox stored them).
+  const report = opts.redacted ? accepted : redacted(accepted);
   // two reports of the same host at once would race on its rows: take turns
   await storageFor(store).hostTurn(tx, `${scope.orgId}|${hostKey(report)}`);
   const host = await tx

@@ -16,6 +16,7 @@ import { storageFor } from '../../db/storage.js';
 import { chunk, chunkRows } from '../batch.js';
 import { timeOrderedId } from '../ids.js';
 import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
+import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
 import type { IngestResult } from './types.js';
 import { validateReport } from '../report-limits.js';
@@ -611,6 +612,7 @@ export class IngestQueue {
         return out;
       });
     } catch {
+      forgetToolRows(this.store);
       for (const { job, parsed } of items) await this.run(job, parsed);
       return;
     }
@@ -633,6 +635,7 @@ export class IngestQueue {
       reportId: job.id,
       agentKeyId: from.agentKeyId,
       rawKey: parsed.raw,
+      redacted: true,
       afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, from, result) : undefined,
     });
     await inbox(tx)

@@ -79,6 +79,15 @@ class ToolMemo {
 
 const toolMemos = new WeakMap<Db['db'], ToolMemo>();
 
+/**
+ * Forgets every remembered tool row of this database: after a rolled-back transaction that
+ * stored several reports, a later report of the batch may have remembered rows an earlier one
+ * inserted, which no longer exist (a single report only remembers rows read before its own writes).
+ */
+export function forgetToolRows(store: Db): void {
+  toolMemos.delete(store.db);
+}
+
 function toolMemoFor(store: Db): ToolMemo {
   let memo = toolMemos.get(store.db);
   if (!memo) toolMemos.set(store.db, (memo = new ToolMemo()));

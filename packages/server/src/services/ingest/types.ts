@@ -14,6 +14,11 @@ export interface IngestOptions {
   agentKeyId?: string | null;
   /** rawReportKey() of the body this report was parsed from, remembered for the fast path */
   rawKey?: string | null;
+  /**
+   * the report went through core's redactReport already (the queue redacts every body at
+   * accept, before it reaches the inbox), so the pipeline does not run it a second time
+   */
+  redacted?: boolean;
   /** the id the stored report gets (the inbox id, so a report is stored at most once) */
   reportId?: string;
   now?: Date;
