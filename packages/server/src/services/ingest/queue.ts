@@ -594,14 +594,24 @@ export class IngestQueue {
   private async runBatch(jobs: readonly Job[]): Promise<void> {
     const scope = { orgId: jobs[0]!.org };
     const items: Array<{ job: Job; parsed: ParsedReport }> = [];
+    const alone: Job[] = [];
     for (const job of jobs) {
       const kept = this.takeParsed(job.id);
-      const parsed = kept ?? (await this.readParsed(job).catch(() => undefined));
+      let parsed = kept;
+      if (!parsed) {
+        try {
+          parsed = await this.readParsed(job);
+        } catch {
+          alone.push(job); // its body could not be read now: it runs on its own (run reports the error)
+          continue;
+        }
+      }
       if (!parsed) continue;
       if (kept) this.sources.kept++;
       else this.sources.inbox++;
       items.push({ job, parsed });
     }
+    for (const job of alone) await this.run(job);
     if (items.length === 0) return;
     await new Promise((r) => setImmediate(r));
     let stored: Array<Stored | null>;
