@@ -49,6 +49,12 @@ if (packed && !useBundle) {
   }
   import('../dist/main.js');
 } else {
+  // A scan is a short burst of work: TurboFan's optimising compiles (threads beside the scan)
+  // cost more CPU than the optimised code saves before exit; regular expressions compile once,
+  // straight to machine code, instead of first to bytecode and again when they turn hot.
+  // Flags are part of what a code cache is checked against: the build's warm-up runs through
+  // this same line, so the cache it writes matches them.
+  require('node:v8').setFlagsFromString('--no-opt --no-regexp-tier-up');
   const cacheFile = `${bundle}.cache`;
   let cachedData;
   try {

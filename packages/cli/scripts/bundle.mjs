@@ -1,5 +1,6 @@
 // Bundles the CLI into one CommonJS file, dist/palisade.cjs, plus a V8 code cache for it
-// (dist/palisade.cjs.cache). Startup was dominated by resolving and compiling hundreds of
+// (dist/palisade.cjs.cache), and what only other commands need into dist/palisade-lazy.cjs,
+// required on first use (see LAZY_MODULES below). Startup was dominated by resolving and compiling hundreds of
 // modules (zod alone is ~100 files); one file whose compiled code comes from the cache
 // starts in a fraction of that. Run by the root `build` script after `tsc -b`.
 // bin/palisade.js runs the bundle while it is at least as new as the tsc output and falls back
@@ -21,7 +22,7 @@ const libDir = process.env.PALISADE_BUNDLE_LIB_DIR ? path.resolve(process.env.PA
 mkdirSync(distDir, { recursive: true });
 // outputs of earlier bundler layouts would otherwise linger
 for (const f of readdirSync(distDir, { withFileTypes: true })) {
-  if (f.isFile() && /^(?:main\.bundle|chunk\.|palisade\.cjs)/.test(f.name)) rmSync(path.join(distDir, f.name));
+  if (f.isFile() && /^(?:main\.bundle|chunk\.|palisade[.-])/.test(f.name)) rmSync(path.join(distDir, f.name));
 }
 
 // Code that finds files next to itself (import.meta.url) must keep finding them once it is
@@ -61,9 +62,58 @@ const lazyCommanderChildProcess = {
   },
 };
 
-await build({
-  entryPoints: [path.join(cliDir, 'src', 'main.ts')],
-  outfile: bundleFile,
+// Modules that only other commands (report, the agent service, advisories import/sync) or
+// `scan --probe` need: the MCP SDK, undici, the uploader and their libraries, more than half of
+// everything bundled. They go into a second file, dist/palisade-lazy.cjs, that the main bundle
+// requires the first time one of them is imported, so a plain scan neither reads nor compiles
+// them. (Paths relative to packages/, as the dynamic import() in the sources resolves them.)
+const LAZY_MODULES = new Set([
+  'agent/src/probe/index.ts',
+  'agent/src/upload/index.ts',
+  'agent/src/service/index.ts',
+  'agent/src/advisories/index.ts',
+  'cli/src/commands/advisories-run.ts',
+  'cli/src/commands/check-backend.ts',
+]);
+const LAZY_FILE = 'palisade-lazy.cjs';
+const lazyKey = (file) => path.relative(packagesDir, file).split(path.sep).join('/');
+
+// In the main bundle, `await import('<lazy module>')` becomes a require of the lazy bundle
+// (a plain require: the code-cached main script cannot use import()); it loads, and each
+// module in it initialises, on first use only.
+const lazyModulesOut = {
+  name: 'lazy-modules-out',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.lazyProbe) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { lazyProbe: true } });
+      if (r.errors.length > 0 || r.external || !LAZY_MODULES.has(lazyKey(r.path))) return undefined;
+      return { path: lazyKey(r.path), namespace: 'palisade-lazy' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'palisade-lazy' }, (args) => ({
+      contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(LAZY_FILE)}))[${JSON.stringify(args.path)}];`,
+      loader: 'js',
+    }));
+  },
+};
+
+// zod builds the scan model's schemas, which a scan never uses (they are built on first use,
+// see core/src/model.ts), yet importing it initialises ~80 modules. In the bundle the two core
+// modules that import it get it on first touch of `z` instead.
+const lazyZod = {
+  name: 'lazy-zod',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/]core[\\/]src[\\/](?:model|advisories[\\/]osv)\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = "import { z } from 'zod';";
+      if (!source.includes(eager)) return undefined;
+      const lazy = "let zodLoaded: any; const z: any = new Proxy({}, { get: (_t, p) => (zodLoaded ??= require('zod').z)[p] });";
+      return { contents: source.replace(eager, lazy), loader: 'ts' };
+    });
+  },
+};
+
+const common = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -74,7 +124,6 @@ await build({
   mainFields: ['module', 'main'],
   // native addons and the backend stay ordinary imports, resolved from node_modules at run time
   external: ['@palisade/server', '@palisade/gateway', 'better-sqlite3', 'bcrypt', '@node-rs/*', 'pg', 'pg-native', 'fsevents'],
-  plugins: [keepImportMetaUrl, lazyCommanderChildProcess],
   // taken once at the top, where `require` is still Node's own (a module may shadow it)
   banner: { js: 'var __palisadeBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   minify: process.env.PALISADE_BUNDLE_MINIFY !== '0',
@@ -82,7 +131,29 @@ await build({
   sourcemap: process.env.PALISADE_BUNDLE_SOURCEMAP === '1' ? 'external' : false,
   legalComments: 'none',
   logLevel: 'warning',
+  // PALISADE_BUNDLE_METAFILE=1 writes palisade.cjs.meta.json (what each file holds: esbuild's metafile)
+  metafile: process.env.PALISADE_BUNDLE_METAFILE === '1',
+};
+
+const main = await build({
+  ...common,
+  entryPoints: [path.join(cliDir, 'src', 'main.ts')],
+  outfile: bundleFile,
+  plugins: [lazyModulesOut, lazyZod, keepImportMetaUrl, lazyCommanderChildProcess],
 });
+
+// The lazy bundle: one object whose getters initialise a module on first access.
+const lazyEntry = [...LAZY_MODULES].map((key) => `Object.defineProperty(exports, ${JSON.stringify(key)}, { enumerable: true, get: () => require(${JSON.stringify(path.join(packagesDir, ...key.split('/')))}) });`).join('\n');
+const lazy = await build({
+  ...common,
+  stdin: { contents: lazyEntry, resolveDir: cliDir, sourcefile: 'palisade-lazy-entry.js', loader: 'js' },
+  outfile: path.join(distDir, LAZY_FILE),
+  plugins: [keepImportMetaUrl],
+});
+if (common.metafile) {
+  writeFileSync(`${bundleFile}.meta.json`, JSON.stringify(main.metafile));
+  writeFileSync(path.join(distDir, `${LAZY_FILE}.meta.json`), JSON.stringify(lazy.metafile));
+}
 
 // Fill the code cache by running a small scan through the bundle: what that run compiled
 // (startup, discovery, rules, JSON output) is what the cache holds. A function the warm-up

@@ -44,6 +44,27 @@ describe('bin/palisade.js with the bundle', () => {
     expect(existsSync(path.join(tmp, 'dist', 'palisade.cjs.cache'))).toBe(true);
   });
 
+  it('keeps the MCP SDK out of the scan bundle, in the lazily required part', () => {
+    expect(readFileSync(path.join(tmp, 'dist', 'palisade.cjs'), 'utf8')).not.toContain('StdioClientTransport');
+    expect(readFileSync(path.join(tmp, 'dist', 'palisade-lazy.cjs'), 'utf8')).toContain('StdioClientTransport');
+  });
+
+  it('scan --probe loads the lazy part and probes (a server that exits at once)', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-probe-'));
+    try {
+      mkdirSync(path.join(home, '.cursor'));
+      writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { quits: { command: process.execPath, args: ['-e', 'process.exit(3)'] } } }));
+      const r = run(['scan', '--json', '--probe', '--probe-timeout', '20', '--home', home, '--platform', 'linux']);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ScanReport;
+      const quits = report.servers.find((s) => s.name === 'quits')!;
+      expect(quits.probe?.ok).toBe(false);
+      expect(quits.probe?.error).toMatch(/exited/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('scans: version from package.json, advisories found beside core, no secret printed', () => {
     const r = run(['scan', '--json', '--home', fx.home, '--platform', 'linux']);
     expect(r.status, r.stderr).toBe(0);
