@@ -3,6 +3,7 @@
 // { p50, p99, callsPerSecond, errors, cpuMsPerCall } (cpuMsPerCall: this process's own CPU).
 //
 // node load.mjs --url URL | --stdio CMD ARGS... ; options: --tool NAME --calls N --concurrency C
+//               --rate R (open loop: R calls/s, latency counted from each call's due time)
 //               --client raw|sdk (default raw)
 //
 // --client raw (the default) speaks the protocol itself with as little work as it can: keep-alive
@@ -25,6 +26,8 @@ const calls = Number(opt('calls', 1000));
 const concurrency = Number(opt('concurrency', 1));
 const tool = opt('tool', 'echo');
 const kind = opt('client', 'raw');
+// --rate R: open loop at R calls/s instead of `concurrency` calls in flight
+const rate = Number(opt('rate', 0));
 const stdioAt = argv.indexOf('--stdio');
 const PROTOCOL = '2025-11-25';
 const callParams = { name: tool, arguments: { text: 'hello from the bench' } };
@@ -33,7 +36,8 @@ const initParams = { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { 
 /** A raw Streamable HTTP client: one session, requests over keep-alive sockets. */
 async function rawHttp(url) {
   const target = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
+  // one socket per call in flight (an open loop at a rate may need many)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: rate > 0 ? 256 : Math.max(1, concurrency) });
   let session;
   let nextId = 1;
   const post = (message) =>
@@ -135,27 +139,51 @@ const latencies = new Float64Array(calls);
 let next = 0;
 let errors = 0;
 let firstError;
+const timed = async (i, t0) => {
+  try {
+    const r = await client.call();
+    if (r?.isError) {
+      errors++;
+      firstError ??= JSON.stringify(r.content).slice(0, 300);
+    }
+  } catch (err) {
+    errors++;
+    firstError ??= String(err?.message ?? err).slice(0, 300);
+  }
+  latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+};
 const cpu0 = process.cpuUsage();
 const started = process.hrtime.bigint();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (next < calls) {
-      const i = next++;
-      const t0 = process.hrtime.bigint();
-      try {
-        const r = await client.call();
-        if (r?.isError) {
-          errors++;
-          firstError ??= JSON.stringify(r.content).slice(0, 300);
-        }
-      } catch (err) {
-        errors++;
-        firstError ??= String(err?.message ?? err).slice(0, 300);
+if (rate > 0) {
+  // open loop: call i is due at i / rate seconds; its latency counts from when it was due, so a
+  // server that falls behind is charged for the wait (no coordinated omission). Calls are sent
+  // in the ticks of a 1 ms timer, as many as are due.
+  const inflight = new Set();
+  await new Promise((resolve) => {
+    const tick = () => {
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+      while (next < calls && next <= elapsed * rate) {
+        const i = next++;
+        const due = started + BigInt(Math.round((i / rate) * 1e9));
+        const p = timed(i, due).finally(() => inflight.delete(p));
+        inflight.add(p);
       }
-      latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-    }
-  }),
-);
+      if (next < calls) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(inflight);
+} else {
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls) {
+        const i = next++;
+        await timed(i, process.hrtime.bigint());
+      }
+    }),
+  );
+}
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 const sorted = [...latencies].sort((a, b) => a - b);

@@ -54,11 +54,16 @@ export class SessionLane {
       const entry = id === undefined ? undefined : this.open.get(id);
       if (!entry) return sdkSend(message as never, options);
       const frame = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-      if (!entry.res.headersSent) entry.res.writeHead(200, this.headers());
       if (isResponse) {
         this.open.delete(id!);
+        // an answer with nothing before it (most calls): its length is known, so the response
+        // leaves in one write, without chunked framing
+        if (!entry.res.headersSent) entry.res.writeHead(200, { ...this.headers(), 'content-length': String(Buffer.byteLength(frame)) });
         entry.res.end(frame);
-      } else entry.res.write(frame);
+      } else {
+        if (!entry.res.headersSent) entry.res.writeHead(200, this.headers());
+        entry.res.write(frame);
+      }
       return Promise.resolve();
     }) as Transport['send'];
   }
