@@ -337,12 +337,13 @@ export class GatewayHttpServer {
       if (depth > this.cfg.limits.maxDepth + 3)
         return this.rpcError(res, 400, -32600, `The message nests deeper than the gateway allows (${this.cfg.limits.maxDepth}).`);
     }
-    const abort = new AbortController();
+    let abortController: AbortController | undefined;
+    const abort = () => (abortController ??= new AbortController());
     // the SDK reads a parsed body from parsedBody and never from the request (its documented
     // fast path), so a POST's bytes are not copied into a web stream a second time; the web
     // request is only built for the SDK's transports (a session's common POST goes without one)
     let web: Request | undefined;
-    const webRequest = () => (web ??= this.toWebRequest(req, parsed === undefined ? body : undefined, abort.signal));
+    const webRequest = () => (web ??= this.toWebRequest(req, parsed === undefined ? body : undefined, abort().signal));
     const sessionId = req.headers['mcp-session-id'];
     const legacy = sessionId !== undefined || (await isLegacyRequest(webRequest(), parsed, { maxRequestBodySize: this.cfg.limits.maxMessageBytes }));
     if (!legacy) {
@@ -350,7 +351,7 @@ export class GatewayHttpServer {
         parsedBody: parsed,
         authInfo: { token: '', clientId: scope.principal.id, scopes: [], extra: { scope } },
       });
-      return this.sendWebResponse(res, response, abort);
+      return this.sendWebResponse(res, response, abort());
     }
     if (typeof sessionId === 'string') {
       let s = this.sessions.get(sessionId);
@@ -372,7 +373,7 @@ export class GatewayHttpServer {
       }
       if (method === 'POST' && s.lane?.serve(req, res, parsed)) return;
       const response = await s.transport.handleRequest!(webRequest(), { parsedBody: parsed });
-      return this.sendWebResponse(res, response, abort);
+      return this.sendWebResponse(res, response, abort());
     }
     if (method !== 'POST' || !isInitialize(parsed))
       return this.rpcError(
@@ -385,7 +386,7 @@ export class GatewayHttpServer {
     // 256 bits from the CSPRNG: unguessable
     const { transport } = await this.openSession(scope, path, randomBytes(32).toString('base64url'), init?.params ?? {});
     const response = await transport.handleRequest(webRequest(), { parsedBody: parsed });
-    return this.sendWebResponse(res, response, abort);
+    return this.sendWebResponse(res, response, abort());
   }
 
   /** A session's server and transport; `initParams` are saved to Redis when shared. */
