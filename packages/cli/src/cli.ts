@@ -127,7 +127,12 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   return 0;
 }
 
-export function buildProgram(): Command {
+/**
+ * The whole command tree, or with `only: 'scan'` the scan command alone: what `palisade scan
+ * ...` parses, prints as help and reports as usage errors is the same either way (none of it
+ * involves the other commands), and the others' options and texts are not built on every scan.
+ */
+export function buildProgram(only?: 'scan'): Command {
   const program = new Command();
   program
     .name('palisade')
@@ -157,13 +162,15 @@ export function buildProgram(): Command {
       process.exitCode = await runScan(flags);
     });
 
-  registerRulesCommand(program);
-  registerPinsCommand(program);
-  registerAdvisoriesCommand(program);
-  registerServeCommand(program);
-  registerReportCommands(program);
-  registerGatewayCommands(program);
-  registerAgentServiceCommands(program);
+  if (only !== 'scan') {
+    registerRulesCommand(program);
+    registerPinsCommand(program);
+    registerAdvisoriesCommand(program);
+    registerServeCommand(program);
+    registerReportCommands(program);
+    registerGatewayCommands(program);
+    registerAgentServiceCommands(program);
+  }
   usageErrorsAsOneLine(program);
   return program;
 }
@@ -207,7 +214,7 @@ function usageErrorsAsOneLine(cmd: Command, parents: string[] = []): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv[0] === 'scan' ? 'scan' : undefined);
   if (argv.length === 0) {
     program.outputHelp();
     return 0;

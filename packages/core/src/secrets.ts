@@ -58,6 +58,10 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----
 const MARKER = /<redacted(?::[a-z0-9-]{1,40})?>/g;
 const ONLY_MARKERS = /^\s*<redacted(?::[a-z0-9-]{1,40})?>(?:\s*<redacted(?::[a-z0-9-]{1,40})?>)*\s*$/;
 
+/** Bounds of the memos of pure judgements below (classifyValue, redactString): texts this short, this many of them. */
+const REDACTED_MEMO_MAX_TEXT = 512;
+const REDACTED_MEMO_MAX_ENTRIES = 4096;
+
 // ---------------------------------------------------------------------------------------
 // Names
 
@@ -420,8 +424,19 @@ export function detectSecret(value: string): string | undefined {
  * not a plain word; under any other name only a random-looking value is a secret.
  */
 export function classifyValue(name: string, value: string | undefined | null): ValueClass {
-  return classify(name, value, false);
+  // pure in (name, value), and the same pairs recur across servers (LOG_LEVEL=info, API_KEY=${API_KEY})
+  if (typeof name !== 'string' || typeof value !== 'string' || name.length + value.length > REDACTED_MEMO_MAX_TEXT) return classify(name, value, false);
+  const key = `${name}\0${value}`;
+  let hit = classifiedMemo.get(key);
+  if (hit === undefined) {
+    hit = classify(name, value, false);
+    if (classifiedMemo.size >= REDACTED_MEMO_MAX_ENTRIES) classifiedMemo.clear();
+    classifiedMemo.set(key, hit);
+  }
+  return { ...hit };
 }
+
+const classifiedMemo = new Map<string, ValueClass>();
 
 function classify(name: string, value: string | undefined | null, nested: boolean): ValueClass {
   if (value === undefined || value === null || typeof value !== 'string' || value.trim() === '') return { kind: 'empty' };
@@ -591,7 +606,24 @@ function redactHeaderLine(text: string, types: string[]): string | undefined {
 // headers, pairs), no credential scheme word, no known token shape.
 const MAYBE = /[:=]|bearer|basic|token|digest/i;
 
+// Servers repeat the same words (`-y`, `run`, `--rm`, image and package names, `Bearer ${TOKEN}`)
+// and findings repeat the same sentences: redactString is a pure function of its text, so a
+// text seen before is answered from here (short texts only, a bounded number of them).
+const redactedMemo = new Map<string, Redacted>();
+
 export function redactString(text: string): Redacted {
+  if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text);
+  let hit = redactedMemo.get(text);
+  if (hit === undefined) {
+    hit = redactStringUncached(text);
+    if (redactedMemo.size >= REDACTED_MEMO_MAX_ENTRIES) redactedMemo.clear();
+    redactedMemo.set(text, hit);
+  }
+  // a fresh result every time: callers may add to `types`
+  return { text: hit.text, types: hit.types.slice() };
+}
+
+function redactStringUncached(text: string): Redacted {
   const types: string[] = [];
   if (typeof text !== 'string' || text === '') return { text: typeof text === 'string' ? text : '', types };
   if (!MAYBE.test(text) && !ANY_KNOWN.test(text)) return { text, types };

@@ -28,17 +28,41 @@ export function packageKey(ecosystem: string, name: string): string {
   return `${ecosystem}:${normalizePackageName(ecosystem, name)}`;
 }
 
+// Matching compares the same few versions (a package's, its advisories' range ends) once per
+// server and advisory: each string is parsed once (bounded, cleared when full).
+const MEMO_MAX = 4096;
+const cleanNpmMemo = new Map<string, string | null>();
+const pypiValidMemo = new Map<string, boolean>();
+const npmCompareMemo = new Map<string, number>();
+
 function cleanNpm(v: string): string | undefined {
-  const t = v.trim();
-  // `v1.2.3` and `=1.2.3` are how people write exact versions; semver accepts both loosely
-  const parsed = semver.parse(t.replace(/^[=v]+/, ''));
-  return parsed ? parsed.version : undefined;
+  let hit = cleanNpmMemo.get(v);
+  if (hit === undefined) {
+    const t = v.trim();
+    // `v1.2.3` and `=1.2.3` are how people write exact versions; semver accepts both loosely
+    const parsed = semver.parse(t.replace(/^[=v]+/, ''));
+    hit = parsed ? parsed.version : null;
+    if (cleanNpmMemo.size >= MEMO_MAX) cleanNpmMemo.clear();
+    cleanNpmMemo.set(v, hit);
+  }
+  return hit ?? undefined;
+}
+
+/** pep440.valid(v) !== null, for a trimmed version */
+function pypiValid(v: string): boolean {
+  let hit = pypiValidMemo.get(v);
+  if (hit === undefined) {
+    hit = pep440.valid(v) !== null;
+    if (pypiValidMemo.size >= MEMO_MAX) pypiValidMemo.clear();
+    pypiValidMemo.set(v, hit);
+  }
+  return hit;
 }
 
 /** Is this one exact, orderable version in the ecosystem (not a range, not a tag like `latest`)? */
 export function isExactVersion(ecosystem: string, version: string): boolean {
   if (ecosystem === 'npm') return cleanNpm(version) !== undefined;
-  if (ecosystem === 'PyPI') return pep440.valid(version.trim()) !== null;
+  if (ecosystem === 'PyPI') return pypiValid(version.trim());
   return false;
 }
 
@@ -52,12 +76,19 @@ export function compareVersions(ecosystem: string, a: string, b: string): number
     const x = cleanNpm(a);
     const y = cleanNpm(b);
     if (x === undefined || y === undefined) return undefined;
-    return semver.compare(x, y);
+    const key = `${x}\0${y}`;
+    let c = npmCompareMemo.get(key);
+    if (c === undefined) {
+      c = semver.compare(x, y);
+      if (npmCompareMemo.size >= MEMO_MAX) npmCompareMemo.clear();
+      npmCompareMemo.set(key, c);
+    }
+    return c;
   }
   if (ecosystem === 'PyPI') {
     const x = a.trim();
     const y = b.trim();
-    if (pep440.valid(x) === null || pep440.valid(y) === null) return undefined;
+    if (!pypiValid(x) || !pypiValid(y)) return undefined;
     return pep440.compare(x, y);
   }
   return undefined;
