@@ -170,7 +170,14 @@ export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): ty
   const pinned = opts.base ? undefined : new PinnedAgent();
   const send = async (url: URL, init: RequestInit): Promise<Response> => {
     if (opts.base) return opts.base(url, init);
-    return (await undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: pinned!.agent })) as unknown as Response;
+    // The MCP SDK gives every request of a connection the same abort signal. undici hangs one
+    // listener per request on it and lets go only when the request is garbage-collected, and
+    // each new listener is checked against all the others: thousands of calls in flight or
+    // awaiting collection made every request slower than the last. A signal of its own per
+    // request, following the connection's (AbortSignal.any holds it weakly, no listener), keeps
+    // aborting on close the same.
+    const signal = init.signal ? AbortSignal.any([init.signal]) : undefined;
+    return (await undiciFetch(url, { ...(init as UndiciRequestInit), signal, dispatcher: pinned!.agent })) as unknown as Response;
   };
   const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let url = new URL(input instanceof Request ? input.url : String(input));

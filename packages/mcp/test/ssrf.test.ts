@@ -91,6 +91,7 @@ describe('SSRF guard', () => {
       good = createServer((req, res) => {
         hits.good.push(String(req.headers.host));
         if (req.url === '/hop') res.writeHead(302, { location: `http://rebind-2.test:${port}/final` }).end();
+        else if (req.url === '/slow') setTimeout(() => res.end('late'), 2000).unref();
         else res.end('good');
       });
       internal = createServer((_req, res) => {
@@ -170,6 +171,28 @@ describe('SSRF guard', () => {
         await f.close();
       }
     });
+    it("leaves the caller's shared abort signal without a listener per request, and still aborts on it", async () => {
+      const f = guardedFetch(true);
+      const connection = new AbortController();
+      let warned = 0;
+      const onWarning = (w: Error) => {
+        if (w.name === 'MaxListenersExceededWarning') warned++;
+      };
+      process.on('warning', onWarning);
+      try {
+        // the MCP SDK sends every request of a connection with one signal, as here
+        for (let i = 0; i < 50; i++) await (await f(`http://127.0.0.1:${port}/`, { signal: connection.signal })).text();
+        const listeners = (await import('node:events')).getEventListeners(connection.signal, 'abort');
+        expect(listeners).toHaveLength(0);
+        // a request still running when the connection closes is aborted
+        const slow = f(`http://127.0.0.1:${port}/slow`, { signal: connection.signal });
+        connection.abort();
+        await expect(slow).rejects.toThrow(/abort/i);
+        expect(warned).toBe(0);
+      } finally {
+        process.off('warning', onWarning);
+        await f.close();
+      }
+    });
   });
 });
-
