@@ -176,12 +176,15 @@ async function phase(name, bodies, { concurrency = 16 } = {}) {
   const cpu0 = await cpuNow();
   const t0 = performance.now();
   const statuses = {};
+  const acceptMs = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
+        const ta = performance.now();
         const a = await queue.accept(scope, typeof body === 'function' ? body() : body, from);
+        acceptMs.push(performance.now() - ta);
         const k = a.result ? 'unchanged' : a.status;
         statuses[k] = (statuses[k] ?? 0) + 1;
       }
@@ -195,7 +198,7 @@ async function phase(name, bodies, { concurrency = 16 } = {}) {
   const st = counts.statements - c0.statements;
   const trips = counts.trips - c0.trips;
   process.stdout.write(
-    `${dialect} ${name.padEnd(22)} ${bodies.length} reports in ${(ms / 1000).toFixed(2)} s = ${((bodies.length * 1000) / ms).toFixed(1)}/s, ${(ms / bodies.length).toFixed(1)} ms each, ${cpu}; ${(st / bodies.length).toFixed(1)} statements, ${(trips / bodies.length).toFixed(1)} round trips per report ${JSON.stringify(statuses)}\n`,
+    `${dialect} ${name.padEnd(22)} ${bodies.length} reports in ${(ms / 1000).toFixed(2)} s = ${((bodies.length * 1000) / ms).toFixed(1)}/s, ${(ms / bodies.length).toFixed(1)} ms each, ${cpu}; ${(st / bodies.length).toFixed(1)} statements, ${(trips / bodies.length).toFixed(1)} round trips per report; accept p99 ${acceptMs.sort((a, b) => a - b)[Math.floor(acceptMs.length * 0.99)].toFixed(0)} ms ${JSON.stringify(statuses)}\n`,
   );
 }
 

@@ -124,6 +124,8 @@ export interface ProcessHooks {
 /** Reports processed between two runs of the statistics maintenance (SQLite PRAGMA optimize). */
 const MAINTAIN_EVERY_REPORTS = 2000;
 const MAINTAIN_EVERY_MS = 10 * 60_000;
+/** How long one transaction of a batch keeps taking reports (runBatch): the connection's longest hold, about. */
+const BATCH_MS = 50;
 /** How long a body may wait for room in the in-flight budget before the agent is told to retry. */
 const ACCEPT_WAIT_MS = 30_000;
 /**
@@ -612,26 +614,41 @@ export class IngestQueue {
       items.push({ job, parsed });
     }
     for (const job of alone) await this.run(job);
-    if (items.length === 0) return;
-    await new Promise((r) => setImmediate(r));
-    let stored: Array<Stored | null>;
-    try {
-      stored = await storageFor(this.store).orgTransaction(this.store, scope.orgId, async (tx) => {
-        const out: Array<Stored | null> = [];
-        for (const { job, parsed } of items) out.push(await this.storeInTx(tx, job, parsed, new Date().toISOString()));
-        return out;
-      });
-    } catch {
-      forgetToolRows(this.store);
-      for (const { job, parsed } of items) await this.run(job, parsed);
-      return;
-    }
-    this.batches++;
-    for (const s of stored) {
-      if (!s) continue;
-      this.processed++;
-      await finish(this.store, scope, s, { onAlerts: this.hooks.onAlerts }).catch((err: unknown) => this.hooks.onError?.(err, s.result.reportId ?? ''));
-      if (++this.sinceMaintain >= MAINTAIN_EVERY_REPORTS) await this.maintain();
+    // one transaction holds the (SQLite: only) connection: it takes reports only while it is
+    // younger than BATCH_MS, then commits and the rest go in the next one, so what waits for
+    // the connection (an accept's insert or look-up) waits for at most about that long
+    for (let next = 0; next < items.length; ) {
+      await new Promise((r) => setImmediate(r));
+      const from = next;
+      let stored: Array<Stored | null>;
+      try {
+        stored = await storageFor(this.store).orgTransaction(this.store, scope.orgId, async (tx) => {
+          const out: Array<Stored | null> = [];
+          const t0 = performance.now();
+          for (let i = from; i < items.length && (i === from || performance.now() - t0 < BATCH_MS); i++) {
+            // between reports, a turn of the event loop: requests (an accept's parsing) are not
+            // held for the whole batch (the statements themselves never yield on SQLite)
+            if (i > from) await new Promise((r) => setImmediate(r));
+            const { job, parsed } = items[i]!;
+            out.push(await this.storeInTx(tx, job, parsed, new Date().toISOString()));
+          }
+          return out;
+        });
+      } catch {
+        forgetToolRows(this.store);
+        // the whole transaction rolled back: its reports run on their own
+        const failed = items.slice(from, items.length);
+        for (const { job, parsed } of failed) await this.run(job, parsed);
+        return;
+      }
+      next = from + stored.length;
+      if (stored.length > 1) this.batches++;
+      for (const s of stored) {
+        if (!s) continue;
+        this.processed++;
+        await finish(this.store, scope, s, { onAlerts: this.hooks.onAlerts }).catch((err: unknown) => this.hooks.onError?.(err, s.result.reportId ?? ''));
+        if (++this.sinceMaintain >= MAINTAIN_EVERY_REPORTS) await this.maintain();
+      }
     }
   }
 
