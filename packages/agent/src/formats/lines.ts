@@ -139,20 +139,65 @@ function linesOf(text: string, offsets: number[]): Map<number, number> {
 }
 
 /**
+ * Where each of `needles` (JSON-quoted keys) is written followed by `:` (blanks between), in
+ * one pass over the text: every `"` may start one, and a quoted key runs to the next `"` not
+ * escaped by a backslash, so the token starting at each `"` is compared with the needles. The
+ * same offsets as searching the text for each needle in turn, without reading a megabyte file
+ * once per server (~/.claude.json with thousands of entries took seconds).
+ */
+function keyIndex(text: string, needles: ReadonlySet<string>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  let maxLen = 0;
+  for (const n of needles) maxLen = Math.max(maxLen, n.length);
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) {
+    // the end of the quoted token starting here (escape-aware), or give up past the longest needle
+    let end = -1;
+    for (let k = i + 1; k < text.length && k - i < maxLen; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 92) k++; // backslash: the next character is part of an escape
+      else if (c === 34) {
+        end = k;
+        break;
+      }
+    }
+    if (end === -1) continue;
+    const token = text.slice(i, end + 1);
+    if (!needles.has(token)) continue;
+    let j = end + 1;
+    while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
+    if (text[j] !== ':') continue;
+    const list = out.get(token);
+    if (list) list.push(i);
+    else out.set(token, [i]);
+  }
+  return out;
+}
+
+/**
  * JSON files: find keys (`"...":`) by plain substring search. Servers come in document
  * order (JSON.parse keeps it), so project entries are found with a cursor that only moves
  * forward: the project's own key, then the server's key after it. Any other server is the
  * least indented key of its name.
  */
 function keySearchLines(text: string, targets: readonly LineTarget[]): Array<number | undefined> {
+  const needles = new Set<string>();
+  for (const t of targets) {
+    needles.add(JSON.stringify(t.name));
+    if (t.projectPath) needles.add(JSON.stringify(t.projectPath));
+  }
+  const index = keyIndex(text, needles);
+  // the first offset at or after `from` where the key is written, followed by `:`
   const keyAt = (key: string, from: number): number => {
-    const needle = JSON.stringify(key);
-    for (let i = text.indexOf(needle, from); i !== -1; i = text.indexOf(needle, i + 1)) {
-      let j = i + needle.length;
-      while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
-      if (text[j] === ':') return i;
+    const list = index.get(JSON.stringify(key));
+    if (!list) return -1;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]! < from) lo = mid + 1;
+      else hi = mid;
     }
-    return -1;
+    return lo < list.length ? list[lo]! : -1;
   };
   let cursor = 0;
   const picks = targets.map((t) => {
