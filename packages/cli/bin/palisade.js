@@ -7,7 +7,7 @@
 // ES module loader, a few ms of every run. The tsc fallback below is still loaded with import().
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { readFileSync, statSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -64,8 +64,27 @@ if (packed && !useBundle) {
   } catch {
     // no cache: V8 compiles as usual
   }
-  // the same wrapper Node gives a CommonJS module
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  // the same wrapper Node gives a CommonJS module, read into one buffer around the file and
+  // decoded once: reading the text and joining the wrapper on would make V8 copy it twice more
+  const head = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
+  const tail = Buffer.from('\n})');
+  const fd = openSync(bundle, 'r');
+  let source;
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(head.length + size + tail.length);
+    head.copy(buf, 0);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buf, head.length + got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    tail.copy(buf, head.length + got);
+    source = buf.toString('utf8', 0, head.length + got + tail.length);
+  } finally {
+    closeSync(fd);
+  }
   const options = { filename: bundle, cachedData };
   const script = new vm.Script(source, options);
   if (process.env.PALISADE_WRITE_CODE_CACHE === '1') {
