@@ -8,7 +8,7 @@ import { levelRank, severityRank, type Level, type ScanReport } from '@palisade/
 import { isPlatform, locationContext, scan, toHostPath, AGENT_VERSION, type ScanOptions } from '@palisade/agent';
 
 
-import { render, type OutputFormat } from './output/index.js';
+import { render, writeJson, type OutputFormat } from './output/index.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerPinsCommand } from './commands/pins.js';
 import { registerAdvisoriesCommand } from './commands/advisories.js';
@@ -118,11 +118,16 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   const format = outputFormat(flags);
   // SARIF paths are relative to what was scanned: the (first) --path folder, else the home folder
   const root = flags.path?.length ? path.resolve(flags.path[0]!) : toHostPath(loc.home, loc.platform);
-  const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80, root });
-  if (flags.output) {
-    writeReport(flags.output, text);
-    process.stderr.write(`palisade: report written to ${flags.output}\n`);
-  } else process.stdout.write(text);
+  if (format === 'json' && !flags.output) {
+    // the same bytes as render(report, 'json'), written in pieces (see writeJson)
+    writeJson(report, (piece) => process.stdout.write(piece));
+  } else {
+    const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80, root });
+    if (flags.output) {
+      writeReport(flags.output, text);
+      process.stderr.write(`palisade: report written to ${flags.output}\n`);
+    } else process.stdout.write(text);
+  }
   if (flags.failOn && levelRank[worstLevel(report)] >= levelRank[flags.failOn]) return 1;
   return 0;
 }

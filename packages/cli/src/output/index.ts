@@ -20,6 +20,51 @@ export function renderJson(report: ScanReport): string {
   return JSON.stringify(report, null, 2) + '\n';
 }
 
+const indentLines = (text: string, spaces: string): string => (text.includes('\n') ? text.replace(/\n/g, `\n${spaces}`) : text);
+
+/**
+ * Writes exactly renderJson(report), in pieces of about `chunk` characters: the text of a big
+ * scan is never one string. (One string costs more than its size: JSON.stringify builds it in
+ * parts that writing must first copy whole, and a single character beyond Latin-1 anywhere, such
+ * as the `…` of a clipped value, makes that copy two bytes per character.) Each top-level array
+ * is written element by element, each element as JSON.stringify writes it at that depth.
+ */
+export function writeJson(report: object, write: (text: string) => void, chunk = 1 << 16): void {
+  let buf: string[] = [];
+  let size = 0;
+  const put = (text: string): void => {
+    buf.push(text);
+    size += text.length;
+    if (size >= chunk) {
+      write(buf.join(''));
+      buf = [];
+      size = 0;
+    }
+  };
+  const skipped = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+  const entries = Object.keys(report).filter((k) => !skipped((report as Record<string, unknown>)[k]));
+  // anything JSON.stringify would treat specially at the top (toJSON, a boxed value, no keys) is left to it
+  if (typeof (report as { toJSON?: unknown }).toJSON === 'function' || Array.isArray(report) || entries.length === 0) {
+    write(renderJson(report as ScanReport));
+    return;
+  }
+  put('{\n');
+  entries.forEach((key, i) => {
+    const value = (report as Record<string, unknown>)[key];
+    put(`  ${JSON.stringify(key)}: `);
+    if (Array.isArray(value) && value.length > 0) {
+      put('[\n');
+      value.forEach((el, j) => {
+        put(`    ${skipped(el) ? 'null' : indentLines(JSON.stringify(el, null, 2) ?? 'null', '    ')}${j < value.length - 1 ? ',\n' : '\n'}`);
+      });
+      put('  ]');
+    } else put(indentLines(JSON.stringify(value, null, 2), '  '));
+    put(i < entries.length - 1 ? ',\n' : '\n');
+  });
+  put('}\n');
+  if (buf.length) write(buf.join(''));
+}
+
 export function render(report: ScanReport, format: OutputFormat, opts: RenderOptions): string {
   switch (format) {
     case 'json':
