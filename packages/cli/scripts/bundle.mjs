@@ -76,6 +76,9 @@ const LAZY_MODULES = new Set([
   'cli/src/commands/check-backend.ts',
 ]);
 const LAZY_FILE = 'palisade-lazy.cjs';
+// zod on its own: 45% of what a scan would otherwise read, used only to build the model's
+// schemas (when a scan parses imported advisory records, or other commands validate)
+const ZOD_FILE = 'palisade-zod.cjs';
 const lazyKey = (file) => path.relative(packagesDir, file).split(path.sep).join('/');
 
 // In the main bundle, `await import('<lazy module>')` becomes a require of the lazy bundle
@@ -84,6 +87,12 @@ const lazyKey = (file) => path.relative(packagesDir, file).split(path.sep).join(
 const lazyModulesOut = {
   name: 'lazy-modules-out',
   setup(b) {
+    // the require('zod') that lazy-zod leaves in core's modules
+    b.onResolve({ filter: /^zod$/ }, (args) => (args.kind === 'require-call' ? { path: 'zod', namespace: 'palisade-zod' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'palisade-zod' }, () => ({
+      contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(ZOD_FILE)}));`,
+      loader: 'js',
+    }));
     b.onResolve({ filter: /.*/ }, async (args) => {
       if (args.kind !== 'dynamic-import' || args.pluginData?.lazyProbe) return undefined;
       const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { lazyProbe: true } });
@@ -99,7 +108,7 @@ const lazyModulesOut = {
 
 // zod builds the scan model's schemas, which a scan never uses (they are built on first use,
 // see core/src/model.ts), yet importing it initialises ~80 modules. In the bundle the two core
-// modules that import it get it on first touch of `z` instead.
+// modules that import it get it on first touch of `z` instead, from dist/palisade-zod.cjs.
 const lazyZod = {
   name: 'lazy-zod',
   setup(b) {
@@ -149,6 +158,11 @@ const lazy = await build({
   stdin: { contents: lazyEntry, resolveDir: cliDir, sourcefile: 'palisade-lazy-entry.js', loader: 'js' },
   outfile: path.join(distDir, LAZY_FILE),
   plugins: [keepImportMetaUrl],
+});
+await build({
+  ...common,
+  stdin: { contents: "module.exports = require('zod');", resolveDir: cliDir, sourcefile: 'palisade-zod-entry.js', loader: 'js' },
+  outfile: path.join(distDir, ZOD_FILE),
 });
 if (common.metafile) {
   writeFileSync(`${bundleFile}.meta.json`, JSON.stringify(main.metafile));

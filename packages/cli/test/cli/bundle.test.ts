@@ -44,9 +44,25 @@ describe('bin/palisade.js with the bundle', () => {
     expect(existsSync(path.join(tmp, 'dist', 'palisade.cjs.cache'))).toBe(true);
   });
 
-  it('keeps the MCP SDK out of the scan bundle, in the lazily required part', () => {
-    expect(readFileSync(path.join(tmp, 'dist', 'palisade.cjs'), 'utf8')).not.toContain('StdioClientTransport');
+  it('keeps the MCP SDK and zod out of the scan bundle, in lazily required files', () => {
+    const main = readFileSync(path.join(tmp, 'dist', 'palisade.cjs'), 'utf8');
+    expect(main).not.toContain('StdioClientTransport');
+    expect(main).not.toContain('ZodError');
     expect(readFileSync(path.join(tmp, 'dist', 'palisade-lazy.cjs'), 'utf8')).toContain('StdioClientTransport');
+    expect(readFileSync(path.join(tmp, 'dist', 'palisade-zod.cjs'), 'utf8')).toContain('ZodError');
+  });
+
+  it('a scan that reads imported advisory records loads zod from its own file', () => {
+    // test fixture: the curated mcp-remote record under a made-up id
+    const record = JSON.parse(readFileSync(path.join(repoRoot, 'packages/core/advisories/GHSA-6xpm-ggf7-wc3p.json'), 'utf8')) as { id: string; aliases?: string[] };
+    const file = path.join(tmp, 'imported-osv.json');
+    writeFileSync(file, JSON.stringify([{ ...record, id: 'PALTEST-0001', aliases: ['CVE-2099-0001'] }]));
+    const imported = run(['advisories', 'import', file]);
+    expect(imported.status, imported.stderr).toBe(0);
+    const r = run(['scan', '--json', '--home', fx.home, '--platform', 'linux']);
+    expect(r.status, r.stderr).toBe(0);
+    const remote = (JSON.parse(r.stdout) as ScanReport).servers.find((s) => s.name === 'vulnerable-remote')!;
+    expect(remote.findings.some((f) => f.ruleId === 'PAL-V001' && /PALTEST-0001/.test(f.evidence + f.message))).toBe(true);
   });
 
   it('scan --probe loads the lazy part and probes (a server that exits at once)', () => {
