@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,7 +183,7 @@ describe('SSRF guard', () => {
       try {
         // the MCP SDK sends every request of a connection with one signal, as here
         for (let i = 0; i < 50; i++) await (await f(`http://127.0.0.1:${port}/`, { signal: connection.signal })).text();
-        const listeners = (await import('node:events')).getEventListeners(connection.signal, 'abort');
+        const listeners = EventEmitter.getEventListeners(connection.signal, 'abort');
         expect(listeners).toHaveLength(0);
         // a request still running when the connection closes is aborted
         const slow = f(`http://127.0.0.1:${port}/slow`, { signal: connection.signal });
