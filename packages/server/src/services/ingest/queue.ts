@@ -133,8 +133,12 @@ const ACCEPT_WAIT_MS = 30_000;
  * oldest go first): a report accepted by this process is processed without reading its body
  * back from the inbox, parsing and validating it again. Beyond this (a long backlog), or after
  * a restart, the body is read from the inbox as before: the inbox stays the durable copy.
+ * A parsed report takes several times its body's bytes of heap, and this memory is beside the
+ * in-flight budget (PALISADE_INGEST_INFLIGHT_BYTES), so both bounds are small: about 200 typical
+ * 35 KB reports, and no large report (re-reading one costs little next to storing it).
  */
-export const PARSED_KEEP_BYTES = 32 * 1024 * 1024;
+export const PARSED_KEEP_BYTES = 8 * 1024 * 1024;
+const PARSED_KEEP_MAX_REPORT_BYTES = 512 * 1024;
 
 /** A report as accepted: validated, redacted, its content hash; exactly what the inbox row holds. */
 interface ParsedReport {
@@ -332,7 +336,7 @@ export class IngestQueue {
 
   /** Keeps a report's parsed form until it is processed (the oldest go first beyond PARSED_KEEP_BYTES). */
   private keep(id: string, p: ParsedReport): void {
-    if (p.bytes > PARSED_KEEP_BYTES) return;
+    if (p.bytes > PARSED_KEEP_MAX_REPORT_BYTES) return;
     this.parsed.set(id, p);
     this.parsedBytes += p.bytes;
     for (const [old, q] of this.parsed) {
