@@ -12,6 +12,8 @@
 //   Authorization: Bearer <redacted>       {"apiKey":"<redacted:generic-secret>"}
 //   https://mcp.example.com/sse/<redacted:openai-key>/   ?access_token=<redacted>
 
+import { BoundedMemo } from './memo.js';
+
 interface SecretPattern {
   type: string;
   re: RegExp;
@@ -226,15 +228,10 @@ export type NameStrength = 'strong' | 'weak' | 'none' | 'not';
 export function nameStrength(name: string): NameStrength {
   if (typeof name !== 'string') return 'none';
   // names repeat (flags, env names across servers): remembered, up to a bound
-  const known = strengths.get(name);
-  if (known !== undefined) return known;
-  const s = judgeName(name);
-  if (strengths.size >= 4096) strengths.clear();
-  strengths.set(name, s);
-  return s;
+  return strengths.get(name, () => judgeName(name));
 }
 
-const strengths = new Map<string, NameStrength>();
+const strengths = new BoundedMemo<string, NameStrength>(4096);
 
 function judgeName(name: string): NameStrength {
   const w = nameWords(name);
@@ -426,17 +423,10 @@ export function detectSecret(value: string): string | undefined {
 export function classifyValue(name: string, value: string | undefined | null): ValueClass {
   // pure in (name, value), and the same pairs recur across servers (LOG_LEVEL=info, API_KEY=${API_KEY})
   if (typeof name !== 'string' || typeof value !== 'string' || name.length + value.length > REDACTED_MEMO_MAX_TEXT) return classify(name, value, false);
-  const key = `${name}\0${value}`;
-  let hit = classifiedMemo.get(key);
-  if (hit === undefined) {
-    hit = classify(name, value, false);
-    if (classifiedMemo.size >= REDACTED_MEMO_MAX_ENTRIES) classifiedMemo.clear();
-    classifiedMemo.set(key, hit);
-  }
-  return { ...hit };
+  return { ...classifiedMemo.get(`${name}\0${value}`, () => classify(name, value, false)) };
 }
 
-const classifiedMemo = new Map<string, ValueClass>();
+const classifiedMemo = new BoundedMemo<string, ValueClass>(REDACTED_MEMO_MAX_ENTRIES);
 
 function classify(name: string, value: string | undefined | null, nested: boolean): ValueClass {
   if (value === undefined || value === null || typeof value !== 'string' || value.trim() === '') return { kind: 'empty' };
@@ -609,16 +599,11 @@ const MAYBE = /[:=]|bearer|basic|token|digest/i;
 // Servers repeat the same words (`-y`, `run`, `--rm`, image and package names, `Bearer ${TOKEN}`)
 // and findings repeat the same sentences: redactString is a pure function of its text, so a
 // text seen before is answered from here (short texts only, a bounded number of them).
-const redactedMemo = new Map<string, Redacted>();
+const redactedMemo = new BoundedMemo<string, Redacted>(REDACTED_MEMO_MAX_ENTRIES);
 
 export function redactString(text: string): Redacted {
   if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text);
-  let hit = redactedMemo.get(text);
-  if (hit === undefined) {
-    hit = redactStringUncached(text);
-    if (redactedMemo.size >= REDACTED_MEMO_MAX_ENTRIES) redactedMemo.clear();
-    redactedMemo.set(text, hit);
-  }
+  const hit = redactedMemo.get(text, () => redactStringUncached(text));
   // a fresh result every time: callers may add to `types`
   return { text: hit.text, types: hit.types.slice() };
 }

@@ -3,6 +3,7 @@
 // epochs, pre-, post- and dev-releases, local versions). Never compare versions as strings.
 import * as pep440 from '@renovatebot/pep440';
 import semver from 'semver';
+import { BoundedMemo } from '../memo.js';
 
 /** Ecosystems whose versions Palisade can order. OSV spells them `npm` and `PyPI`. */
 export type VersionedEcosystem = 'npm' | 'PyPI';
@@ -31,32 +32,21 @@ export function packageKey(ecosystem: string, name: string): string {
 // Matching compares the same few versions (a package's, its advisories' range ends) once per
 // server and advisory: each string is parsed once (bounded, cleared when full).
 const MEMO_MAX = 4096;
-const cleanNpmMemo = new Map<string, string | null>();
-const pypiValidMemo = new Map<string, boolean>();
-const npmCompareMemo = new Map<string, number>();
+const cleanNpmMemo = new BoundedMemo<string, string | undefined>(MEMO_MAX);
+const pypiValidMemo = new BoundedMemo<string, boolean>(MEMO_MAX);
+const npmCompareMemo = new BoundedMemo<string, number>(MEMO_MAX);
 
 function cleanNpm(v: string): string | undefined {
-  let hit = cleanNpmMemo.get(v);
-  if (hit === undefined) {
-    const t = v.trim();
+  return cleanNpmMemo.get(v, () => {
     // `v1.2.3` and `=1.2.3` are how people write exact versions; semver accepts both loosely
-    const parsed = semver.parse(t.replace(/^[=v]+/, ''));
-    hit = parsed ? parsed.version : null;
-    if (cleanNpmMemo.size >= MEMO_MAX) cleanNpmMemo.clear();
-    cleanNpmMemo.set(v, hit);
-  }
-  return hit ?? undefined;
+    const parsed = semver.parse(v.trim().replace(/^[=v]+/, ''));
+    return parsed ? parsed.version : undefined;
+  });
 }
 
 /** pep440.valid(v) !== null, for a trimmed version */
 function pypiValid(v: string): boolean {
-  let hit = pypiValidMemo.get(v);
-  if (hit === undefined) {
-    hit = pep440.valid(v) !== null;
-    if (pypiValidMemo.size >= MEMO_MAX) pypiValidMemo.clear();
-    pypiValidMemo.set(v, hit);
-  }
-  return hit;
+  return pypiValidMemo.get(v, () => pep440.valid(v) !== null);
 }
 
 /** Is this one exact, orderable version in the ecosystem (not a range, not a tag like `latest`)? */
@@ -76,14 +66,7 @@ export function compareVersions(ecosystem: string, a: string, b: string): number
     const x = cleanNpm(a);
     const y = cleanNpm(b);
     if (x === undefined || y === undefined) return undefined;
-    const key = `${x}\0${y}`;
-    let c = npmCompareMemo.get(key);
-    if (c === undefined) {
-      c = semver.compare(x, y);
-      if (npmCompareMemo.size >= MEMO_MAX) npmCompareMemo.clear();
-      npmCompareMemo.set(key, c);
-    }
-    return c;
+    return npmCompareMemo.get(`${x}\0${y}`, () => semver.compare(x, y));
   }
   if (ecosystem === 'PyPI') {
     const x = a.trim();
