@@ -58,10 +58,10 @@ export class SessionLane {
         this.open.delete(id!);
         // an answer with nothing before it (most calls): its length is known, so the response
         // leaves in one write, without chunked framing
-        if (!entry.res.headersSent) entry.res.writeHead(200, { ...this.headers(), 'content-length': String(Buffer.byteLength(frame)) });
+        this.begin(entry.res, frame);
         entry.res.end(frame);
       } else {
-        if (!entry.res.headersSent) entry.res.writeHead(200, this.headers());
+        this.begin(entry.res);
         entry.res.write(frame);
       }
       return Promise.resolve();
@@ -76,14 +76,17 @@ export class SessionLane {
     this.dispatch = typeof onrequest === 'function' ? (m, extra) => onrequest.call(server, m, extra) : (m, extra) => this.transport.onmessage?.(m as never, extra as never);
   }
 
-  private headers(): Record<string, string> {
-    return {
+  /** The event stream's status and headers, once per response (`whole`: a lone answer, sent with its length). */
+  private begin(res: http.ServerResponse, whole?: string): void {
+    if (res.headersSent) return;
+    res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'mcp-session-id': this.sessionId,
-    };
+      ...(whole === undefined ? {} : { 'content-length': String(Buffer.byteLength(whole)) }),
+    });
   }
 
   /**
@@ -126,7 +129,7 @@ export class SessionLane {
   keepAlive(now: number): void {
     for (const entry of this.open.values()) {
       if (now - entry.since < LANE_KEEPALIVE_MS) continue;
-      if (!entry.res.headersSent) entry.res.writeHead(200, this.headers());
+      this.begin(entry.res);
       entry.res.write(': keepalive\n\n');
       entry.since = now;
     }
@@ -135,7 +138,7 @@ export class SessionLane {
   /** The session ended: open streams end without an answer, as the SDK's do. */
   close(): void {
     for (const entry of this.open.values()) {
-      if (!entry.res.headersSent) entry.res.writeHead(200, this.headers());
+      this.begin(entry.res);
       entry.res.end();
     }
     this.open.clear();
