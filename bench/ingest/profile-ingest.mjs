@@ -99,7 +99,8 @@ const logged = [];
 
 const { openDatabase, migrate, prepareDatabase, withOrg } = await import(path.join(repo, 'packages/server/src/db/index.ts'));
 const { IngestQueue } = await import(path.join(repo, 'packages/server/src/services/ingest/queue.ts'));
-const { writeAudit } = await import(path.join(repo, 'packages/server/src/audit.ts'));
+// the route's own audit hook, so a profiled report does the work a served one does
+const { auditReportIngested } = await import(path.join(repo, 'packages/server/src/services/ingest/audit.ts'));
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-prof-ingest-'));
 const pgdb = dialect === 'postgres' ? await pgDatabase() : null;
@@ -129,16 +130,7 @@ await storageFor(store).maintain(store.db, 'migrated');
 const scope = { orgId: org };
 const failures = [];
 const queue = new IngestQueue(store, {
-  afterWrite: (tx, sc, from, r) =>
-    writeAudit(tx, sc, {
-      actorType: 'agent',
-      actorId: from.agentKeyId ?? 'unknown',
-      action: 'report.ingested',
-      targetType: 'host',
-      targetId: r.hostId,
-      ip: from.ip ?? undefined,
-      details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts },
-    }),
+  afterWrite: auditReportIngested,
   onError: (err) => failures.push(String(err?.stack ?? err)),
 });
 const from = { agentKeyId: null, ip: '127.0.0.1' };

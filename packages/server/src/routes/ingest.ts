@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { access } from '../auth/access.js';
-import { writeAudit } from '../audit.js';
 import { ApiError } from '../errors.js';
 import { ReportAccepted, ReportProcessed, ReportStatus } from '../http/models.js';
 import { asWire, errors, IdParams, typed } from '../http/schemas.js';
+import { auditReportIngested } from '../services/ingest/audit.js';
 import { ingestQueueFor, QuotaExceeded } from '../services/ingest/queue.js';
 import { MAX_REPORT_BYTES, ReportRejected } from '../services/report-limits.js';
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
@@ -49,16 +49,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
   const queue = ingestQueueFor(store, {
     onAlerts: () => void dispatcher.kick(),
     // a changed report is a state change: audited in the same transaction
-    afterWrite: (tx, scope, from, r) =>
-      writeAudit(tx, scope, {
-        actorType: 'agent',
-        actorId: from.agentKeyId ?? 'unknown',
-        action: 'report.ingested',
-        targetType: 'host',
-        targetId: r.hostId,
-        ip: from.ip ?? undefined,
-        details: { reportId: r.reportId, servers: r.servers, events: r.events, alerts: r.alerts },
-      }),
+    afterWrite: auditReportIngested,
     onError: (err, id) => app.log.error({ err, reportId: id }, 'could not process an accepted report'),
   });
   // reports accepted before a restart (or a crash) are processed now
