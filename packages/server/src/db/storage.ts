@@ -371,9 +371,26 @@ const postgresStorage: Storage = {
         and id in (select server_id from server_instances where org_id = ${org} and host_id in (${ids}))
       order by id for no key update skip locked)`.execute(tx);
   },
-  async maintain() {
-    // autovacuum's analyze keeps PostgreSQL's statistics by itself (a database-wide ANALYZE
-    // here would also lock the shared catalogs other databases on the server use).
+  async maintain(db) {
+    // Autovacuum keeps PostgreSQL's statistics when it is on (the default), but it may be off
+    // or behind a bulk change (issue 12: without statistics or a visibility map the list's
+    // index-only walks read the heap of every row). So the product checks its own tables by
+    // autovacuum's default thresholds and refreshes those past them, one table at a time (never
+    // a database-wide ANALYZE: that would also take the shared catalogs). Only tables this role
+    // owns: the owner at start-up (migrate); a separate runtime role owns none and leaves it to
+    // autovacuum. Nothing past a threshold: one catalog read.
+    const due = await sql<{ relname: string; vacuum: boolean; analyze: boolean }>`
+      select s.relname,
+        s.n_ins_since_vacuum > 1000 + 0.2 * s.n_live_tup or s.n_dead_tup > 50 + 0.2 * s.n_live_tup as vacuum,
+        s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup as analyze
+      from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+      where s.schemaname = current_schema() and pg_has_role(current_user, c.relowner, 'USAGE')
+      order by s.relname`.execute(db);
+    for (const t of due.rows) {
+      // (VACUUM runs outside a transaction: db is the pool, each statement its own)
+      if (t.vacuum) await sql`vacuum (analyze) ${sql.table(t.relname)}`.execute(db);
+      else if (t.analyze) await sql`analyze ${sql.table(t.relname)}`.execute(db);
+    }
   },
   ingestConcurrency: (cores) => Math.max(2, cores * 2),
   ingestBatch: 1,
