@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hostReport, withScanTime } from './reports.mjs';
+import { bigReport, hostReport, withScanTime } from './reports.mjs';
 import { pgDatabase } from './inproc.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,6 +23,8 @@ const dialect = arg('--db', 'sqlite');
 const N = Number(arg('--n', 200));
 const AGE = Number(arg('--age', 5000));
 const LOG = process.argv.includes('--log');
+/** --big: also the 4 MB report (1,200 servers x 10 tools): first, all servers changed, with statement times */
+const BIG = process.argv.includes('--big');
 /** --profile DIR: a CPU profile of the 'changed again' phase and one of the two unchanged phases (inspector, this thread only) */
 const PROFILE = arg('--profile', null);
 const { Session } = await import('node:inspector/promises');
@@ -57,6 +59,21 @@ const addTime = (text, ms) => {
 };
 let logging = false;
 const logged = [];
+/** the longest transaction of a phase (begin to commit: what another organisation's writes wait for on SQLite), wall and CPU ms */
+const txSpan = { open: null, longest: { wall: 0, cpu: 0 } };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+function txMark(text) {
+  const t = text.trimStart().slice(0, 6).toLowerCase();
+  if (t.startsWith('begin')) txSpan.open = { wall: performance.now(), cpu: cpuMs() };
+  else if ((t.startsWith('commit') || t.startsWith('rollba')) && txSpan.open) {
+    const wall = performance.now() - txSpan.open.wall;
+    if (wall > txSpan.longest.wall) txSpan.longest = { wall, cpu: cpuMs() - txSpan.open.cpu };
+    txSpan.open = null;
+  }
+}
 // count every statement at the driver (better-sqlite3 statements; pg client queries, where a
 // multi-statement text is one round trip of several statements)
 {
@@ -67,6 +84,7 @@ const logged = [];
   for (const m of ['run', 'all', 'get', 'iterate']) {
     const orig = proto[m];
     proto[m] = function (...a) {
+      txMark(this.source);
       counts.statements++;
       counts.trips++;
       if (logging) logged.push(this.source.replace(/\s+/g, ' ').slice(0, 220));
@@ -84,6 +102,7 @@ const logged = [];
   pg.Client.prototype.query = function (config, ...a) {
     const text = typeof config === 'string' ? config : config?.text;
     if (typeof text === 'string') {
+      if (this.processID !== pgAdminPid) txMark(text);
       counts.trips++;
       const n = text.split(';\n').length;
       counts.statements += n;
@@ -97,6 +116,7 @@ const logged = [];
   };
 }
 
+let pgAdminPid = -1;
 const { openDatabase, migrate, prepareDatabase, withOrg } = await import(path.join(repo, 'packages/server/src/db/index.ts'));
 const { IngestQueue } = await import(path.join(repo, 'packages/server/src/services/ingest/queue.ts'));
 // the route's own audit hook, so a profiled report does the work a served one does
@@ -145,6 +165,7 @@ function reversedKeys(v) {
 // loaded machine stretches wall time, much less the CPU a report costs
 const pgAdmin = pgdb ? new (require('pg').Client)({ connectionString: pgdb.adminUrl }) : null;
 await pgAdmin?.connect();
+if (pgAdmin) pgAdminPid = pgAdmin.processID;
 const ticks = (pid) => {
   try {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -165,6 +186,14 @@ async function cpuNow() {
 
 async function phase(name, bodies, { concurrency = 16 } = {}) {
   const c0 = { ...counts };
+  txSpan.longest = { wall: 0, cpu: 0 };
+  // the longest the event loop was held (a 5 ms timer's largest lateness)
+  const loop = { max: 0, last: performance.now() };
+  const ticker = setInterval(() => {
+    const t = performance.now();
+    loop.max = Math.max(loop.max, t - loop.last - 5);
+    loop.last = t;
+  }, 5);
   const cpu0 = await cpuNow();
   const t0 = performance.now();
   const statuses = {};
@@ -185,13 +214,34 @@ async function phase(name, bodies, { concurrency = 16 } = {}) {
   await queue.drained();
   await queue.flushSeen();
   const ms = performance.now() - t0;
+  clearInterval(ticker);
   const cpu1 = await cpuNow();
   const cpu = `CPU ${((cpu1.node - cpu0.node) / bodies.length).toFixed(2)} ms node${pgAdmin ? ` + ${((cpu1.pg - cpu0.pg) / bodies.length).toFixed(2)} ms PostgreSQL` : ''} per report`;
   const st = counts.statements - c0.statements;
   const trips = counts.trips - c0.trips;
   process.stdout.write(
-    `${dialect} ${name.padEnd(22)} ${bodies.length} reports in ${(ms / 1000).toFixed(2)} s = ${((bodies.length * 1000) / ms).toFixed(1)}/s, ${(ms / bodies.length).toFixed(1)} ms each, ${cpu}; ${(st / bodies.length).toFixed(1)} statements, ${(trips / bodies.length).toFixed(1)} round trips per report; accept p99 ${acceptMs.sort((a, b) => a - b)[Math.floor(acceptMs.length * 0.99)].toFixed(0)} ms ${JSON.stringify(statuses)}\n`,
+    `${dialect} ${name.padEnd(22)} ${bodies.length} reports in ${(ms / 1000).toFixed(2)} s = ${((bodies.length * 1000) / ms).toFixed(1)}/s, ${(ms / bodies.length).toFixed(1)} ms each, ${cpu}; ${(st / bodies.length).toFixed(1)} statements, ${(trips / bodies.length).toFixed(1)} round trips per report; accept p99 ${acceptMs.sort((a, b) => a - b)[Math.floor(acceptMs.length * 0.99)].toFixed(0)} ms; longest transaction ${txSpan.longest.wall.toFixed(0)} ms (${txSpan.longest.cpu.toFixed(0)} ms CPU), longest event-loop block ${loop.max.toFixed(0)} ms ${JSON.stringify(statuses)}\n`,
   );
+}
+
+function statementTimes(label) {
+  const list = [...timed].sort((a, b) => b[1].ms - a[1].ms);
+  const total = list.reduce((n, [, t]) => n + t.ms, 0);
+  process.stdout.write(`  statement time in '${label}' (wall time per statement, summed over concurrent reports): ${total.toFixed(0)} ms\n`);
+  for (const [k, t] of list.slice(0, 18)) process.stdout.write(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(5)}x  ${k}\n`);
+  timed.clear();
+}
+
+if (BIG) {
+  for (const [label, rev] of [
+    ['big first', 0],
+    ['big all changed', 1],
+  ]) {
+    timing = true;
+    await profiled(`${label.replace(/ /g, '-')}.cpuprofile`, () => phase(label, [JSON.stringify(bigReport(1200, 10, { rev }))], { concurrency: 1 }));
+    timing = false;
+    statementTimes(label);
+  }
 }
 
 const hosts = Array.from({ length: N }, (_, i) => 1000 + i);
@@ -203,12 +253,7 @@ await phase('changed', hosts.map((h) => JSON.stringify(hostReport(h, 10))));
   await profiled('changed.cpuprofile', () => phase('changed again', bodies));
   timing = false;
 }
-{
-  const list = [...timed].sort((a, b) => b[1].ms - a[1].ms);
-  const total = list.reduce((n, [, t]) => n + t.ms, 0);
-  process.stdout.write(`  statement time in 'changed again' (wall time per statement, summed over concurrent reports): ${total.toFixed(0)} ms\n`);
-  for (const [k, t] of list.slice(0, 18)) process.stdout.write(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(5)}x  ${k}\n`);
-}
+statementTimes('changed again');
 {
   const same = hosts.map((h) => withScanTime(hostReport(h, 20)));
   const other = hosts.map((h) => withScanTime(reversedKeys(hostReport(h, 20))));
@@ -233,6 +278,10 @@ if (LOG) {
     logging = false;
     process.stdout.write(`\n-- ${label}: ${logged.length} statements\n${logged.map((s, i) => `${String(i + 1).padStart(3)} ${s}`).join('\n')}\n`);
   }
+}
+{
+  const { prescoreUse } = await import(path.join(repo, 'packages/server/src/services/ingest/pipeline.ts'));
+  if (prescoreUse) process.stdout.write(`large reports re-scored before their transaction: ${JSON.stringify(prescoreUse)}\n`);
 }
 if (failures.length) process.stdout.write(`FAILURES: ${failures.length}\n${failures.slice(0, 3).join('\n')}\n`);
 await queue.stop();

@@ -74,6 +74,22 @@ class RuleMemo {
     return entry;
   }
 
+  /**
+   * Runs the remembered rules on these servers now (results kept, a throw left for evaluate()
+   * to report): evaluate() on the same server objects in the same context then only reads them.
+   */
+  warm(servers: readonly ServerConfig[], ctx: RuleContext): void {
+    for (const server of servers)
+      for (const rule of this.rules) {
+        if (rule.kind !== 'server' || rule.meta.category === 'advisory') continue;
+        try {
+          rule.check(server, ctx);
+        } catch {
+          // evaluate() runs it again and records the rule's failure
+        }
+      }
+  }
+
   private wrap(rule: ServerRule, index: number): ServerRule {
     return {
       ...rule,
@@ -97,13 +113,45 @@ function memoFor(rules: readonly Rule[]): RuleMemo {
   return memo;
 }
 
-export function rescoreReport(report: ScanReport, fingerprints: readonly string[], knownTools: KnownTools, rules: readonly Rule[] = allRules, advisories?: AdvisoryDb): Rescored {
+function rescoreInputs(report: ScanReport, fingerprints: readonly string[], knownTools: KnownTools, advisories?: AdvisoryDb): { configs: ServerConfig[]; ctx: RuleContext } {
   const configs = report.servers.map((s, i) => {
     const config = stripScores(s);
     const tools = repinTools(config.tools, knownTools.get(fingerprints[i]!));
     return tools ? { ...config, tools } : config;
   });
-  const result = evaluate(configs, { platform: reportPlatform(report.host.os), advisories }, memoFor(rules).rules);
+  return { configs, ctx: { platform: reportPlatform(report.host.os), advisories } };
+}
+
+export function rescoreReport(report: ScanReport, fingerprints: readonly string[], knownTools: KnownTools, rules: readonly Rule[] = allRules, advisories?: AdvisoryDb): Rescored {
+  const { configs, ctx } = rescoreInputs(report, fingerprints, knownTools, advisories);
+  const result = evaluate(configs, ctx, memoFor(rules).rules);
+  return { servers: anchorReportFindings(result.servers, result.findings, rules), findings: result.findings };
+}
+
+/** Servers whose per-server rules run between two turns of the event loop (rescoreReportSliced). */
+export const RESCORE_SLICE_SERVERS = 32;
+
+/**
+ * The same result as rescoreReport, with the per-server rules run first a slice of servers at
+ * a time, a turn of the event loop between slices (the results remembered), so a report of a
+ * thousand servers does not hold the event loop for its whole re-scoring; evaluate() then only
+ * runs the cross-server rules and reads the remembered results.
+ */
+export async function rescoreReportSliced(
+  report: ScanReport,
+  fingerprints: readonly string[],
+  knownTools: KnownTools,
+  rules: readonly Rule[] = allRules,
+  advisories?: AdvisoryDb,
+  slice = RESCORE_SLICE_SERVERS,
+): Promise<Rescored> {
+  const { configs, ctx } = rescoreInputs(report, fingerprints, knownTools, advisories);
+  const memo = memoFor(rules);
+  for (let i = 0; i < configs.length; i += slice) {
+    memo.warm(configs.slice(i, i + slice), ctx);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const result = evaluate(configs, ctx, memo.rules);
   return { servers: anchorReportFindings(result.servers, result.findings, rules), findings: result.findings };
 }
 

@@ -21,12 +21,25 @@ export function redacted(report: ScanReport): ScanReport {
 export function normaliseServers(report: ScanReport): Prepared[] {
   const seen = new Set<string>();
   const prepared: Prepared[] = [];
-  for (const raw of report.servers) {
-    const server = scrubServer(raw);
-    const key = instanceKey(server);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    prepared.push({ server, fingerprint: serverFingerprint(server), key });
+  for (const raw of report.servers) normaliseOne(raw, seen, prepared);
+  return prepared;
+}
+
+function normaliseOne(raw: ScanReport['servers'][number], seen: Set<string>, prepared: Prepared[]): void {
+  const server = scrubServer(raw);
+  const key = instanceKey(server);
+  if (seen.has(key)) return;
+  seen.add(key);
+  prepared.push({ server, fingerprint: serverFingerprint(server), key });
+}
+
+/** normaliseServers, `slice` servers between two turns of the event loop (a large report). */
+export async function normaliseServersSliced(report: ScanReport, slice = 64): Promise<Prepared[]> {
+  const seen = new Set<string>();
+  const prepared: Prepared[] = [];
+  for (let i = 0; i < report.servers.length; i += slice) {
+    for (const raw of report.servers.slice(i, i + slice)) normaliseOne(raw, seen, prepared);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return prepared;
 }

@@ -2,18 +2,18 @@
 // normalise (normalise.ts) -> diff against the last state (state.ts) -> write (write.ts) ->
 // alerts and webhooks (events.ts) -> aggregates (aggregates.ts; what no report should wait
 // for runs after its commit). An unchanged re-report only moves last-seen times (touch.ts).
-import type { ScanReport } from '@palisade/core';
+import type { MemoryAdvisoryDb, Rule, ScanReport } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import { advisoryDbFor, recordIngestMatches, reportPackageKeys } from '../advisory-db.js';
 import { timeOrderedId } from '../ids.js';
-import { rescoreReport, type KnownTools } from '../rescore.js';
+import { rescoreReport, rescoreReportSliced, type KnownTools } from '../rescore.js';
 import { afterCommit, dailySnapshotsFor, refreshServerAggregates, type AfterCommit } from './aggregates.js';
 import { raiseEvents, storeReportEvents } from './events.js';
-import { normaliseServers, redacted } from './normalise.js';
+import { normaliseServers, normaliseServersSliced, redacted } from './normalise.js';
 import { planFindings, planInstances, planTools, readKnownDefinitions, readPrevious } from './state.js';
 import { staleBefore, touchByRawKey, touchByRawKeyOneTrip, touchUnchanged } from './touch.js';
-import type { IngestOptions, IngestResult } from './types.js';
+import type { IngestOptions, IngestResult, Prescored } from './types.js';
 import { contentHash, hostKey, parseReportText, rawReportKey } from './validate.js';
 import { insertDefinitions, insertHost, writeFindings, writeHostAndReport, writeInstances, writeTools } from './write.js';
 
@@ -96,20 +96,26 @@ export async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted:
 async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanReport, hash: string, existingHostId: string | null, now: string, opts: IngestOptions): Promise<Stored> {
   const org = scope.orgId;
   const stale = staleBefore(now);
-  // normalise
-  const prepared = normaliseServers(report);
+  // normalise (done before the transaction for a large report)
+  const pre = opts.prescored;
+  const prepared = pre ? pre.normalised.map((p) => ({ ...p })) : normaliseServers(report);
   // what is known: definitions and their tool rows (the rug-pull baseline)
   const known = await readKnownDefinitions(tx, store, org, prepared.map((p) => p.fingerprint));
-  // re-score with the backend's own rules (and the stored advisories, for PAL-V001)
+  // re-score with the backend's own rules (and the stored advisories, for PAL-V001), unless
+  // done before the transaction against exactly what it reads now
   const advisories = await advisoryDbFor(tx, reportPackageKeys(prepared.map((p) => p.server)));
-  const rescored = rescoreReport(
-    { ...report, servers: prepared.map((p) => p.server) },
-    prepared.map((p) => p.fingerprint),
-    known.knownTools as KnownTools,
-    opts.rules,
-    advisories,
-  );
-  prepared.forEach((p, i) => (p.server = rescored.servers[i]!));
+  const reuse = pre !== undefined && sameKnownTools(pre.knownTools, known.knownTools) && pre.advisories === advisorySignature(advisories);
+  if (pre) prescoreUse[reuse ? 'reused' : 'rescored']++;
+  const servers = reuse
+    ? pre.servers
+    : rescoreReport(
+        { ...report, servers: prepared.map((p) => p.server) },
+        prepared.map((p) => p.fingerprint),
+        known.knownTools as KnownTools,
+        opts.rules,
+        advisories,
+      ).servers;
+  prepared.forEach((p, i) => (p.server = servers[i]!));
 
   // the host, its previous state, new definitions
   const hostId = existingHostId ?? timeOrderedId();
@@ -144,4 +150,60 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
     result,
     after: { org, now, staleBefore: stale, servers: seenOnly, tools: tools.stale, packages: reportPackageKeys(prepared.map((p) => p.server)) },
   };
+}
+
+/** Prescored reports whose scores the transaction used, and those it re-scored (what it read had changed): for tests and metrics. */
+export const prescoreUse = { reused: 0, rescored: 0 };
+
+/** Reports of at least this many servers are normalised and re-scored before their transaction (prescore). */
+export const PRESCORE_MIN_SERVERS = 100;
+
+/**
+ * A large report's CPU work before its transaction: its servers normalised, the definitions
+ * and advisories it names read (a short read of their own), and re-scored, a slice of servers
+ * at a time between turns of the event loop. Its transaction then holds the connection (on
+ * SQLite, every other organisation's writes) only for reads, the comparison and its writes.
+ * Undefined for a small report (its re-scoring is a small part of its transaction) or when the
+ * read fails (the transaction does it all, as before).
+ */
+export async function prescore(store: Db, scope: OrgScope, report: ScanReport, rules?: readonly Rule[]): Promise<Prescored | undefined> {
+  if (report.servers.length < PRESCORE_MIN_SERVERS) return undefined;
+  const normalised = await normaliseServersSliced(report);
+  const fingerprints = normalised.map((p) => p.fingerprint);
+  const read = await withOrg(store, scope, async (tx) => ({
+    known: await readKnownDefinitions(tx, store, scope.orgId, fingerprints),
+    advisories: await advisoryDbFor(tx, reportPackageKeys(normalised.map((p) => p.server))),
+  })).catch(() => undefined);
+  if (!read) return undefined;
+  const rescored = await rescoreReportSliced(
+    { ...report, servers: normalised.map((p) => p.server) },
+    fingerprints,
+    read.known.knownTools,
+    rules,
+    read.advisories,
+  );
+  return { normalised, servers: rescored.servers, knownTools: read.known.knownTools, advisories: advisorySignature(read.advisories) };
+}
+
+/** The same rug-pull baselines (fingerprint -> tool name -> first hash and time). */
+export function sameKnownTools(a: KnownTools, b: KnownTools): boolean {
+  if (a.size !== b.size) return false;
+  for (const [fp, tools] of a) {
+    const other = b.get(fp);
+    if (!other || other.size !== tools.size) return false;
+    for (const [name, first] of tools) {
+      const o = other.get(name);
+      if (!o || o.hash !== first.hash || o.firstSeen !== first.firstSeen) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * What the advisory rules can read of an advisory database read for a report: its records
+ * (by id) and whether each is known exploited. Two reads with the same signature score alike.
+ */
+export function advisorySignature(db: MemoryAdvisoryDb): string {
+  const records = [...db.records()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return JSON.stringify(records.map((r) => [r, db.isKnownExploited(r)]));
 }

@@ -15,10 +15,10 @@ import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import { chunk, chunkRows } from '../batch.js';
 import { timeOrderedId } from '../ids.js';
-import { finish, ingestParsed, withRetry, type Stored } from './pipeline.js';
+import { finish, ingestParsed, prescore, withRetry, type Stored } from './pipeline.js';
 import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
-import type { IngestResult } from './types.js';
+import type { IngestResult, Prescored } from './types.js';
 import { validateReport } from '../report-limits.js';
 import { redacted } from './normalise.js';
 import { bodyHash, contentHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
@@ -599,7 +599,7 @@ export class IngestQueue {
    */
   private async runBatch(jobs: readonly Job[]): Promise<void> {
     const scope = { orgId: jobs[0]!.org };
-    const items: Array<{ job: Job; parsed: ParsedReport }> = [];
+    const items: Array<{ job: Job; parsed: ParsedReport; pre?: Prescored }> = [];
     const alone: Job[] = [];
     for (const job of jobs) {
       const kept = this.takeParsed(job.id);
@@ -615,7 +615,8 @@ export class IngestQueue {
       if (!parsed) continue;
       if (kept) this.sources.kept++;
       else this.sources.inbox++;
-      items.push({ job, parsed });
+      // a large report's CPU work before the transaction (see prescore)
+      items.push({ job, parsed, pre: await prescore(this.store, scope, parsed.report) });
     }
     for (const job of alone) await this.run(job);
     // one transaction holds the (SQLite: only) connection: it takes reports only while it is
@@ -633,8 +634,8 @@ export class IngestQueue {
             // between reports, a turn of the event loop: requests (an accept's parsing) are not
             // held for the whole batch (the statements themselves never yield on SQLite)
             if (i > from) await new Promise((r) => setImmediate(r));
-            const { job, parsed } = items[i]!;
-            out.push(await this.storeInTx(tx, job, parsed, new Date().toISOString()));
+            const { job, parsed, pre } = items[i]!;
+            out.push(await this.storeInTx(tx, job, parsed, new Date().toISOString(), pre));
           }
           return out;
         });
@@ -657,7 +658,7 @@ export class IngestQueue {
   }
 
   /** One report inside the caller's transaction: stored, its inbox row marked done; null when it is no longer pending. */
-  private async storeInTx(tx: Tx, job: Job, parsed: ParsedReport, now: string): Promise<Stored | null> {
+  private async storeInTx(tx: Tx, job: Job, parsed: ParsedReport, now: string, prescored?: Prescored): Promise<Stored | null> {
     const scope = { orgId: job.org };
     const still = await inbox(tx).selectFrom('ingest_inbox').select('status').where('org_id', '=', job.org).where('id', '=', job.id).executeTakeFirst();
     if (still?.status !== 'pending') return null;
@@ -667,6 +668,7 @@ export class IngestQueue {
       agentKeyId: from.agentKeyId,
       rawKey: parsed.raw,
       redacted: true,
+      prescored,
       afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, from, result) : undefined,
     });
     await inbox(tx)
@@ -690,9 +692,11 @@ export class IngestQueue {
         if (kept) this.sources.kept++;
         else this.sources.inbox++;
       }
+      // a large report's CPU work before the transaction (see prescore)
+      const pre = await prescore(this.store, scope, parsed.report);
       await new Promise((r) => setImmediate(r));
       const now = new Date().toISOString();
-      const stored = await withRetry(() => storageFor(this.store).orgTransaction(this.store, job.org, (tx) => this.storeInTx(tx, job, parsed, now)));
+      const stored = await withRetry(() => storageFor(this.store).orgTransaction(this.store, job.org, (tx) => this.storeInTx(tx, job, parsed, now, pre)));
       if (!stored) return;
       this.processed++;
       await finish(this.store, scope, stored, { onAlerts: this.hooks.onAlerts });

@@ -1,5 +1,23 @@
-import type { Rule } from '@palisade/core';
+import type { Rule, ScoredServer } from '@palisade/core';
 import type { OrgScope, Tx } from '../../db/index.js';
+import type { KnownTools } from '../rescore.js';
+import type { Prepared } from './normalise.js';
+
+/**
+ * A large report's CPU work done before its transaction (pipeline.ts prescore): its servers
+ * normalised and re-scored against what the database held then. The transaction uses the
+ * scores only when what it reads is the same (the rug-pull baseline of every definition and
+ * the advisories), else it re-scores as usual: the result is the same either way.
+ */
+export interface Prescored {
+  /** normaliseServers() of the report (servers scrubbed, not re-scored) */
+  normalised: readonly Prepared[];
+  /** the re-scored server of each normalised one */
+  servers: readonly ScoredServer[];
+  /** what they were scored against */
+  knownTools: KnownTools;
+  advisories: string;
+}
 
 export interface IngestResult {
   reportId: string | null;
@@ -24,6 +42,8 @@ export interface IngestOptions {
   now?: Date;
   /** the rules to score with; the full core set unless a test narrows it */
   rules?: readonly Rule[];
+  /** the report normalised and re-scored before its transaction (a large report; see Prescored) */
+  prescored?: Prescored;
   /** runs inside the transaction after a changed report is stored (the audit entry) */
   afterWrite?: (tx: Tx, result: IngestResult) => Promise<void>;
   /** called after commit when alerts were raised (the webhook dispatcher listens) */
