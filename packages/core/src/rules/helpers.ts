@@ -1,22 +1,62 @@
 // Small helpers shared by the rule files: reading command lines, quoting evidence safely,
 // and wording that every rule uses the same way.
 import type { PackageRef, ServerConfig, Tool } from '../model.js';
-import { parsePackageRef } from '../packages/ref.js';
+import { launchedPackages, parsePackageRef } from '../packages/ref.js';
 import { redactFreeText } from '../secrets.js';
 import { escapeInvisible, revealHiddenText } from '../unicode.js';
 
 /** `C:\Tools\Bash.EXE` -> `bash`. */
 export function commandName(cmd: string | null | undefined): string {
   if (!cmd) return '';
+  // the rules ask for the names of the same few words (npx, uvx, docker ...) again and again
+  const hit = commandNames.get(cmd);
+  if (hit !== undefined) return hit;
   const parts = cmd.trim().split(/[\\/]/);
-  return (parts[parts.length - 1] ?? '').replace(/\.(?:exe|cmd|bat|ps1|com)$/i, '').toLowerCase();
+  const name = (parts[parts.length - 1] ?? '').replace(/\.(?:exe|cmd|bat|ps1|com)$/i, '').toLowerCase();
+  if (commandNames.size >= COMMAND_NAMES_MAX) commandNames.clear();
+  commandNames.set(cmd, name);
+  return name;
 }
+
+const COMMAND_NAMES_MAX = 4096;
+const commandNames = new Map<string, string>();
 
 /** Command and arguments as one list of words. A command with spaces is split (some clients allow it). */
 export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): string[] {
+  // most rules read every server's words: they are worked out once per server object and used
+  // again only while its command and arguments are still the same; each caller gets a copy
+  const cached = readOf(server);
+  if (cached) return cached.words.slice();
   const cmd = (server.command ?? '').trim();
   const head = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
-  return [...head, ...(Array.isArray(server.args) ? server.args.filter((a): a is string => typeof a === 'string') : [])];
+  const args = Array.isArray(server.args) ? server.args : undefined;
+  const words = [...head, ...(args ? args.filter((a): a is string => typeof a === 'string') : [])];
+  // kept for servers whose arguments are all strings: then the words after the head are the
+  // arguments themselves, which is how a later call checks that nothing changed
+  if (typeof server === 'object' && server !== null && args && words.length === head.length + args.length) {
+    commandReads.set(server, { command: server.command, headLength: head.length, words });
+  }
+  return words.slice();
+}
+
+interface CommandRead {
+  command: unknown;
+  headLength: number;
+  words: string[];
+  launched?: PackageRef[];
+}
+
+const commandReads = new WeakMap<object, CommandRead>();
+
+/** The remembered read of this server's command line, if its command and arguments are unchanged. */
+function readOf(server: Pick<ServerConfig, 'command' | 'args'>): CommandRead | undefined {
+  const cached = commandReads.get(server);
+  if (!cached || cached.command !== server.command) return undefined;
+  const args = server.args;
+  const { headLength, words } = cached;
+  if (!Array.isArray(args) || args.length !== words.length - headLength) return undefined;
+  for (let i = 0; i < args.length; i++) if (args[i] !== words[headLength + i]) return undefined;
+  return cached;
 }
 
 /** The whole command line as one string, for patterns that span words. */
@@ -174,6 +214,29 @@ export function packageOf(server: Pick<ServerConfig, 'package' | 'command' | 'ar
 }
 
 const parsedPackages = new WeakMap<object, { line: string; ref: PackageRef | undefined }>();
+
+/**
+ * Every package the server's command line fetches and runs (ref.ts's launchedPackages; [] when
+ * it cannot be read). Worked out once per server object while its command and arguments stay
+ * the same (PAL-C003 and PAL-C004 both ask); each caller gets its own array and objects.
+ */
+export function launchedPackagesOf(server: Pick<ServerConfig, 'command' | 'args'>): PackageRef[] {
+  let read = readOf(server);
+  if (!read) {
+    commandWords(server);
+    read = readOf(server);
+  }
+  let chain = read?.launched;
+  if (!chain) {
+    try {
+      chain = launchedPackages(typeof server.command === 'string' ? server.command : null, argsOf(server));
+    } catch {
+      chain = [];
+    }
+    if (read) read.launched = chain;
+  }
+  return chain.map((p) => ({ ...p }));
+}
 
 /** Servers grouped by client, each group sorted by id, so scan rules do not depend on input order. */
 export function groupByClient(servers: readonly ServerConfig[]): Array<[string, ServerConfig[]]> {

@@ -1,10 +1,10 @@
 // PAL-V001: the package a server runs has a published advisory (CVE/GHSA/OSV) for its version.
 // Registered in rules/index.ts through `advisoryRules`. The database comes in RuleContext
 // (the CLI passes the bundled set merged with imports); without one the rule stays silent.
-import type { ServerConfig } from '../../model.js';
+import type { PackageRef, ServerConfig } from '../../model.js';
 import { MemoryAdvisoryDb } from '../../advisories/db.js';
-import type { Rule, RuleCases, RuleHit, ServerRule } from '../types.js';
-import { matchPackage, type AdvisoryMatch } from '../../advisories/match.js';
+import type { Rule, RuleCases, RuleContext, RuleHit, ServerRule } from '../types.js';
+import { effectiveVersion, matchPackage, type AdvisoryMatch } from '../../advisories/match.js';
 import type { OsvRecord } from '../../advisories/osv.js';
 import { compareText } from '../../order.js';
 
@@ -18,8 +18,7 @@ function idsText(m: AdvisoryMatch): string {
   return rest.length ? `${first} (${rest.slice(0, 6).join(', ')})` : (first ?? m.advisory.id);
 }
 
-function hitFor(server: ServerConfig, m: AdvisoryMatch): RuleHit {
-  const pkg = server.package!;
+function hitFor(pkg: PackageRef, m: AdvisoryMatch): RuleHit {
   const summary = (m.advisory.summary ?? m.advisory.details ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
   const kev = m.severity.knownExploited ? ' Known to be exploited in the wild (CISA KEV).' : '';
   const at = m.version ? `${pkg.name}@${m.version}` : pkg.name;
@@ -59,15 +58,35 @@ export const knownVulnerablePackage: ServerRule = {
     const db = ctx.advisories;
     const pkg = server.package;
     if (!db || !pkg) return [];
-    const matches = matchPackage(db, pkg).sort((a, b) => rank[b.severity.severity] - rank[a.severity.severity] || compareText(a.advisory.id, b.advisory.id));
-    const hits = matches.slice(0, MAX_FINDINGS_PER_PACKAGE).map((m) => hitFor(server, m));
-    if (matches.length > MAX_FINDINGS_PER_PACKAGE) {
-      const rest = matches.length - MAX_FINDINGS_PER_PACKAGE;
-      hits.push({ message: `${rest} more advisories also name ${pkg.name}; run \`palisade advisories list --package ${pkg.name}\` to see them all.`, evidence: `${pkg.ecosystem} ${pkg.name}; ${rest} more advisories`, severity: 'low' });
-    }
-    return hits;
+    // many servers run the same package (84 of 500 launch one filesystem server): within one
+    // evaluation (one context object, one database) its hits are worked out once; each
+    // server gets its own copies
+    const key = hitsKey(pkg);
+    let memo = hitsMemo.get(ctx);
+    if (memo?.db !== db) hitsMemo.set(ctx, (memo = { db, hits: new Map() }));
+    let hits = memo.hits.get(key);
+    if (!hits) memo.hits.set(key, (hits = packageHits(pkg, db)));
+    return hits.map((h) => ({ ...h }));
   },
 };
+
+const hitsMemo = new WeakMap<object, { db: object; hits: Map<string, RuleHit[]> }>();
+
+/** What the hits depend on: the package's ecosystem, name and the version it runs (effectiveVersion). */
+function hitsKey(pkg: PackageRef): string {
+  const version = effectiveVersion(pkg);
+  return JSON.stringify([pkg.ecosystem, pkg.name, version === undefined ? null : version]);
+}
+
+function packageHits(pkg: PackageRef, db: NonNullable<RuleContext['advisories']>): RuleHit[] {
+  const matches = matchPackage(db, pkg).sort((a, b) => rank[b.severity.severity] - rank[a.severity.severity] || compareText(a.advisory.id, b.advisory.id));
+  const hits = matches.slice(0, MAX_FINDINGS_PER_PACKAGE).map((m) => hitFor(pkg, m));
+  if (matches.length > MAX_FINDINGS_PER_PACKAGE) {
+    const rest = matches.length - MAX_FINDINGS_PER_PACKAGE;
+    hits.push({ message: `${rest} more advisories also name ${pkg.name}; run \`palisade advisories list --package ${pkg.name}\` to see them all.`, evidence: `${pkg.ecosystem} ${pkg.name}; ${rest} more advisories`, severity: 'low' });
+  }
+  return hits;
+}
 
 /**
  * Advisories the case table below is written against (real records, trimmed to what matching

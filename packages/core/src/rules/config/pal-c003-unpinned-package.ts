@@ -1,8 +1,7 @@
 // PAL-C003: a package fetched at launch without an exact version (npx, uvx, bunx, pnpm dlx, pipx, docker).
 import type { PackageRef } from '../../model.js';
 import type { RuleCases, RuleHit, ServerRule } from '../types.js';
-import { argsOf, disabledNote, packageOf, safeText, serverLabel } from '../helpers.js';
-import { launchedPackages } from '../../packages/ref.js';
+import { disabledNote, launchedPackagesOf, packageOf, safeText, serverLabel } from '../helpers.js';
 
 export const cases: RuleCases = {
   valid: [
@@ -44,12 +43,7 @@ const LAUNCHERS = /^(?:npx|pnpx|bunx|npm exec|npm x|pnpm dlx|pnpm exec|yarn dlx|
 
 /** Every package the command line fetches (wrappers unwrapped), the discovered one first when it is among them. */
 function packagesOf(server: Parameters<ServerRule['check']>[0]): PackageRef[] {
-  let chain: PackageRef[];
-  try {
-    chain = launchedPackages(typeof server.command === 'string' ? server.command : null, argsOf(server));
-  } catch {
-    chain = [];
-  }
+  const chain = launchedPackagesOf(server);
   const known = packageOf(server);
   if (!known) return chain;
   const i = chain.findIndex((p) => p.name === known.name && p.ecosystem === known.ecosystem);

@@ -1,7 +1,6 @@
 // PAL-C004: server code fetched from a git repository at launch (npx github:..., uvx --from git+..., git clone && run).
 import type { RuleCases, ServerRule } from '../types.js';
-import { argsOf, commandLine, disabledNote, packageOf, safeText, serverLabel } from '../helpers.js';
-import { launchedPackages } from '../../packages/ref.js';
+import { commandLine, disabledNote, launchedPackagesOf, packageOf, safeText, serverLabel } from '../helpers.js';
 
 export const cases: RuleCases = {
   valid: [
@@ -45,12 +44,7 @@ export const codeFromGit: ServerRule = {
   kind: 'server',
   cases,
   check(server) {
-    let chain: ReturnType<typeof launchedPackages>;
-    try {
-      chain = launchedPackages(typeof server.command === 'string' ? server.command : null, argsOf(server));
-    } catch {
-      chain = [];
-    }
+    const chain = launchedPackagesOf(server);
     const pkg = [packageOf(server), ...chain].find((p) => p?.ecosystem === 'git');
     const hits = [];
     if (pkg?.ecosystem === 'git') {
