@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import ajvFormats from 'ajv-formats';
 import fastifyStatic from '@fastify/static';
@@ -29,6 +28,7 @@ import { Metrics } from './metrics.js';
 import { boundRouteSchemas, refuseNonFinite, refuseNul, strictDateTime } from './http/bounds.js';
 import { RouteTable, swaggerOptions } from './openapi.js';
 import { addErrorResponses } from './http/errors.js';
+import { securityHeaders } from './http/security-headers.js';
 import { apiRoutes } from './routes/index.js';
 import { opsRoutes } from './routes/ops.js';
 import { seedBundledAdvisories } from './services/advisories.js';
@@ -113,6 +113,22 @@ export function defaultWebDir(): string | null {
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
+/**
+ * One log line per request, when it is answered: the request (id, method, URL with credential
+ * values redacted, address), the status and the time, where fastify writes two ("incoming
+ * request" and "request completed"), each through the log's redaction. Every other line
+ * fastify writes (errors, routes not found, closing) stays as it is.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {
+    // logged with the answer (requestCompleted)
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 export interface BuiltApp {
   app: FastifyInstance;
   platform: Platform;
@@ -172,6 +188,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       hooks: { streamWrite: redactLogLine },
       ...(config.logStream ? { stream: config.logStream } : {}),
     },
+    logController: new OneLinePerRequest(),
     bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: config.trustProxy ?? false,
     // slow or idle clients cannot hold connections forever
@@ -239,7 +256,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   await app.register(swagger, swaggerOptions(SERVER_VERSION));
   platform.openapi.attach(app);
 
-  await app.register(helmet, {
+  const security = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -266,6 +283,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    reply.headers(security);
     reply.header('x-request-id', request.id);
     // API answers hold organisation data and tokens: never kept by browsers or proxies
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');

@@ -107,7 +107,7 @@ for (const dialect of dialects) {
     it('never writes passwords, keys, tokens or cookies to the log', async () => {
       const text = t.logs.join('');
       expect(text.length).toBeGreaterThan(1000);
-      expect(text).toContain('incoming request');
+      expect(text).toContain('request completed');
       for (const secret of [PASSWORD, agentKey, SETUP_TOKEN, ...owner.jar.values()]) expect(text).not.toContain(secret);
     });
 

@@ -4,7 +4,7 @@
 // touch, and statistics maintenance (ANALYZE / PRAGMA optimize on SQLite). The platform's few
 // differences live here too (start-up, the setup lock, the owner-row lock, the agent-key
 // look-up), so no service, route or app module branches on the dialect.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DialectName } from './open.js';
 import { checkConnectedRole, pgBatch, pgLiteral } from './open.js';
 import type { Database } from './schema.js';
@@ -136,6 +136,9 @@ const assignments = (set: Record<string, string>) => sql.join(Object.entries(set
 
 const KEY_COLUMNS = ['id', 'org_id', 'key_hash', 'revoked_at', 'last_used_at'] as const;
 
+const SQLITE_FIND_KEY = `select ${KEY_COLUMNS.join(', ')} from agent_keys where key_hash = ?`;
+const SQLITE_FIND_BY_RAW_KEY = `select id, server_count from hosts where org_id = ? and last_raw_hash = ? and ${NOTHING_PENDING} limit 1`;
+
 const sqliteStorage: Storage = {
   dialect: 'sqlite',
   async migrateOnOpen(store) {
@@ -153,7 +156,8 @@ const sqliteStorage: Storage = {
   },
   forUpdate: (query) => query,
   // one read needs no transaction
-  findAgentKey: (store, hash) => store.db.selectFrom('agent_keys').select(KEY_COLUMNS).where('key_hash', '=', hash).executeTakeFirst(),
+  // every agent request reads its key: the statement's text is fixed, so no query is built per call
+  findAgentKey: async (store, hash) => (await store.db.executeQuery<AgentKeyRow>(CompiledQuery.raw(SQLITE_FIND_KEY, [hash]))).rows[0],
   async markAgentKeyUsed(store, row, at) {
     await store.db.updateTable('agent_keys').set({ last_used_at: at }).where('id', '=', row.id).where('org_id', '=', row.org_id).execute();
   },
@@ -181,7 +185,7 @@ const sqliteStorage: Storage = {
     return undefined;
   },
   async findByRawKey(store, org, key) {
-    const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_raw_hash = ${key} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(store.db);
+    const r = await store.db.executeQuery<TouchedHost>(CompiledQuery.raw(SQLITE_FIND_BY_RAW_KEY, [org, key]));
     const host = r.rows[0];
     return host ? { id: host.id, server_count: Number(host.server_count) } : null;
   },

@@ -86,7 +86,7 @@ export async function refuseNul(request: FastifyRequest): Promise<void> {
   for (const [where, value] of [
     ['query string', request.query],
     ['path', request.params],
-    ['body', typeof request.body === 'string' ? null : request.body],
+    ['body', typeof request.body === 'string' || Buffer.isBuffer(request.body) ? null : request.body],
   ] as const) {
     const p = nulPath(value);
     if (p) throw new ApiError(400, 'bad_request', `The request is not valid: the ${where} field "${p}" contains a NUL character (\\u0000); remove it.`);

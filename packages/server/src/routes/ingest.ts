@@ -2,7 +2,8 @@
 // and nesting depth are checked before anything parses it; then the schema; then it is stored
 // in the ingest inbox and answered 202 with its id (services/ingest/queue.ts processes it:
 // one transaction, idempotent, re-scored there). GET /agent/report/:id gives its status.
-// A body the host already sent (only its scan time differs) moves last-seen times: 200.
+// A body the host already sent (only its scan time differs) moves last-seen times: 200,
+// recognised in its bytes, before it is decoded or parsed (services/ingest/touch.ts).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { access } from '../auth/access.js';
@@ -11,6 +12,7 @@ import { ReportAccepted, ReportProcessed, ReportStatus } from '../http/models.js
 import { asWire, errors, IdParams, typed } from '../http/schemas.js';
 import { auditReportIngested } from '../services/ingest/audit.js';
 import { ingestQueueFor, QuotaExceeded } from '../services/ingest/queue.js';
+import { acceptUnchangedBody, rawBodyKey } from '../services/ingest/touch.js';
 import { MAX_REPORT_BYTES, ReportRejected } from '../services/report-limits.js';
 import { dispatcherFor } from '../services/webhooks/dispatcher.js';
 
@@ -41,9 +43,10 @@ function rateKey(request: FastifyRequest): string {
 export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
   const app = typed(plain);
   const store = app.platform.store;
-  // This plugin's own JSON parser: keep the raw text (the depth check reads it first).
+  // This plugin's own JSON parser: keep the raw bytes (an unchanged re-scan is recognised in
+  // them; any other body is decoded once and its depth checked before it is parsed).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_REPORT_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: MAX_REPORT_BYTES }, (_req, body, done) => done(null, body));
 
   const dispatcher = dispatcherFor(store);
   const queue = ingestQueueFor(store, {
@@ -77,11 +80,21 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const agent = request.agent!;
-      if (typeof request.body !== 'string') throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
+      const body = request.body;
+      if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
       const scope = { orgId: agent.orgId };
+      const wait = waitMs(request);
+      // an unchanged re-scan (what a daemon sends most of the time): one read, answered at once
+      const raw = rawBodyKey(body);
+      const unchanged = raw && (await acceptUnchangedBody(store, scope, raw, new Date().toISOString()));
+      if (unchanged) {
+        // the client asked to wait for processing: the deferred last-seen moves are written first
+        if (wait > 0) await queue.flushSeen();
+        return asWire(ReportProcessed, { ...unchanged, id: null, status: 'done' });
+      }
       let accepted;
       try {
-        accepted = await queue.accept(scope, request.body, { agentKeyId: agent.keyId, ip: request.ip });
+        accepted = await queue.accept(scope, body.toString('utf8'), { agentKeyId: agent.keyId, ip: request.ip });
       } catch (err) {
         if (err instanceof ReportRejected) throw new ApiError(err.statusCode, err.code, err.message);
         if (err instanceof QuotaExceeded) {
@@ -90,7 +103,6 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
         }
         throw err;
       }
-      const wait = waitMs(request);
       if (accepted.result) {
         // the client asked to wait for processing: the deferred last-seen moves are written first
         if (wait > 0) await queue.flushSeen();

@@ -1,5 +1,6 @@
 // The unchanged report: the same content as the host's last one (by its normalised hash, or
 // by its raw body's key) only moves last-seen times (storage.touchHost / touchByRawKeyOneTrip).
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { NOTHING_PENDING, storageFor } from '../../db/storage.js';
@@ -133,6 +134,29 @@ export function seenBufferFor(store: Db): SeenBuffer {
   let b = seenBuffers.get(store.db);
   if (!b) seenBuffers.set(store.db, (b = new SeenBuffer(store)));
   return b;
+}
+
+const SCANNED_AT = Buffer.from('"scannedAt"');
+const BLANK_SCANNED_AT = Buffer.from('"scannedAt":""');
+// the field's value as validate.ts's rawReportKey reads it, with only JSON's own whitespace
+const SCANNED_AT_AT_START = /^"scannedAt"[ \t\r\n]*:[ \t\r\n]*"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))"/;
+
+/**
+ * rawReportKey (validate.ts) of a body still in its bytes: the same key for the same body,
+ * without decoding it to a string or encoding it back for the digest. The body's first
+ * "scannedAt" is found in the bytes (an ASCII name cannot match inside a multi-byte UTF-8
+ * character, so it is the text's first one too) and its value read from a short window.
+ * Null where rawReportKey might find a key this one does not (unusual whitespace around the
+ * field, no such field): the caller then takes the text path, so a miss here costs only time.
+ */
+export function rawBodyKey(body: Buffer): { key: string; scannedAt: string } | null {
+  const at = body.indexOf(SCANNED_AT);
+  if (at < 0) return null;
+  const m = SCANNED_AT_AT_START.exec(body.toString('latin1', at, Math.min(body.length, at + 96)));
+  if (!m) return null;
+  // every character the pattern matched is ASCII: one byte each
+  const key = createHash('sha256').update(body.subarray(0, at)).update(BLANK_SCANNED_AT).update(body.subarray(at + m[0].length)).digest('hex');
+  return { key, scannedAt: m[1]! };
 }
 
 /**
