@@ -274,8 +274,6 @@ export interface InstancePlan {
   updates: Array<{ id: string; set: { server_id: string; client: string; config_path: string; project_path: string | null; scope: string; cwd: string | null; score: number; level: string; last_seen: string } }>;
   inserts: Array<{ id: string; org_id: string; server_id: string; host_id: string; instance_key: string; client: string; config_path: string; project_path: string | null; scope: string; cwd: string | null; score: number; level: string; first_seen: string; last_seen: string }>;
   seenOnly: string[];
-  /** the seenOnly instances with their stored values and the new last-seen time, written with the updates in one statement */
-  seenRows: InstancePlan['updates'];
   gone: string[];
   /** definitions whose aggregates must be recounted */
   affected: Set<string>;
@@ -295,7 +293,7 @@ const findingSig = (list: ReadonlyArray<{ ruleId: string; evidence: string; seve
  * popular definition on many hosts is not recounted for every report that merely mentions it.
  */
 export function planInstances(org: string, hostId: string, prepared: readonly Prepared[], prev: Previous, serverIdByFp: ReadonlyMap<string, string>, now: string): InstancePlan {
-  const plan: InstancePlan = { instanceIdByKey: new Map(), updates: [], inserts: [], seenOnly: [], seenRows: [], gone: [], affected: new Set(), untouched: new Set() };
+  const plan: InstancePlan = { instanceIdByKey: new Map(), updates: [], inserts: [], seenOnly: [], gone: [], affected: new Set(), untouched: new Set() };
   for (const p of prepared) {
     const serverId = serverIdByFp.get(p.fingerprint)!;
     const s = p.server;
@@ -310,7 +308,6 @@ export function planInstances(org: string, hostId: string, prepared: readonly Pr
       else plan.untouched.add(serverId);
       if (old.server_id === serverId && old.client === s.client && old.config_path === s.configPath && old.project_path === (s.projectPath ?? null) && old.scope === s.scope && old.cwd === s.cwd && old.score === s.score && old.level === s.level) {
         plan.seenOnly.push(old.id);
-        plan.seenRows.push({ id: old.id, set: { server_id: old.server_id, client: old.client, config_path: old.config_path, project_path: old.project_path, scope: old.scope, cwd: old.cwd, score: old.score, level: old.level, last_seen: now } });
         continue;
       }
       plan.updates.push({ id: old.id, set: { server_id: serverId, client: s.client, config_path: s.configPath, project_path: s.projectPath ?? null, scope: s.scope, cwd: s.cwd, score: s.score, level: s.level, last_seen: now } });

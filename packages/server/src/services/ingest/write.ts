@@ -97,10 +97,11 @@ export async function writeTools(tx: Tx, plan: ToolPlan): Promise<void> {
 }
 
 export async function writeInstances(tx: Tx, org: string, plan: InstancePlan, now: string): Promise<void> {
-  // the instances that changed and those only seen again (their stored values, a new last-seen
-  // time), one multi-row UPDATE per chunk (rows sorted by id: the lock order)
-  const rows = plan.seenRows.length === plan.seenOnly.length ? [...plan.updates, ...plan.seenRows] : [...plan.updates];
-  const updates = rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // the instances that changed, one multi-row UPDATE per chunk (rows sorted by id: the lock
+  // order); those only seen again move their last-seen time alone. (Written in one statement
+  // with their stored values, SQLite rewrote their entries in the indexes on server_id and
+  // client: 1.6-2.4 ms of a changed report's ~10 ms of statements, against ~0.8 ms as two.)
+  const updates = [...plan.updates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const part of chunkRows(updates.map((u) => ({ id: u.id, ...u.set })))) {
     const values = sql.join(
       part.map(
@@ -113,9 +114,8 @@ export async function writeInstances(tx: Tx, org: string, plan: InstancePlan, no
       from v
       where server_instances.org_id = ${org} and server_instances.id = v.id`.execute(tx);
   }
-  if (updates.length === plan.updates.length)
-    for (const part of chunk(plan.seenOnly))
-      await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).execute();
+  for (const part of chunk(plan.seenOnly))
+    await tx.updateTable('server_instances').set({ last_seen: now }).where('org_id', '=', org).where('id', 'in', part).execute();
   for (const part of chunkRows(plan.inserts)) await tx.insertInto('server_instances').values(part).execute();
   for (const part of chunk(plan.gone)) {
     await tx.deleteFrom('findings').where('org_id', '=', org).where('instance_id', 'in', part).execute();
