@@ -126,6 +126,9 @@ export async function syncServerIndex(tx: Tx, scope: OrgScope, serverIds: readon
       for (const g of chunk(grams)) await db.deleteFrom('server_trigrams').where('org_id', '=', org).where('server_id', '=', id).where('trigram', 'in', g).execute();
     }
     for (const c of chunkRows(clientRows)) await db.insertInto('server_clients').values(c).onConflict((oc) => oc.columns(['org_id', 'client', 'server_id']).doNothing()).execute();
+    // in key order: each statement's rows land in neighbouring index pages (a new definition
+    // brings ~50 trigrams spread over the whole index), and every transaction locks in one order
+    gramRows.sort((a, b) => (a.trigram < b.trigram ? -1 : a.trigram > b.trigram ? 1 : a.server_id < b.server_id ? -1 : a.server_id > b.server_id ? 1 : 0));
     for (const c of chunkRows(gramRows)) await db.insertInto('server_trigrams').values(c).onConflict((oc) => oc.columns(['org_id', 'trigram', 'server_id']).doNothing()).execute();
     for (const c of chunkRows(states)) {
       await db
