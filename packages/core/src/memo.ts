@@ -8,10 +8,11 @@ export class BoundedMemo<K, V> {
 
   constructor(private readonly max: number) {}
 
-  get(key: K, compute: () => V): V {
+  /** `compute` is given the key, so a hot caller can pass a plain function instead of a new closure per call. */
+  get(key: K, compute: (key: K) => V): V {
     const hit = this.map.get(key);
     if (hit !== undefined || this.map.has(key)) return hit as V;
-    const value = compute();
+    const value = compute(key);
     if (this.map.size >= this.max) this.map.clear();
     this.map.set(key, value);
     return value;

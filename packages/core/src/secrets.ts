@@ -228,7 +228,7 @@ export type NameStrength = 'strong' | 'weak' | 'none' | 'not';
 export function nameStrength(name: string): NameStrength {
   if (typeof name !== 'string') return 'none';
   // names repeat (flags, env names across servers): remembered, up to a bound
-  return strengths.get(name, () => judgeName(name));
+  return strengths.get(name, judgeName);
 }
 
 const strengths = new BoundedMemo<string, NameStrength>(4096);
@@ -603,9 +603,15 @@ const redactedMemo = new BoundedMemo<string, Redacted>(REDACTED_MEMO_MAX_ENTRIES
 
 export function redactString(text: string): Redacted {
   if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text);
-  const hit = redactedMemo.get(text, () => redactStringUncached(text));
+  const hit = redactedMemo.get(text, redactStringUncached);
   // a fresh result every time: callers may add to `types`
   return { text: hit.text, types: hit.types.slice() };
+}
+
+/** redactString(text).text, without copying the types it found. */
+function redactedText(text: string): string {
+  if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text).text;
+  return redactedMemo.get(text, redactStringUncached).text;
 }
 
 function redactStringUncached(text: string): Redacted {
@@ -642,11 +648,8 @@ function redactStringUncached(text: string): Redacted {
 export function redactFreeText(text: string): string {
   if (typeof text !== 'string') return '';
   // long prose: one line at a time, so a header line inside it is seen as one
-  if (!text.includes('\n')) return redactString(text).text;
-  return text
-    .split('\n')
-    .map((line) => redactString(line).text)
-    .join('\n');
+  if (!text.includes('\n')) return redactedText(text);
+  return text.split('\n').map(redactedText).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------

@@ -149,18 +149,33 @@ function keyIndex(text: string, needles: ReadonlySet<string>): Map<string, numbe
   const out = new Map<string, number[]>();
   let maxLen = 0;
   for (const n of needles) maxLen = Math.max(maxLen, n.length);
+  // token lengths worth comparing: any other token is skipped without being cut out of the text
+  const lengths = new Uint8Array(maxLen + 1);
+  for (const n of needles) lengths[n.length] = 1;
+  // the next backslash at or after a position: found by the native search, moving forward only
+  let backslash = -1;
   for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) {
     // the end of the quoted token starting here (escape-aware), or give up past the longest needle
     let end = -1;
-    for (let k = i + 1; k < text.length && k - i < maxLen; k++) {
-      const c = text.charCodeAt(k);
-      if (c === 92) k++; // backslash: the next character is part of an escape
-      else if (c === 34) {
-        end = k;
-        break;
+    const next = text.indexOf('"', i + 1);
+    if (backslash !== Infinity && backslash <= i) {
+      backslash = text.indexOf('\\', i + 1);
+      if (backslash === -1) backslash = Infinity;
+    }
+    if (next !== -1 && backslash > next) {
+      // no escape before the next quote: that quote ends the token, if it is near enough
+      if (next - i < maxLen) end = next;
+    } else {
+      for (let k = i + 1; k < text.length && k - i < maxLen; k++) {
+        const c = text.charCodeAt(k);
+        if (c === 92) k++; // backslash: the next character is part of an escape
+        else if (c === 34) {
+          end = k;
+          break;
+        }
       }
     }
-    if (end === -1) continue;
+    if (end === -1 || lengths[end + 1 - i] !== 1) continue;
     const token = text.slice(i, end + 1);
     if (!needles.has(token)) continue;
     let j = end + 1;

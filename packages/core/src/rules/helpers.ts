@@ -120,6 +120,8 @@ export function splitShellWords(s: string): string[] {
 
 /** Cut text to `max` characters with an ellipsis. */
 export function clip(text: string, max = 200): string {
+  // a text of at most `max` UTF-16 units has at most `max` characters: nothing to cut
+  if (typeof text === 'string' && text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
 }
