@@ -56,6 +56,14 @@ if (packed && !useBundle) {
   // process has already touched (each new page is a page fault: ~1,500 fewer in a 500-server
   // scan, ~10% of its wall time in a VM). Flags are part of what a code cache is checked
   // against: the build's warm-up runs through this same line, so the cache it writes matches.
+  // That check also applies to Node's own modules, whose embedded code cache was made with the
+  // default flags: one first required after the flags change is compiled from source instead.
+  // So the ones every bundled command loads anyway (the bundle's core hashes with node:crypto,
+  // the scan reads node:os, output goes to process.stdout) are loaded before: 20 fewer modules
+  // compiled, ~11M fewer instructions per scan (callgrind).
+  require('node:crypto');
+  require('node:os');
+  void process.stdout;
   require('node:v8').setFlagsFromString('--no-opt --no-regexp-tier-up --semi-space-growth-factor=1');
   const cacheFile = `${bundle}.cache`;
   let cachedData;
