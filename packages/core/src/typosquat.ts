@@ -2,6 +2,7 @@
 // character or a confused scope away from a well-known MCP package, without being it.
 import type { Ecosystem } from './model.js';
 import { normalizePypiName } from './packages/versions.js';
+import { BoundedMemo } from './memo.js';
 
 /** Widely used MCP packages (the names people copy from READMEs and that squatters imitate). */
 export const WELL_KNOWN_MCP_PACKAGES: Readonly<Record<'npm' | 'PyPI', readonly string[]>> = {
@@ -111,6 +112,17 @@ function splitScope(name: string): { scope?: string; base: string } {
  */
 export function findTyposquat(name: string, ecosystem: Ecosystem, known: readonly string[] = listFor(ecosystem)): TyposquatMatch | undefined {
   if (!name || name.length > 214 || known.length === 0) return undefined;
+  // against the built-in list, a name is judged once (a scan meets the same packages again and again)
+  if (typeof name === 'string' && known === listFor(ecosystem)) {
+    const hit = defaultListMemo.get(`${ecosystem}\0${name}`, () => judgeTyposquat(name, ecosystem, known));
+    return hit ? { ...hit } : undefined;
+  }
+  return judgeTyposquat(name, ecosystem, known);
+}
+
+const defaultListMemo = new BoundedMemo<string, TyposquatMatch | undefined>(4096);
+
+function judgeTyposquat(name: string, ecosystem: Ecosystem, known: readonly string[]): TyposquatMatch | undefined {
   const norm = ecosystem === 'PyPI' ? normalizePypiName(name) : name.trim().toLowerCase();
   const table = knownTable(known, ecosystem);
   if (table.some((k) => k.norm === norm)) return undefined;
@@ -140,7 +152,8 @@ export function findTyposquat(name: string, ecosystem: Ecosystem, known: readonl
  * A cheap lower bound of the edit distance: characters one name has that the other lacks.
  * Most names are nowhere near a well-known one, and this rules them out without the full table.
  */
-function bagDistance(a: string, b: string): number {
+export function bagDistance(a: string, b: string): number {
+  if (!NON_ASCII.test(a) && !NON_ASCII.test(b)) return asciiBagDistance(a, b);
   // by code point, like editDistance, so one astral character counts once
   const counts = new Map<string, number>();
   for (const c of a) counts.set(c, (counts.get(c) ?? 0) + 1);
@@ -152,6 +165,27 @@ function bagDistance(a: string, b: string): number {
   }
   let extra = 0;
   for (const n of counts.values()) extra += n;
+  return Math.max(missing, extra);
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const asciiCounts = new Int32Array(128);
+
+/** bagDistance for two ASCII texts (one code point per unit), counted in one reused table. */
+function asciiBagDistance(a: string, b: string): number {
+  for (let i = 0; i < a.length; i++) asciiCounts[a.charCodeAt(i)]!++;
+  let missing = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b.charCodeAt(i);
+    if (asciiCounts[c]! > 0) asciiCounts[c]!--;
+    else missing++;
+  }
+  let extra = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    extra += asciiCounts[c]!;
+    asciiCounts[c] = 0;
+  }
   return Math.max(missing, extra);
 }
 
