@@ -435,7 +435,7 @@ async function main() {
   }
   if (DB !== 'postgres') await measure('sqlite');
   if (DB !== 'sqlite') {
-    if (ADMIN_URL) await measure('postgres');
+    if (ADMIN_URL || process.env.BENCH_REUSE) await measure('postgres');
     else process.stdout.write('  postgres: skipped (set PALISADE_BENCH_DATABASE_URL or PALISADE_TEST_DATABASE_URL)\n');
   }
   process.stdout.write(
