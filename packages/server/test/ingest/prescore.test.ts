@@ -72,7 +72,7 @@ for (const dialect of dialects) {
   describe.skipIf(skipReason(dialect))(`large reports scored before their transaction on ${dialect}${skipReason(dialect) ? ` (${PG_SKIP_REASON})` : ''}`, () => {
     let db: InventoryDb;
     beforeAll(async () => {
-      db = await openInventoryDb(dialect, 4);
+      db = await openInventoryDb(dialect, 6);
     });
     afterAll(async () => {
       await db?.close();
@@ -124,6 +124,29 @@ for (const dialect of dialects) {
       expect(a.findings.some((f) => f.includes('late-host'))).toBe(true);
       expect(a).toEqual(await inventory(db, plain));
     }, 180_000);
+
+    it('stores another organisation’s small report while a large one that started first is re-scored', async () => {
+      // one report at a time (SQLite's one writer; here on both databases): the large report is
+      // re-scored without its slot, so the small one, accepted after it started, is stored first
+      const [a, b] = [db.orgs[4]!, db.orgs[5]!];
+      const queue = new IngestQueue(db.store, {}, { ...queueLimits(dialect), concurrency: 1, batch: 1 });
+      try {
+        const servers = Array.from({ length: 3000 }, (_, i) => server({ name: `order-srv-${i}`, tools: [tool(`order_${i}`, `Orders item ${i} for the team.`)] }));
+        const big = await queue.accept(a, JSON.stringify(report(servers, { hostname: 'order-big' })), from);
+        const small = await queue.accept(b, JSON.stringify(report([server({ name: 'order-small' })], { hostname: 'order-small' })), from);
+        const order: string[] = [];
+        await Promise.all([
+          queue.waitFor(big.id!, 600_000).then(() => order.push('large')),
+          queue.waitFor(small.id!, 600_000).then(() => order.push('small')),
+        ]);
+        await queue.drained();
+        expect((await queue.status(a, big.id!))?.status).toBe('done');
+        expect((await queue.status(b, small.id!))?.status).toBe('done');
+        expect(order).toEqual(['small', 'large']);
+      } finally {
+        await queue.stop();
+      }
+    }, 600_000);
 
     it('leaves a small report to its transaction', async () => {
       expect(await prescore(db.store, db.orgs[0]!, report([server({ name: 'small' })]))).toBeUndefined();

@@ -15,7 +15,7 @@ import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import { chunk, chunkRows } from '../batch.js';
 import { timeOrderedId } from '../ids.js';
-import { finish, ingestParsed, prescore, withRetry, type Stored } from './pipeline.js';
+import { finish, ingestParsed, prescore, PRESCORE_MIN_SERVERS, withRetry, type Stored } from './pipeline.js';
 import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
 import type { IngestResult, Prescored } from './types.js';
@@ -156,6 +156,9 @@ export class IngestQueue {
   private turn = 0;
   private readonly keys = new Map<string, { reports: number; bytes: number }>();
   private running = 0;
+  /** reports whose CPU work runs without a processing slot (prepare), and those waiting to take one back (served before new reports) */
+  private preparing = 0;
+  private readonly slotWaiters: Array<() => void> = [];
   /** bytes of the reports running now, and the most seen at once (for tests and metrics) */
   private inflight = 0;
   peakInflightBytes = 0;
@@ -526,6 +529,11 @@ export class IngestQueue {
   }
 
   private pump(): void {
+    // a report prepared off its slot takes one back before any new report starts
+    while (this.slotWaiters.length > 0 && this.running < this.limits.concurrency) {
+      this.running++;
+      this.slotWaiters.shift()!();
+    }
     while (!this.paused && !this.stopped && this.running < this.limits.concurrency) {
       const job = this.next();
       if (!job) break;
@@ -543,7 +551,7 @@ export class IngestQueue {
       void (batch.length === 1 ? this.run(job) : this.runBatch(batch)).finally(() => {
         this.running--;
         for (const j of batch) this.endJob(j);
-        if (this.running === 0 && this.ring.length === 0) for (const f of this.idle) f();
+        if (this.running === 0 && this.preparing === 0 && this.ring.length === 0) for (const f of this.idle) f();
         // the next job (and any body waiting for room) on a fresh turn of the event loop: requests get their share
         setImmediate(() => this.wake());
       });
@@ -592,6 +600,29 @@ export class IngestQueue {
   }
 
   /**
+   * A large report's CPU work before its transaction (pipeline.ts prescore), done WITHOUT its
+   * processing slot: meanwhile other reports start (on SQLite the one slot goes to them, so
+   * another organisation's small reports are stored while the large one is re-scored); then it
+   * takes a slot back, before any report that has not started. Its host stays busy throughout
+   * (its next report waits) and its bytes stay in the in-flight budget.
+   */
+  private async prepare(scope: OrgScope, report: ScanReport): Promise<Prescored | undefined> {
+    if (report.servers.length < PRESCORE_MIN_SERVERS) return undefined;
+    this.running--;
+    this.preparing++;
+    setImmediate(() => this.wake());
+    try {
+      return await prescore(this.store, scope, report);
+    } finally {
+      await new Promise<void>((resolve) => {
+        this.slotWaiters.push(resolve);
+        this.pump();
+      });
+      this.preparing--;
+    }
+  }
+
+  /**
    * Several reports of one organisation in ONE transaction (one commit: on SQLite most of a
    * small report's cost), each as the single path stores it, in order. Should any of them
    * fail, the whole transaction is rolled back and each report runs on its own (run), so one
@@ -616,7 +647,7 @@ export class IngestQueue {
       if (kept) this.sources.kept++;
       else this.sources.inbox++;
       // a large report's CPU work before the transaction (see prescore)
-      items.push({ job, parsed, pre: await prescore(this.store, scope, parsed.report) });
+      items.push({ job, parsed, pre: await this.prepare(scope, parsed.report) });
     }
     for (const job of alone) await this.run(job);
     // one transaction holds the (SQLite: only) connection: it takes reports only while it is
@@ -693,7 +724,7 @@ export class IngestQueue {
         else this.sources.inbox++;
       }
       // a large report's CPU work before the transaction (see prescore)
-      const pre = await prescore(this.store, scope, parsed.report);
+      const pre = await this.prepare(scope, parsed.report);
       await new Promise((r) => setImmediate(r));
       const now = new Date().toISOString();
       const stored = await withRetry(() => storageFor(this.store).orgTransaction(this.store, job.org, (tx) => this.storeInTx(tx, job, parsed, now, pre)));
@@ -774,7 +805,7 @@ export class IngestQueue {
 
   /** Resolves when nothing is queued or running. */
   drained(): Promise<void> {
-    if (this.running === 0 && this.ring.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.preparing === 0 && this.ring.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const f = () => {
         this.idle.delete(f);
@@ -789,7 +820,7 @@ export class IngestQueue {
     this.stopped = true;
     clearInterval(this.maintainTimer);
     await seenBufferFor(this.store).flush();
-    for (const until = Date.now() + ms; this.running > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+    for (const until = Date.now() + ms; this.running + this.preparing > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
   }
 }
 
