@@ -17,6 +17,25 @@ export function redacted(report: ScanReport): ScanReport {
   return redactReport(report);
 }
 
+/** Servers redacted between two turns of the event loop (redactedSliced). */
+export const REDACT_SLICE_SERVERS = 64;
+
+/**
+ * redacted(), `slice` servers per turn of the event loop for a large report (core's
+ * redactReport redacts each server on its own, so the servers redacted a slice at a time and
+ * the rest of the report redacted once are the same report): a 4 MB body does not hold the
+ * event loop for its whole redaction at accept.
+ */
+export async function redactedSliced(report: ScanReport, slice = REDACT_SLICE_SERVERS): Promise<ScanReport> {
+  if (!Array.isArray(report.servers) || report.servers.length <= slice) return redactReport(report);
+  const servers: ScanReport['servers'] = [];
+  for (let i = 0; i < report.servers.length; i += slice) {
+    servers.push(...redactReport({ ...report, servers: report.servers.slice(i, i + slice), findings: [], clients: [] }).servers);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { ...redactReport({ ...report, servers: [] }), servers };
+}
+
 /** The report's servers, scrubbed, keyed and fingerprinted, first of each instance key only. */
 export function normaliseServers(report: ScanReport): Prepared[] {
   const seen = new Set<string>();

@@ -20,7 +20,7 @@ import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
 import type { IngestResult, Prescored } from './types.js';
 import { validateReport } from '../report-limits.js';
-import { redacted } from './normalise.js';
+import { redactedSliced } from './normalise.js';
 import { bodyHash, contentHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
 
 export interface InboxTable {
@@ -258,7 +258,8 @@ export class IngestQueue {
     from: { agentKeyId: string | null; ip: string | null },
     at: string,
   ): Promise<Accepted> {
-    const report = redacted(parseReportText(text));
+    // (a large report's servers a slice per turn of the event loop)
+    const report = await redactedSliced(parseReportText(text));
     const content = contentHash(report);
     // the same content as the host's last report in other bytes (key order, a probe's
     // duration): an unchanged re-scan too, answered from one read by its content hash
