@@ -2,27 +2,33 @@
 import type { RuleCases, ServerRule } from '../types.js';
 import { commandLine, disabledNote, launchedPackagesOf, packageOf, safeText, serverLabel } from '../helpers.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'registry package', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'] } },
-    { name: 'git server package from PyPI', server: { command: 'uvx', args: ['mcp-server-git==2025.7.1', '--repository', '/home/alice/src/app'] } },
-    { name: 'github URL as a plain argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://api.githubcopilot.com/mcp/'] } },
-    { name: 'a URL after the package is an argument, not the code', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse', '--header', 'X: y'] } },
-    { name: 'deno run npm: package', server: { command: 'deno', args: ['run', '-A', 'npm:@example/mcp-server@1.2.3'] } },
-  ],
-  invalid: [
-    { name: 'npx github:', server: { command: 'npx', args: ['-y', 'github:someone/mcp-tool'] }, evidence: /github:someone\/mcp-tool/, severity: 'high' },
-    { name: 'npx owner/repo shorthand', server: { command: 'npx', args: ['someone/mcp-tool'] }, evidence: /someone\/mcp-tool/ },
-    { name: 'uvx --from git+https', server: { command: 'uvx', args: ['--from', 'git+https://github.com/someone/mcp-tool', 'mcp-tool'] }, evidence: /git\+https/ },
-    { name: 'git clone && run', server: { command: 'bash', args: ['-c', 'git clone https://github.com/someone/mcp-tool /tmp/t && node /tmp/t/index.js'] }, evidence: /git clone/ },
-    { name: 'pip install git+', server: { command: 'sh', args: ['-c', 'pip install git+https://github.com/someone/mcp-tool && mcp-tool'] }, evidence: /git\+https/ },
-    { name: 'npx https:// tarball (code from a URL, not a package named https)', server: { command: 'npx', args: ['-y', 'https://example.com/downloads/mcp-tool.tgz'] }, evidence: /npx https:\/\/example\.com\/downloads\/mcp-tool\.tgz/, severity: 'high' },
-    { name: 'npx github:owner/repo behind flags', server: { command: 'npx', args: ['--yes', '--package', 'github:someone/mcp-tool', 'mcp-tool'] }, evidence: /github:someone\/mcp-tool/ },
-    { name: 'deno run https://', server: { command: 'deno', args: ['run', '--allow-net', 'https://example.com/mcp/server.ts'] }, evidence: /deno run https:\/\/example\.com\/mcp\/server\.ts/ },
-    { name: 'bunx https:// through mise', server: { command: 'mise', args: ['exec', '--', 'bunx', 'https://example.com/mcp.tgz'] }, evidence: /bunx https:/ },
-    { name: 'pinned to a commit is still reported, lower', server: { command: 'npx', args: [`github:someone/mcp-tool#${'0123456789abcdef'.repeat(2)}01234567`] }, severity: 'medium' },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'registry package', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'] } },
+      { name: 'git server package from PyPI', server: { command: 'uvx', args: ['mcp-server-git==2025.7.1', '--repository', '/home/alice/src/app'] } },
+      { name: 'github URL as a plain argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://api.githubcopilot.com/mcp/'] } },
+      { name: 'a URL after the package is an argument, not the code', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse', '--header', 'X: y'] } },
+      { name: 'deno run npm: package', server: { command: 'deno', args: ['run', '-A', 'npm:@example/mcp-server@1.2.3'] } },
+    ],
+    invalid: [
+      { name: 'npx github:', server: { command: 'npx', args: ['-y', 'github:someone/mcp-tool'] }, evidence: /github:someone\/mcp-tool/, severity: 'high' },
+      { name: 'npx owner/repo shorthand', server: { command: 'npx', args: ['someone/mcp-tool'] }, evidence: /someone\/mcp-tool/ },
+      { name: 'uvx --from git+https', server: { command: 'uvx', args: ['--from', 'git+https://github.com/someone/mcp-tool', 'mcp-tool'] }, evidence: /git\+https/ },
+      { name: 'git clone && run', server: { command: 'bash', args: ['-c', 'git clone https://github.com/someone/mcp-tool /tmp/t && node /tmp/t/index.js'] }, evidence: /git clone/ },
+      { name: 'pip install git+', server: { command: 'sh', args: ['-c', 'pip install git+https://github.com/someone/mcp-tool && mcp-tool'] }, evidence: /git\+https/ },
+      { name: 'npx https:// tarball (code from a URL, not a package named https)', server: { command: 'npx', args: ['-y', 'https://example.com/downloads/mcp-tool.tgz'] }, evidence: /npx https:\/\/example\.com\/downloads\/mcp-tool\.tgz/, severity: 'high' },
+      { name: 'npx github:owner/repo behind flags', server: { command: 'npx', args: ['--yes', '--package', 'github:someone/mcp-tool', 'mcp-tool'] }, evidence: /github:someone\/mcp-tool/ },
+      { name: 'deno run https://', server: { command: 'deno', args: ['run', '--allow-net', 'https://example.com/mcp/server.ts'] }, evidence: /deno run https:\/\/example\.com\/mcp\/server\.ts/ },
+      { name: 'bunx https:// through mise', server: { command: 'mise', args: ['exec', '--', 'bunx', 'https://example.com/mcp.tgz'] }, evidence: /bunx https:/ },
+      { name: 'pinned to a commit is still reported, lower', server: { command: 'npx', args: [`github:someone/mcp-tool#${'0123456789abcdef'.repeat(2)}01234567`] }, severity: 'medium' },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 const GIT_IN_COMMAND = [
   /\bgit\+(?:https?|ssh|file|git):\/\/\S+/i,
@@ -42,7 +48,9 @@ export const codeFromGit: ServerRule = {
       'Use a published, versioned package and pin it. If the code must come from git, pin a full commit SHA and review it; the finding drops to medium when a full commit is pinned.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const chain = launchedPackagesOf(server);
     const pkg = [packageOf(server), ...chain].find((p) => p?.ecosystem === 'git');

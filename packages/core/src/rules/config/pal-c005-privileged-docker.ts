@@ -5,25 +5,31 @@ import { commandName, commandWords, disabledNote, safeText, serverLabel } from '
 import { classifyPath } from '../paths.js';
 import { stripElevation } from '../shell.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'plain docker run', server: { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_PERSONAL_ACCESS_TOKEN', 'ghcr.io/github/github-mcp-server:0.13.0'] } },
-    { name: 'project folder mount', server: { command: 'docker', args: ['run', '-i', '--rm', '-v', '/home/alice/projects/app:/workspace:ro', 'mcp/filesystem:1.0.2', '/workspace'] } },
-    { name: 'bridge network', server: { command: 'podman', args: ['run', '--network', 'bridge', 'mcp/fetch:1.0.0'] } },
-  ],
-  invalid: [
-    { name: '--privileged', server: { command: 'docker', args: ['run', '-i', '--privileged', 'mcp/tool:1.0.0'] }, evidence: /--privileged/, severity: 'high' },
-    { name: 'docker.sock mount', server: { command: 'docker', args: ['run', '-i', '-v', '/var/run/docker.sock:/var/run/docker.sock', 'mcp/docker:1.0.0'] }, evidence: /docker\.sock/ },
-    { name: 'host network', server: { command: 'docker', args: ['run', '--network=host', 'mcp/tool:1.0.0'] }, evidence: /--network=host/ },
-    { name: 'host pid', server: { command: 'docker', args: ['run', '--pid', 'host', 'mcp/tool:1.0.0'] }, evidence: /--pid host/ },
-    { name: 'root filesystem mount', server: { command: 'docker', args: ['run', '-v', '/:/host', 'mcp/tool:1.0.0'] }, evidence: /\/:\/host/ },
-    { name: 'home mount via $HOME', server: { command: 'docker', args: ['run', '--volume', '$HOME:/home/me', 'mcp/tool:1.0.0'] }, evidence: /\$HOME/ },
-    { name: 'Windows home mount', server: { command: 'docker', args: ['run', '-v', 'C:\\Users\\alice:/data', 'mcp/tool:1.0.0'] }, evidence: /Users/ },
-    { name: '--mount bind of /', server: { command: 'docker', args: ['run', '--mount', 'type=bind,source=/,target=/host', 'mcp/tool:1.0.0'] }, evidence: /source=\// },
-    { name: 'SYS_ADMIN capability', server: { command: 'docker', args: ['run', '--cap-add', 'SYS_ADMIN', 'mcp/tool:1.0.0'] }, evidence: /SYS_ADMIN/ },
-    { name: 'seccomp off', server: { command: 'docker', args: ['run', '--security-opt', 'seccomp=unconfined', 'mcp/tool:1.0.0'] }, evidence: /seccomp=unconfined/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'plain docker run', server: { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_PERSONAL_ACCESS_TOKEN', 'ghcr.io/github/github-mcp-server:0.13.0'] } },
+      { name: 'project folder mount', server: { command: 'docker', args: ['run', '-i', '--rm', '-v', '/home/alice/projects/app:/workspace:ro', 'mcp/filesystem:1.0.2', '/workspace'] } },
+      { name: 'bridge network', server: { command: 'podman', args: ['run', '--network', 'bridge', 'mcp/fetch:1.0.0'] } },
+    ],
+    invalid: [
+      { name: '--privileged', server: { command: 'docker', args: ['run', '-i', '--privileged', 'mcp/tool:1.0.0'] }, evidence: /--privileged/, severity: 'high' },
+      { name: 'docker.sock mount', server: { command: 'docker', args: ['run', '-i', '-v', '/var/run/docker.sock:/var/run/docker.sock', 'mcp/docker:1.0.0'] }, evidence: /docker\.sock/ },
+      { name: 'host network', server: { command: 'docker', args: ['run', '--network=host', 'mcp/tool:1.0.0'] }, evidence: /--network=host/ },
+      { name: 'host pid', server: { command: 'docker', args: ['run', '--pid', 'host', 'mcp/tool:1.0.0'] }, evidence: /--pid host/ },
+      { name: 'root filesystem mount', server: { command: 'docker', args: ['run', '-v', '/:/host', 'mcp/tool:1.0.0'] }, evidence: /\/:\/host/ },
+      { name: 'home mount via $HOME', server: { command: 'docker', args: ['run', '--volume', '$HOME:/home/me', 'mcp/tool:1.0.0'] }, evidence: /\$HOME/ },
+      { name: 'Windows home mount', server: { command: 'docker', args: ['run', '-v', 'C:\\Users\\alice:/data', 'mcp/tool:1.0.0'] }, evidence: /Users/ },
+      { name: '--mount bind of /', server: { command: 'docker', args: ['run', '--mount', 'type=bind,source=/,target=/host', 'mcp/tool:1.0.0'] }, evidence: /source=\// },
+      { name: 'SYS_ADMIN capability', server: { command: 'docker', args: ['run', '--cap-add', 'SYS_ADMIN', 'mcp/tool:1.0.0'] }, evidence: /SYS_ADMIN/ },
+      { name: 'seccomp off', server: { command: 'docker', args: ['run', '--security-opt', 'seccomp=unconfined', 'mcp/tool:1.0.0'] }, evidence: /seccomp=unconfined/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 const DANGEROUS_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'DAC_READ_SEARCH', 'DAC_OVERRIDE', 'SYS_RAWIO', 'BPF', 'PERFMON']);
 const MEDIUM_CAPS = new Set(['NET_ADMIN', 'NET_RAW', 'SYS_TIME', 'MKNOD']);
@@ -110,7 +116,9 @@ export const privilegedDocker: ServerRule = {
       'Drop --privileged and host namespaces, never mount the Docker socket, add no capabilities, and mount only the project folder the server needs, read-only where possible.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server, ctx) {
     return dockerProblems(commandWords(server), ctx).map(
       (p): RuleHit => ({

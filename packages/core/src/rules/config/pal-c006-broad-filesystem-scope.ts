@@ -3,26 +3,32 @@ import type { RuleCases, RuleHit, ServerRule } from '../types.js';
 import { argsOf, commandName, disabledNote, safeText, serverLabel } from '../helpers.js';
 import { classifyPath } from '../paths.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'a project folder', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/projects/app'] } },
-    { name: 'a folder under ${HOME}', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '${HOME}/Documents/notes'] } },
-    { name: 'Windows project folder', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', 'C:\\Users\\alice\\src\\app'] }, ctx: { platform: 'win32', home: 'C:\\Users\\alice' } },
-    { name: 'a flag value that is not a path', server: { command: 'mcp-server', args: ['--mode=/stdio'] } },
-  ],
-  invalid: [
-    { name: 'the root', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/'] }, evidence: /"\/"/, severity: 'high' },
-    { name: 'the home via ~', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '~'] }, evidence: /whole home/ },
-    { name: 'the home via ${HOME}', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '${HOME}'] }, evidence: /\$\{HOME\}/ },
-    { name: 'the literal home path', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/'] }, evidence: /whole home/ },
-    { name: 'Windows drive root', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', 'C:\\'] }, evidence: /root of a disk/ },
-    { name: '%USERPROFILE%', server: { command: 'cmd', args: ['/c', 'npx', '-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '%USERPROFILE%'] }, evidence: /%USERPROFILE%/ },
-    { name: '~/.ssh', server: { command: 'uvx', args: ['some-mcp-files==1.0.0', '--allowed-dir=~/.ssh'] }, evidence: /~\/\.ssh/ },
-    { name: '$HOME/.aws', server: { command: 'node', args: ['server.js', '$HOME/.aws'] }, evidence: /~\/\.aws/ },
-    { name: '/etc', server: { command: 'mcp-files', args: ['/etc'] }, evidence: /\/etc/ },
-    { name: 'cwd is the home folder (medium)', server: { command: 'mcp-files', args: [], cwd: '/home/alice' }, severity: 'medium' },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'a project folder', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/projects/app'] } },
+      { name: 'a folder under ${HOME}', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '${HOME}/Documents/notes'] } },
+      { name: 'Windows project folder', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', 'C:\\Users\\alice\\src\\app'] }, ctx: { platform: 'win32', home: 'C:\\Users\\alice' } },
+      { name: 'a flag value that is not a path', server: { command: 'mcp-server', args: ['--mode=/stdio'] } },
+    ],
+    invalid: [
+      { name: 'the root', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/'] }, evidence: /"\/"/, severity: 'high' },
+      { name: 'the home via ~', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '~'] }, evidence: /whole home/ },
+      { name: 'the home via ${HOME}', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '${HOME}'] }, evidence: /\$\{HOME\}/ },
+      { name: 'the literal home path', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/'] }, evidence: /whole home/ },
+      { name: 'Windows drive root', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', 'C:\\'] }, evidence: /root of a disk/ },
+      { name: '%USERPROFILE%', server: { command: 'cmd', args: ['/c', 'npx', '-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '%USERPROFILE%'] }, evidence: /%USERPROFILE%/ },
+      { name: '~/.ssh', server: { command: 'uvx', args: ['some-mcp-files==1.0.0', '--allowed-dir=~/.ssh'] }, evidence: /~\/\.ssh/ },
+      { name: '$HOME/.aws', server: { command: 'node', args: ['server.js', '$HOME/.aws'] }, evidence: /~\/\.aws/ },
+      { name: '/etc', server: { command: 'mcp-files', args: ['/etc'] }, evidence: /\/etc/ },
+      { name: 'cwd is the home folder (medium)', server: { command: 'mcp-files', args: [], cwd: '/home/alice' }, severity: 'medium' },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 export const broadFilesystemScope: ServerRule = {
   meta: {
@@ -36,7 +42,9 @@ export const broadFilesystemScope: ServerRule = {
       'Pass only the project folders the server needs. Keep key and credential folders out of every MCP server\'s scope. A working directory set to the home folder is reported at medium: set it to the project instead.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server, ctx) {
     const hits: RuleHit[] = [];
     const seen = new Set<string>();

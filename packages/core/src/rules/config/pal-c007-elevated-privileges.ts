@@ -3,20 +3,26 @@ import type { RuleCases, ServerRule } from '../types.js';
 import { commandName, commandWords, disabledNote, quoteCommand, safeText, serverLabel, unwrapCommand } from '../helpers.js';
 import { findInlineCode } from '../shell.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'ordinary command', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse'] } },
-    { name: 'the word sudo inside an argument', server: { command: 'mcp-docs', args: ['--topic', 'sudoers-manual'] } },
-    { name: 'a script mentioning pseudo', server: { command: 'bash', args: ['-c', 'echo pseudo-terminal'] } },
-  ],
-  invalid: [
-    { name: 'sudo', server: { command: 'sudo', args: ['-E', 'node', '/opt/mcp/server.js'] }, evidence: /sudo -E node/, severity: 'high' },
-    { name: 'doas', server: { command: '/usr/bin/doas', args: ['mcp-server'] }, evidence: /doas/ },
-    { name: 'sudo inside bash -c', server: { command: 'bash', args: ['-c', 'sudo docker run -i mcp/tool:1.0.0'] }, evidence: /sudo docker/ },
-    { name: 'runas on Windows', server: { command: 'runas', args: ['/user:Administrator', 'C:\\mcp\\server.exe'] }, evidence: /runas/ },
-    { name: 'Start-Process -Verb RunAs', server: { command: 'powershell', args: ['-Command', 'Start-Process node -Verb RunAs'] }, evidence: /-Verb RunAs/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'ordinary command', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse'] } },
+      { name: 'the word sudo inside an argument', server: { command: 'mcp-docs', args: ['--topic', 'sudoers-manual'] } },
+      { name: 'a script mentioning pseudo', server: { command: 'bash', args: ['-c', 'echo pseudo-terminal'] } },
+    ],
+    invalid: [
+      { name: 'sudo', server: { command: 'sudo', args: ['-E', 'node', '/opt/mcp/server.js'] }, evidence: /sudo -E node/, severity: 'high' },
+      { name: 'doas', server: { command: '/usr/bin/doas', args: ['mcp-server'] }, evidence: /doas/ },
+      { name: 'sudo inside bash -c', server: { command: 'bash', args: ['-c', 'sudo docker run -i mcp/tool:1.0.0'] }, evidence: /sudo docker/ },
+      { name: 'runas on Windows', server: { command: 'runas', args: ['/user:Administrator', 'C:\\mcp\\server.exe'] }, evidence: /runas/ },
+      { name: 'Start-Process -Verb RunAs', server: { command: 'powershell', args: ['-Command', 'Start-Process node -Verb RunAs'] }, evidence: /-Verb RunAs/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 const ELEVATORS = new Set(['sudo', 'doas', 'pkexec', 'gsudo', 'runas', 'su']);
 const ELEVATION_IN_CODE = /(?:^|[;&|(`\s])(?:sudo|doas|pkexec|gsudo|su\s+-c)\s+\S+[^;&|]*|-Verb\s+RunAs\b/i;
@@ -33,7 +39,9 @@ export const elevatedPrivileges: ServerRule = {
       'Run the server as the ordinary user. If it needs one privileged operation, give it that narrow permission (group membership, a specific sudoers rule for a reviewed script) instead of running the whole server elevated.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const words = unwrapCommand(commandWords(server));
     if (words.length && ELEVATORS.has(commandName(words[0]))) {

@@ -4,23 +4,29 @@ import { argsOf, disabledNote, safeText, serverLabel } from '../helpers.js';
 import { isUrlSecretType, redactUrl } from '../../secrets.js';
 
 // URLs below are already redacted, as discovery hands them over (test fixtures).
-export const cases: RuleCases = {
-  valid: [
-    { name: 'plain https URL', server: { url: 'https://mcp.example.com/mcp' } },
-    { name: 'token passed by header reference', server: { url: 'https://mcp.example.com/mcp', headerNames: ['Authorization'] } },
-    { name: 'harmless query', server: { url: 'https://mcp.example.com/sse?region=eu' } },
-    { name: 'a query value hidden only because it is not plainly harmless', server: { url: 'https://mcp.example.com/sse?workspace=<redacted>', secrets: [] } },
-    { name: 'a plain user name without a password', server: { url: 'https://git@mcp.example.com/mcp' } },
-  ],
-  invalid: [
-    { name: 'user and password', server: { url: 'https://<redacted>:<redacted>@mcp.example.com/mcp', secrets: [{ location: 'url', name: 'userinfo', type: 'url-credentials' }] }, evidence: /<redacted>:<redacted>@mcp\.example\.com/, severity: 'high' },
-    { name: 'api key in the query', server: { url: 'https://mcp.example.com/sse?api_key=<redacted>', secrets: [{ location: 'url', name: 'query', type: 'generic-secret' }] }, evidence: /api_key=<redacted>/ },
-    { name: 'credentials in an mcp-remote argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://<redacted>:<redacted>@mcp.example.com/sse'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3/ },
-    { name: 'connection string with a password in an argument', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-postgres@0.6.2', 'postgresql://app:<redacted>@db.internal/prod'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3 "postgresql:\/\/app:<redacted>@db\.internal\/prod"/ },
-    { name: 'token in a URL path, in an argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse/<redacted:openai-key>/'], secrets: [{ location: 'arg', name: '2', type: 'url-path-secret' }] }, evidence: /argument 3/ },
-    { name: 'unredacted user-info is recognised and not echoed', server: { url: 'https://bob:hunter2-test-fixture@mcp.example.com/' }, evidence: /^(?!.*hunter2)/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'plain https URL', server: { url: 'https://mcp.example.com/mcp' } },
+      { name: 'token passed by header reference', server: { url: 'https://mcp.example.com/mcp', headerNames: ['Authorization'] } },
+      { name: 'harmless query', server: { url: 'https://mcp.example.com/sse?region=eu' } },
+      { name: 'a query value hidden only because it is not plainly harmless', server: { url: 'https://mcp.example.com/sse?workspace=<redacted>', secrets: [] } },
+      { name: 'a plain user name without a password', server: { url: 'https://git@mcp.example.com/mcp' } },
+    ],
+    invalid: [
+      { name: 'user and password', server: { url: 'https://<redacted>:<redacted>@mcp.example.com/mcp', secrets: [{ location: 'url', name: 'userinfo', type: 'url-credentials' }] }, evidence: /<redacted>:<redacted>@mcp\.example\.com/, severity: 'high' },
+      { name: 'api key in the query', server: { url: 'https://mcp.example.com/sse?api_key=<redacted>', secrets: [{ location: 'url', name: 'query', type: 'generic-secret' }] }, evidence: /api_key=<redacted>/ },
+      { name: 'credentials in an mcp-remote argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://<redacted>:<redacted>@mcp.example.com/sse'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3/ },
+      { name: 'connection string with a password in an argument', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-postgres@0.6.2', 'postgresql://app:<redacted>@db.internal/prod'], secrets: [{ location: 'arg', name: '2', type: 'url-credentials' }] }, evidence: /argument 3 "postgresql:\/\/app:<redacted>@db\.internal\/prod"/ },
+      { name: 'token in a URL path, in an argument', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'https://mcp.example.com/sse/<redacted:openai-key>/'], secrets: [{ location: 'arg', name: '2', type: 'url-path-secret' }] }, evidence: /argument 3/ },
+      { name: 'unredacted user-info is recognised and not echoed', server: { url: 'https://bob:hunter2-test-fixture@mcp.example.com/' }, evidence: /^(?!.*hunter2)/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 export const credentialsInUrl: ServerRule = {
   meta: {
@@ -34,7 +40,9 @@ export const credentialsInUrl: ServerRule = {
       'Rotate the credential, remove it from the URL and send it in an Authorization header whose value is a reference (`${env:TOKEN}`), or use the client\'s OAuth support for remote servers.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const hits: RuleHit[] = [];
     const args = argsOf(server);

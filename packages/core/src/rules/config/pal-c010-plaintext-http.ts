@@ -3,20 +3,26 @@ import type { RuleCases, RuleHit, ServerRule } from '../types.js';
 import { argsOf, disabledNote, safeText, serverLabel } from '../helpers.js';
 import { redactUrl } from '../../secrets.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'https', server: { url: 'https://mcp.example.com/mcp' } },
-    { name: 'localhost', server: { url: 'http://localhost:3000/mcp' } },
-    { name: 'IPv4 loopback', server: { url: 'http://127.0.0.1:8931/sse' } },
-    { name: 'IPv6 loopback', server: { url: 'http://[::1]:8080/mcp' } },
-    { name: 'loopback via mcp-remote', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'http://localhost:9000/sse'] } },
-  ],
-  invalid: [
-    { name: 'remote http', server: { url: 'http://mcp.example.com/mcp' }, evidence: 'http://mcp.example.com/mcp', severity: 'medium' },
-    { name: 'private network http', server: { url: 'http://10.0.4.12:8080/sse' }, evidence: /10\.0\.4\.12/ },
-    { name: 'http through mcp-remote', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'http://mcp.example.com/sse', '--allow-http'] }, evidence: /argument 3/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'https', server: { url: 'https://mcp.example.com/mcp' } },
+      { name: 'localhost', server: { url: 'http://localhost:3000/mcp' } },
+      { name: 'IPv4 loopback', server: { url: 'http://127.0.0.1:8931/sse' } },
+      { name: 'IPv6 loopback', server: { url: 'http://[::1]:8080/mcp' } },
+      { name: 'loopback via mcp-remote', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'http://localhost:9000/sse'] } },
+    ],
+    invalid: [
+      { name: 'remote http', server: { url: 'http://mcp.example.com/mcp' }, evidence: 'http://mcp.example.com/mcp', severity: 'medium' },
+      { name: 'private network http', server: { url: 'http://10.0.4.12:8080/sse' }, evidence: /10\.0\.4\.12/ },
+      { name: 'http through mcp-remote', server: { command: 'npx', args: ['-y', 'mcp-remote@0.1.29', 'http://mcp.example.com/sse', '--allow-http'] }, evidence: /argument 3/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 /** Loopback and this-machine names: traffic that never leaves the host. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -49,7 +55,9 @@ export const plaintextHttp: ServerRule = {
     remediation: 'Use https:// with a valid certificate. Plain http is acceptable only to loopback (localhost, 127.0.0.1, ::1).',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const hits: RuleHit[] = [];
     const describe = (host: string) => (isPrivateHost(host) ? `the local-network host ${host}` : `the host ${host}`);

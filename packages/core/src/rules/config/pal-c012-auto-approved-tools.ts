@@ -2,17 +2,23 @@
 import type { RuleCases, ServerRule } from '../types.js';
 import { disabledNote, safeText, serverLabel } from '../helpers.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'no auto-approve', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'] } },
-    { name: 'empty list', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'], autoApprove: [] } },
-  ],
-  invalid: [
-    { name: 'some tools', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'], autoApprove: ['read_file', 'list_directory'] }, evidence: /read_file, list_directory/, severity: 'medium' },
-    { name: 'every tool', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'], autoApprove: ['*'] }, severity: 'high' },
-    { name: 'a command-running tool', server: { command: 'npx', args: ['-y', '@wonderwhy-er/desktop-commander@0.2.3'], autoApprove: ['execute_command'] }, severity: 'high', evidence: /execute_command/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'no auto-approve', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'] } },
+      { name: 'empty list', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.4.25'], autoApprove: [] } },
+    ],
+    invalid: [
+      { name: 'some tools', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'], autoApprove: ['read_file', 'list_directory'] }, evidence: /read_file, list_directory/, severity: 'medium' },
+      { name: 'every tool', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'], autoApprove: ['*'] }, severity: 'high' },
+      { name: 'a command-running tool', server: { command: 'npx', args: ['-y', '@wonderwhy-er/desktop-commander@0.2.3'], autoApprove: ['execute_command'] }, severity: 'high', evidence: /execute_command/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 const ALL = /^(?:\*|all|true)$/i;
 // Names of tools that run code or change things: approving these unseen is worse.
@@ -29,7 +35,9 @@ export const autoApprovedTools: ServerRule = {
     remediation: 'Remove the auto-approve entries, or limit them to read-only tools whose output cannot leave the machine. Never auto-approve "*".',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const list = (Array.isArray(server.autoApprove) ? server.autoApprove : []).filter((t): t is string => typeof t === 'string' && t.length > 0);
     if (list.length === 0) return [];

@@ -3,22 +3,28 @@ import type { RuleCases, ServerRule } from '../types.js';
 import { disabledNote, packageOf, safeText, serverLabel } from '../helpers.js';
 import { findTyposquat } from '../../typosquat.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'the real package', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] } },
-    { name: 'a new package in the official scope', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-gitea@1.0.0'] } },
-    { name: 'an unrelated package', server: { command: 'npx', args: ['-y', '@acme/inventory-mcp@2.1.0'] } },
-    { name: 'PyPI spelling variant of the same name', server: { command: 'uvx', args: ['mcp_server_fetch==2025.4.7'] } },
-  ],
-  invalid: [
-    { name: 'Cyrillic letter in the name', server: { command: 'npx', args: ['-y', 'mcp-rem\u043ete@0.1.29'] }, evidence: /U\+043E/, severity: 'high' },
-    { name: 'capital I for l in the scope', server: { command: 'npx', args: ['-y', '@modelcontextprotocoI/server-filesystem@2025.8.21', '/tmp'] }, evidence: /@modelcontextprotocol\/server-filesystem/ },
-    { name: 'scope misspelt', server: { command: 'npx', args: ['-y', '@modelcontextprotcol/server-github'] }, evidence: /scope/ },
-    { name: 'scope dropped', server: { command: 'npx', args: ['-y', 'server-filesystem@1.0.0'] }, evidence: /server-filesystem/ },
-    { name: 'one letter swapped', server: { command: 'npx', args: ['-y', 'mcp-remtoe@0.1.29'] }, evidence: /mcp-remote/ },
-    { name: 'PyPI typo', server: { command: 'uvx', args: ['mcp-server-fecth'] }, evidence: /mcp-server-fetch/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'the real package', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] } },
+      { name: 'a new package in the official scope', server: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-gitea@1.0.0'] } },
+      { name: 'an unrelated package', server: { command: 'npx', args: ['-y', '@acme/inventory-mcp@2.1.0'] } },
+      { name: 'PyPI spelling variant of the same name', server: { command: 'uvx', args: ['mcp_server_fetch==2025.4.7'] } },
+    ],
+    invalid: [
+      { name: 'Cyrillic letter in the name', server: { command: 'npx', args: ['-y', 'mcp-rem\u043ete@0.1.29'] }, evidence: /U\+043E/, severity: 'high' },
+      { name: 'capital I for l in the scope', server: { command: 'npx', args: ['-y', '@modelcontextprotocoI/server-filesystem@2025.8.21', '/tmp'] }, evidence: /@modelcontextprotocol\/server-filesystem/ },
+      { name: 'scope misspelt', server: { command: 'npx', args: ['-y', '@modelcontextprotcol/server-github'] }, evidence: /scope/ },
+      { name: 'scope dropped', server: { command: 'npx', args: ['-y', 'server-filesystem@1.0.0'] }, evidence: /server-filesystem/ },
+      { name: 'one letter swapped', server: { command: 'npx', args: ['-y', 'mcp-remtoe@0.1.29'] }, evidence: /mcp-remote/ },
+      { name: 'PyPI typo', server: { command: 'uvx', args: ['mcp-server-fecth'] }, evidence: /mcp-server-fetch/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 /** Show non-ASCII characters as code points so lookalikes are visible in evidence. */
 function showLookalikes(name: string): string {
@@ -39,7 +45,9 @@ export const typosquat: ServerRule = {
       'Compare the name letter by letter with the official README or registry page; replace it with the real package at a pinned version, and check the machine for what the impostor could reach (tokens in its env, folders in its scope).',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const pkg = packageOf(server);
     if (!pkg || (pkg.ecosystem !== 'npm' && pkg.ecosystem !== 'PyPI')) return [];

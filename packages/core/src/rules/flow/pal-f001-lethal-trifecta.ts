@@ -5,79 +5,85 @@ import { contextsOf, packageOf, safeText, serverLabel, toolsOf } from '../helper
 
 export type FlowRole = 'untrusted' | 'private' | 'sink';
 
-export const cases: RuleCases = {
-  valid: [
-    {
-      name: 'private data and a sink but nothing untrusted',
-      servers: [
-        { name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
-        { name: 'calc', tools: [{ name: 'add', description: 'Adds two numbers.' }] },
-      ],
-    },
-    {
-      name: 'the three spread over different clients',
-      servers: [
-        { name: 'fetch', client: 'cursor', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
-        { name: 'filesystem', client: 'claude-desktop', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
-      ],
-    },
-    { name: 'one harmless server', servers: [{ name: 'time', command: 'uvx', args: ['mcp-server-time==2025.7.1'] }] },
-    {
-      name: 'servers of two different projects never meet',
-      servers: [
-        { name: 'fetch', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
-        { name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/secrets-app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/secrets-app'] },
-      ],
-    },
-  ],
-  invalid: [
-    {
-      name: 'fetch plus filesystem (known packages)',
-      servers: [
-        { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
-        { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
-      ],
-      evidence: /untrusted input: "fetch".*private data: "filesystem".*external sink: "fetch"/,
-      severity: 'high',
-    },
-    {
-      name: 'judged from tools',
-      servers: [
-        { id: 'web', name: 'web', tools: [{ name: 'browse_url', description: 'Open a web page and return its text.' }] },
-        { id: 'db', name: 'crm', tools: [{ name: 'query_customers', description: 'Run a SQL query against the customer database.' }] },
-        { id: 'mail', name: 'mailer', tools: [{ name: 'send_email', description: 'Send an email to any address.' }] },
-      ],
-      evidence: /send_email/,
-    },
-    {
-      name: 'a user-scope server joins every project',
-      servers: [
-        { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
-        { id: 'fs', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
-        { id: 'time', name: 'time', client: 'claude-code', scope: 'project', projectPath: '/home/alice/other', command: 'uvx', args: ['mcp-server-time==2025.7.1'] },
-      ],
-      evidence: /"filesystem" via/,
-    },
-    {
-      name: 'one finding per client, however many projects see it',
-      servers: [
-        { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
-        { id: 'fs1', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
-        { id: 'fs2', name: 'sqlite', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-sqlite==2025.4.25'] },
-      ],
-      evidence: /private data: "filesystem" via .*"sqlite" via/,
-    },
-    { name: 'a single server holding all three', servers: [{ id: 'gh', name: 'github', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] }], evidence: /github/ },
-    {
-      name: 'a disabled server still counts, and is named as disabled',
-      servers: [
-        { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'], disabled: true },
-        { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
-      ],
-      evidence: /disabled/,
-    },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      {
+        name: 'private data and a sink but nothing untrusted',
+        servers: [
+          { name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+          { name: 'calc', tools: [{ name: 'add', description: 'Adds two numbers.' }] },
+        ],
+      },
+      {
+        name: 'the three spread over different clients',
+        servers: [
+          { name: 'fetch', client: 'cursor', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+          { name: 'filesystem', client: 'claude-desktop', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+        ],
+      },
+      { name: 'one harmless server', servers: [{ name: 'time', command: 'uvx', args: ['mcp-server-time==2025.7.1'] }] },
+      {
+        name: 'servers of two different projects never meet',
+        servers: [
+          { name: 'fetch', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+          { name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/secrets-app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/secrets-app'] },
+        ],
+      },
+    ],
+    invalid: [
+      {
+        name: 'fetch plus filesystem (known packages)',
+        servers: [
+          { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+          { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+        ],
+        evidence: /untrusted input: "fetch".*private data: "filesystem".*external sink: "fetch"/,
+        severity: 'high',
+      },
+      {
+        name: 'judged from tools',
+        servers: [
+          { id: 'web', name: 'web', tools: [{ name: 'browse_url', description: 'Open a web page and return its text.' }] },
+          { id: 'db', name: 'crm', tools: [{ name: 'query_customers', description: 'Run a SQL query against the customer database.' }] },
+          { id: 'mail', name: 'mailer', tools: [{ name: 'send_email', description: 'Send an email to any address.' }] },
+        ],
+        evidence: /send_email/,
+      },
+      {
+        name: 'a user-scope server joins every project',
+        servers: [
+          { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+          { id: 'fs', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
+          { id: 'time', name: 'time', client: 'claude-code', scope: 'project', projectPath: '/home/alice/other', command: 'uvx', args: ['mcp-server-time==2025.7.1'] },
+        ],
+        evidence: /"filesystem" via/,
+      },
+      {
+        name: 'one finding per client, however many projects see it',
+        servers: [
+          { id: 'fetch', name: 'fetch', client: 'claude-code', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'] },
+          { id: 'fs1', name: 'filesystem', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/app'] },
+          { id: 'fs2', name: 'sqlite', client: 'claude-code', scope: 'project', projectPath: '/home/alice/site', command: 'uvx', args: ['mcp-server-sqlite==2025.4.25'] },
+        ],
+        evidence: /private data: "filesystem" via .*"sqlite" via/,
+      },
+      { name: 'a single server holding all three', servers: [{ id: 'gh', name: 'github', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github@2025.4.8'] }], evidence: /github/ },
+      {
+        name: 'a disabled server still counts, and is named as disabled',
+        servers: [
+          { id: 'fetch', name: 'fetch', command: 'uvx', args: ['mcp-server-fetch==2025.4.7'], disabled: true },
+          { id: 'fs', name: 'filesystem', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '/home/alice/src'] },
+        ],
+        evidence: /disabled/,
+      },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 interface Signal {
   role: FlowRole;
@@ -151,7 +157,9 @@ export const lethalTrifecta: ScanRule = {
   },
   kind: 'scan',
   attach: 'report',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(servers) {
     const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
     const roles = new Map<string, RoleEvidence[]>();

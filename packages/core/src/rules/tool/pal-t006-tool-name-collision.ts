@@ -4,73 +4,79 @@ import type { RuleCases, ScanRule } from '../types.js';
 import { contextsOf, safeText, serverLabel, toolsOf } from '../helpers.js';
 import { compareText } from '../../order.js';
 
-export const cases: RuleCases = {
-  valid: [
-    {
-      name: 'distinct names',
-      servers: [
-        { name: 'a', tools: [{ name: 'read_file' }] },
-        { name: 'b', tools: [{ name: 'search' }] },
-      ],
-    },
-    {
-      name: 'same name in two projects of one client',
-      servers: [
-        { name: 'a', client: 'claude-code', scope: 'project', projectPath: '/home/alice/one', tools: [{ name: 'read_file' }] },
-        { name: 'b', client: 'claude-code', scope: 'project', projectPath: '/home/alice/two', tools: [{ name: 'read_file' }] },
-      ],
-    },
-    {
-      name: 'same name in different clients',
-      servers: [
-        { name: 'a', client: 'cursor', tools: [{ name: 'read_file' }] },
-        { name: 'b', client: 'vscode', tools: [{ name: 'read_file' }] },
-      ],
-    },
-  ],
-  invalid: [
-    {
-      name: 'a user server and a project server of the same client',
-      servers: [
-        { id: 'u', name: 'files', client: 'claude-code', tools: [{ name: 'read_file' }] },
-        { id: 'p', name: 'project-files', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', tools: [{ name: 'read_file' }] },
-        { id: 'q', name: 'other-project', client: 'claude-code', scope: 'project', projectPath: '/home/alice/other', tools: [{ name: 'search' }] },
-      ],
-      evidence: /read_file: "project-files", "files"/,
-    },
-    {
-      name: 'two servers offer read_file',
-      servers: [
-        { id: 'fs-a', name: 'filesystem', tools: [{ name: 'read_file' }, { name: 'write_file' }] },
-        { id: 'fs-b', name: 'files-plus', tools: [{ name: 'read_file' }] },
-      ],
-      evidence: /read_file: "filesystem", "files-plus"/,
-      severity: 'medium',
-    },
-    {
-      name: 'three servers, names differing only in case',
-      servers: [
-        { name: 'x', tools: [{ name: 'Search' }] },
-        { name: 'y', tools: [{ name: 'search' }] },
-        { name: 'z', tools: [{ name: 'SEARCH' }] },
-      ],
-      evidence: /search/i,
-    },
-    {
-      name: 'many servers with one tool name: eight are named, the rest counted',
-      servers: Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, name: `server-${i}`, tools: [{ name: 'search' }] })),
-      evidence: /^search: "server-0", "server-1", (?:"server-\d+", ){5}"server-\d+" and 22 more$/,
-    },
-    {
-      name: 'a disabled server still collides, marked as disabled',
-      servers: [
-        { id: 'a', name: 'mail', tools: [{ name: 'send_email' }] },
-        { id: 'b', name: 'mail-old', disabled: true, tools: [{ name: 'send_email' }] },
-      ],
-      evidence: /"mail-old" \(disabled\)/,
-    },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      {
+        name: 'distinct names',
+        servers: [
+          { name: 'a', tools: [{ name: 'read_file' }] },
+          { name: 'b', tools: [{ name: 'search' }] },
+        ],
+      },
+      {
+        name: 'same name in two projects of one client',
+        servers: [
+          { name: 'a', client: 'claude-code', scope: 'project', projectPath: '/home/alice/one', tools: [{ name: 'read_file' }] },
+          { name: 'b', client: 'claude-code', scope: 'project', projectPath: '/home/alice/two', tools: [{ name: 'read_file' }] },
+        ],
+      },
+      {
+        name: 'same name in different clients',
+        servers: [
+          { name: 'a', client: 'cursor', tools: [{ name: 'read_file' }] },
+          { name: 'b', client: 'vscode', tools: [{ name: 'read_file' }] },
+        ],
+      },
+    ],
+    invalid: [
+      {
+        name: 'a user server and a project server of the same client',
+        servers: [
+          { id: 'u', name: 'files', client: 'claude-code', tools: [{ name: 'read_file' }] },
+          { id: 'p', name: 'project-files', client: 'claude-code', scope: 'project', projectPath: '/home/alice/app', tools: [{ name: 'read_file' }] },
+          { id: 'q', name: 'other-project', client: 'claude-code', scope: 'project', projectPath: '/home/alice/other', tools: [{ name: 'search' }] },
+        ],
+        evidence: /read_file: "project-files", "files"/,
+      },
+      {
+        name: 'two servers offer read_file',
+        servers: [
+          { id: 'fs-a', name: 'filesystem', tools: [{ name: 'read_file' }, { name: 'write_file' }] },
+          { id: 'fs-b', name: 'files-plus', tools: [{ name: 'read_file' }] },
+        ],
+        evidence: /read_file: "filesystem", "files-plus"/,
+        severity: 'medium',
+      },
+      {
+        name: 'three servers, names differing only in case',
+        servers: [
+          { name: 'x', tools: [{ name: 'Search' }] },
+          { name: 'y', tools: [{ name: 'search' }] },
+          { name: 'z', tools: [{ name: 'SEARCH' }] },
+        ],
+        evidence: /search/i,
+      },
+      {
+        name: 'many servers with one tool name: eight are named, the rest counted',
+        servers: Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, name: `server-${i}`, tools: [{ name: 'search' }] })),
+        evidence: /^search: "server-0", "server-1", (?:"server-\d+", ){5}"server-\d+" and 22 more$/,
+      },
+      {
+        name: 'a disabled server still collides, marked as disabled',
+        servers: [
+          { id: 'a', name: 'mail', tools: [{ name: 'send_email' }] },
+          { id: 'b', name: 'mail-old', disabled: true, tools: [{ name: 'send_email' }] },
+        ],
+        evidence: /"mail-old" \(disabled\)/,
+      },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 /** Servers named in one finding's text; the finding's `servers` lists every one. */
 const MAX_LISTED = 8;
@@ -87,7 +93,9 @@ export const toolNameCollision: ScanRule = {
       'Remove the duplicate server, or disable the colliding tool in one of them. Clients that prefix tool names with the server name reduce but do not remove the confusion for the model.',
   },
   kind: 'scan',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(servers) {
     const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
     const reported = new Set<string>();

@@ -3,20 +3,26 @@ import type { Severity } from '../../model.js';
 import type { RuleCases, RuleHit, ServerRule } from '../types.js';
 import { disabledNote, safeText, serverLabel, toolsOf } from '../helpers.js';
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'read-only tool', server: { tools: [{ name: 'get_weather', description: 'Returns the forecast for a city.', annotations: { readOnlyHint: true } }] } },
-    { name: 'destructiveHint false', server: { tools: [{ name: 'list_notes', description: 'Lists notes.', annotations: { destructiveHint: false } }] } },
-    { name: 'word run inside another word', server: { tools: [{ name: 'get_runtime_info', description: 'Shows the runtime version.' }] } },
-  ],
-  invalid: [
-    { name: 'shell command tool', server: { tools: [{ name: 'execute_command', description: 'Executes a shell command and returns its output.' }] }, evidence: /execute_command/, severity: 'medium' },
-    { name: 'eval tool', server: { tools: [{ name: 'evaluate', description: 'Evaluates JavaScript in the page.' }] }, severity: 'medium' },
-    { name: 'write file (low)', server: { tools: [{ name: 'write_file', description: 'Create or overwrite a file.' }] }, severity: 'low', evidence: /write_file/ },
-    { name: 'declared destructive', server: { tools: [{ name: 'drop_table', description: 'Drops a table.', annotations: { destructiveHint: true } }] }, severity: 'medium', evidence: /destructiveHint/ },
-    { name: 'open world (low)', server: { tools: [{ name: 'browse', description: 'Visits a page.', annotations: { openWorldHint: true, readOnlyHint: true } }] }, severity: 'low', evidence: /openWorldHint/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'read-only tool', server: { tools: [{ name: 'get_weather', description: 'Returns the forecast for a city.', annotations: { readOnlyHint: true } }] } },
+      { name: 'destructiveHint false', server: { tools: [{ name: 'list_notes', description: 'Lists notes.', annotations: { destructiveHint: false } }] } },
+      { name: 'word run inside another word', server: { tools: [{ name: 'get_runtime_info', description: 'Shows the runtime version.' }] } },
+    ],
+    invalid: [
+      { name: 'shell command tool', server: { tools: [{ name: 'execute_command', description: 'Executes a shell command and returns its output.' }] }, evidence: /execute_command/, severity: 'medium' },
+      { name: 'eval tool', server: { tools: [{ name: 'evaluate', description: 'Evaluates JavaScript in the page.' }] }, severity: 'medium' },
+      { name: 'write file (low)', server: { tools: [{ name: 'write_file', description: 'Create or overwrite a file.' }] }, severity: 'low', evidence: /write_file/ },
+      { name: 'declared destructive', server: { tools: [{ name: 'drop_table', description: 'Drops a table.', annotations: { destructiveHint: true } }] }, severity: 'medium', evidence: /destructiveHint/ },
+      { name: 'open world (low)', server: { tools: [{ name: 'browse', description: 'Visits a page.', annotations: { openWorldHint: true, readOnlyHint: true } }] }, severity: 'low', evidence: /openWorldHint/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 interface Capability {
   what: string;
@@ -46,7 +52,9 @@ export const dangerousCapability: ServerRule = {
       'Keep such tools off auto-approve, scope them to a project folder or sandbox, and prefer servers that expose narrow operations over a general shell. Disable tools the workflow does not need.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const hits: RuleHit[] = [];
     for (const tool of toolsOf(server)) {

@@ -5,17 +5,23 @@ import { disabledNote, safeText, serverLabel, toolsOf } from '../helpers.js';
 const H1 = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
 
-export const cases: RuleCases = {
-  valid: [
-    { name: 'unchanged pin', server: { tools: [{ name: 'search', definitionHash: H1, pin: { status: 'unchanged', firstSeen: '2026-01-02T03:04:05Z' } }] } },
-    { name: 'first sighting', server: { tools: [{ name: 'search', definitionHash: H1, pin: { status: 'new' } }] } },
-    { name: 'no pin data', server: { tools: [{ name: 'search' }] } },
-  ],
-  invalid: [
-    { name: 'changed definition', server: { tools: [{ name: 'search', definitionHash: H2, pin: { status: 'changed', firstSeen: '2026-01-02T03:04:05Z', previousHash: H1 } }] }, evidence: /aaaaaaaaaaaa -> bbbbbbbbbbbb/, severity: 'high' },
-    { name: 'changed without hashes', server: { tools: [{ name: 'send', pin: { status: 'changed' } }] }, evidence: /send/ },
-  ],
-};
+// The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
+// every start: a scan never reads it.
+function caseTable(): RuleCases {
+  return {
+    valid: [
+      { name: 'unchanged pin', server: { tools: [{ name: 'search', definitionHash: H1, pin: { status: 'unchanged', firstSeen: '2026-01-02T03:04:05Z' } }] } },
+      { name: 'first sighting', server: { tools: [{ name: 'search', definitionHash: H1, pin: { status: 'new' } }] } },
+      { name: 'no pin data', server: { tools: [{ name: 'search' }] } },
+    ],
+    invalid: [
+      { name: 'changed definition', server: { tools: [{ name: 'search', definitionHash: H2, pin: { status: 'changed', firstSeen: '2026-01-02T03:04:05Z', previousHash: H1 } }] }, evidence: /aaaaaaaaaaaa -> bbbbbbbbbbbb/, severity: 'high' },
+      { name: 'changed without hashes', server: { tools: [{ name: 'send', pin: { status: 'changed' } }] }, evidence: /send/ },
+    ],
+  };
+}
+
+let cases: RuleCases | undefined;
 
 export const toolDefinitionChanged: ServerRule = {
   meta: {
@@ -29,7 +35,9 @@ export const toolDefinitionChanged: ServerRule = {
       'Compare the new definition with the old one (the dashboard shows the history). If the change is expected, accept the new pin (`palisade pins reset`); if not, disable the server and investigate the release that introduced it.',
   },
   kind: 'server',
-  cases,
+  get cases() {
+    return (cases ??= caseTable());
+  },
   check(server) {
     const hits: RuleHit[] = [];
     for (const tool of toolsOf(server)) {
