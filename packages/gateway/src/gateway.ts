@@ -28,7 +28,7 @@ import { mapStrings, redactSecrets, stripHidden, type HiddenFound } from './poli
 import type { GatewayStore, ToolStatus } from './store.js';
 import type { CallLimiter } from './scale/limits.js';
 import { PoolFullError, UpstreamPool } from './upstream-pool.js';
-import { TokenVault } from './oauth/vault.js';
+import { SqliteVaultBackend, TokenVault, type VaultBackend } from './oauth/vault.js';
 import { AuthorizationRequired, UpstreamOAuth } from './oauth/upstream-oauth.js';
 import { telemetrySettings, Tracing } from './telemetry.js';
 
@@ -123,6 +123,8 @@ interface UpstreamState {
 
 export interface GatewayOptions {
   clientInfo?: { name: string; version: string };
+  /** where per-user upstream OAuth tokens and sign-ins are kept: Redis when processes share state, else the store */
+  vaultBackend?: VaultBackend;
   /** environment stdio upstreams inherit allowlisted names from */
   env?: Readonly<Record<string, string | undefined>>;
   /** DNS resolver for the SSRF guard (tests) */
@@ -280,7 +282,7 @@ export class Gateway {
   private perUser(state: UpstreamState, target: UpstreamTarget, base: UpstreamOptions): void {
     const u = state.cfg;
     if (u.auth && this.cfg.tokenEncryptionKey) {
-      this.vault ??= new TokenVault(this.store.db, this.cfg.tokenEncryptionKey);
+      this.vault ??= new TokenVault(this.opts.vaultBackend ?? new SqliteVaultBackend(this.store.db), this.cfg.tokenEncryptionKey);
       state.oauth = new UpstreamOAuth(u, this.vault, this.opts.resolver);
     }
     state.pool = new UpstreamPool(u.name, {
@@ -374,7 +376,7 @@ export class Gateway {
         upstream: name,
         ...(e.authorizeUrl ? { authorizeUrl: e.authorizeUrl } : {}),
       });
-    if (s.oauth && !s.oauth.hasToken(principal.id)) throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
+    if (s.oauth && !(await s.oauth.hasToken(principal.id))) throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
     try {
       return await s.pool.acquire(principal);
     } catch (err) {
@@ -777,7 +779,27 @@ export class Gateway {
 
   // ---- MCP operations ----------------------------------------------------------------
 
+  /**
+   * Per-user OAuth upstreams whose tools this process has not seen yet (no instance has
+   * connected here) but this principal has a token for: a user who signed in through another
+   * gateway process sharing the vault (Redis). Connects the principal's instance, which reads
+   * the upstream's tools; true when any became known.
+   */
+  private async learnSignedInUpstreams(principal: Principal): Promise<boolean> {
+    let learnt = false;
+    for (const s of this.upstreams.values()) {
+      if (!s.oauth || !s.pool || s.up || !this.upstreamVisibleTo({ principal }, s.cfg.name)) continue;
+      if (!(await s.oauth.hasToken(principal.id).catch(() => false))) continue;
+      await this.authorized(s.cfg.name, principal);
+      learnt ||= s.up;
+    }
+    return learnt;
+  }
+
   listTools(scope: Scope): Tool[] {
+    // tools of upstreams this principal signed in to through another process: learnt in the
+    // background (the list_changed notification follows), so this listing is not held up
+    if (this.vaultShared) void this.learnSignedInUpstreams(scope.principal).catch(() => undefined);
     const out: Tool[] = [];
     for (const t of this.tools.values()) {
       if (t.status !== 'ok') this.reloadStatus(t);
@@ -817,7 +839,9 @@ export class Gateway {
   async callTool(scope: Scope, name: string, args: Record<string, unknown> | undefined, ctx: CallContext = {}): Promise<CallToolResult> {
     const started = performance.now();
     const argHash = sha256(canonicalJson(args ?? {}));
-    const t = this.tools.get(name);
+    let t = this.tools.get(name);
+    // a tool of an upstream the caller signed in to through another gateway process
+    if (!t && this.vaultShared && (await this.learnSignedInUpstreams(scope.principal))) t = this.tools.get(name);
     const base = {
       kind: 'call',
       principal: scope.principal.id,
@@ -1270,6 +1294,11 @@ export class Gateway {
 
   /** per-user upstream OAuth tokens, encrypted (oauth/vault.ts) */
   private vault?: TokenVault;
+
+  /** the vault is shared with other gateway processes: a user may have signed in through one of them */
+  private get vaultShared(): boolean {
+    return this.vault !== undefined && this.opts.vaultBackend !== undefined;
+  }
   /** per-user instances: the hash of each tool as that instance last listed it */
   private readonly instanceHashes = new WeakMap<UpstreamClient, Map<string, string>>();
 

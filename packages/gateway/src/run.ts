@@ -11,6 +11,7 @@ import { buildMcpServer } from './mcp-server.js';
 import { GatewayStore } from './store.js';
 import { openRedis, type SharedRedis } from './scale/redis.js';
 import { SharedSessions } from './scale/sessions.js';
+import { RedisVaultBackend } from './oauth/vault.js';
 import { CallLimiter, MemoryRateBackend, RedisRateBackend, type ScaleLimits } from './scale/limits.js';
 import { UpstreamSupervisor } from './scale/lifecycle.js';
 import { ScaleMetrics } from './scale/metrics.js';
@@ -75,6 +76,8 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   const hooks: { supervisor?: UpstreamSupervisor } = {};
   const gateway = new Gateway(cfg, store, {
     ...opts,
+    // per-user upstream sign-ins shared by every process of the deployment (issue 16 §1, §3)
+    ...(redis ? { vaultBackend: new RedisVaultBackend(redis) } : {}),
     limiter: opts.limiter ?? limiter,
     onAudit: (rec) => {
       metrics.observe(rec);

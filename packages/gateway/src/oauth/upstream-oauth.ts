@@ -38,6 +38,14 @@ export class OAuthFlowError extends Error {
 }
 
 const REFRESH_SKEW_MS = 60_000;
+/** how long a refresh waits for another gateway process that is refreshing the same token */
+const REFRESH_WAIT_MS = 10_000;
+
+/** Not within a minute (or half its lifetime) of expiring: used as it is. */
+function fresh(t: StoredTokens): boolean {
+  const skew = Math.min(REFRESH_SKEW_MS, (t.lifetimeMs ?? REFRESH_SKEW_MS * 2) / 2);
+  return t.expiresAt === undefined || t.expiresAt - Date.now() > skew;
+}
 
 export class UpstreamOAuth {
   private as?: oauth.AuthorizationServer;
@@ -149,7 +157,7 @@ export class UpstreamOAuth {
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
     const redirectUri = this.callbackUrl(base);
-    this.vault.addFlow(state, { upstream: this.name, principal: principal.id, principalName: principal.name, verifier, redirectUri });
+    await this.vault.addFlow(state, { upstream: this.name, principal: principal.id, principalName: principal.name, verifier, redirectUri });
     const url = new URL(as.authorization_endpoint!);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.client.client_id);
@@ -167,7 +175,7 @@ export class UpstreamOAuth {
   async finish(params: URLSearchParams): Promise<{ principal: string; principalName: string }> {
     const state = params.get('state');
     if (!state) throw new OAuthFlowError('the redirect carries no state');
-    const flow = this.vault.takeFlow(state);
+    const flow = await this.vault.takeFlow(state);
     if (!flow || flow.upstream !== this.name)
       throw new OAuthFlowError('this sign-in link is unknown, already used or expired; start again from the authorize endpoint');
     const as = await this.discover();
@@ -194,11 +202,11 @@ export class UpstreamOAuth {
     } catch (err) {
       throw new OAuthFlowError(`the authorization server did not exchange the code: ${tokenError(err)}`, 502);
     }
-    this.vault.put(this.name, flow.principal, toStored(tokens));
+    await this.vault.put(this.name, flow.principal, toStored(tokens));
     return { principal: flow.principal, principalName: flow.principalName };
   }
 
-  hasToken(principal: string): boolean {
+  hasToken(principal: string): Promise<boolean> {
     return this.vault.has(this.name, principal);
   }
 
@@ -207,13 +215,12 @@ export class UpstreamOAuth {
    * lifetime) of expiring. Throws AuthorizationRequired when there is none or refresh is refused.
    */
   async accessToken(principal: string): Promise<string> {
-    const t = this.vault.get(this.name, principal);
+    const t = await this.vault.get(this.name, principal);
     if (!t) throw new AuthorizationRequired(this.name, this.authorizeEndpoint(), 'no token for you yet');
-    const skew = Math.min(REFRESH_SKEW_MS, (t.lifetimeMs ?? REFRESH_SKEW_MS * 2) / 2);
-    if (t.expiresAt === undefined || t.expiresAt - Date.now() > skew) return t.accessToken;
+    if (fresh(t)) return t.accessToken;
     if (!t.refreshToken) {
-      if (t.expiresAt > Date.now()) return t.accessToken;
-      this.vault.delete(this.name, principal);
+      if (t.expiresAt! > Date.now()) return t.accessToken;
+      await this.vault.delete(this.name, principal);
       throw new AuthorizationRequired(this.name, this.authorizeEndpoint(), 'your token expired and cannot be refreshed');
     }
     let p = this.refreshing.get(principal);
@@ -224,7 +231,26 @@ export class UpstreamOAuth {
     return p;
   }
 
+  /**
+   * A refresh in the principal's turn: with several gateway processes (Redis) one refreshes at
+   * a time, and the next one in line finds the token already refreshed instead of sending a
+   * refresh token the server may have rotated (which would sign the user out).
+   */
   private async refresh(principal: string, t: StoredTokens): Promise<string> {
+    const token = await this.vault.backend.refreshTurn(this.name, principal, REFRESH_WAIT_MS, async () => {
+      const now = await this.vault.get(this.name, principal);
+      if (!now) throw new AuthorizationRequired(this.name, this.authorizeEndpoint(), 'your authorization was removed');
+      if (now.accessToken !== t.accessToken && fresh(now)) return now.accessToken;
+      return this.refreshWith(principal, now);
+    });
+    if (token !== null) return token;
+    // another process has held the turn for REFRESH_WAIT_MS: its result, or the token while it lasts
+    const now = await this.vault.get(this.name, principal);
+    if (now && (fresh(now) || (now.expiresAt !== undefined && now.expiresAt > Date.now()))) return now.accessToken;
+    throw new Error(`refreshing the token for ${this.name} is taking too long on another gateway process; try again`);
+  }
+
+  private async refreshWith(principal: string, t: StoredTokens): Promise<string> {
     const as = await this.discover();
     let tokens: oauth.TokenEndpointResponse;
     try {
@@ -238,7 +264,7 @@ export class UpstreamOAuth {
       tokens = await oauth.processRefreshTokenResponse(as, this.client, res);
     } catch (err) {
       if (err instanceof oauth.ResponseBodyError && err.error === 'invalid_grant') {
-        this.vault.delete(this.name, principal);
+        await this.vault.delete(this.name, principal);
         throw new AuthorizationRequired(this.name, this.authorizeEndpoint(), 'the upstream revoked your authorization');
       }
       // the current token still works until it expires
@@ -247,7 +273,7 @@ export class UpstreamOAuth {
     }
     const next = toStored(tokens);
     if (!next.refreshToken && t.refreshToken) next.refreshToken = t.refreshToken;
-    this.vault.put(this.name, principal, next);
+    await this.vault.put(this.name, principal, next);
     return next.accessToken;
   }
 
@@ -256,8 +282,8 @@ export class UpstreamOAuth {
    * authorization server has a revocation endpoint (RFC 7009), revoked there (best effort).
    */
   async revoke(principal: string): Promise<boolean> {
-    const t = this.vault.get(this.name, principal);
-    const had = this.vault.delete(this.name, principal);
+    const t = await this.vault.get(this.name, principal);
+    const had = await this.vault.delete(this.name, principal);
     if (t && this.as?.revocation_endpoint) {
       try {
         await oauth.processRevocationResponse(
