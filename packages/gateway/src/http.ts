@@ -16,6 +16,7 @@ import type { Gateway, Principal, Scope } from './gateway.js';
 import { buildMcpServer } from './mcp-server.js';
 import type { ListKind } from '@palisade/mcp';
 import type { SharedSessions } from './scale/sessions.js';
+import { label } from './scale/metrics.js';
 import { handleUpstreamOAuth } from './oauth/routes.js';
 import { LANE_KEEPALIVE_MS, SessionLane } from './session-lane.js';
 
@@ -214,7 +215,9 @@ export class GatewayHttpServer {
           palisade_gateway_sessions: this.sessions.size,
           palisade_gateway_upstreams_up: ups.filter((u) => u.up).length,
           palisade_gateway_upstreams: ups.length,
-        }) + (this.scaleMetrics?.render() ?? ''),
+        }) +
+          perUserInstances(ups) +
+          (this.scaleMetrics?.render() ?? ''),
       );
       return;
     }
@@ -605,4 +608,15 @@ export function jsonDepth(value: unknown, cap: number): number {
     if (v && typeof v === 'object') for (const x of Object.values(v)) if (x && typeof x === 'object') stack.push([x, d + 1]);
   }
   return max;
+}
+
+/** The running instances of each per-user upstream (one per principal that called it): a gauge per upstream. */
+function perUserInstances(ups: readonly { cfg: { name: string }; pool?: { size: number } }[]): string {
+  const pooled = ups.filter((u) => u.pool);
+  if (pooled.length === 0) return '';
+  return [
+    '# HELP palisade_gateway_user_instances Running instances of per-user upstreams (isolation: per-user or per-user OAuth), one per principal.',
+    '# TYPE palisade_gateway_user_instances gauge',
+    ...pooled.map((u) => `palisade_gateway_user_instances{upstream="${label(u.cfg.name)}"} ${u.pool!.size}`),
+  ].join('\n') + '\n';
 }

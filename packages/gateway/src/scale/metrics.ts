@@ -3,7 +3,8 @@
 // record (the Gateway's onAudit hook) and by the upstream supervisor.
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** a Prometheus label value, escaped */
+export const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export class ScaleMetrics {
   private readonly calls = new Map<string, number>();

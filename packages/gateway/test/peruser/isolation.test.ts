@@ -84,6 +84,10 @@ describe('isolation: per-user', () => {
     expect(catalogPid).toBeDefined();
     expect([a1.pid, b1.pid]).not.toContain(catalogPid);
     expect([...gw.gateway.instancePids('ids').values()].sort()).toEqual([a1.pid, b1.pid].sort());
+    // the running instances are a gauge in /metrics (issue 16 §5)
+    const metrics = await (await fetch(new URL('/metrics', gw.url!), { headers: { authorization: `Bearer ${users.alice.token}` } })).text();
+    expect(metrics).toContain('# TYPE palisade_gateway_user_instances gauge');
+    expect(metrics).toContain('palisade_gateway_user_instances{upstream="ids"} 2');
     expect(alive(a1.pid) && alive(b1.pid)).toBe(true);
     const audit = gw.gateway.store.recentAudit(200);
     expect(
