@@ -94,7 +94,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       }
       let accepted;
       try {
-        accepted = await queue.accept(scope, body.toString('utf8'), { agentKeyId: agent.keyId, ip: request.ip });
+        accepted = await queue.accept(scope, body.toString('utf8'), { agentKeyId: agent.keyId, ip: request.ip }, new Date(), raw ?? undefined);
       } catch (err) {
         if (err instanceof ReportRejected) throw new ApiError(err.statusCode, err.code, err.message);
         if (err instanceof QuotaExceeded) {

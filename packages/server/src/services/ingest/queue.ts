@@ -229,10 +229,17 @@ export class IngestQueue {
    * last-seen times (answered at once); any other is validated (ReportRejected), checked
    * against the quotas (QuotaExceeded) and stored in the inbox for processing.
    */
-  async accept(scope: OrgScope, text: string, from: { agentKeyId: string | null; ip: string | null }, now = new Date()): Promise<Accepted> {
+  async accept(
+    scope: OrgScope,
+    text: string,
+    from: { agentKeyId: string | null; ip: string | null },
+    now = new Date(),
+    /** the body's raw key, already looked up by the caller and not an unchanged re-scan (routes/ingest.ts) */
+    missed?: NonNullable<ReturnType<typeof rawReportKey>>,
+  ): Promise<Accepted> {
     const at = now.toISOString();
-    const raw = rawReportKey(text);
-    if (raw) {
+    const raw = missed ?? rawReportKey(text);
+    if (raw && !missed) {
       // an unchanged re-scan: one read; its last-seen moves are written with others' (touch.ts SeenBuffer)
       const fast = await acceptUnchangedBody(this.store, scope, raw, at);
       if (fast) return { id: null, status: 'done', result: fast };
