@@ -45,9 +45,9 @@ export function textOf(result: unknown): string {
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 
-/** Start the fixture server over Streamable HTTP on a free loopback port. */
-export async function startHttpFixture(mode = 'basic'): Promise<{ url: string; port: number; child: ChildProcess; stop: () => void }> {
-  const child = spawn(NODE, [FIXTURE, '--http', '0', '--mode', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A node script that prints "listening <port>" once it listens: the child and its port. */
+export async function spawnListening(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -55,8 +55,14 @@ export async function startHttpFixture(mode = 'basic'): Promise<{ url: string; p
       const m = /listening (\d+)/.exec(buf);
       if (m) resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`fixture exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
   });
+  return { child, port };
+}
+
+/** Start the fixture server over Streamable HTTP on a free loopback port. */
+export async function startHttpFixture(mode = 'basic'): Promise<{ url: string; port: number; child: ChildProcess; stop: () => void }> {
+  const { child, port } = await spawnListening([FIXTURE, '--http', '0', '--mode', mode]);
   return { url: `http://127.0.0.1:${port}/mcp`, port, child, stop: () => child.kill('SIGKILL') };
 }
 

@@ -4,14 +4,14 @@
 // once when both replicas need it at the same moment (the fixture rotates refresh tokens and
 // refuses a used one, so a second refresh would sign the user out); signing out on one holds on
 // the other; Redis holds only sealed values.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { newToken } from '../../src/index.js';
-import { connect, NODE, startFromYaml, textOf } from '../helpers.js';
+import { connect, spawnListening, startFromYaml, textOf } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/oauth-upstream.mjs', import.meta.url));
 const CLIENT_SECRET = 'fixture-client-secret-0123456789';
@@ -29,16 +29,9 @@ let redis: Redis;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  fixture = spawn(NODE, [FIXTURE, '--ttl', String(TTL)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    fixture.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    fixture.once('exit', (code) => reject(new Error(`oauth fixture exited ${code}`)));
-  });
+  const started = await spawnListening([FIXTURE, '--ttl', String(TTL)]);
+  fixture = started.child;
+  const port = started.port;
   fx = `http://127.0.0.1:${port}`;
   const yaml = `
 listen: { port: 0 }

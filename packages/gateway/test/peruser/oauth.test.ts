@@ -4,7 +4,7 @@
 // users and each call answers its own subject; the store holds no plaintext token; refresh
 // works after expiry; a forged or replayed state is refused; a principal without a token, or
 // whose refresh is refused (invalid_grant), gets the how-to-authorize error.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { newToken, parseConfig, ConfigError, runGatewayCommand } from '../../src/index.js';
-import { connect, NODE, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
+import { connect, NODE, spawnListening, startFromYaml, textOf, tmpDir, writeConfig } from '../helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/oauth-upstream.mjs', import.meta.url));
 const CLIENT_SECRET = 'fixture-client-secret-0123456789';
@@ -32,16 +32,9 @@ const warnings: string[] = [];
 const clients: Partial<Record<keyof typeof users, Client>> = {};
 
 beforeAll(async () => {
-  fixture = spawn(NODE, [FIXTURE, '--ttl', String(TTL)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    fixture.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const m = /listening (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    fixture.once('exit', (code) => reject(new Error(`oauth fixture exited ${code}`)));
-  });
+  const started = await spawnListening([FIXTURE, '--ttl', String(TTL)]);
+  fixture = started.child;
+  const port = started.port;
   fx = `http://127.0.0.1:${port}`;
   otlp = http.createServer((req, res) => {
     req.resume();
