@@ -8,13 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 
 export function securityHeaders(options: Readonly<HelmetOptions>): Readonly<Record<string, string>> {
-  const headers: Record<string, string> = {};
+  const headers = new Map<string, string>();
   const res = {
     setHeader(name: string, value: string | number | readonly string[]) {
-      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+      headers.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
     },
     removeHeader(name: string) {
-      delete headers[name.toLowerCase()];
+      headers.delete(name.toLowerCase());
     },
   };
   let finished = false;
@@ -24,5 +24,5 @@ export function securityHeaders(options: Readonly<HelmetOptions>): Readonly<Reco
   });
   // helmet runs its steps synchronously for directives that are plain strings
   if (!finished) throw new Error('the security headers depend on the request: set them per request instead');
-  return Object.freeze(headers);
+  return Object.freeze(Object.fromEntries(headers));
 }
