@@ -789,8 +789,22 @@ export class Gateway {
     let learnt = false;
     for (const s of this.upstreams.values()) {
       if (!s.oauth || !s.pool || s.up || !this.upstreamVisibleTo({ principal }, s.cfg.name)) continue;
-      if (!(await s.oauth.hasToken(principal.id).catch(() => false))) continue;
-      await this.authorized(s.cfg.name, principal);
+      // one try per upstream and principal at a time, and at most one every 30 s (an upstream
+      // that is down is not asked again on every list); a caller arriving meanwhile waits for it
+      const key = instanceKey(s.cfg.name, principal.id);
+      const now = Date.now();
+      let attempt = this.learning.get(key);
+      if (!attempt || now - attempt.at >= LEARN_RETRY_MS) {
+        const oauth = s.oauth;
+        const p = (async () => {
+          if (await oauth.hasToken(principal.id).catch(() => false)) await this.authorized(s.cfg.name, principal);
+          else this.learning.delete(key); // no token yet: the next list or call asks again
+        })();
+        attempt = { at: now, p };
+        if (this.learning.size > 10_000) this.learning.clear();
+        this.learning.set(key, attempt);
+      }
+      await attempt.p;
       learnt ||= s.up;
     }
     return learnt;
@@ -1295,6 +1309,9 @@ export class Gateway {
   /** per-user upstream OAuth tokens, encrypted (oauth/vault.ts) */
   private vault?: TokenVault;
 
+  /** learnSignedInUpstreams' last try per upstream and principal */
+  private readonly learning = new Map<string, { at: number; p: Promise<void> }>();
+
   /** the vault is shared with other gateway processes: a user may have signed in through one of them */
   private get vaultShared(): boolean {
     return this.vault !== undefined && this.opts.vaultBackend !== undefined;
@@ -1339,6 +1356,8 @@ export class Metrics {
     return lines.join('\n') + '\n';
   }
 }
+
+const LEARN_RETRY_MS = 30_000;
 
 /** the inflight key of one principal's instance of a per-user upstream */
 function instanceKey(upstream: string, principal: string): string {

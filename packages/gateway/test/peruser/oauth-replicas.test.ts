@@ -26,6 +26,8 @@ let fx: string;
 let a: Awaited<ReturnType<typeof startFromYaml>>;
 let b: Awaited<ReturnType<typeof startFromYaml>>;
 let redis: Redis;
+let yaml: string;
+let opts: Parameters<typeof startFromYaml>[1];
 const clients: Client[] = [];
 
 beforeAll(async () => {
@@ -33,7 +35,7 @@ beforeAll(async () => {
   fixture = started.child;
   const port = started.port;
   fx = `http://127.0.0.1:${port}`;
-  const yaml = `
+  yaml = `
 listen: { port: 0 }
 tokenEncryptionKey: "\${GW_TOKEN_KEY}"
 auth:
@@ -49,7 +51,7 @@ upstreams:
       clientSecret: "\${SAAS_CLIENT_SECRET}"
       scopes: [mcp]
 `;
-  const opts = { env: { ...process.env, GW_TOKEN_KEY: KEY, SAAS_CLIENT_SECRET: CLIENT_SECRET, REDIS_URL }, redisKeyPrefix: PREFIX };
+  opts = { env: { ...process.env, GW_TOKEN_KEY: KEY, SAAS_CLIENT_SECRET: CLIENT_SECRET, REDIS_URL }, redisKeyPrefix: PREFIX };
   a = await startFromYaml(yaml, opts);
   b = await startFromYaml(yaml, opts);
   redis = new Redis(REDIS_URL);
@@ -107,6 +109,18 @@ describe('per-user upstream OAuth on two replicas sharing Redis', () => {
     expect((await fetch(`${origin(a)}${callback.pathname}${callback.search}`)).status).toBe(400);
     expect(await whoami(b)).toBe('alice@saas');
     expect(await whoami(a)).toBe('alice@saas');
+    // a third replica that has never seen the upstream: a client lists, then calls at once
+    const c = await startFromYaml(yaml, opts);
+    try {
+      const client = await connect(c.url!, bearer);
+      clients.push(client);
+      await client.listTools();
+      const r = await client.callTool({ name: 'saas__whoami', arguments: {} });
+      expect(JSON.parse(textOf(r))).toEqual({ subject: 'alice@saas' });
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('saas__whoami');
+    } finally {
+      await c.close();
+    }
   }, 60_000);
 
   it('refreshes an expired token once when both replicas need it at the same moment', async () => {
