@@ -20,12 +20,12 @@
 //      PALISADE_BENCH_DATABASE_URL or PALISADE_TEST_DATABASE_URL (a PostgreSQL superuser URL:
 //      the bench makes a database owned by a fresh non-superuser role, so RLS binds).
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_URL, pgDatabase } from './ingest/inproc.mjs';
+import { agentKey, cookiesOf, json, PASSWORD, rssOf, runLoad, SETUP, startBare, startServe, stopServe } from './ingest/serve.mjs';
 
 export { ADMIN_URL, benchReport, percentile, reportTemplate, serverDistPresent, startBackend } from './ingest/inproc.mjs';
 
@@ -41,71 +41,7 @@ const AGE_HOSTS = Number(env.BENCH_AGE_HOSTS ?? 5000);
 const UNCHANGED_HOSTS = 100;
 const B_RATE = 5;
 const B_HOSTS = 50; // org B's reports per second in the fairness case
-const SETUP = 'bench-only-setup-token-0123456789';
-const PASSWORD = 'bench-only-password-xyz-123';
 const log = (s) => process.stdout.write(`${s}\n`);
-
-/** `palisade serve` from sources, as its own process; resolves when it listens. */
-function startServe(dataDir, databaseUrl) {
-  const { DATABASE_URL: _d, PALISADE_INGEST_WAIT_MS: _w, ...base } = env;
-  const logFile = path.join(dataDir, 'serve.log');
-  const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-  const logFd = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', path.join(repo, 'packages/cli/src/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
-    {
-      cwd: repo,
-      env: {
-        ...base,
-        NODE_ENV: 'production',
-        JWT_SECRET: crypto.randomBytes(48).toString('base64url'),
-        PALISADE_SETUP_TOKEN: SETUP,
-        PALISADE_SIGNUP: 'open',
-        PALISADE_INGEST_RATE_LIMIT: '100000000', // measure the ingest, not the per-key limiter
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      },
-      // its log goes to a file, as a service's goes to the journal or a file: a pipe the bench
-      // reads would slow the server down whenever the bench reads late
-      stdio: ['ignore', logFd, logFd],
-    },
-  );
-  fs.closeSync(logFd);
-  const stderr = () => fs.readFileSync(logFile, 'utf8').slice(from);
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /serving on (http:\/\/[\d.]+:\d+)/.exec(stderr());
-      if (m) {
-        clearInterval(timer);
-        resolve({ child, base: m[1], stderr });
-      }
-    }, 50);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`palisade serve exited (${code}): ${stderr().slice(-2000)}`));
-    });
-  });
-}
-
-async function stopServe(s) {
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
-
-/** One job in a load-generator process of its own; resolves with its JSON result. */
-function runLoad(job) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repo, 'bench/ingest/load.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) reject(new Error(`load generator (${job.mode}) exited ${code}: ${out}`));
-      else resolve(JSON.parse(line));
-    });
-  });
-}
 
 function runChild(file, arg) {
   return new Promise((resolve, reject) => {
@@ -116,40 +52,13 @@ function runChild(file, arg) {
   });
 }
 
-async function json(res) {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${res.url} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
-function cookiesOf(res) {
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-  const csrf = cookies.find((c) => /csrf=/.test(c))?.split('=')[1];
-  return { cookie: cookies.join('; '), csrf };
-}
-
-async function agentKey(base, session, name) {
-  const r = await fetch(`${base}/api/v1/agent-keys`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf },
-    body: JSON.stringify({ name }),
-  });
-  return (await json(r)).key;
-}
-
-const rssOf = (pid) => {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-};
-
 async function measure(dialect, bare) {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-ingest-bench-'));
   const pg = dialect === 'postgres' ? await pgDatabase() : null;
   let serve = null;
   try {
     // 1. first start (migrations), the two organisations and their agent keys
-    serve = await startServe(data, pg?.url);
+    serve = await startServe(data, { databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
     const setup = await fetch(`${serve.base}/api/v1/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -186,7 +95,7 @@ async function measure(dialect, bare) {
     log(
       `  ${dialect}: aged ${aged.hosts.toLocaleString('en')} hosts, ${aged.instances.toLocaleString('en')} instances, ${aged.servers.toLocaleString('en')} definitions in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
-    serve = await startServe(data, pg?.url);
+    serve = await startServe(data, { databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
     const login = await fetch(`${serve.base}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -384,8 +293,7 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  const bareProc = spawn(process.execPath, [path.join(repo, 'bench/ingest/bare.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const bare = await new Promise((resolve) => bareProc.stdout.once('data', (d) => resolve(String(d).trim())));
+  const { child: bareProc, url: bare } = await startBare();
   const results = {};
   try {
     const only = env.BENCH_DB;

@@ -17,7 +17,6 @@
 //      BENCH_REPORTS (changed reports sent while RSS is sampled, default 200),
 //      BENCH_KEEP=1 (keep the loaded database; prints its folder), BENCH_REUSE=<that folder>
 //      (skip the load and measure that database again), BENCH_SERVE_FLAGS (node flags for serve).
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +24,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ADMIN_URL, pgDatabase, percentile, serverDistPresent } from './ingest/inproc.mjs';
 import { hostReport } from './ingest/reports.mjs';
+import { agentKey, cookiesOf, json, PASSWORD, rssOf, SETUP, startServe, stopServe } from './ingest/serve.mjs';
+
+// node flags for serve (e.g. --max-semi-space-size=4)
+const SERVE_FLAGS = (process.env.BENCH_SERVE_FLAGS ?? '').split(' ').filter(Boolean);
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 100_000);
 const PER_HOST = Number(process.env.BENCH_INSTANCES_PER_HOST ?? 10);
@@ -33,8 +36,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 60);
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 200);
 const repo = fileURLToPath(new URL('..', import.meta.url));
 // bench-only values, never used anywhere else
-const SETUP = 'bench-only-setup-token-0123456789';
-const PASSWORD = 'bench-only-password-xyz-123';
 // while iterating: BENCH_DB=sqlite|postgres runs one database, BENCH_ONLY=sort=hosts,q= only those queries
 const DB = process.env.BENCH_DB ?? '';
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
@@ -221,74 +222,6 @@ async function get(url, headers) {
   }
 }
 
-/** The built `palisade serve` as its own process (production mode); resolves when it listens. */
-function startServe(dataDir, databaseUrl) {
-  const { DATABASE_URL: _d, ...env } = process.env;
-  const logFile = path.join(dataDir, 'serve.log');
-  const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-  const logFd = fs.openSync(logFile, 'a');
-  const t0 = Date.now();
-  const flags = (process.env.BENCH_SERVE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...flags, path.join(repo, 'packages/cli/bin/palisade.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
-    {
-      cwd: repo,
-      env: {
-        ...env,
-        NODE_ENV: 'production',
-        PALISADE_BUNDLE: '1',
-        JWT_SECRET: crypto.randomBytes(48).toString('base64url'),
-        PALISADE_SETUP_TOKEN: SETUP,
-        PALISADE_INGEST_RATE_LIMIT: '100000000',
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      },
-      stdio: ['ignore', logFd, logFd],
-    },
-  );
-  fs.closeSync(logFd);
-  const log = () => fs.readFileSync(logFile, 'utf8').slice(from);
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /serving on (http:\/\/[\d.]+:\d+)/.exec(log());
-      if (m) {
-        clearInterval(timer);
-        resolve({ child, base: m[1], log, startS: (Date.now() - t0) / 1000 });
-      }
-    }, 50);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`palisade serve exited (${code}): ${log().slice(-2000)}`));
-    });
-  });
-}
-
-async function stopServe(s) {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
-
-/** VmRSS and VmHWM of a process, in MB. */
-function rssOf(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-async function ok(res) {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${res.url} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
-function cookiesOf(res) {
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-  const csrf = cookies.find((c) => /csrf=/.test(c))?.split('=')[1];
-  return { cookie: cookies.join('; '), csrf };
-}
-
 async function measure(dialect) {
   const reuse = process.env.BENCH_REUSE;
   const data = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-list-bench-'));
@@ -299,13 +232,13 @@ async function measure(dialect) {
   try {
     if (!reuse) {
       // 1. first start: migrations, the organisation and its owner
-      serve = await startServe(data, pg?.url);
+      serve = await startServe(data, { databaseUrl: pg?.url, built: true, nodeFlags: SERVE_FLAGS });
       const setup = await fetch(`${serve.base}/api/v1/setup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: PASSWORD }),
       });
-      const org = (await ok(setup.clone())).org.id;
+      const org = (await json(setup.clone())).org.id;
       await stopServe(serve);
       serve = null;
 
@@ -325,7 +258,7 @@ async function measure(dialect) {
     }
 
     // 3. serve again: only its own start-up maintenance has seen the loaded tables
-    serve = await startServe(data, pg?.url);
+    serve = await startServe(data, { databaseUrl: pg?.url, built: true, nodeFlags: SERVE_FLAGS });
     const pid = serve.child.pid;
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rssOf(pid);
@@ -335,17 +268,11 @@ async function measure(dialect) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'bench@bench.test', password: PASSWORD }),
     });
-    await ok(login.clone());
+    await json(login.clone());
     const session = cookiesOf(login);
     const headers = { cookie: session.cookie };
-    const { key } = await ok(
-      await fetch(`${serve.base}/api/v1/agent-keys`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrf },
-        body: JSON.stringify({ name: `bench ${Date.now()}` }),
-      }),
-    );
-    const anyHost = (await ok(await get(`${serve.base}/api/v1/hosts?limit=1&sort=hostname`, headers))).items[0].id;
+    const key = await agentKey(serve.base, session, `bench ${Date.now()}`);
+    const anyHost = (await json(await get(`${serve.base}/api/v1/hosts?limit=1&sort=hostname`, headers))).items[0].id;
     const queries = [
       ['default (score desc)', ''],
       ['sort=name', 'sort=name'],
@@ -397,7 +324,7 @@ async function measure(dialect) {
           headers: { 'content-type': 'application/json', 'x-api-key': key, prefer: 'wait=30' },
           body: JSON.stringify(hostReport(h, rev)),
         });
-        await ok(res);
+        await json(res);
       }
     } finally {
       clearInterval(sampler);

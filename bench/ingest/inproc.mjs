@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PASSWORD, SETUP } from './serve.mjs';
 
 // ---- shared with servers-list.bench.mjs: the real app from the compiled server on SQLite
 // (temp folder) or PostgreSQL (a fresh database owned by a fresh NON-superuser role, so row-
@@ -14,8 +15,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ADMIN_URL = process.env.PALISADE_BENCH_DATABASE_URL || process.env.PALISADE_TEST_DATABASE_URL || '';
 const dist = fileURLToPath(new URL('../../packages/server/dist/index.js', import.meta.url));
 // bench-only values, never used anywhere else
-const SETUP = 'bench-only-setup-token-0123456789';
-const PASSWORD = 'bench-only-password-xyz-123';
 
 export function serverDistPresent() {
   return fs.existsSync(dist);

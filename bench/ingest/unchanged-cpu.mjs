@@ -7,85 +7,41 @@
 // BENCH_SECONDS per phase, bare and serve interleaved BENCH_RUNS times after one warm-up round
 // each (a cold process costs 2-3x as much per request while V8 compiles).
 // Run: node bench/ingest/unchanged-cpu.mjs [sqlite|postgres]   (PostgreSQL: PALISADE_TEST_DATABASE_URL)
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pgDatabase } from './inproc.mjs';
+import { agentKey, cookiesOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 const dialect = process.argv[2] ?? 'sqlite';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
-const SETUP = 'bench-only-setup-token-0123456789';
 const cpuMs = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 };
 
-function child(args, env, logFile, ready) {
-  const fd = fs.openSync(logFile, 'a');
-  const c = spawn(process.execPath, args, { cwd: repo, env, stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  return new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = ready.exec(fs.readFileSync(logFile, 'utf8'));
-      if (!m) return;
-      clearInterval(t);
-      resolve({ child: c, base: m[1] });
-    }, 50);
-    c.on('exit', (code) => {
-      clearInterval(t);
-      reject(new Error(`${args.at(-1)} exited ${code}: ${fs.readFileSync(logFile, 'utf8').slice(-1500)}`));
-    });
-  });
-}
-
-function load(job) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(repo, 'bench/ingest/load.mjs'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(out))));
-  });
-}
-
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-unchanged-'));
 const pg = dialect === 'postgres' ? await pgDatabase() : null;
-const { DATABASE_URL: _d, ...env } = process.env;
-const serve = await child(
-  ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--data', data],
-  { ...env, NODE_ENV: 'production', JWT_SECRET: crypto.randomBytes(48).toString('base64url'), PALISADE_SETUP_TOKEN: SETUP, PALISADE_INGEST_RATE_LIMIT: '100000000', ...(pg ? { DATABASE_URL: pg.url } : {}) },
-  path.join(data, 'serve.log'),
-  /serving on (http:\/\/[\d.]+:\d+)/,
-);
-const bare = await child([path.join(repo, 'bench/ingest/bare.mjs')], env, path.join(data, 'bare.log'), /(http:\/\/[\d.]+:\d+)/);
+const serve = await startServe(data, { databaseUrl: pg?.url });
+const bare = await startBare();
 try {
   const setup = await fetch(`${serve.base}/api/v1/setup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: 'bench-only-password-xyz-123' }),
+    body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: PASSWORD }),
   });
-  const cookies = setup.headers.getSetCookie().map((c) => c.split(';')[0]);
-  const csrf = cookies.find((c) => c.startsWith('palisade_csrf=')).split('=')[1];
-  const made = await fetch(`${serve.base}/api/v1/agent-keys`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie: cookies.join('; '), 'x-csrf-token': csrf },
-    body: JSON.stringify({ name: 'bench' }),
-  });
-  const key = (await made.json()).key;
-  const first = await load({ mode: 'changed', base: serve.base, key, from: 0, to: 100, rev: 0, count: 100, connections: 8 });
+  const key = await agentKey(serve.base, cookiesOf(setup), 'bench');
+  const first = await runLoad({ mode: 'changed', base: serve.base, key, from: 0, to: 100, rev: 0, count: 100, connections: 8 });
   if (first.pending || first.failed) throw new Error(`first reports not stored: ${JSON.stringify(first)}`);
   const rows = { bare: [], serve: [] };
   for (let r = 0; r <= RUNS; r++) {
     for (const [name, p, job] of [
-      ['bare', bare, { base: bare.base, path: '/bare', key: 'none' }],
+      ['bare', bare, { base: bare.url, path: '/bare', key: 'none' }],
       ['serve', serve, { base: serve.base, key }],
     ]) {
       const c0 = cpuMs(p.child.pid);
-      const res = await load({ mode: 'unchanged', from: 0, to: 100, seconds: SECONDS, connections: 16, ...job });
+      const res = await runLoad({ mode: 'unchanged', from: 0, to: 100, seconds: SECONDS, connections: 16, ...job });
       const n = Object.values(res.status).reduce((a, b) => a + b, 0);
       if (name === 'serve' && res.status['200'] !== n) throw new Error(`not every re-scan was answered 200: ${JSON.stringify(res.status)}`);
       if (r > 0) rows[name].push({ rps: res.rps, us: ((cpuMs(p.child.pid) - c0) * 1000) / n });
@@ -97,8 +53,8 @@ try {
   console.log(`  server CPU per request: serve ${show(rows.serve.map((x) => x.us))} µs, bare route ${show(rows.bare.map((x) => x.us))} µs`);
   console.log(`  requests/s: serve ${show(rows.serve.map((x) => x.rps))}, bare ${show(rows.bare.map((x) => x.rps))}, ratio ${show(rows.serve.map((x, i) => x.rps / rows.bare[i].rps), (x) => `${x.toFixed(2)}x`)}`);
 } finally {
-  for (const p of [serve, bare]) p.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.once('exit', r));
+  bare.child.kill('SIGTERM');
+  await stopServe(serve);
   await pg?.drop();
   fs.rmSync(data, { recursive: true, force: true });
 }
