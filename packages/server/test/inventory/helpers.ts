@@ -1,6 +1,10 @@
 // Opens a migrated test database (SQLite or PostgreSQL as the app role) with organisations.
 import crypto from 'node:crypto';
-import { openDatabase, withOrg, type OpenedDatabase, type OrgScope } from '../../src/db/index.js';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
+import pg from 'pg';
+import { openDatabase, withOrg, type Database, type Db, type OpenedDatabase, type OrgScope } from '../../src/db/index.js';
 import { dailySnapshotsFor } from '../../src/services/ingest/aggregates.js';
 import { createTestDatabase, migrateTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
 
@@ -48,4 +52,42 @@ export async function countRows(db: InventoryDb, scope: OrgScope): Promise<Recor
     }
   });
   return out;
+}
+
+/**
+ * A second connection to the test database that records every statement it runs (for the
+ * query-plan tests): `captured` fills as `store` is used; destroy `store.db` when done.
+ */
+export function capturingStore(db: InventoryDb): { store: Db; captured: CompiledQuery[] } {
+  const captured: CompiledQuery[] = [];
+  const log = (e: { query: CompiledQuery }) => void captured.push(e.query);
+  const store: Db =
+    db.t.dialect === 'sqlite'
+      ? { dialect: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path.join(db.t.dataDir, 'palisade.db')) }), log }) }
+      : { dialect: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.t.databaseUrl, max: 2 }) }), log }) };
+  return { store, captured };
+}
+
+/**
+ * The plan of a captured statement when it reads a table whole, else null. SQLite: a `SCAN`
+ * of a table without an index (a scan of a subquery's own result, a co-routine or a
+ * materialized subquery read once, does not count); PostgreSQL: a `Seq Scan` even with
+ * sequential scans priced out (`enable_seqscan = off`), i.e. no index can serve it.
+ */
+export async function tableScan(store: Db, org: OrgScope, q: CompiledQuery): Promise<string | null> {
+  if (store.dialect === 'sqlite') {
+    const rows = (await store.db.executeQuery({ ...q, sql: `explain query plan ${q.sql}` })).rows as Array<{ detail: string }>;
+    const derived = new Set(rows.map((r) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(r.detail)?.[1]).filter(Boolean));
+    const bad = rows.filter((r) => {
+      const m = /^SCAN (\S+)/.exec(r.detail);
+      return m !== null && !derived.has(m[1]!) && !/USING (COVERING )?INDEX|CONSTANT ROW/.test(r.detail);
+    });
+    return bad.length > 0 ? `  -> ${bad.map((r) => r.detail).join('; ')}` : null;
+  }
+  const rows = await withOrg(store, org, async (tx) => {
+    await sql`set local enable_seqscan = off`.execute(tx);
+    return (await tx.executeQuery({ ...q, sql: `explain ${q.sql}` })).rows as Array<{ 'QUERY PLAN': string }>;
+  });
+  const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+  return /Seq Scan on (?!pg_)/.test(text) ? text : null;
 }

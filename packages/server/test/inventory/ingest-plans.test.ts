@@ -4,12 +4,10 @@
 //   each one captured from real ingests is EXPLAINed (SQLite: EXPLAIN QUERY PLAN, no `SCAN
 //   <table>`; PostgreSQL: EXPLAIN with sequential scans priced out, no `Seq Scan`);
 // - 32 concurrent first reports sharing servers and packages on PostgreSQL: zero errors.
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withOrg, type Database, type Db } from '../../src/db/index.js';
+import { withOrg } from '../../src/db/index.js';
 import { storageFor } from '../../src/db/storage.js';
 import { ingestReport, ingestReportText } from '../../src/services/ingest.js';
 import { redacted } from '../../src/services/ingest/normalise.js';
@@ -17,7 +15,7 @@ import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from '../.
 import { contentHash, parseReportText, rawReportKey } from '../../src/services/ingest/validate.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, testRules, tool } from './fixtures.js';
-import { openInventoryDb, type InventoryDb } from './helpers.js';
+import { capturingStore, openInventoryDb, tableScan, type InventoryDb } from './helpers.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute));
 
@@ -63,12 +61,7 @@ for (const dialect of dialects) {
       for (let h = 0; h < 150; h++) await ingestReport(db.store, org, hostReport(h), { rules: testRules, now: at(0) });
       await storageFor(db.store).maintain(db.store.db, 'bulk');
       // the statements of changed reports, unchanged ones and a host that drops servers, captured
-      const captured: CompiledQuery[] = [];
-      const log = (e: { level: string; query: CompiledQuery }) => void captured.push(e.query);
-      const logging: Db =
-        dialect === 'sqlite'
-          ? { dialect, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path.join(db.t.dataDir, 'palisade.db')) }), log }) }
-          : { dialect, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.t.databaseUrl, max: 2 }) }), log }) };
+      const { store: logging, captured } = capturingStore(db);
       try {
         for (let h = 0; h < 6; h++) await ingestReport(logging, org, hostReport(h, 1), { rules: testRules, now: at(5) });
         for (let h = 0; h < 3; h++) await ingestReport(logging, org, hostReport(h, 1), { rules: testRules, now: at(6) });
@@ -90,24 +83,8 @@ for (const dialect of dialects) {
         const hot = captured.filter((q) => /^\s*(select|update|delete|with)/i.test(q.sql) && !/set_config|pg_advisory|^select 1$/i.test(q.sql));
         expect(hot.length).toBeGreaterThan(20);
         for (const q of hot) {
-          if (dialect === 'sqlite') {
-            const rows = (await logging.db.executeQuery({ ...q, sql: `explain query plan ${q.sql}` })).rows as Array<{ detail: string }>;
-            // a SCAN of a table reads every row; a scan of a subquery's own result (a co-routine
-            // or materialized subquery, read once) or through an index does not
-            const derived = new Set(rows.map((r) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(r.detail)?.[1]).filter(Boolean));
-            const bad = rows.filter((r) => {
-              const m = /^SCAN (\S+)/.exec(r.detail);
-              return m !== null && !derived.has(m[1]!) && !/USING (COVERING )?INDEX|CONSTANT ROW/.test(r.detail);
-            });
-            if (bad.length > 0) scans.push(`${q.sql}\n  -> ${bad.map((r) => r.detail).join('; ')}`);
-          } else {
-            const rows = await withOrg(logging, org, async (tx) => {
-              await sql`set local enable_seqscan = off`.execute(tx);
-              return (await tx.executeQuery({ ...q, sql: `explain ${q.sql}` })).rows as Array<{ 'QUERY PLAN': string }>;
-            });
-            const text = rows.map((r) => r['QUERY PLAN']).join('\n');
-            if (/Seq Scan on (?!pg_)/.test(text)) scans.push(`${q.sql}\n${text}`);
-          }
+          const plan = await tableScan(logging, org, q);
+          if (plan) scans.push(`${q.sql}\n${plan}`);
         }
         expect(scans).toEqual([]);
       } finally {

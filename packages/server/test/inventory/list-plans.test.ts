@@ -9,15 +9,14 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, withOrg, type Database, type Db, type OrgScope } from '../../src/db/index.js';
+import { openDatabase, withOrg, type Db, type OrgScope } from '../../src/db/index.js';
 import { storageFor } from '../../src/db/storage.js';
 import { listServers, type ServerListQuery } from '../../src/services/queries.js';
 import { syncServerIndex } from '../../src/services/server-index.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
-import { openInventoryDb, type InventoryDb } from './helpers.js';
+import { capturingStore, openInventoryDb, tableScan, type InventoryDb } from './helpers.js';
 
 const SERVERS = 3000;
 const HOSTS = 2400;
@@ -204,12 +203,7 @@ for (const dialect of dialects) {
     });
 
     it('walks an index for every list query shape (no table read whole)', async () => {
-      const captured: CompiledQuery[] = [];
-      const log = (e: { query: CompiledQuery }) => void captured.push(e.query);
-      const logging: Db =
-        dialect === 'sqlite'
-          ? { dialect, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: new SqliteDatabase(path.join(db.t.dataDir, 'palisade.db')) }), log }) }
-          : { dialect, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.t.databaseUrl, max: 2 }) }), log }) };
+      const { store: logging, captured } = capturingStore(db);
       const shapes: Array<Partial<ServerListQuery>> = [
         {},
         { sort: 'name' },
@@ -231,22 +225,8 @@ for (const dialect of dialects) {
           const hot = captured.filter((q) => /^\s*(select|with)/i.test(q.sql) && !/set_config/i.test(q.sql));
           expect(hot.length).toBeGreaterThanOrEqual(2); // the page and its total at least
           for (const q of hot) {
-            if (dialect === 'sqlite') {
-              const rows = (await logging.db.executeQuery({ ...q, sql: `explain query plan ${q.sql}` })).rows as Array<{ detail: string }>;
-              const derived = new Set(rows.map((r) => /^(?:CO-ROUTINE|MATERIALIZE) (\S+)/.exec(r.detail)?.[1]).filter(Boolean));
-              const bad = rows.filter((r) => {
-                const m = /^SCAN (\S+)/.exec(r.detail);
-                return m !== null && !derived.has(m[1]!) && !/USING (COVERING )?INDEX|CONSTANT ROW/.test(r.detail);
-              });
-              if (bad.length > 0) scans.push(`${JSON.stringify(shape)}: ${q.sql}\n  -> ${bad.map((r) => r.detail).join('; ')}`);
-            } else {
-              const rows = await withOrg(logging, org, async (tx) => {
-                await sql`set local enable_seqscan = off`.execute(tx);
-                return (await tx.executeQuery({ ...q, sql: `explain ${q.sql}` })).rows as Array<{ 'QUERY PLAN': string }>;
-              });
-              const text = rows.map((r) => r['QUERY PLAN']).join('\n');
-              if (/Seq Scan on (?!pg_)/.test(text)) scans.push(`${JSON.stringify(shape)}: ${q.sql}\n${text}`);
-            }
+            const plan = await tableScan(logging, org, q);
+            if (plan) scans.push(`${JSON.stringify(shape)}: ${q.sql}\n${plan}`);
           }
         }
         expect(scans).toEqual([]);
