@@ -54,8 +54,11 @@ export function roundRobinFetch(urls: string[], seen: string[] = []): typeof fet
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const original = new URL(input instanceof Request ? input.url : String(input));
     let lastErr: unknown;
+    // the starting point is taken once per request: requests in flight at once (the SDK's SSE
+    // reconnects beside a POST) must not advance each other's retries back onto a dead process
+    const start = next++;
     for (let i = 0; i < urls.length; i++) {
-      const base = new URL(urls[next++ % urls.length]!);
+      const base = new URL(urls[(start + i) % urls.length]!);
       const target = new URL(original.pathname + original.search, base);
       try {
         const r = await fetch(target, init);
