@@ -76,9 +76,11 @@ const LAZY_MODULES = new Set([
   'cli/src/commands/check-backend.ts',
 ]);
 const LAZY_FILE = 'palisade-lazy.cjs';
-// zod on its own: 45% of what a scan would otherwise read, used only to build the model's
-// schemas (when a scan parses imported advisory records, or other commands validate)
-const ZOD_FILE = 'palisade-zod.cjs';
+// Packages in files of their own, required on first use: zod (45% of what a scan would
+// otherwise read, used only to build the model's schemas, when a scan parses imported advisory
+// records or other commands validate) and yaml (a scan reads the plain YAML of config files
+// with agent/src/formats/yaml-subset.ts; the full parser only for anything else).
+const LAZY_PACKAGES = { zod: 'palisade-zod.cjs', yaml: 'palisade-yaml.cjs' };
 const lazyKey = (file) => path.relative(packagesDir, file).split(path.sep).join('/');
 
 // In the main bundle, `await import('<lazy module>')` becomes a require of the lazy bundle
@@ -87,10 +89,10 @@ const lazyKey = (file) => path.relative(packagesDir, file).split(path.sep).join(
 const lazyModulesOut = {
   name: 'lazy-modules-out',
   setup(b) {
-    // the require('zod') that lazy-zod leaves in core's modules
-    b.onResolve({ filter: /^zod$/ }, (args) => (args.kind === 'require-call' ? { path: 'zod', namespace: 'palisade-zod' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'palisade-zod' }, () => ({
-      contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(ZOD_FILE)}));`,
+    // the require('zod') / require('yaml') that lazy-packages leaves in the sources
+    b.onResolve({ filter: /^(?:zod|yaml)$/ }, (args) => (args.kind === 'require-call' ? { path: args.path, namespace: 'palisade-lazy-package' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'palisade-lazy-package' }, (args) => ({
+      contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(LAZY_PACKAGES[args.path])}));`,
       loader: 'js',
     }));
     b.onResolve({ filter: /.*/ }, async (args) => {
@@ -109,16 +111,31 @@ const lazyModulesOut = {
 // zod builds the scan model's schemas, which a scan never uses (they are built on first use,
 // see core/src/model.ts), yet importing it initialises ~80 modules. In the bundle the two core
 // modules that import it get it on first touch of `z` instead, from dist/palisade-zod.cjs.
-const lazyZod = {
-  name: 'lazy-zod',
+// The agent's format readers call yaml's parse only for YAML the small reader leaves to it: in
+// the bundle that call requires dist/palisade-yaml.cjs first.
+const LAZY_IMPORTS = [
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/](?:model|advisories[\\/]osv)\.ts$/,
+    eager: "import { z } from 'zod';",
+    lazy: "let zodLoaded: any; const z: any = new Proxy({}, { get: (_t, p) => (zodLoaded ??= require('zod').z)[p] });",
+  },
+  {
+    file: /[\\/]packages[\\/]agent[\\/]src[\\/]formats[\\/]index\.ts$/,
+    eager: "import { parse as parseYamlText } from 'yaml';",
+    lazy: "const parseYamlText: typeof import('yaml').parse = (...a: any[]) => (require('yaml').parse as any)(...a);",
+  },
+];
+const lazyPackages = {
+  name: 'lazy-packages',
   setup(b) {
-    b.onLoad({ filter: /[\\/]packages[\\/]core[\\/]src[\\/](?:model|advisories[\\/]osv)\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const eager = "import { z } from 'zod';";
-      if (!source.includes(eager)) return undefined;
-      const lazy = "let zodLoaded: any; const z: any = new Proxy({}, { get: (_t, p) => (zodLoaded ??= require('zod').z)[p] });";
-      return { contents: source.replace(eager, lazy), loader: 'ts' };
-    });
+    for (const { file, eager, lazy } of LAZY_IMPORTS) {
+      b.onLoad({ filter: file }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        // a source that no longer has the line is bundled as it is
+        if (!source.includes(eager)) return undefined;
+        return { contents: source.replace(eager, lazy), loader: 'ts' };
+      });
+    }
   },
 };
 
@@ -148,7 +165,7 @@ const main = await build({
   ...common,
   entryPoints: [path.join(cliDir, 'src', 'main.ts')],
   outfile: bundleFile,
-  plugins: [lazyModulesOut, lazyZod, keepImportMetaUrl, lazyCommanderChildProcess],
+  plugins: [lazyModulesOut, lazyPackages, keepImportMetaUrl, lazyCommanderChildProcess],
 });
 
 // The lazy bundle: one object whose getters initialise a module on first access.
@@ -159,11 +176,13 @@ const lazy = await build({
   outfile: path.join(distDir, LAZY_FILE),
   plugins: [keepImportMetaUrl],
 });
-await build({
-  ...common,
-  stdin: { contents: "module.exports = require('zod');", resolveDir: cliDir, sourcefile: 'palisade-zod-entry.js', loader: 'js' },
-  outfile: path.join(distDir, ZOD_FILE),
-});
+for (const [pkg, file] of Object.entries(LAZY_PACKAGES)) {
+  await build({
+    ...common,
+    stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: cliDir, sourcefile: `palisade-${pkg}-entry.js`, loader: 'js' },
+    outfile: path.join(distDir, file),
+  });
+}
 if (common.metafile) {
   writeFileSync(`${bundleFile}.meta.json`, JSON.stringify(main.metafile));
   writeFileSync(path.join(distDir, `${LAZY_FILE}.meta.json`), JSON.stringify(lazy.metafile));

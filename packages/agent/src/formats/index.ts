@@ -4,6 +4,7 @@ import { parse as parseJsoncText, printParseErrorCode, type ParseError } from 'j
 import { parse as parseTomlText } from 'smol-toml';
 import { parse as parseYamlText } from 'yaml';
 import type { ConfigFormat } from '../clients/types.js';
+import { parseYamlSubset, UNSUPPORTED } from './yaml-subset.js';
 
 // --config tries every client's reader on one file: within withParseMemo each text is parsed
 // once per format (result or error), not once per reader (a 5 MB ~/.claude.json, 25 readers).
@@ -111,10 +112,15 @@ export function parseYaml(text: string): unknown {
 }
 
 function parseYamlUncached(text: string): unknown {
-  if (flowDepthExceeds(text, MAX_YAML_FLOW_DEPTH)) throw new Error('invalid YAML: nested too deeply');
+  const body = text.replace(/^\uFEFF/, '');
+  // the plain YAML config files are written in: read without the full parser, which is loaded
+  // (in the bundle: on first use) for anything else, errors included; same result either way
+  const plain = parseYamlSubset(body);
+  if (plain !== UNSUPPORTED) return plain ?? {};
+  if (flowDepthExceeds(body, MAX_YAML_FLOW_DEPTH)) throw new Error('invalid YAML: nested too deeply');
   try {
     // maxAliasCount bounds "billion laughs" alias expansion
-    return parseYamlText(text.replace(/^\uFEFF/, ''), { maxAliasCount: 100, prettyErrors: true, logLevel: 'error' }) ?? {};
+    return parseYamlText(body, { maxAliasCount: 100, prettyErrors: true, logLevel: 'error' }) ?? {};
   } catch (err) {
     throw new Error(`invalid YAML: ${tooDeep(err) ? 'nested too deeply' : firstLine(err)}`);
   }
