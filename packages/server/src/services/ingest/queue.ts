@@ -19,9 +19,9 @@ import { finish, ingestParsed, prescore, PRESCORE_MIN_SERVERS, withRetry, type S
 import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
 import type { IngestResult, Prescored } from './types.js';
-import { validateReport } from '../report-limits.js';
 import { redactedSliced } from './normalise.js';
-import { bodyHash, contentHash, hostKey, parseReportText, rawReportKey, ReportRejected } from './validate.js';
+import { parseReportText, rawReportKey, ReportRejected } from './validate.js';
+import { acceptedOf, parseWorkerCount, ReportParsers } from './parse-pool.js';
 
 export interface InboxTable {
   id: string;
@@ -150,6 +150,17 @@ interface ParsedReport {
   bytes: number;
 }
 
+/** What is kept of a report from accept to processing: its parsed form, or (parsed on a worker thread) the inbox envelope, parsed when it is taken. */
+interface KeptReport {
+  report: ScanReport | null;
+  envelope: string;
+  hash: string;
+  raw: string | null;
+  agentKeyId: string | null;
+  ip: string | null;
+  bytes: number;
+}
+
 export class IngestQueue {
   private readonly orgs = new Map<string, { jobs: Job[]; deficit: number; bytes: number }>();
   private readonly ring: string[] = [];
@@ -175,7 +186,9 @@ export class IngestQueue {
   private sinceMaintain = 0;
   private readonly maintainTimer: NodeJS.Timeout;
   /** parsed reports accepted here and not yet processed, by inbox id (oldest first; PARSED_KEEP_BYTES) */
-  private readonly parsed = new Map<string, ParsedReport>();
+  private readonly parsed = new Map<string, KeptReport>();
+  /** accept's CPU work (parse, validate, redact, hash) and the inbox's re-validation, on worker threads (parse-pool.ts) */
+  readonly parsers = new ReportParsers(parseWorkerCount(), async (text, rawKey) => acceptedOf(text, rawKey, await redactedSliced(parseReportText(text))));
   private parsedBytes = 0;
   /** reports processed, in order (for tests and metrics) */
   processed = 0;
@@ -266,16 +279,18 @@ export class IngestQueue {
     at: string,
   ): Promise<Accepted> {
     // (a large report's servers a slice per turn of the event loop)
-    const report = await redactedSliced(parseReportText(text));
-    const content = contentHash(report);
+    // (on a worker thread for all but small bodies; a large report's servers a slice per turn
+    // of the event loop when it runs here)
+    const body = await this.parsers.accept(text, raw?.key ?? null);
+    const content = body.content;
     // the same content as the host's last report in other bytes (key order, a probe's
     // duration): an unchanged re-scan too, answered from one read by its content hash
-    const same = await acceptUnchangedContent(this.store, scope, content, report.scannedAt, at);
+    const same = await acceptUnchangedContent(this.store, scope, content, body.scannedAt, at);
     if (same) return { id: null, status: 'done', result: same };
-    const stored = JSON.stringify({ rawKey: raw?.key ?? null, report });
+    const stored = body.stored;
     this.checkQuota(scope.orgId, from.agentKeyId, bytes);
-    const hash = bodyHash(text);
-    const host = hostKey(report);
+    const hash = body.bodyHash;
+    const host = body.host;
     const id = timeOrderedId();
     const row = await this.insertInbox({
       id,
@@ -293,7 +308,7 @@ export class IngestQueue {
       error: null,
     });
     if (row.fresh) {
-      this.keep(row.id, { report, hash: content, raw: raw?.key ?? null, agentKeyId: from.agentKeyId, ip: from.ip, bytes });
+      this.keep(row.id, { report: body.report ?? null, envelope: stored, hash: content, raw: raw?.key ?? null, agentKeyId: from.agentKeyId, ip: from.ip, bytes });
       this.enqueue({ id: row.id, org: scope.orgId, host, key: from.agentKeyId, bytes });
       this.pump();
     }
@@ -346,7 +361,7 @@ export class IngestQueue {
   }
 
   /** Keeps a report's parsed form until it is processed (the oldest go first beyond PARSED_KEEP_BYTES). */
-  private keep(id: string, p: ParsedReport): void {
+  private keep(id: string, p: KeptReport): void {
     if (p.bytes > PARSED_KEEP_MAX_REPORT_BYTES) return;
     this.parsed.set(id, p);
     this.parsedBytes += p.bytes;
@@ -359,11 +374,12 @@ export class IngestQueue {
 
   private takeParsed(id: string): ParsedReport | undefined {
     const p = this.parsed.get(id);
-    if (p) {
-      this.parsed.delete(id);
-      this.parsedBytes -= p.bytes;
-    }
-    return p;
+    if (!p) return undefined;
+    this.parsed.delete(id);
+    this.parsedBytes -= p.bytes;
+    const { envelope, report, ...rest } = p;
+    // the envelope was made by accept in this process from the validated, redacted report
+    return { ...rest, report: report ?? (JSON.parse(envelope) as { report: ScanReport }).report };
   }
 
   /**
@@ -760,9 +776,9 @@ export class IngestQueue {
     );
     if (!row || row.status !== 'pending' || row.body === null) return undefined;
     try {
-      const envelope = JSON.parse(row.body) as { rawKey: string | null; report: unknown };
-      const report = validateReport(envelope.report);
-      return { report, hash: contentHash(report), raw: envelope.rawKey, agentKeyId: row.agent_key_id, ip: row.ip, bytes: job.bytes };
+      // validated again (on a worker thread for all but small bodies): it was read back from the database
+      const { report, rawKey, content } = await this.parsers.reread(row.body);
+      return { report, hash: content, raw: rawKey, agentKeyId: row.agent_key_id, ip: row.ip, bytes: job.bytes };
     } catch (err) {
       await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
       return undefined;
@@ -829,6 +845,7 @@ export class IngestQueue {
     clearInterval(this.maintainTimer);
     await seenBufferFor(this.store).flush();
     for (const until = Date.now() + ms; this.running + this.preparing > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    await this.parsers.close();
   }
 }
 
