@@ -1,6 +1,6 @@
 // Ingest at fleet scale (issue 12), measured from outside: `palisade serve` runs as users run
-// it (its own process, from sources through tsx, production mode and log level, only the
-// product's own maintenance), on an aged database, and the load comes from separate
+// it (its own process: the built CLI with `npm start`'s node flags, production mode and log
+// level, only the product's own maintenance), on an aged database, and the load comes from separate
 // load-generator processes (bench/ingest/load.mjs: keep-alive HTTP, bodies made before the
 // clock starts). Reports are realistic (bench/ingest/reports.mjs: 5-40 servers with packages,
 // env names and tools, varied between hosts, ~35 KB). Every figure is the median of
@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_URL, pgDatabase } from './ingest/inproc.mjs';
-import { agentKey, cookiesOf, json, PASSWORD, rssOf, runLoad, SETUP, startBare, startServe, stopServe } from './ingest/serve.mjs';
+import { agentKey, asUsersRunIt, cookiesOf, json, PASSWORD, rssOf, runLoad, SETUP, startBare, startServe, stopServe } from './ingest/serve.mjs';
 
 export { ADMIN_URL, benchReport, percentile, reportTemplate, serverDistPresent, startBackend } from './ingest/inproc.mjs';
 
@@ -42,6 +42,8 @@ const UNCHANGED_HOSTS = 100;
 const B_RATE = 5;
 const B_HOSTS = 50; // org B's reports per second in the fairness case
 const log = (s) => process.stdout.write(`${s}\n`);
+/** serve as `npm start` runs it (compiled first) */
+const asRun = asUsersRunIt();
 
 function runChild(file, arg) {
   return new Promise((resolve, reject) => {
@@ -58,7 +60,7 @@ async function measure(dialect, bare) {
   let serve = null;
   try {
     // 1. first start (migrations), the two organisations and their agent keys
-    serve = await startServe(data, { databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
+    serve = await startServe(data, { ...asRun, databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
     const setup = await fetch(`${serve.base}/api/v1/setup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -95,7 +97,7 @@ async function measure(dialect, bare) {
     log(
       `  ${dialect}: aged ${aged.hosts.toLocaleString('en')} hosts, ${aged.instances.toLocaleString('en')} instances, ${aged.servers.toLocaleString('en')} definitions in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     );
-    serve = await startServe(data, { databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
+    serve = await startServe(data, { ...asRun, databaseUrl: pg?.url, env: { PALISADE_SIGNUP: 'open' } });
     const login = await fetch(`${serve.base}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -288,7 +290,7 @@ function table(results) {
 
 async function main() {
   log(
-    `ingest bench: palisade serve (its own process) on ${os.cpus().length} cores, ${AGE_HOSTS.toLocaleString('en')} aged hosts, ${RUNS} runs, ${SECONDS} s phases, ${CONNECTIONS} connections, ${LOADERS} load processes; load average ${os
+    `ingest bench: palisade serve (its own process: node ${[...asRun.nodeFlags, 'packages/cli/bin/palisade.js serve'].join(' ')}) on ${os.cpus().length} cores, ${AGE_HOSTS.toLocaleString('en')} aged hosts, ${RUNS} runs, ${SECONDS} s phases, ${CONNECTIONS} connections, ${LOADERS} load processes; load average ${os
       .loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}`,

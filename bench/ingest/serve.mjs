@@ -3,7 +3,7 @@
 // measure ingest, not the limiter), its log in a file of the data folder (as a service's goes
 // to the journal: a pipe the bench reads late would slow the server down); and the few HTTP
 // steps every bench takes against it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +54,20 @@ export function startServe(dataDir, { databaseUrl, built = false, nodeFlags = []
       reject(new Error(`palisade serve exited (${code}): ${log().slice(-2000)}`));
     });
   });
+}
+
+/**
+ * How users run `serve`: the built CLI with the node flags of the root package's `npm start`
+ * (read from package.json, so the bench follows the start script), after compiling the
+ * packages serve loads (`tsc -b`; a no-op when nothing changed). Spread into startServe's options.
+ */
+export function asUsersRunIt() {
+  const tsc = spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/mcp', 'packages/agent', 'packages/server', 'packages/gateway', 'packages/cli'], { cwd: repo, encoding: 'utf8' });
+  if (tsc.status !== 0) process.stdout.write('note: tsc reported errors (see `npm run typecheck`); measuring what was emitted.\n');
+  const start = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts.start;
+  const m = /^node((?: --\S+)*) packages\/cli\/bin\/palisade\.js serve\b/.exec(start);
+  if (!m) throw new Error(`the start script is not "node [flags] packages/cli/bin/palisade.js serve": ${start}`);
+  return { built: true, nodeFlags: m[1].trim().split(' ').filter(Boolean) };
 }
 
 export async function stopServe(s) {

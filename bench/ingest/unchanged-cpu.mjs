@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pgDatabase } from './inproc.mjs';
-import { agentKey, cookiesOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
+import { agentKey, asUsersRunIt, cookiesOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
 
 const dialect = process.argv[2] ?? 'sqlite';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -23,7 +23,7 @@ const cpuMs = (pid) => {
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-unchanged-'));
 const pg = dialect === 'postgres' ? await pgDatabase() : null;
-const serve = await startServe(data, { databaseUrl: pg?.url });
+const serve = await startServe(data, { ...asUsersRunIt(), databaseUrl: pg?.url });
 const bare = await startBare();
 try {
   const setup = await fetch(`${serve.base}/api/v1/setup`, {
