@@ -96,6 +96,19 @@ describe('report parsers on worker threads', () => {
     expect(pool.counts.inline).toBe(before + 1);
   });
 
+  it('stop a worker that has been idle (its heap given back) and start one again for the next body', async () => {
+    pool = new ReportParsers(1, undefined, 300);
+    await pool.accept(bigBody(8), null);
+    const inside = pool as unknown as { slots: unknown[]; deaths: number[] };
+    expect(inside.slots[0]).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(inside.slots[0]).toBeNull();
+    expect((await pool.accept(bigBody(9), null)).host).toBe('pp-host-9|alice');
+    expect(pool.counts).toEqual({ worker: 2, inline: 0 });
+    // a worker stopped for being idle is not a death (deaths stop the pool from restarting)
+    expect(inside.deaths).toEqual([]);
+  });
+
   it('with no workers (PALISADE_INGEST_PARSE_WORKERS=0) do everything on the calling thread', async () => {
     pool = new ReportParsers(0);
     const body = bigBody(7);

@@ -92,11 +92,18 @@ function tsxApi(): string {
 
 /** Bodies shorter than this (characters) are parsed on the calling thread. */
 export const WORKER_MIN_CHARS = 4096;
+/**
+ * A worker idle this long is stopped (the next large body starts one again, ~0.1-0.3 s): its
+ * heap, grown by the largest body it parsed, is given back instead of being held while idle.
+ */
+export const IDLE_STOP_MS = 30_000;
 /** A worker that died this many times within a minute is not started again (the calling thread does the work). */
 const MAX_RESTARTS_PER_MINUTE = 3;
 
 interface Slot {
   worker: Worker;
+  /** stops the worker once it has been idle for IDLE_STOP_MS */
+  idle: NodeJS.Timeout | null;
   pending: Map<number, (res: ParseResponse | null) => void>;
   /** characters of the bodies sent and not yet answered (the least loaded worker gets the next) */
   load: number;
@@ -124,6 +131,7 @@ export class ReportParsers {
   constructor(
     readonly size = parseWorkerCount(),
     private readonly inline: (text: string, rawKey: string | null) => Promise<AcceptedBody> = async (text, rawKey) => acceptBody(text, rawKey),
+    private readonly idleStopMs = IDLE_STOP_MS,
   ) {
     this.slots = Array.from({ length: size }, () => null);
   }
@@ -153,7 +161,14 @@ export class ReportParsers {
   /** Stops the workers (what they were doing is done again on the calling thread). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s, i) => (s ? (this.slots[i] = null, s.worker.terminate()) : undefined)));
+    await Promise.all(
+      this.slots.map((s, i) => {
+        if (!s) return undefined;
+        this.slots[i] = null;
+        if (s.idle) clearTimeout(s.idle);
+        return s.worker.terminate();
+      }),
+    );
   }
 
   /** Sends a request to the least loaded worker; null when none can take it (the caller does the work). */
@@ -164,6 +179,8 @@ export class ReportParsers {
     const id = this.nextId++;
     slot.load += chars;
     const res = await new Promise<ParseResponse | null>((resolve) => {
+      if (slot.idle) clearTimeout(slot.idle);
+      slot.idle = null;
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, resolve);
       try {
@@ -176,6 +193,14 @@ export class ReportParsers {
     slot.load -= chars;
     if (res) this.counts.worker++;
     return res;
+  }
+
+  /** Stops an idle worker (its slot starts a new one when needed). */
+  private retire(i: number, slot: Slot): void {
+    if (slot.pending.size > 0) return;
+    retired.add(slot);
+    if (this.slots[i] === slot) this.slots[i] = null;
+    void slot.worker.terminate();
   }
 
   private pick(): Slot | null {
@@ -208,21 +233,25 @@ export class ReportParsers {
       this.deaths.push(now);
       return null;
     }
-    const slot: Slot = { worker, pending: new Map(), load: 0 };
+    const slot: Slot = { worker, idle: null, pending: new Map(), load: 0 };
     // an idle worker does not keep the process alive; one with work does
     worker.unref();
     worker.on('message', (res: ParseResponse) => {
       const done = slot.pending.get(res.id);
       slot.pending.delete(res.id);
-      if (slot.pending.size === 0) worker.unref();
+      if (slot.pending.size === 0) {
+        worker.unref();
+        slot.idle = setTimeout(() => this.retire(i, slot), this.idleStopMs).unref();
+      }
       done?.(res);
     });
     let ended = false;
     const gone = () => {
       if (ended) return;
       ended = true;
+      if (slot.idle) clearTimeout(slot.idle);
       if (this.slots[i] === slot) this.slots[i] = null;
-      if (!this.closed) this.deaths.push(Date.now());
+      if (!this.closed && !retired.has(slot)) this.deaths.push(Date.now());
       // what it held is done on the calling thread
       for (const done of slot.pending.values()) done(null);
       slot.pending.clear();
@@ -233,6 +262,9 @@ export class ReportParsers {
     return slot;
   }
 }
+
+/** Workers stopped for being idle (their exit is not a death). */
+const retired = new WeakSet<Slot>();
 
 function unwrap(res: ParseResponse): Extract<ParseResponse, { ok: true }> {
   if (res.ok) return res;
