@@ -105,6 +105,12 @@ const DQ_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: 
 
 /** A double-quoted scalar that starts at s[i] and ends on this line: [value, index after it]. */
 function doubleQuoted(s: string, i: number): [string, number] {
+  // most have no escape: one search each for the closing quote and a backslash (the scan runs
+  // without the optimising compiler, so a loop over characters in JavaScript is slow)
+  const close = s.indexOf('"', i + 1);
+  if (close === -1) return giveUp(); // continues on the next line: folding is left to `yaml`
+  const escape = s.indexOf('\\', i + 1);
+  if (escape === -1 || escape > close) return [s.slice(i + 1, close), close + 1];
   let out = '';
   let j = i + 1;
   let start = j;
@@ -166,6 +172,9 @@ function expectLineEnd(s: string, i: number): void {
   giveUp();
 }
 
+/** A plain item of a flow sequence: up to the next `,` or `]` */
+const FLOW_PLAIN = /[^,\]]*/y;
+
 /** A one-line flow sequence `[a, "b", 'c']` at s[i]: [value, index after it]. */
 function flowSequence(s: string, i: number): [unknown[], number] {
   const out: unknown[] = [];
@@ -180,8 +189,9 @@ function flowSequence(s: string, i: number): [unknown[], number] {
       out.push(v);
       j = next;
     } else {
-      let k = j;
-      while (k < s.length && s[k] !== ',' && s[k] !== ']') k++;
+      FLOW_PLAIN.lastIndex = j;
+      FLOW_PLAIN.test(s);
+      const k = FLOW_PLAIN.lastIndex;
       const item = s.slice(j, k).trimEnd();
       // empty items, pairs (`a: b`), nested collections, comments, quotes inside: all `yaml`'s
       if (item === '' || !plainStartOk(item, true) || /[:#{}[\]"']/.test(item)) return giveUp();
@@ -389,33 +399,21 @@ function jsonDocument(text: string): unknown {
   } catch {
     return giveUp(); // comments, trailing commas, or YAML flow syntax: `yaml`
   }
+  // the text without its strings' contents: outside strings valid JSON has no `"`, so each
+  // match of JSON_STRING starts at a string's opening quote (regular expressions, not a loop
+  // over characters: the scan runs without the optimising compiler)
+  const bare = text.replace(JSON_STRING, '""');
+  if (/[0-9]{16}/.test(bare)) giveUp();
+  // (this one may also match from a closing quote to the next opening one: only ever a false alarm)
+  if (LONG_KEY.test(text)) giveUp();
   let colons = 0;
-  let digits = 0;
-  let stringStart = -1;
-  let lastStringLength = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (stringStart !== -1) {
-      if (c === 92) i++; // a backslash: the next character is escaped
-      else if (c === 34 /* " */) {
-        lastStringLength = i - stringStart;
-        stringStart = -1;
-      }
-      continue;
-    }
-    if (c === 34) {
-      stringStart = i;
-      digits = 0;
-    } else if (c === 58 /* : */) {
-      colons++;
-      if (lastStringLength > MAX_KEY) giveUp();
-    } else if (c >= 48 && c <= 57) {
-      if (++digits >= 16) giveUp();
-    } else digits = 0;
-  }
+  for (let i = bare.indexOf(':'); i !== -1; i = bare.indexOf(':', i + 1)) colons++;
   if (countKeys(value) !== colons) giveUp();
   return value;
 }
+
+const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/g;
+const LONG_KEY = new RegExp(`"(?:[^"\\\\]|\\\\.){${MAX_KEY},}"\\s*:`);
 
 function countKeys(v: unknown): number {
   if (v === null || typeof v !== 'object') return 0;

@@ -50,6 +50,31 @@ describe('bin/palisade.js with the bundle', () => {
     expect(main).not.toContain('ZodError');
     expect(readFileSync(path.join(tmp, 'dist', 'palisade-lazy.cjs'), 'utf8')).toContain('StdioClientTransport');
     expect(readFileSync(path.join(tmp, 'dist', 'palisade-zod.cjs'), 'utf8')).toContain('ZodError');
+    // the full YAML parser too: plain config YAML is read without it
+    expect(main).not.toContain('Map keys must be unique');
+    expect(readFileSync(path.join(tmp, 'dist', 'palisade-yaml.cjs'), 'utf8')).toContain('Map keys must be unique');
+  });
+
+  it('reads plain YAML itself and the rest with the lazily loaded yaml parser, errors included', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-yaml-'));
+    try {
+      // Goose: plain YAML (the small reader); Continue: an anchor and an alias (the yaml package)
+      mkdirSync(path.join(home, '.config', 'goose'), { recursive: true });
+      writeFileSync(path.join(home, '.config', 'goose', 'config.yaml'), 'extensions:\n  fetch:\n    name: fetch\n    enabled: true\n    type: stdio\n    cmd: uvx\n    args: [mcp-server-fetch]\n');
+      mkdirSync(path.join(home, '.continue'), { recursive: true });
+      writeFileSync(path.join(home, '.continue', 'config.yaml'), 'name: a\nversion: 1.0.0\nschema: v1\nx-args: &args ["-y", "@acme/mcp-tool@1.2.3"]\nmcpServers:\n  - name: tool\n    command: npx\n    args: *args\n');
+      const r = run(['scan', '--json', '--home', home, '--platform', 'linux']);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ScanReport;
+      expect(report.servers.find((s) => s.name === 'fetch')?.args).toEqual(['mcp-server-fetch']);
+      expect(report.servers.find((s) => s.name === 'tool')?.args).toEqual(['-y', '@acme/mcp-tool@1.2.3']);
+      // a broken file: the yaml package's error, as a client error
+      writeFileSync(path.join(home, '.config', 'goose', 'config.yaml'), 'extensions:\n  a: 1\n  a: 2\n');
+      const broken = JSON.parse(run(['scan', '--json', '--home', home, '--platform', 'linux']).stdout) as ScanReport;
+      expect(broken.clients.find((c) => c.id === 'goose')?.error).toMatch(/invalid YAML/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('a scan that reads imported advisory records loads zod from its own file', () => {
