@@ -34,7 +34,11 @@ type ListKey = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 export function pageOf<T>(key: ListKey, items: T[], cursor: unknown, size: number): Record<string, unknown> {
   let offset = 0;
   if (cursor !== undefined) {
-    const bad = () => new GatewayError(ERR_INVALID_PARAMS, `Invalid cursor for ${key === 'resourceTemplates' ? 'resources/templates' : key}/list: use the nextCursor of the previous page, unchanged.`);
+    const bad = () =>
+      new GatewayError(
+        ERR_INVALID_PARAMS,
+        `Invalid cursor for ${key === 'resourceTemplates' ? 'resources/templates' : key}/list: use the nextCursor of the previous page, unchanged.`,
+      );
     if (typeof cursor !== 'string' || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
     let parsed: unknown;
     try {
@@ -102,6 +106,29 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       return {};
     }),
   );
+  // a tools/call of a 2025-11-25 session: server-to-client requests, progress and logs go to the
+  // client over the call's own stream. The SDK's dispatch and the session lane's lean path
+  // (leanCallsOf) both come here, so the two run the same gateway call.
+  const call2025 = async (params: Record<string, unknown>, mcpReq: Call2025Ctx, token: string | number | undefined) => {
+    // progress is relayed in order and before the result (a client drops progress after it)
+    let relayed: Promise<unknown> = Promise.resolve();
+    const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
+      signal: mcpReq.signal,
+      log: (p) => {
+        if (sessionLevel === undefined || severity(p.level) >= severity(sessionLevel)) void mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
+      },
+      request: async (method, p) =>
+        (method === 'sampling/createMessage' ? mcpReq.requestSampling(p) : mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
+      onprogress:
+        token !== undefined
+          ? (p) => {
+              relayed = relayed.then(() => mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } })).catch(() => undefined);
+            }
+          : undefined,
+    });
+    await relayed;
+    return result;
+  };
   on('tools/list', async (req) => guard(() => pageOf('tools', gateway.listTools(scope), req.params?.cursor, pageSize)));
   on('tools/call', async (req, ctx) =>
     guard(async () => {
@@ -113,37 +140,30 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
         const args = params.arguments as Record<string, unknown> | undefined;
         // a tool its upstream runs as a task (execution.taskSupport): a gateway-held task for a request that declares the extension
         const name = String(params.name);
-        const support = (gateway.listTools(scope).find((t) => t.name === name) as { execution?: { taskSupport?: unknown } } | undefined)?.execution?.taskSupport;
+        const support = (gateway.listTools(scope).find((t) => t.name === name) as { execution?: { taskSupport?: unknown } } | undefined)?.execution
+          ?.taskSupport;
         if (support === 'optional' || support === 'required') {
           const envelope = ctx.mcpReq.envelope;
           if (declaresTasks(envelope)) {
             const declared = envelope[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
-            return tasksFor(gateway).create(scope, (cc) => gateway.callTool(scope, name, args, cc), (need) => !!declared?.[need]);
+            return tasksFor(gateway).create(
+              scope,
+              (cc) => gateway.callTool(scope, name, args, cc),
+              (need) => !!declared?.[need],
+            );
           }
           if (support === 'required') throw missingTasksCapability(`The tool ${name} runs only as a task: it`);
         }
-        return roundsFor(gateway).call(scope, `tools/call\0${String(params.name)}`, (cc) => gateway.callTool(scope, String(params.name), args, cc), ctx, sessionLevel, token);
+        return roundsFor(gateway).call(
+          scope,
+          `tools/call\0${String(params.name)}`,
+          (cc) => gateway.callTool(scope, String(params.name), args, cc),
+          ctx,
+          sessionLevel,
+          token,
+        );
       }
-      // progress is relayed in order and before the result (a client drops progress after it)
-      let relayed: Promise<unknown> = Promise.resolve();
-      const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
-        signal: ctx.mcpReq.signal,
-        log: (p) => {
-          if (sessionLevel === undefined || severity(p.level) >= severity(sessionLevel)) void ctx.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
-        },
-        request: async (method, p) =>
-          (method === 'sampling/createMessage' ? ctx.mcpReq.requestSampling(p) : ctx.mcpReq.elicitInput(p)) as Promise<Record<string, unknown>>,
-        onprogress:
-          token !== undefined
-            ? (p) => {
-                relayed = relayed
-                  .then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }))
-                  .catch(() => undefined);
-              }
-            : undefined,
-      });
-      await relayed;
-      return result;
+      return call2025(params, ctx.mcpReq, token);
     }),
   );
   on('prompts/list', async (req) => guard(() => pageOf('prompts', gateway.listPrompts(scope), req.params?.cursor, pageSize)));
@@ -153,7 +173,14 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
       const args = req.params?.arguments as Record<string, string> | undefined;
       // an upstream asking for input while it builds the prompt: rounds for 2026-07-28, pushed for 2025
       if (ctx.mcpReq.envelope !== undefined)
-        return roundsFor(gateway).call(scope, `prompts/get\0${name}`, (cc) => gateway.getPrompt(scope, name, args, cc.signal, cc), ctx, sessionLevel, undefined);
+        return roundsFor(gateway).call(
+          scope,
+          `prompts/get\0${name}`,
+          (cc) => gateway.getPrompt(scope, name, args, cc.signal, cc),
+          ctx,
+          sessionLevel,
+          undefined,
+        );
       return gateway.getPrompt(scope, name, args, ctx.mcpReq.signal, {
         signal: ctx.mcpReq.signal,
         request: async (method, p) =>
@@ -162,9 +189,7 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     }),
   );
   on('resources/list', async (req) => guard(() => pageOf('resources', gateway.listResources(scope), req.params?.cursor, pageSize)));
-  on('resources/templates/list', async (req) =>
-    guard(() => pageOf('resourceTemplates', gateway.listResourceTemplates(scope), req.params?.cursor, pageSize)),
-  );
+  on('resources/templates/list', async (req) => guard(() => pageOf('resourceTemplates', gateway.listResourceTemplates(scope), req.params?.cursor, pageSize)));
   on('resources/read', async (req, ctx) =>
     guard(() => {
       const uri = String(req.params?.uri);
@@ -222,8 +247,48 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   // inputResponses is an envelope field the SDK lifts out of params (as on a tools/call retry)
   taskMethod('tasks/update', (p, ctx) => tasksFor(gateway).update(scope, p.taskId, ctx.mcpReq.inputResponses ?? p.inputResponses));
   taskMethod('tasks/cancel', (p) => tasksFor(gateway).cancel(scope, p.taskId));
+  lean.set(server, {
+    usable: () => gateway.tracing === undefined,
+    toolsList: (params) => guard(() => pageOf('tools', gateway.listTools(scope), params.cursor, pageSize)),
+    toolsCall: (id, params, signal) => {
+      const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+      const related = { relatedRequestId: id };
+      return guard(() =>
+        call2025(
+          params,
+          {
+            signal,
+            // what the SDK's request context does on a 2025-11-25 session (its own level filter is
+            // never set: logging/setLevel is the gateway's handler above)
+            log: (level, data, logger) => server.notification({ method: 'notifications/message', params: { level, data, logger } } as never, related),
+            notify: (n) => server.notification(n as never, related),
+            requestSampling: (p) => server.createMessage(p as never),
+            elicitInput: (p) => server.elicitInput(p as never),
+          },
+          token,
+        ),
+      );
+    },
+  });
   return server;
 }
+
+type Call2025Ctx = Pick<HandlerCtx['mcpReq'], 'signal' | 'log' | 'notify' | 'requestSampling' | 'elicitInput'>;
+
+/**
+ * The gateway's handlers for the hot requests of a 2025-11-25 session, for the session lane to
+ * call without the SDK's per-request dispatch (session-lane.ts checks the request's shape and
+ * the result's as the SDK would). Same handlers, same gateway checks: only the SDK's generic
+ * machinery around them is skipped.
+ */
+export interface LeanCalls {
+  /** false while the lean path must not be used (tracing on: every request is a span, made in the SDK path) */
+  usable(): boolean;
+  toolsList(params: Record<string, unknown>): Promise<unknown>;
+  toolsCall(id: string | number, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+}
+const lean = new WeakMap<Server, LeanCalls>();
+export const leanCallsOf = (server: Server): LeanCalls | undefined => lean.get(server);
 
 interface HandlerCtx {
   mcpReq: {
@@ -323,7 +388,12 @@ class InputRounds {
   }
 
   private verify(state: unknown, scope: Scope, target: string): Round {
-    const bad = () => new GatewayError(ERR_INVALID_PARAMS, 'Invalid or expired requestState: it was altered, already used, belongs to another call or caller, or the call ended. Call the tool again.', { reason: 'invalid_request_state' });
+    const bad = () =>
+      new GatewayError(
+        ERR_INVALID_PARAMS,
+        'Invalid or expired requestState: it was altered, already used, belongs to another call or caller, or the call ended. Call the tool again.',
+        { reason: 'invalid_request_state' },
+      );
     if (typeof state !== 'string' || state.length > 300) throw bad();
     const m = /^([A-Za-z0-9_-]{32})\.(\d{1,6})\.([A-Za-z0-9_-]{43})$/.exec(state);
     if (!m) throw bad();
@@ -373,7 +443,10 @@ class InputRounds {
       if (answered === 0 && !r.settled) return this.answer(r);
     } else {
       if ([...this.byId.values()].filter((x) => x.principal === scope.principal.id).length >= MAX_ROUNDS_PER_PRINCIPAL)
-        throw new GatewayError(ERR_INVALID_PARAMS, `Too many calls waiting for input (${MAX_ROUNDS_PER_PRINCIPAL}) for ${scope.principal.name}: answer or abandon some first.`);
+        throw new GatewayError(
+          ERR_INVALID_PARAMS,
+          `Too many calls waiting for input (${MAX_ROUNDS_PER_PRINCIPAL}) for ${scope.principal.name}: answer or abandon some first.`,
+        );
       r = this.start(scope, target, run, ctx, level, progressToken);
     }
     await this.next(r);
@@ -408,29 +481,34 @@ class InputRounds {
     r.timer.unref();
     this.byId.set(r.id, r);
     run({
-        signal: r.abort.signal,
-        awaitingClient: () => r.delivered,
-        log: (p) => {
-          if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
-        },
-        request: (method, p, inputKey) => {
-          // only what this request's client declared it can answer (2026-07-28: per request)
-          const need = method === 'elicitation/create' ? 'elicitation' : 'sampling';
-          const declared = r.leg?.mcpReq.envelope?.[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
-          if (!declared?.[need])
-            return Promise.reject(new GatewayError(ERR_INVALID_PARAMS, `The client did not declare the ${need} capability on this request, so Palisade gateway cannot ask it (${method}).`));
-          return new Promise<Record<string, unknown>>((resolve) => {
-            // the upstream's own key when it has a valid one not in use, else the gateway's
-            const key = inputKeyFor(inputKey, r.inputs, () => `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`);
-            r.inputs.set(key, { key, method, params: p, resolve });
-            r.wake?.();
-          });
-        },
-        onprogress:
-          token !== undefined
-            ? (p) => void r.leg?.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined)
-            : undefined,
-      })
+      signal: r.abort.signal,
+      awaitingClient: () => r.delivered,
+      log: (p) => {
+        if (r.level === undefined || severity(p.level) >= severity(r.level)) void r.leg?.mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
+      },
+      request: (method, p, inputKey) => {
+        // only what this request's client declared it can answer (2026-07-28: per request)
+        const need = method === 'elicitation/create' ? 'elicitation' : 'sampling';
+        const declared = r.leg?.mcpReq.envelope?.[CLIENT_CAPABILITIES_KEY] as Record<string, unknown> | undefined;
+        if (!declared?.[need])
+          return Promise.reject(
+            new GatewayError(
+              ERR_INVALID_PARAMS,
+              `The client did not declare the ${need} capability on this request, so Palisade gateway cannot ask it (${method}).`,
+            ),
+          );
+        return new Promise<Record<string, unknown>>((resolve) => {
+          // the upstream's own key when it has a valid one not in use, else the gateway's
+          const key = inputKeyFor(inputKey, r.inputs, () => `${method === 'elicitation/create' ? 'elicitation' : 'sampling'}-${++r.counter}`);
+          r.inputs.set(key, { key, method, params: p, resolve });
+          r.wake?.();
+        });
+      },
+      onprogress:
+        token !== undefined
+          ? (p) => void r.leg?.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined)
+          : undefined,
+    })
       .then(
         (value) => (r.settled = { ok: true, value }),
         (error: unknown) => (r.settled = { ok: false, error }),

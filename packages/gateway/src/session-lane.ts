@@ -16,6 +16,7 @@
 // the same server, handlers and gateway checks.
 import type http from 'node:http';
 import { isJsonContentType, parseJSONRPCMessage, type Server, type WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { leanCallsOf, type LeanCalls } from './mcp-server.js';
 
 type RequestId = string | number;
 type Message = Record<string, unknown>;
@@ -35,6 +36,8 @@ export class SessionLane {
   /** the versions the connected server accepts in the MCP-Protocol-Version header */
   private versions: readonly string[] = [];
   private dispatch?: (message: Message, extra: Record<string, unknown>) => void;
+  /** the lean path for tools/call and tools/list (see serveLean); undefined when the SDK's internals it needs are not there */
+  private lean?: { calls: LeanCalls; server: SdkInternals; controllers: Map<RequestId, AbortController> };
 
   /** Call before `server.connect(transport)`: the lane learns the server's versions and takes its part of `send`. */
   constructor(
@@ -73,7 +76,12 @@ export class SessionLane {
     const onrequest = (server as unknown as { _onrequest?: (m: Message, extra: Record<string, unknown>) => void })._onrequest;
     // the server's request entry skips the transport hook's tries of every other message shape;
     // an SDK without it gets the hook, which does the same after those tries
-    this.dispatch = typeof onrequest === 'function' ? (m, extra) => onrequest.call(server, m, extra) : (m, extra) => this.transport.onmessage?.(m as never, extra as never);
+    this.dispatch =
+      typeof onrequest === 'function' ? (m, extra) => onrequest.call(server, m, extra) : (m, extra) => this.transport.onmessage?.(m as never, extra as never);
+    const calls = leanCallsOf(server);
+    const internals = server as unknown as SdkInternals;
+    if (calls && internals._requestHandlerAbortControllers instanceof Map && typeof internals._negotiatedWireCodec === 'function')
+      this.lean = { calls, server: internals, controllers: internals._requestHandlerAbortControllers };
   }
 
   /** The event stream's status and headers, once per response (`whole`: a lone answer, sent with its length). */
@@ -107,6 +115,7 @@ export class SessionLane {
     const id = m.id;
     if (typeof id !== 'string' && !(typeof id === 'number' && Number.isInteger(id))) return false;
     if (this.open.has(id)) return false;
+    if ((m.method === 'tools/call' || m.method === 'tools/list') && this.serveLean(res, m, id)) return true;
     let message: Message;
     try {
       // the SDK's own JSON-RPC check: its result, not the raw body, is what the server receives
@@ -122,6 +131,71 @@ export class SessionLane {
       if (this.open.get(id) === entry) this.open.delete(id);
     });
     this.dispatch(message, {});
+    return true;
+  }
+
+  /**
+   * tools/call and tools/list of a 2025-11-25 session, the requests nearly every POST carries:
+   * the gateway's own handler (the one the SDK would call, with the same checks) runs without the
+   * SDK's per-request dispatch, whose zod checks of the message, of the params (twice for
+   * tools/call) and of the result, context objects and closures cost more CPU than the gateway's
+   * policy. What the SDK checks is checked here, by hand, for the shapes the SDK passes unchanged;
+   * a request of any other shape returns false (the SDK's path answers it, errors included), and
+   * a result of any other shape is checked by the SDK's own validator. Cancellation
+   * (notifications/cancelled) reaches the call through the server's own table of abort
+   * controllers, as for a request the SDK dispatched; progress, logs and server-to-client
+   * requests go through the server to this request's stream.
+   */
+  private serveLean(res: http.ServerResponse, m: Message, id: RequestId): boolean {
+    const lean = this.lean;
+    if (!lean || !lean.calls.usable()) return false;
+    const version = lean.server._negotiatedProtocolVersion;
+    if (typeof version !== 'string' || version >= FIRST_MODERN_PROTOCOL_VERSION) return false;
+    const params = m.params;
+    const call = m.method === 'tools/call';
+    if (call ? !plainCallParams(params) : !plainListParams(params)) return false;
+    const entry: Open = { res, since: Date.now() };
+    this.open.set(id, entry);
+    res.on('close', () => {
+      if (this.open.get(id) === entry) this.open.delete(id);
+    });
+    const controller = new AbortController();
+    lean.controllers.set(id, controller);
+    const codec = lean.server._negotiatedWireCodec();
+    const send = (message: Message) => this.transport.send(message as never);
+    const answer = call ? lean.calls.toolsCall(id, params as Message, controller.signal) : lean.calls.toolsList((params ?? {}) as Message);
+    answer
+      .then(
+        (result) => {
+          if (controller.signal.aborted) return;
+          let value: unknown = result;
+          if (call && !plainToolResult(result)) {
+            const checked = codec.validateResult('tools/call', withContent(result));
+            if (!checked.ok) {
+              const internal = checked.reason === 'not-in-era';
+              return send(
+                errorOf(
+                  id,
+                  internal ? -32603 : -32602,
+                  internal ? 'No wire schema for tools/call in the resolved era' : `Invalid tools/call result: ${checked.message}`,
+                  undefined,
+                  codec,
+                ),
+              );
+            }
+            value = checked.value;
+          }
+          return send({ result: codec.encodeResult(m.method as string, value), jsonrpc: '2.0', id });
+        },
+        (error: { code?: unknown; message?: string; data?: unknown }) => {
+          if (controller.signal.aborted) return;
+          return send(errorOf(id, Number.isSafeInteger(error.code) ? (error.code as number) : -32603, error.message ?? 'Internal error', error.data, codec));
+        },
+      )
+      .catch(() => undefined)
+      .finally(() => {
+        if (lean.controllers.get(id) === controller) lean.controllers.delete(id);
+      });
     return true;
   }
 
@@ -147,4 +221,67 @@ export class SessionLane {
   get inFlight(): number {
     return this.open.size;
   }
+}
+
+/** the first protocol version without sessions (2026-07-28): its requests never reach a session */
+const FIRST_MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/** What the lean path uses of the SDK's Server (2.4.0), checked once per session before it is used. */
+interface SdkInternals {
+  _negotiatedProtocolVersion?: string;
+  _requestHandlerAbortControllers?: Map<RequestId, AbortController>;
+  _negotiatedWireCodec(): {
+    validateResult(method: string, value: unknown): { ok: true; value: unknown } | { ok: false; reason: string; message: string };
+    encodeResult(method: string, result: unknown): unknown;
+    encodeErrorCode(code: number): number;
+  };
+}
+
+function errorOf(id: RequestId, code: number, message: string, data: unknown, codec: ReturnType<SdkInternals['_negotiatedWireCodec']>): Message {
+  return { jsonrpc: '2.0', id, error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined ? { data } : {}) } };
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Request _meta the SDK's 2025-11-25 schema passes unchanged: no reserved (io.modelcontextprotocol/) keys, an integer or string progress token. */
+function plainMeta(meta: unknown): boolean {
+  if (meta === undefined) return true;
+  if (!isPlain(meta)) return false;
+  for (const k in meta) if (k.startsWith('io.modelcontextprotocol/')) return false;
+  const t = meta.progressToken;
+  return t === undefined || typeof t === 'string' || (typeof t === 'number' && Number.isSafeInteger(t));
+}
+
+/** tools/call params the SDK's 2025-11-25 schema passes unchanged: a name, an arguments object, _meta. */
+function plainCallParams(p: unknown): boolean {
+  if (!isPlain(p)) return false;
+  for (const k in p) if (k !== 'name' && k !== 'arguments' && k !== '_meta') return false;
+  return typeof p.name === 'string' && (p.arguments === undefined || isPlain(p.arguments)) && plainMeta(p._meta);
+}
+
+/** tools/list params the SDK's 2025-11-25 schema passes unchanged: none, or a cursor and _meta. */
+function plainListParams(p: unknown): boolean {
+  if (p === undefined) return true;
+  if (!isPlain(p)) return false;
+  for (const k in p) if (k !== 'cursor' && k !== '_meta') return false;
+  return (p.cursor === undefined || typeof p.cursor === 'string') && plainMeta(p._meta);
+}
+
+/** A tools/call result the SDK's 2025-11-25 result schema passes unchanged: text blocks, isError, a structuredContent object. */
+function plainToolResult(r: unknown): boolean {
+  if (!isPlain(r) || !Array.isArray(r.content)) return false;
+  for (const k in r) if (k !== 'content' && k !== 'isError' && k !== 'structuredContent') return false;
+  if (r.isError !== undefined && typeof r.isError !== 'boolean') return false;
+  if (r.structuredContent !== undefined && !isPlain(r.structuredContent)) return false;
+  for (const block of r.content as unknown[]) {
+    if (!isPlain(block) || block.type !== 'text' || typeof block.text !== 'string') return false;
+    for (const k in block) if (k !== 'type' && k !== 'text') return false;
+  }
+  return true;
+}
+
+/** The SDK's rule for a result without content (and not of another result family): it gains content: []. */
+function withContent(r: unknown): unknown {
+  if (!isPlain(r) || r.content !== undefined || 'task' in r || 'inputRequests' in r || 'requestState' in r) return r;
+  return { ...r, content: [] };
 }

@@ -24,7 +24,12 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}, 
         port: u.port,
         path: u.pathname,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(Buffer.byteLength(text)), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'content-length': String(Buffer.byteLength(text)),
+          ...headers,
+        },
       },
       (res) => {
         let data = '';
@@ -41,7 +46,13 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}, 
           const messages = type.includes('text/event-stream')
             ? data
                 .split('\n\n')
-                .map((e) => e.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join(''))
+                .map((e) =>
+                  e
+                    .split('\n')
+                    .filter((l) => l.startsWith('data: '))
+                    .map((l) => l.slice(6))
+                    .join(''),
+                )
                 .filter(Boolean)
                 .map((d) => JSON.parse(d) as Record<string, unknown>)
             : data
@@ -64,7 +75,12 @@ describe('the short way through a session', () => {
   let nextId = 100;
 
   async function openSession(): Promise<Record<string, string>> {
-    const init = await post(url, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } } });
+    const init = await post(url, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'lane-test', version: '1' } },
+    });
     expect(init.status).toBe(200);
     const session = String(init.headers['mcp-session-id']);
     const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
@@ -103,7 +119,11 @@ policy: { blockLevel: critical }
 
     // progress of the call travels on the call's own stream, before its answer
     const slowId = nextId++;
-    const slow = await post(url, { jsonrpc: '2.0', id: slowId, method: 'tools/call', params: { name: 'fx__slow', arguments: { ms: 80 }, _meta: { progressToken: 'p1' } } }, headers);
+    const slow = await post(
+      url,
+      { jsonrpc: '2.0', id: slowId, method: 'tools/call', params: { name: 'fx__slow', arguments: { ms: 80 }, _meta: { progressToken: 'p1' } } },
+      headers,
+    );
     expect(serve).toHaveLastReturnedWith(true);
     const methods = slow.messages.map((m) => (m.method as string | undefined) ?? `answer ${String(m.id)}`);
     expect(methods.filter((m) => m === 'notifications/progress').length).toBeGreaterThanOrEqual(1);
@@ -148,7 +168,16 @@ policy: { blockLevel: critical }
     expect(batch.messages.map((m) => m.id).sort()).toEqual([a, b].sort());
 
     // a second initialize on a live session is the SDK's refusal, not a new session
-    const again = await post(url, { jsonrpc: '2.0', id: nextId++, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }, headers);
+    const again = await post(
+      url,
+      {
+        jsonrpc: '2.0',
+        id: nextId++,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      },
+      headers,
+    );
     expect(again.status).toBe(400);
     expect(again.body).toContain('already initialized');
 
@@ -163,7 +192,12 @@ policy: { blockLevel: critical }
     const serve = vi.spyOn(SessionLane.prototype, 'serve');
     const gone = nextId++;
     // the client drops the connection at the first progress frame
-    await post(url, { jsonrpc: '2.0', id: gone, method: 'tools/call', params: { name: 'fx__slow', arguments: { ms: 200 }, _meta: { progressToken: 'g' } } }, headers, (req) => req.destroy());
+    await post(
+      url,
+      { jsonrpc: '2.0', id: gone, method: 'tools/call', params: { name: 'fx__slow', arguments: { ms: 200 }, _meta: { progressToken: 'g' } } },
+      headers,
+      (req) => req.destroy(),
+    );
     const lane = serve.mock.contexts.at(-1) as SessionLane;
     expect(serve).toHaveLastReturnedWith(true);
     await vi.waitFor(() => expect(lane.inFlight).toBe(0));
@@ -187,5 +221,90 @@ policy: { blockLevel: critical }
     const cut = await pending;
     expect(cut.messages.filter((m) => 'result' in m || 'error' in m)).toEqual([]);
     expect(lane.inFlight).toBe(0);
+  });
+
+  it('serves tools/call and tools/list of the usual shape by the lean path, with the answers the SDK gives', async () => {
+    const headers = await openSession();
+    // serveLean is private: spied on the prototype to see which requests took it
+    const lean = vi.spyOn(SessionLane.prototype as unknown as { serveLean: (...a: unknown[]) => boolean }, 'serveLean');
+    const listId = nextId++;
+    const list = await post(url, { jsonrpc: '2.0', id: listId, method: 'tools/list' }, headers);
+    expect(lean).toHaveLastReturnedWith(true);
+    const tools = (list.messages.at(-1) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name);
+    expect(tools).toContain('fx__echo');
+    // a bad cursor is the gateway's invalid-params error, as through the SDK
+    const cursor = await post(url, { jsonrpc: '2.0', id: nextId++, method: 'tools/list', params: { cursor: 'bm90LWEtY3Vyc29y' } }, headers);
+    expect(lean).toHaveLastReturnedWith(true);
+    expect(cursor.messages.at(-1)).toMatchObject({ error: { code: -32602 } });
+
+    // the policy still applies: a result's hidden text is stripped, the call is audited
+    const hiddenId = nextId++;
+    const hidden = await post(url, { jsonrpc: '2.0', id: hiddenId, method: 'tools/call', params: { name: 'fx__hidden_result', arguments: {} } }, headers);
+    expect(lean).toHaveLastReturnedWith(true);
+    const text = (hidden.messages.at(-1) as { result: { content: { text: string }[] } }).result.content[0]!.text;
+    expect(text).toContain('visible');
+    expect(text).not.toContain('\u200b');
+    expect(text).not.toContain('\u001b');
+    gw.gateway.store.recentAudit(1); // flushes the pending batch
+    expect(gw.gateway.store.recentAudit(20).some((r) => r.kind === 'call' && r.tool === 'fx__hidden_result' && r.decision === 'allowed')).toBe(true);
+
+    // shapes the lean path does not know go to the SDK, which answers with its own errors
+    const badName = await post(url, { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 5, arguments: {} } }, headers);
+    expect(lean).toHaveLastReturnedWith(false);
+    expect(badName.messages.at(-1)).toMatchObject({ error: { code: -32602 } });
+    expect(JSON.stringify(badName.messages.at(-1))).toContain('Invalid tools/call request');
+    const taskId = nextId++;
+    const task = await post(
+      url,
+      { jsonrpc: '2.0', id: taskId, method: 'tools/call', params: { name: 'fx__echo', arguments: { text: 't' }, task: { ttl: 1000 } } },
+      headers,
+    );
+    expect(lean).toHaveLastReturnedWith(false);
+    expect(task.messages.at(-1)).toMatchObject({ id: taskId });
+    const fractional = await post(
+      url,
+      { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 'fx__echo', arguments: { text: 'x' }, _meta: { progressToken: 1.5 } } },
+      headers,
+    );
+    expect(lean).toHaveLastReturnedWith(false);
+    // (the SDK refuses the message itself: a parse error)
+    expect(fractional.messages.at(-1)).toHaveProperty('error');
+  });
+
+  it('a lean call is cancelled by notifications/cancelled: the upstream call is aborted and no answer is sent', async () => {
+    const headers = await openSession();
+    const lean = vi.spyOn(SessionLane.prototype as unknown as { serveLean: (...a: unknown[]) => boolean }, 'serveLean');
+    const serve = vi.spyOn(SessionLane.prototype, 'serve');
+    const id = nextId++;
+    const frames: string[] = [];
+    const pending = post(
+      url,
+      { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'fx__slow', arguments: { ms: 4000 }, _meta: { progressToken: 'c' } } },
+      headers,
+      () => frames.push('progress'),
+    );
+    const lane = serve.mock.contexts.at(-1) as SessionLane | undefined;
+    await vi.waitFor(() => expect(lean).toHaveLastReturnedWith(true));
+    const cancel = await post(url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'test' } }, headers);
+    expect(cancel.status).toBe(202);
+    // the gateway's upstream call ends (aborted) and is audited, long before the tool's 4 s
+    await vi.waitFor(
+      () => {
+        gw.gateway.store.recentAudit(1);
+        expect(gw.gateway.store.recentAudit(20).some((r) => r.kind === 'call' && r.tool === 'fx__slow' && r.decision === 'upstream-error')).toBe(true);
+      },
+      { timeout: 3000 },
+    );
+    // nothing answers the cancelled request (as the SDK's dispatch does): the client ends the wait
+    expect((lane ?? (serve.mock.contexts.at(-1) as SessionLane)).inFlight).toBe(1);
+    const u = new URL(url);
+    await new Promise<void>((resolve) =>
+      http
+        .request({ host: u.hostname, port: u.port, path: u.pathname, method: 'DELETE', headers }, (res) => (res.resume(), res.on('end', () => resolve())))
+        .on('error', () => resolve())
+        .end(),
+    );
+    const r = await pending;
+    expect(r.messages.filter((m) => 'result' in m || 'error' in m)).toEqual([]);
   });
 });
