@@ -3,7 +3,7 @@
 import type { CrossFinding, Finding, ScoredServer, ServerConfig } from './model.js';
 import { LIMITS, severityRank } from './model.js';
 import { allRules } from './rules/index.js';
-import type { Rule, RuleContext, RuleMeta } from './rules/types.js';
+import type { Rule, RuleContext, RuleMeta, ServerRule } from './rules/types.js';
 import { scoreFindings } from './scoring.js';
 import { redactText } from './rules/helpers.js';
 import { compareText } from './order.js';
@@ -44,12 +44,21 @@ function ruleFailed(meta: RuleMeta): Finding {
 
 export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rules: readonly Rule[] = allRules): Evaluation {
   const perServer = new Map<string, Finding[]>(servers.map((s) => [s.id, []]));
-  for (const server of servers) {
+  // indexed loops: servers x rules is tens of thousands of checks, mostly with no hit, and the
+  // CLI's scan runs without the optimising compiler, where each for...of allocates an iterator
+  // and a result object per step (~1.5 MB in the 500-server bench scan, a young-generation GC)
+  const serverRules = rules.filter((r): r is ServerRule => r.kind === 'server');
+  for (let i = 0; i < servers.length; i++) {
+    const server = servers[i]!;
     const list = perServer.get(server.id)!;
-    for (const rule of rules) {
-      if (rule.kind !== 'server') continue;
+    for (let r = 0; r < serverRules.length; r++) {
+      const rule = serverRules[r]!;
       try {
-        for (const hit of rule.check(server, ctx)) list.push(finding(rule.meta, hit.severity, hit.message, hit.evidence));
+        const hits = rule.check(server, ctx);
+        for (let h = 0; h < hits.length; h++) {
+          const hit = hits[h]!;
+          list.push(finding(rule.meta, hit.severity, hit.message, hit.evidence));
+        }
       } catch {
         list.push(ruleFailed(rule.meta));
       }
