@@ -6,7 +6,8 @@
 // bench/ingest/load.mjs processes: 100 hosts' realistic ~35 KB reports, 16 connections,
 // BENCH_SECONDS per phase, bare and serve interleaved BENCH_RUNS times after one warm-up round
 // each (a cold process costs 2-3x as much per request while V8 compiles).
-// Run: node bench/ingest/unchanged-cpu.mjs [sqlite|postgres]   (PostgreSQL: PALISADE_TEST_DATABASE_URL)
+// Run: node bench/ingest/unchanged-cpu.mjs [sqlite|postgres]   (PostgreSQL: PALISADE_TEST_DATABASE_URL;
+//      BENCH_CPU_PROF=DIR: a CPU profile of serve)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +24,10 @@ const cpuMs = (pid) => {
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-unchanged-'));
 const pg = dialect === 'postgres' ? await pgDatabase() : null;
-const serve = await startServe(data, { ...asUsersRunIt(), databaseUrl: pg?.url });
+// BENCH_CPU_PROF=DIR: serve also writes a CPU profile there when it stops (node --cpu-prof)
+const asRun = asUsersRunIt();
+const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+const serve = await startServe(data, { ...asRun, nodeFlags: [...asRun.nodeFlags, ...prof], databaseUrl: pg?.url });
 const bare = await startBare();
 try {
   const setup = await fetch(`${serve.base}/api/v1/setup`, {
