@@ -93,6 +93,12 @@ function tsxApi(): string {
 /** Bodies shorter than this (characters) are parsed on the calling thread. */
 export const WORKER_MIN_CHARS = 4096;
 /**
+ * When every worker already has this many characters of bodies waiting, the next body is
+ * parsed on the calling thread: in a burst both threads parse, and no body waits behind a
+ * long queue on one worker (about 15 typical reports; a large body still goes to an idle worker).
+ */
+export const WORKER_QUEUE_CHARS = 512 * 1024;
+/**
  * A worker idle this long is stopped (the next large body starts one again, ~0.1-0.3 s): its
  * heap, grown by the largest body it parsed, is given back instead of being held while idle.
  */
@@ -175,7 +181,7 @@ export class ReportParsers {
   private async send(chars: number, make: (id: number) => ParseRequest): Promise<ParseResponse | null> {
     if (chars < WORKER_MIN_CHARS || this.size === 0 || this.closed) return null;
     const slot = this.pick();
-    if (!slot) return null;
+    if (!slot || slot.load >= WORKER_QUEUE_CHARS) return null;
     const id = this.nextId++;
     slot.load += chars;
     const res = await new Promise<ParseResponse | null>((resolve) => {
