@@ -7,7 +7,7 @@
 // ES module loader, a few ms of every run. The tsc fallback below is still loaded with import().
 /* global require, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -20,6 +20,17 @@ const mtime = (file) => {
     return undefined;
   }
 };
+
+/** Reads up to `size` bytes of an open file into buf at `at`; returns how many it read. */
+function readInto(fd, buf, at, size) {
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, at + got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
 
 const bundle = here('../dist/palisade.cjs');
 const bundleTime = mtime(bundle);
@@ -66,32 +77,35 @@ if (packed && !useBundle) {
   void process.stdout;
   require('node:v8').setFlagsFromString('--no-opt --no-regexp-tier-up --semi-space-growth-factor=1');
   const cacheFile = `${bundle}.cache`;
-  let cachedData;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // no cache: V8 compiles as usual
-  }
-  // the same wrapper Node gives a CommonJS module, read into one buffer around the file and
-  // decoded once: reading the text and joining the wrapper on would make V8 copy it twice more
+  // The bundle's text and its code cache are read through ONE buffer: the text first (with the
+  // same wrapper Node gives a CommonJS module around it, decoded once: joining the wrapper on
+  // afterwards would make V8 copy it twice more), then, once the text is a string, the cache
+  // over the same bytes. Every page of a new buffer is a page fault, and faults are costly here
+  // (a VM): one buffer instead of two is ~90 fewer per scan.
   const head = Buffer.from('(function (exports, require, module, __filename, __dirname) {');
   const tail = Buffer.from('\n})');
   const fd = openSync(bundle, 'r');
+  let cacheFd;
+  try {
+    cacheFd = openSync(cacheFile, 'r');
+  } catch {
+    // no cache: V8 compiles as usual
+  }
   let source;
+  let cachedData;
   try {
     const size = fstatSync(fd).size;
-    const buf = Buffer.allocUnsafe(head.length + size + tail.length);
+    const cacheSize = cacheFd === undefined ? 0 : fstatSync(cacheFd).size;
+    const buf = Buffer.allocUnsafe(Math.max(head.length + size + tail.length, cacheSize));
     head.copy(buf, 0);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buf, head.length + got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readInto(fd, buf, head.length, size);
     tail.copy(buf, head.length + got);
     source = buf.toString('utf8', 0, head.length + got + tail.length);
+    // the text is a string of its own now (a copy): the buffer is free for the cache
+    if (cacheFd !== undefined) cachedData = buf.subarray(0, readInto(cacheFd, buf, 0, cacheSize));
   } finally {
     closeSync(fd);
+    if (cacheFd !== undefined) closeSync(cacheFd);
   }
   const options = { filename: bundle, cachedData };
   const script = new vm.Script(source, options);
