@@ -376,7 +376,8 @@ export class Gateway {
         upstream: name,
         ...(e.authorizeUrl ? { authorizeUrl: e.authorizeUrl } : {}),
       });
-    if (s.oauth && !(await s.oauth.hasToken(principal.id))) throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
+    if (s.oauth && !(await s.oauth.hasToken(principal.id)))
+      throw needsAuth(new AuthorizationRequired(name, s.oauth.authorizeEndpoint(), 'no token for you yet'));
     try {
       return await s.pool.acquire(principal);
     } catch (err) {
@@ -852,7 +853,9 @@ export class Gateway {
 
   async callTool(scope: Scope, name: string, args: Record<string, unknown> | undefined, ctx: CallContext = {}): Promise<CallToolResult> {
     const started = performance.now();
-    const argHash = sha256(canonicalJson(args ?? {}));
+    // the canonical text is the arguments' JSON with sorted keys: the same bytes, so its length is their size
+    const canonical = canonicalJson(args ?? {});
+    const argHash = sha256(canonical);
     let t = this.tools.get(name);
     // a tool of an upstream the caller signed in to through another gateway process
     if (!t && this.vaultShared && (await this.learnSignedInUpstreams(scope.principal))) t = this.tools.get(name);
@@ -907,7 +910,7 @@ export class Gateway {
         { reason: 'risk', level: t.level, tool: name, remedy: `palisade gateway approve --config ${this.cfg.path} ${name}` },
       );
     }
-    const shape = checkArgumentShape(args ?? {}, this.cfg.limits);
+    const shape = checkArgumentShape(args ?? {}, this.cfg.limits, Buffer.byteLength(canonical, 'utf8'));
     if (shape) return deny(ERR_INVALID_PARAMS, `Palisade gateway refused the call to ${name}: ${shape}`, 'invalid-input');
     const validate = validatorFor(t.pinnedHash, t.pinnedSchema);
     if (validate instanceof Error) return deny(ERR_POLICY, `Palisade gateway refused the call to ${name}: ${validate.message}.`, 'invalid-schema');
@@ -1006,7 +1009,8 @@ export class Gateway {
         RESULT_TEXT_KEYS,
       ) as CallToolResult;
     }
-    const bytes = Buffer.byteLength(JSON.stringify(out), 'utf8');
+    const json = JSON.stringify(out);
+    const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > this.cfg.limits.maxResultBytes) {
       this.audit({ ...base, decision: 'result-too-large', reason: `${bytes} bytes`, latencyMs: performance.now() - started, resultBytes: bytes });
       throw new GatewayError(
@@ -1023,6 +1027,7 @@ export class Gateway {
       resultBytes: bytes,
       detail: this.cfg.audit.logPayloads ? { arguments: args } : undefined,
     });
+    if (out && typeof out === 'object') resultJson.set(out, json);
     return out;
   }
 
@@ -1371,6 +1376,13 @@ function authorizationRequiredIn(err: unknown): AuthorizationRequired | undefine
 }
 
 const TEXT_KEYS = new Set(['description', 'title', 'name']);
+
+/**
+ * The JSON text of each result callTool returned (it is serialised there anyway, to measure it
+ * against limits.maxResultBytes): the session lane writes this text instead of serialising the
+ * same, unchanged result a second time.
+ */
+export const resultJson = new WeakMap<object, string>();
 const RESULT_TEXT_KEYS = new Set(['text', 'description', 'title', 'message']);
 
 function allowedBy(ad: AllowDeny, name: string): boolean {

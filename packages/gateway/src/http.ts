@@ -176,8 +176,10 @@ export class GatewayHttpServer {
       this.gateway.audit({ kind: 'http', decision: 'refused-origin', reason: `Origin ${origin.slice(0, 200)}` });
       return this.json(res, 403, { error: 'forbidden', message: `Origin "${origin.slice(0, 100)}" is not in listen.allowedOrigins.` });
     }
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const path = url.pathname;
+    // the endpoint nearly every request is for needs no URL object (no query, nothing to normalise)
+    const plainMcp = req.url === '/mcp';
+    const url = plainMcp ? undefined : new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = url ? url.pathname : '/mcp';
     if (path === '/healthz' && req.method === 'GET') {
       const ups = [...this.gateway.upstreams.values()];
       return this.json(res, 200, { status: 'ok', upstreams: ups.length, upstreamsUp: ups.filter((u) => u.up).length });
@@ -194,6 +196,7 @@ export class GatewayHttpServer {
     }
     // per-user upstream OAuth (oauth/routes.ts): authorize authenticates itself; the callback is checked by its state
     if (
+      url &&
       path.startsWith('/oauth/upstreams/') &&
       (await handleUpstreamOAuth({ gateway: this.gateway, authenticate: (h) => this.auth.authenticate(h), baseUrl: () => this.baseUrl() }, req, res, url))
     )
@@ -234,37 +237,56 @@ export class GatewayHttpServer {
         scope = { principal, virtualServer: m[1]! };
         mcpPath = m[2] === 'mcp';
         if (m[2] === 'sse') return this.openSse(req, res, scope, path);
-        if (m[2] === 'messages') return this.postSse(req, res, url, principal);
+        if (m[2] === 'messages') return this.postSse(req, res, url!, principal);
       }
     }
     if (path === '/sse') return this.openSse(req, res, { principal }, path);
-    if (path === '/messages') return this.postSse(req, res, url, principal);
+    if (path === '/messages') return this.postSse(req, res, url!, principal);
     if (!mcpPath || !scope) return this.json(res, 404, { error: 'not_found' });
     // a W3C traceparent header is the parent of the spans of the calls this request carries
     if (this.gateway.tracing) return this.gateway.tracing.incoming(req.headers, () => this.serveMcp(req, res, scope, path));
     return this.serveMcp(req, res, scope, path);
   }
 
-  private async readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer | undefined> {
+  private readBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<Buffer | undefined> {
     const limit = this.cfg.limits.maxMessageBytes;
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > limit) {
       this.rpcError(res, 413, -32600, `The message is over the gateway's limit of ${limit} bytes.`);
       req.resume();
-      return undefined;
+      return Promise.resolve(undefined);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        this.rpcError(res, 413, -32600, `The message is over the gateway's limit of ${limit} bytes.`);
-        req.destroy();
-        return undefined;
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
+    // plain 'data'/'end' listeners: an async iterator per request cost more than the read itself
+    return new Promise((resolve, reject) => {
+      let first: Buffer | undefined;
+      let more: Buffer[] | undefined;
+      let size = 0;
+      let over = false;
+      const onData = (chunk: Buffer) => {
+        if (over) return;
+        size += chunk.length;
+        if (size > limit) {
+          over = true;
+          this.rpcError(res, 413, -32600, `The message is over the gateway's limit of ${limit} bytes.`);
+          req.destroy();
+          resolve(undefined);
+          return;
+        }
+        if (!first) first = chunk;
+        else (more ??= [first]).push(chunk);
+      };
+      req.on('data', onData);
+      req.once('end', () => {
+        if (!over) resolve(more ? Buffer.concat(more) : (first ?? Buffer.alloc(0)));
+      });
+      req.once('error', (err) => {
+        if (!over) reject(err);
+      });
+      // a request aborted before its end: nothing more arrives
+      req.once('close', () => {
+        if (!over && !req.complete) reject(new Error('the request was aborted before its end'));
+      });
+    });
   }
 
   private toWebRequest(req: http.IncomingMessage, body: Buffer | undefined, signal: AbortSignal): Request {
@@ -599,13 +621,29 @@ function isInitialize(body: unknown): boolean {
 
 /** Depth of a parsed JSON value, stopping once it passes `cap`. */
 export function jsonDepth(value: unknown, cap: number): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (d > max) max = d;
-    if (max > cap) return max;
-    if (v && typeof v === 'object') for (const x of Object.values(v)) if (x && typeof x === 'object') stack.push([x, d + 1]);
+  return depthOf(value, 1, cap);
+}
+
+// recursion is bounded by `cap` (it stops one level past it), so the stack stays small
+function depthOf(v: unknown, d: number, cap: number): number {
+  if (d > cap || !v || typeof v !== 'object') return d;
+  let max = d;
+  if (Array.isArray(v)) {
+    for (const x of v)
+      if (x && typeof x === 'object') {
+        const n = depthOf(x, d + 1, cap);
+        if (n > max) max = n;
+        if (max > cap) return max;
+      }
+    return max;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x && typeof x === 'object') {
+      const n = depthOf(x, d + 1, cap);
+      if (n > max) max = n;
+      if (max > cap) return max;
+    }
   }
   return max;
 }
@@ -614,9 +652,11 @@ export function jsonDepth(value: unknown, cap: number): number {
 function perUserInstances(ups: readonly { cfg: { name: string }; pool?: { size: number } }[]): string {
   const pooled = ups.filter((u) => u.pool);
   if (pooled.length === 0) return '';
-  return [
-    '# HELP palisade_gateway_user_instances Running instances of per-user upstreams (isolation: per-user or per-user OAuth), one per principal.',
-    '# TYPE palisade_gateway_user_instances gauge',
-    ...pooled.map((u) => `palisade_gateway_user_instances{upstream="${label(u.cfg.name)}"} ${u.pool!.size}`),
-  ].join('\n') + '\n';
+  return (
+    [
+      '# HELP palisade_gateway_user_instances Running instances of per-user upstreams (isolation: per-user or per-user OAuth), one per principal.',
+      '# TYPE palisade_gateway_user_instances gauge',
+      ...pooled.map((u) => `palisade_gateway_user_instances{upstream="${label(u.cfg.name)}"} ${u.pool!.size}`),
+    ].join('\n') + '\n'
+  );
 }

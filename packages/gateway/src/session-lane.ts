@@ -16,6 +16,7 @@
 // the same server, handlers and gateway checks.
 import type http from 'node:http';
 import { isJsonContentType, parseJSONRPCMessage, type Server, type WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { resultJson } from './gateway.js';
 import { leanCallsOf, type LeanCalls } from './mcp-server.js';
 
 type RequestId = string | number;
@@ -36,6 +37,7 @@ export class SessionLane {
   /** the versions the connected server accepts in the MCP-Protocol-Version header */
   private versions: readonly string[] = [];
   private dispatch?: (message: Message, extra: Record<string, unknown>) => void;
+  private readonly sdkSend: Transport['send'];
   /** the lean path for tools/call and tools/list (see serveLean); undefined when the SDK's internals it needs are not there */
   private lean?: { calls: LeanCalls; server: SdkInternals; controllers: Map<RequestId, AbortController> };
 
@@ -49,26 +51,31 @@ export class SessionLane {
       this.versions = [...versions];
       setVersions(versions);
     };
-    const sdkSend = transport.send.bind(transport);
+    this.sdkSend = transport.send.bind(transport);
     transport.send = ((message: Message, options?: SendOptions) => {
-      if (this.open.size === 0) return sdkSend(message as never, options);
+      if (this.open.size === 0) return this.sdkSend(message as never, options);
       const isResponse = message.method === undefined && ('result' in message || 'error' in message);
       const id = (isResponse ? message.id : options?.relatedRequestId) as RequestId | undefined;
       const entry = id === undefined ? undefined : this.open.get(id);
-      if (!entry) return sdkSend(message as never, options);
-      const frame = `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-      if (isResponse) {
-        this.open.delete(id!);
-        // an answer with nothing before it (most calls): its length is known, so the response
-        // leaves in one write, without chunked framing
-        this.begin(entry.res, frame);
-        entry.res.end(frame);
-      } else {
-        this.begin(entry.res);
-        entry.res.write(frame);
-      }
+      if (!entry) return this.sdkSend(message as never, options);
+      this.write(entry, id!, isResponse, JSON.stringify(message));
       return Promise.resolve();
     }) as Transport['send'];
+  }
+
+  /** One message (its JSON text) on the stream of request `id`; an answer ends the stream. */
+  private write(entry: Open, id: RequestId, isResponse: boolean, json: string): void {
+    const frame = `event: message\ndata: ${json}\n\n`;
+    if (isResponse) {
+      this.open.delete(id);
+      // an answer with nothing before it (most calls): its length is known, so the response
+      // leaves in one write, without chunked framing
+      this.begin(entry.res, frame);
+      entry.res.end(frame);
+    } else {
+      this.begin(entry.res);
+      entry.res.write(frame);
+    }
   }
 
   /** After `server.connect(transport)`: where a checked request goes (the server's own request entry). */
@@ -185,7 +192,12 @@ export class SessionLane {
             }
             value = checked.value;
           }
-          return send({ result: codec.encodeResult(m.method as string, value), jsonrpc: '2.0', id });
+          const encoded = codec.encodeResult(m.method as string, value);
+          // the text callTool measured, when the result went out unchanged (most calls)
+          const json = encoded === result && call && typeof result === 'object' && result !== null ? resultJson.get(result) : undefined;
+          const current = json === undefined ? undefined : this.open.get(id);
+          if (current) return this.write(current, id, true, `{"result":${json},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`);
+          return send({ result: encoded, jsonrpc: '2.0', id });
         },
         (error: { code?: unknown; message?: string; data?: unknown }) => {
           if (controller.signal.aborted) return;

@@ -21,9 +21,9 @@ function schemeProbe(s: string): string {
   return s.slice(0, 64).replace(/[\u0000-\u0020\u007f-\u009f]+/g, '');
 }
 
-/** The first problem with `args` as a sentence, or undefined when they pass. */
-export function checkArgumentShape(args: unknown, limits: InputLimits): string | undefined {
-  const bytes = Buffer.byteLength(JSON.stringify(args ?? {}), 'utf8');
+/** The first problem with `args` as a sentence, or undefined when they pass (`jsonBytes`: their JSON's size in bytes, when the caller has it). */
+export function checkArgumentShape(args: unknown, limits: InputLimits, jsonBytes?: number): string | undefined {
+  const bytes = jsonBytes ?? Buffer.byteLength(JSON.stringify(args ?? {}), 'utf8');
   if (bytes > limits.maxMessageBytes) return `The arguments are ${bytes} bytes, over the gateway's limit of ${limits.maxMessageBytes}.`;
   let problem: string | undefined;
   const walk = (v: unknown, depth: number, path: string): void => {
