@@ -281,6 +281,13 @@ describe('the small YAML reader', () => {
     for (const text of left) expect(parseYamlSubset(text), text).toBe(UNSUPPORTED);
   });
 
+  it('reads a JSON document with a huge string full of escaped quotes in one pass', () => {
+    // a search that could start at every escaped quote would never finish on this
+    const value = { mcpServers: { a: { command: 'x', args: ['\\"'.repeat(300_000)] } } };
+    const text = JSON.stringify(value);
+    expect(parseYamlSubset(text)).toEqual(JSON.parse(text));
+  });
+
   it('parseYaml reads through it and still falls back to yaml, errors included', () => {
     expect(parseYaml('mcpServers:\n  - name: a\n    command: npx\n    args: [-y, "pkg@1.0.0", 8080]\n')).toEqual({ mcpServers: [{ name: 'a', command: 'npx', args: ['-y', 'pkg@1.0.0', 8080] }] });
     expect(parseYaml('a: &x [1]\nb: *x\n')).toEqual({ a: [1], b: [1] });
