@@ -84,7 +84,7 @@ function render(value: Tree, st: Style): string {
   const comment = (i: number): string => (st.comments && i % 3 === 1 ? ' # note' : '');
   const lines: string[] = [];
   if (st.docStart) lines.push('---');
-  const isScalar = (v: Tree): boolean => v === null || typeof v !== 'object';
+  const isScalar = (v: Tree): v is string | number | boolean | null => v === null || typeof v !== 'object';
   const write = (v: Tree, indent: number, lead: string | undefined): void => {
     const pad = ' '.repeat(indent);
     // `lead`: a `- ` already written on the current line, where this collection starts
