@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { entropy } from '@palisade/core';
 import { randomToken } from './crypto.js';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import { buildEstimator, TransientEstimator } from './strength.js';
 
 export const MIN_SECRET_LENGTH = 32;
 export const GENERATE_HINT = `Generate one with: node -e "console.log(require('node:crypto').randomBytes(48).toString('base64url'))" (or: openssl rand -base64 48) and set JWT_SECRET to it.`;
@@ -29,7 +27,8 @@ export function jwtSecretProblem(secret: string | undefined): string | null {
 /** The signing key must carry at least this much randomness (HS256 keys are 256 bits). */
 export const MIN_SECRET_BITS = 256;
 
-let estimator: ZxcvbnFactory | undefined;
+/** The estimator: checked at start-up, then dropped with its dictionaries a minute later (strength.ts) */
+export const secretEstimator = new TransientEstimator(() => buildEstimator({ placeholders: EXAMPLE_WORDS }, 64));
 
 /**
  * Bits of randomness in a secret, estimated: the character classes it uses give the
@@ -49,10 +48,9 @@ export function estimateSecretBits(secret: string): number {
   }
   const len = [...secret].length;
   const charsetBits = len * Math.log2(Math.max(2, alphabet));
-  estimator ??= new ZxcvbnFactory({ translations: zxcvbnEn.translations, graphs: zxcvbnCommon.adjacencyGraphs, dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary, placeholders: EXAMPLE_WORDS }, l33tMaxSubstitutions: 4, maxLength: 64 });
   // zxcvbn's own floor for an unpatterned string is about 10^length guesses; far fewer means patterns
   const sample = secret.slice(0, 64);
-  const zxBits = estimator.check(sample).guessesLog10 * Math.log2(10);
+  const zxBits = secretEstimator.get().check(sample).guessesLog10 * Math.log2(10);
   const patterned = zxBits < sample.length * Math.log2(10) * 0.75;
   let bits = charsetBits;
   if (patterned) bits = Math.min(bits, zxBits + (len - sample.length) * Math.log2(Math.max(2, alphabet)));

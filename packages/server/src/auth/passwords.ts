@@ -1,10 +1,9 @@
 // Passwords: bcrypt cost 12 behind a small work queue, a minimum length and a strength
 // estimate (zxcvbn-ts with its common-password and English dictionaries).
 import bcrypt from 'bcrypt';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { ApiError } from '../errors.js';
+import { buildEstimator, TransientEstimator } from './strength.js';
 
 export const BCRYPT_COST = 12;
 export const MIN_PASSWORD_LENGTH = 12;
@@ -16,17 +15,10 @@ export const MIN_STRENGTH = 3;
 /** The strength estimate reads this many characters (a strong start makes a strong password; it bounds the CPU per check). */
 export const STRENGTH_SAMPLE = 40;
 
-let estimator: ZxcvbnFactory | undefined;
+/** The estimator (its dictionaries are tens of MB: built when a password is checked, dropped a minute after the last check; strength.ts) */
+export const passwordEstimator = new TransientEstimator(() => buildEstimator({ palisade: ['palisade', 'mcp', 'mcpserver', 'agent'] }, STRENGTH_SAMPLE));
 function strength(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    translations: zxcvbnEn.translations,
-    graphs: zxcvbnCommon.adjacencyGraphs,
-    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary, palisade: ['palisade', 'mcp', 'mcpserver', 'agent'] },
-    // bounded work per check: the estimate's cost grows fast with length and l33t variants
-    l33tMaxSubstitutions: 4,
-    maxLength: STRENGTH_SAMPLE,
-  });
-  return estimator;
+  return passwordEstimator.get();
 }
 
 /** Why a password is too weak, as a sentence saying what to change; null when it is fine. */
