@@ -1,5 +1,6 @@
 // The official MCP conformance suite against the gateway (federating conformance-server.mjs).
-// Installs the suite and a Node 22 binary from npm on first use, so it runs only when asked:
+// Installs the suite and a Node 22 binary from npm on first use, so it runs only when asked (CI
+// asks: .ci/run sets PALISADE_CONFORMANCE=1):
 //   PALISADE_CONFORMANCE=1 npx vitest run packages/gateway/test/conformance
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

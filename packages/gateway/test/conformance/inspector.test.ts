@@ -1,6 +1,6 @@
 // The MCP inspector's CLI (@modelcontextprotocol/inspector, pinned; needs Node 22) as a real
 // client of the gateway. Installs it and a Node 22 binary from npm on first use, so it runs
-// only when asked: PALISADE_CONFORMANCE=1 npx vitest run packages/gateway/test/conformance
+// only when asked (CI asks: .ci/run sets it): PALISADE_CONFORMANCE=1 npx vitest run packages/gateway/test/conformance
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
