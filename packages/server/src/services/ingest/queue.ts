@@ -278,9 +278,8 @@ export class IngestQueue {
     from: { agentKeyId: string | null; ip: string | null },
     at: string,
   ): Promise<Accepted> {
-    // (a large report's servers a slice per turn of the event loop)
-    // (on a worker thread for all but small bodies; a large report's servers a slice per turn
-    // of the event loop when it runs here)
+    // parse, limits, schema, redaction, hashes: on a worker thread for all but small bodies
+    // (on this thread, a large report's servers are redacted a slice per turn of the event loop)
     const body = await this.parsers.accept(text, raw?.key ?? null);
     const content = body.content;
     // the same content as the host's last report in other bytes (key order, a probe's
