@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ADMIN_URL, pgDatabase, percentile, serverDistPresent } from './ingest/inproc.mjs';
 import { hostReport } from './ingest/reports.mjs';
-import { agentKey, cookiesOf, json, PASSWORD, rssOf, SETUP, startServe, stopServe } from './ingest/serve.mjs';
+import { agentKey, cookiesOf, cpuMsOf, json, PASSWORD, rssOf, SETUP, startServe, stopServe } from './ingest/serve.mjs';
 
 // node flags for serve (e.g. --max-semi-space-size=4)
 const SERVE_FLAGS = (process.env.BENCH_SERVE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -285,14 +285,14 @@ async function measure(dialect) {
       ['offset=10000', 'offset=10000'],
       ['limit=200', 'limit=200'],
     ];
-    const cpu0 = cpuOf(pid);
+    const cpu0 = cpuMsOf(pid);
     let asked = 0;
     for (const [label, qs] of queries.filter(([l]) => !ONLY.length || ONLY.some((o) => l.includes(o)))) {
       const url = `${serve.base}/api/v1/servers${qs ? `?${qs}` : ''}`;
       for (let i = 0; i < 5; i++) await (await get(url, headers)).arrayBuffer(); // warm up
       const times = [];
       let total = 0;
-      const c0 = cpuOf(pid);
+      const c0 = cpuMsOf(pid);
       for (let i = 0; i < RUNS; i++) {
         const t = performance.now();
         const res = await get(url, headers);
@@ -302,7 +302,7 @@ async function measure(dialect) {
         total = body.total;
       }
       asked += RUNS + 5;
-      const cpuMs = (cpuOf(pid) - c0) / RUNS;
+      const cpuMs = (cpuMsOf(pid) - c0) / RUNS;
       times.sort((a, b2) => a - b2);
       const p95 = percentile(times, 95);
       process.stdout.write(
@@ -310,7 +310,7 @@ async function measure(dialect) {
       );
     }
     const afterList = rssOf(pid);
-    process.stdout.write(`  RSS after ${asked} list requests ${afterList.rss.toFixed(0)} MB (serve CPU ${((cpuOf(pid) - cpu0) / 1000).toFixed(1)} s)\n`);
+    process.stdout.write(`  RSS after ${asked} list requests ${afterList.rss.toFixed(0)} MB (serve CPU ${((cpuMsOf(pid) - cpu0) / 1000).toFixed(1)} s)\n`);
 
     // 4. a few changed reports (new hosts), one at a time, RSS sampled every 20 ms
     let peak = afterList.rss;
@@ -340,13 +340,6 @@ async function measure(dialect) {
       await pg?.drop();
     }
   }
-}
-
-/** utime + stime of a process, in ms (its CPU, whatever the load on the machine). */
-function cpuOf(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
 async function main() {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { agentKey, asUsersRunIt, cookiesOf, PASSWORD, runLoad, SETUP, startServe, stopServe } from './serve.mjs';
+import { agentKey, asUsersRunIt, cookiesOf, cpuMsOf, PASSWORD, runLoad, SETUP, startServe, stopServe } from './serve.mjs';
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-mem-'));
 const asRun = asUsersRunIt();
@@ -17,10 +17,6 @@ const smaps = (pid) => {
   const t = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(t)[1]) / 1024;
   return `RSS ${kb('Rss').toFixed(0)} MB (anonymous ${kb('Anonymous').toFixed(0)}, files ${(kb('Rss') - kb('Anonymous')).toFixed(0)})`;
-};
-const cpuMs = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 };
 try {
   console.log(`serve: node ${[...asRun.nodeFlags, ...extra].join(' ')} packages/cli/bin/palisade.js serve; load average ${os.loadavg()[0].toFixed(1)}`);
@@ -32,9 +28,9 @@ try {
   const key = await agentKey(serve.base, cookiesOf(setup), 'memory');
   console.log(`  idle                        ${smaps(serve.child.pid)}`);
   for (let rev = 0; rev < 4; rev++) {
-    const c0 = cpuMs(serve.child.pid);
+    const c0 = cpuMsOf(serve.child.pid);
     const r = await runLoad({ mode: 'changed', base: serve.base, key, from: 0, to: 300, rev, count: 300, connections: 16 });
-    const cpu = (cpuMs(serve.child.pid) - c0) / 300;
+    const cpu = (cpuMsOf(serve.child.pid) - c0) / 300;
     console.log(`  after 300 changed (wave ${rev + 1}) ${smaps(serve.child.pid)} ${JSON.stringify(r.status)}, serve CPU ${cpu.toFixed(1)} ms per report`);
   }
   await new Promise((r) => setTimeout(r, 5000));

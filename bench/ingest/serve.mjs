@@ -77,6 +77,13 @@ export async function stopServe(s) {
   await exited;
 }
 
+/** utime + stime of a process, in ms (its CPU, whatever the load on the machine). */
+export function cpuMsOf(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
 /** VmRSS and VmHWM of a process, in MB. */
 export function rssOf(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

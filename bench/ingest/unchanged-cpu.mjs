@@ -12,15 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pgDatabase } from './inproc.mjs';
-import { agentKey, asUsersRunIt, cookiesOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
+import { agentKey, asUsersRunIt, cookiesOf, cpuMsOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
 
 const dialect = process.argv[2] ?? 'sqlite';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
-const cpuMs = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-unchanged-'));
 const pg = dialect === 'postgres' ? await pgDatabase() : null;
@@ -44,11 +40,11 @@ try {
       ['bare', bare, { base: bare.url, path: '/bare', key: 'none' }],
       ['serve', serve, { base: serve.base, key }],
     ]) {
-      const c0 = cpuMs(p.child.pid);
+      const c0 = cpuMsOf(p.child.pid);
       const res = await runLoad({ mode: 'unchanged', from: 0, to: 100, seconds: SECONDS, connections: 16, ...job });
       const n = Object.values(res.status).reduce((a, b) => a + b, 0);
       if (name === 'serve' && res.status['200'] !== n) throw new Error(`not every re-scan was answered 200: ${JSON.stringify(res.status)}`);
-      if (r > 0) rows[name].push({ rps: res.rps, us: ((cpuMs(p.child.pid) - c0) * 1000) / n });
+      if (r > 0) rows[name].push({ rps: res.rps, us: ((cpuMsOf(p.child.pid) - c0) * 1000) / n });
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
