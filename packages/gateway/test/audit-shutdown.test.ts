@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { GatewayStore } from '../src/store.js';
-import { fixtureUpstream, tmpDir, writeConfig } from './helpers.js';
+import { fixtureUpstream, jsonRpcPost, tmpDir, writeConfig } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = path.join(ROOT, 'packages/cli/src/main.ts');
@@ -21,27 +21,12 @@ function post(
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'content-length': String(Buffer.byteLength(text)),
-          ...headers,
-        },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: data }));
-      },
-    );
+    const req = http.request(jsonRpcPost(url, text, headers, agent), (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: data }));
+    });
     req.on('error', reject);
     req.end(text);
   });

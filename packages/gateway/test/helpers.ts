@@ -66,6 +66,23 @@ export async function startHttpFixture(mode = 'basic'): Promise<{ url: string; p
   return { url: `http://127.0.0.1:${port}/mcp`, port, child, stop: () => child.kill('SIGKILL') };
 }
 
+/** http.request options of a JSON-RPC POST of `text` to a gateway endpoint, as a client sends it (an agent keeps the connection). */
+export function jsonRpcPost(url: URL, text: string, headers: Record<string, string> = {}, agent?: http.Agent): http.RequestOptions {
+  return {
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    ...(agent ? { agent } : {}),
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    },
+  };
+}
+
 /** A raw HTTP request (Host and Origin set freely, unlike fetch). */
 export function rawRequest(
   url: string,

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SessionLane } from '../src/session-lane.js';
-import { fixtureUpstream, startFromYaml } from './helpers.js';
+import { fixtureUpstream, jsonRpcPost, startFromYaml } from './helpers.js';
 
 interface Answer {
   status: number;
@@ -18,52 +18,38 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}, 
   const u = new URL(url);
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'content-length': String(Buffer.byteLength(text)),
-          ...headers,
-        },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          data += c;
-          if (onFirstFrame && data.includes('\n\n')) {
-            onFirstFrame(req);
-            onFirstFrame = undefined;
-          }
-        });
-        const done = () => {
-          const type = String(res.headers['content-type'] ?? '');
-          const messages = type.includes('text/event-stream')
-            ? data
-                .split('\n\n')
-                .map((e) =>
-                  e
-                    .split('\n')
-                    .filter((l) => l.startsWith('data: '))
-                    .map((l) => l.slice(6))
-                    .join(''),
-                )
-                .filter(Boolean)
-                .map((d) => JSON.parse(d) as Record<string, unknown>)
-            : data
-              ? [JSON.parse(data)].flat()
-              : [];
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data, messages });
-        };
-        res.on('end', done);
-        res.on('close', done);
-      },
-    );
+    const req = http.request(jsonRpcPost(u, text, headers), (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        data += c;
+        if (onFirstFrame && data.includes('\n\n')) {
+          onFirstFrame(req);
+          onFirstFrame = undefined;
+        }
+      });
+      const done = () => {
+        const type = String(res.headers['content-type'] ?? '');
+        const messages = type.includes('text/event-stream')
+          ? data
+              .split('\n\n')
+              .map((e) =>
+                e
+                  .split('\n')
+                  .filter((l) => l.startsWith('data: '))
+                  .map((l) => l.slice(6))
+                  .join(''),
+              )
+              .filter(Boolean)
+              .map((d) => JSON.parse(d) as Record<string, unknown>)
+          : data
+            ? [JSON.parse(data)].flat()
+            : [];
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data, messages });
+      };
+      res.on('end', done);
+      res.on('close', done);
+    });
     req.on('error', (err) => (onFirstFrame === undefined ? resolve({ status: 0, headers: {}, body: '', messages: [] }) : reject(err)));
     req.end(text);
   });
