@@ -19,3 +19,4 @@ export { configRules, toolRules, flowRules } from './rules/index.js';
 export { classifyPath, canonicalPath } from './rules/paths.js';
 export { findInlineCode, findPipeToShell } from './rules/shell.js';
 export * from './identity.js';
+export * from './offer.js';
