@@ -10,7 +10,7 @@ import { redactReport } from '@palisade/core';
 import { scan } from '../scan.js';
 import { stateDirPath, ensureStateDir } from '../state.js';
 import { redactBody, jittered, scanOptions } from '../upload/run.js';
-import { sendReport } from '../upload/send.js';
+import { deliverReport } from '../upload/v2.js';
 import { Spool } from '../upload/spool.js';
 import { checkApiKey, checkServerUrl, resolveTarget, UploadConfigError, type UploadTarget } from '../upload/target.js';
 import { managedConfigPath, type ServicePlatform } from './files.js';
@@ -236,7 +236,7 @@ export async function runService(opts: ServiceRunOptions): Promise<number> {
           log(`keeping the previous settings: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-      const drain = await spool.drain((body) => sendReport(target, redactBody(body)));
+      const drain = await spool.drain((body) => deliverReport(target, redactBody(body)));
       if (opts.watch !== false && !opts.once) watchFiles([...new Set(configFiles)]);
       const result: RoundResult = {
         reason,

@@ -5,7 +5,7 @@ import { redactReport, type ScanReport } from '@palisade/core';
 import { scan, type ScanOptions } from '../scan.js';
 import { locationContext } from '../paths.js';
 import { ensureStateDir, stateDirPath } from '../state.js';
-import { sendReport } from './send.js';
+import { deliverReport } from './v2.js';
 import { Spool, type DrainResult } from './spool.js';
 import { resolveTarget, type UploadTarget } from './target.js';
 
@@ -57,7 +57,8 @@ export async function reportOnce(flags: ReportFlags, ctx: RunContext = {}): Prom
   // core's redactReport before the report touches the disk, and again on the way out (a
   // report spooled by an older agent version is redacted before it is sent)
   const file = await spool.add(JSON.stringify(redactReport(report)));
-  const drain = await spool.drain((body) => sendReport(target, redactBody(body)));
+  // protocol v2 first (only the servers the backend does not hold), the whole report when it cannot be used
+  const drain = await spool.drain((body) => deliverReport(target, redactBody(body)));
   const mine = drain.outcomes.find((o) => o.file === file)?.outcome;
   return { target, drain, delivered: mine?.kind === 'delivered' };
 }

@@ -10,10 +10,11 @@ export type SendOutcome =
 
 export const REPORT_PATH = '/api/v1/agent/report';
 
-export async function sendReport(target: UploadTarget, body: string, timeoutMs = 60_000): Promise<SendOutcome> {
+/** POSTs a body to one of the agent routes (by default the v1 report route; v2.ts uses the others). */
+export async function sendReport(target: UploadTarget, body: string, timeoutMs = 60_000, route = REPORT_PATH): Promise<SendOutcome> {
   let res: Response;
   try {
-    res = await fetch(`${target.server}${REPORT_PATH}`, {
+    res = await fetch(`${target.server}${route}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': target.apiKey, 'user-agent': 'palisade-agent' },
       body,

@@ -13,6 +13,7 @@ import { raiseEvents, storeReportEvents } from './events.js';
 import { normaliseServers, normaliseServersSliced, redacted } from './normalise.js';
 import { planFindings, planInstances, planTools, readKnownDefinitions, readPrevious } from './state.js';
 import { staleBefore, touchByRawKey, touchByRawKeyOneTrip, touchUnchanged } from './touch.js';
+import { ensureHostEntries, writeHostEntries } from './offer.js';
 import type { IngestOptions, IngestResult, Prescored } from './types.js';
 import { contentHash, hostKey, parseReportText, rawReportKey } from './validate.js';
 import { insertDefinitions, insertHost, writeFindings, writeHostAndReport, writeInstances, writeTools } from './write.js';
@@ -89,7 +90,12 @@ export async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted:
     .where('hostname', '=', report.host.hostname)
     .where('os_user', '=', report.host.user)
     .executeTakeFirst();
-  if (host && host.last_report_hash === hash) return { result: await touchUnchanged(tx, store, scope, host.id, now, report.scannedAt, opts.rawKey ?? null), after: null };
+  if (host && host.last_report_hash === hash) {
+    const result = await touchUnchanged(tx, store, scope, host.id, now, report.scannedAt, opts.rawKey ?? null);
+    // protocol v2: a host last processed before its entries were kept gets them now
+    await ensureHostEntries(tx, scope.orgId, host.id, report, hash, now);
+    return { result, after: null };
+  }
   return ingestChanged(tx, store, scope, report, hash, host?.id ?? null, now, opts);
 }
 
@@ -138,6 +144,8 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
 
   const reportId = opts.reportId ?? timeOrderedId();
   await writeHostAndReport(tx, org, hostId, report, prepared, { reportId, hash, rawKey: opts.rawKey ?? null, agentKeyId: opts.agentKeyId ?? null, eventCount: events.length }, now);
+  // protocol v2: the servers as processed, by key and content hash (offer.ts)
+  await writeHostEntries(tx, org, hostId, report, hash, now);
   const alerts = await storeReportEvents(tx, scope, events, reportId, now);
   const result: IngestResult = { reportId, hostId, unchanged: false, servers: prepared.length, events: events.length, alerts };
   await opts.afterWrite?.(tx, result);
