@@ -31,6 +31,13 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 32;
 // the issue's load point: latency is also measured with calls arriving at this rate (open loop)
 const RATE = Number(process.env.BENCH_RATE) || 2000;
 const RATE_CALLS = Number(process.env.BENCH_RATE_CALLS) || RATE * 3;
+// a quicker run while working on one path: BENCH_ONLY=stdio keeps the paths whose name matches
+// (the direct path of the same transport is always kept, for "added"); BENCH_PHASES=rate runs
+// only the named measurements (seq, rate, tput; comma-separated). BENCH_GATEWAY_NODE_OPTIONS adds
+// node options to the palisade gateway processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'seq,rate,tput').split(',').map((s) => s.trim()));
+const GATEWAY_NODE_OPTIONS = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
 const load = path.join(root, 'bench/gateway/load.mjs');
 const palisade = path.join(root, 'packages/cli/bin/palisade.js');
@@ -109,12 +116,22 @@ function cpuMs(pid) {
   }
 }
 
+// the CPU of a process's direct children (a gateway's stdio upstream), in ms
+function childrenCpuMs(pid) {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.reduce((sum, k) => sum + (cpuMs(k) ?? 0), 0);
+  } catch {
+    return undefined;
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const spread = (xs, digits) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+const spread = (xs, digits) => (xs.length === 0 ? '-' : `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`);
 
 build();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-gateway-'));
@@ -128,14 +145,16 @@ try {
     { name: 'direct, stdio', tool: 'echo', base: true, kind: 'stdio' },
   ];
   const policy = 'policy: { blockLevel: high, pinning: true, stripHiddenText: true, redactSecretsInResults: false }\nlimits: { callsPerMinute: 10000000 }\n';
+  const wanted = (name) => !ONLY || ONLY.test(name);
   for (const [kind, upstreamYaml] of [
     ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`],
     ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`],
   ]) {
+    if (!wanted(`palisade gateway, ${kind} upstream`)) continue;
     const port = await freePort();
     const config = path.join(tmp, `gateway-${kind}.yaml`);
     writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${kind}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
-    const child = start([palisade, 'gateway', '--config', config], `palisade gateway (${kind} upstream)`);
+    const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], `palisade gateway (${kind} upstream)`);
     await waitForPort(port, child, `palisade gateway (${kind} upstream)`);
     targets.push({ name: `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind, pid: child.pid });
   }
@@ -148,75 +167,106 @@ try {
     s.on('connect', () => (s.end(), resolve(true)));
     s.on('error', () => resolve(false));
   });
-  if (redisUp) {
+  if (redisUp && wanted('palisade gw + Redis, stdio upstream')) {
     const port = await freePort();
     const config = path.join(tmp, 'gateway-redis.yaml');
     writeFileSync(
       config,
       `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, 'store-redis'))}\nupstreams:\n  bench:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n${policy}`,
     );
-    const child = start([palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', { REDIS_URL: redisUrl, PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:` });
+    const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', { REDIS_URL: redisUrl, PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:` });
     await waitForPort(port, child, 'palisade gateway (Redis)');
     targets.push({ name: 'palisade gw + Redis, stdio upstream', tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', pid: child.pid });
   } else process.stdout.write(`note: no Redis at ${new URL(redisUrl).host}; the shared-state row is left out\n`);
-  if (existsSync(mcpProxy)) {
+  if (existsSync(mcpProxy) && wanted('mcp-proxy 6.7.19, stdio upstream')) {
     const port = await freePort();
     const child = start([mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo], 'mcp-proxy');
     await waitForPort(port, child, 'mcp-proxy');
     targets.push({ name: 'mcp-proxy 6.7.19, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true, pid: child.pid });
   }
-  if (existsSync(supergateway)) {
+  if (existsSync(supergateway) && wanted('supergateway 4.0.0, stdio upstream')) {
     const port = await freePort();
     const child = start([supergateway, '--stdio', `${JSON.stringify(process.execPath)} ${JSON.stringify(echo)}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], 'supergateway');
     await waitForPort(port, child, 'supergateway');
     targets.push({ name: 'supergateway 4.0.0, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true, pid: child.pid });
   }
 
-  const results = new Map(targets.map((t) => [t.name, { p50: [], p99: [], rp50: [], rp99: [], rtput: [], tput: [], cpu: [], errors: 0 }]));
+  // with BENCH_ONLY: the paths asked for, and the direct path of each one's upstream transport
+  for (let i = targets.length - 1; i >= 0; i--) {
+    const t = targets[i];
+    if (!wanted(t.name) && !(t.base && targets.some((o) => !o.base && o.kind === t.kind))) targets.splice(i, 1);
+  }
+  const results = new Map(targets.map((t) => [t.name, { p50: [], p99: [], rp50: [], rp99: [], rtput: [], rcpu: [], clientCpu: [], upCpu: [], tput: [], cpu: [], errors: 0 }]));
   // interleaved: every target once per run, so a busy moment hits them alike
   for (let run = 0; run < RUNS; run++) {
     for (const t of targets) {
-      const lat = runLoad(t, LAT_CALLS, 1);
-      const atRate = runLoad(t, RATE_CALLS, 0, RATE);
-      const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
-      const tp = runLoad(t, TPUT_CALLS, CONCURRENCY);
-      const cpu1 = t.pid ? cpuMs(t.pid) : undefined;
       const r = results.get(t.name);
-      r.p50.push(lat.p50);
-      r.p99.push(lat.p99);
-      r.rp50.push(atRate.p50);
-      r.rp99.push(atRate.p99);
-      r.rtput.push(atRate.callsPerSecond);
-      r.tput.push(tp.callsPerSecond);
-      // the gateway process's own CPU per call (its upstream's and the client's not counted);
-      // the throughput run's 5000 calls plus its warm-up of 200
-      if (cpu0 !== undefined && cpu1 !== undefined) r.cpu.push((cpu1 - cpu0) / (TPUT_CALLS + Math.min(200, TPUT_CALLS)));
-      r.errors += lat.errors + atRate.errors + tp.errors;
+      if (PHASES.has('seq')) {
+        const lat = runLoad(t, LAT_CALLS, 1);
+        r.p50.push(lat.p50);
+        r.p99.push(lat.p99);
+        r.errors += lat.errors;
+      }
+      if (PHASES.has('rate')) {
+        const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
+        const up0 = t.pid ? childrenCpuMs(t.pid) : undefined;
+        const atRate = runLoad(t, RATE_CALLS, 0, RATE);
+        const cpu1 = t.pid ? cpuMs(t.pid) : undefined;
+        const up1 = t.pid ? childrenCpuMs(t.pid) : undefined;
+        r.clientCpu.push(atRate.cpuMsPerCall);
+        if (up0 !== undefined && up1 !== undefined) r.upCpu.push((up1 - up0) / (RATE_CALLS + Math.min(200, RATE_CALLS)));
+        r.rp50.push(atRate.p50);
+        r.rp99.push(atRate.p99);
+        r.rtput.push(atRate.callsPerSecond);
+        r.errors += atRate.errors;
+        // the server's CPU per call at the load point (the calls plus the warm-up of 200)
+        if (cpu0 !== undefined && cpu1 !== undefined) r.rcpu.push((cpu1 - cpu0) / (RATE_CALLS + Math.min(200, RATE_CALLS)));
+      }
+      if (PHASES.has('tput')) {
+        const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
+        const tp = runLoad(t, TPUT_CALLS, CONCURRENCY);
+        const cpu1 = t.pid ? cpuMs(t.pid) : undefined;
+        r.tput.push(tp.callsPerSecond);
+        r.errors += tp.errors;
+        // the gateway process's own CPU per call (its upstream's and the client's not counted);
+        // the throughput run's 5000 calls plus its warm-up of 200
+        if (cpu0 !== undefined && cpu1 !== undefined) r.cpu.push((cpu1 - cpu0) / (TPUT_CALLS + Math.min(200, TPUT_CALLS)));
+      }
     }
   }
 
   const baseOf = (kind) => results.get(targets.find((t) => t.base && t.kind === kind).name);
   const lines = [
     `gateway: ${LAT_CALLS} sequential calls; ${RATE_CALLS} calls arriving at ${RATE}/s (open loop, latency from each call's due time); ${TPUT_CALLS} calls with ${CONCURRENCY} in flight for throughput; median (min-max) of ${RUNS} interleaved runs`,
-    `  ${'path'.padEnd(38)} ${'sequential p50 / p99 ms'.padEnd(34)} ${`at ${RATE}/s: p50 / p99 ms`.padEnd(38)} ${'added at rate p50 / p99'.padEnd(24)} ${'calls/s (32 in flight)'.padEnd(24)} server CPU ms/call`,
+    `  ${'path'.padEnd(38)} ${'sequential p50 / p99 ms'.padEnd(34)} ${`at ${RATE}/s: p50 / p99 ms`.padEnd(38)} ${'added at rate p50 / p99'.padEnd(24)} ${'calls/s (32 in flight)'.padEnd(24)} server CPU ms/call (32 in flight; at rate)`,
   ];
   for (const t of targets) {
     const r = results.get(t.name);
     const base = baseOf(t.kind);
-    const added = t.base ? '' : `${(median(r.rp50) - median(base.rp50)).toFixed(2)} / ${(median(r.rp99) - median(base.rp99)).toFixed(2)}`;
-    const kept = median(r.rtput) < RATE * 0.95 ? ` (kept ${median(r.rtput).toFixed(0)}/s)` : '';
+    const added = t.base || !r.rp50.length ? '' : `${(median(r.rp50) - median(base.rp50)).toFixed(2)} / ${(median(r.rp99) - median(base.rp99)).toFixed(2)}`;
+    const kept = r.rtput.length && median(r.rtput) < RATE * 0.95 ? ` (kept ${median(r.rtput).toFixed(0)}/s)` : '';
     lines.push(
-      `  ${t.name.padEnd(38)} ${`${spread(r.p50, 2)} / ${spread(r.p99, 1)}`.padEnd(34)} ${`${spread(r.rp50, 2)} / ${spread(r.rp99, 1)}${kept}`.padEnd(38)} ${added.padEnd(24)} ${spread(r.tput, 0).padEnd(24)} ${r.cpu.length ? spread(r.cpu, 3) : ''}${r.errors ? `  (${r.errors} errors)` : ''}`,
+      `  ${t.name.padEnd(38)} ${`${spread(r.p50, 2)} / ${spread(r.p99, 1)}`.padEnd(34)} ${`${spread(r.rp50, 2)} / ${spread(r.rp99, 1)}${kept}`.padEnd(38)} ${added.padEnd(24)} ${spread(r.tput, 0).padEnd(24)} ${r.cpu.length ? spread(r.cpu, 3) : ''}${r.rcpu.length ? `; ${spread(r.rcpu, 3)}` : ''}${r.errors ? `  (${r.errors} errors)` : ''}`,
     );
   }
+  // where the CPU goes at the load point: the load generator's, the server's and its stdio upstream's
+  if (PHASES.has('rate')) {
+    lines.push(`  CPU ms per call at ${RATE}/s (client; server; server's stdio upstream):`);
+    for (const t of targets) {
+      const r = results.get(t.name);
+      lines.push(`    ${t.name.padEnd(38)} ${spread(r.clientCpu, 3)}; ${spread(r.rcpu, 3)}; ${spread(r.upCpu, 3)}`);
+    }
+  }
   const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));
-  const ours = median(results.get('palisade gateway, stdio upstream').tput);
-  if (peers.length) lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(ours / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
+  const ours = results.get('palisade gateway, stdio upstream')?.tput ?? [];
+  if (peers.length && ours.length && PHASES.has('tput')) lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(median(ours) / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
   lines.push(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`, '');
   process.stdout.write(lines.join('\n'));
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  // a profiled gateway writes its profile as it exits: give it the time
+  const until = Date.now() + (GATEWAY_NODE_OPTIONS.length ? 10_000 : 300);
+  while (Date.now() < until && children.some((c) => c.exitCode === null && c.signalCode === null)) await new Promise((r) => setTimeout(r, 50));
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -4,15 +4,20 @@
 // SDK's own transport is used.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, JSONRPCMessageSchema, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 export interface StdioParams {
   command: string;
   args: string[];
   env: Record<string, string>;
   cwd?: string;
+}
+
+/** Options of a request sent on the lean path (see ProcessGroupStdioTransport.request). */
+export interface LeanRequestOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 /** A started stdio server: the transport plus what we need to explain its failure. */
@@ -25,6 +30,8 @@ export interface StdioServerTransport extends Transport {
 }
 
 const STDERR_TAIL = 4096;
+/** the longest line (one JSON-RPC message) a server may write; the SDK's own bound */
+const MAX_LINE_BYTES = 10 * 1024 * 1024;
 const GRACE_MS = 500;
 const TERM_MS = 1500;
 
@@ -101,18 +108,81 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !groupAlive(pid);
 }
 
+/** A request of the lean path waiting for its response. */
+interface Pending {
+  resolve: (result: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The server's stdout as lines. Chunks are kept as they come and joined once a line ends (a long
+ * message costs one copy, not one per chunk); a line over `max` bytes is an error.
+ */
+class LineReader {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Calls `line` for every line `chunk` completes; throws when a line grows past the bound. */
+  push(chunk: Buffer, line: (text: string) => void): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      let text: string;
+      if (this.parts.length > 0) {
+        if (this.size + nl - start > this.max) throw this.overflow();
+        this.parts.push(chunk.subarray(start, nl));
+        text = Buffer.concat(this.parts, this.size + nl - start).toString('utf8');
+        this.parts = [];
+        this.size = 0;
+      } else {
+        if (nl - start > this.max) throw this.overflow();
+        text = chunk.toString('utf8', start, nl);
+      }
+      start = nl + 1;
+      line(text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text);
+    }
+    if (start < chunk.length) {
+      this.size += chunk.length - start;
+      if (this.size > this.max) throw this.overflow();
+      this.parts.push(start === 0 ? chunk : chunk.subarray(start));
+    }
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.size = 0;
+  }
+
+  private overflow(): Error {
+    this.clear();
+    return new Error(`ReadBuffer exceeded maximum size of ${this.max} bytes`);
+  }
+}
+
 export class ProcessGroupStdioTransport implements StdioServerTransport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
   private child?: ChildProcess;
-  private readonly buffer = new ReadBuffer();
+  private readonly lines = new LineReader(MAX_LINE_BYTES);
+  /** stdout is no longer read (the server overflowed the line bound) */
+  private deaf = false;
   private stderr = '';
   private exit?: string;
   private closed = false;
   private closing?: Promise<void>;
   private corked = false;
+  /** requests of the lean path (request()), by id */
+  private readonly pending = new Map<string | number, Pending>();
 
   constructor(private readonly params: StdioParams) {}
 
@@ -151,36 +221,153 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
         this.exit = signal ? `signal ${signal}` : `exit code ${code}`;
       });
       child.once('close', () => {
+        this.failPending();
         if (!this.closed) this.onclose?.();
       });
       child.stdin?.on('error', (err) => this.onerror?.(err));
       child.stdout?.on('error', (err) => this.onerror?.(err));
+      const onLine = (line: string) => this.onLine(line);
       child.stdout?.on('data', (chunk: Buffer) => {
+        if (this.deaf) return;
         try {
-          this.buffer.append(chunk);
+          this.lines.push(chunk, onLine);
         } catch (err) {
+          this.deaf = true;
           this.exit ??= 'it wrote over 10 MiB without a line break, so Palisade stopped it';
           this.onerror?.(err as Error);
           void this.close();
-          return;
-        }
-        for (;;) {
-          let message: JSONRPCMessage | null;
-          try {
-            message = this.buffer.readMessage();
-          } catch (err) {
-            // a line that is not JSON-RPC (a server logging to stdout): report and go on
-            this.onerror?.(err as Error);
-            continue;
-          }
-          if (message === null) break;
-          this.onmessage?.(message);
         }
       });
       child.stderr?.on('data', (chunk: Buffer) => {
         this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
       });
     });
+  }
+
+  /**
+   * One line from the server. A response to a request of the lean path is matched by id and its
+   * envelope checked here; every other message is checked against the SDK's JSON-RPC schema
+   * and handed on. A line that is not JSON-RPC (a server logging to stdout) is reported and
+   * skipped.
+   */
+  private onLine(line: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    if (this.pending.size > 0 && isPlain(raw) && raw.method === undefined && (typeof raw.id === 'number' || typeof raw.id === 'string')) {
+      const p = this.pending.get(raw.id);
+      if (p) {
+        this.settle(raw.id, p, raw);
+        return;
+      }
+    }
+    let message: JSONRPCMessage;
+    try {
+      message = JSONRPCMessageSchema.parse(raw);
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    this.onmessage?.(message);
+  }
+
+  /** The response to lean request `id`: its result, or its error as the SDK's client raises it. */
+  private settle(id: string | number, p: Pending, m: Record<string, unknown>): void {
+    this.forget(id, p);
+    if (m.jsonrpc === '2.0' && 'result' in m && !('error' in m) && isPlain(m.result)) {
+      p.resolve(m.result);
+      return;
+    }
+    const e = m.error;
+    if (m.jsonrpc === '2.0' && !('result' in m) && isPlain(e) && Number.isInteger(e.code) && typeof e.message === 'string') {
+      p.reject(McpError.fromError(e.code as number, e.message, e.data));
+      return;
+    }
+    const error = new McpError(ErrorCode.InvalidRequest, `The server answered request ${JSON.stringify(id)} with a message that is not a JSON-RPC response`);
+    this.onerror?.(error);
+    p.reject(error);
+  }
+
+  private forget(id: string | number, p: Pending): void {
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+  }
+
+  /** The server is gone: every lean request fails as the SDK's client fails its own. */
+  private failPending(): void {
+    if (this.pending.size === 0) return;
+    const all = [...this.pending];
+    for (const [id, p] of all) {
+      this.forget(id, p);
+      p.reject(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
+    }
+  }
+
+  /**
+   * The lean path for a request the caller checks itself (the gateway's tools/call): the frame is
+   * written at once and its response matched by id, without the SDK client's per-message schema
+   * checks. What the SDK's Protocol.request does is done here too: a timeout (McpError
+   * RequestTimeout) and cancellation by `signal` each send notifications/cancelled to the server;
+   * a closed connection fails the request (McpError ConnectionClosed); an error response becomes
+   * the SDK's McpError. `id` must be unique among the connection's requests (the SDK client's
+   * counter, so ids stay one sequence on the wire). Resolves with the response's result object.
+   */
+  request(id: string | number, method: string, params: Record<string, unknown> | undefined, opts: LeanRequestOptions): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const signal = opts.signal;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const stdin = this.child?.stdin;
+      if (!stdin || stdin.destroyed || this.closed) {
+        reject(new Error('the server process is not running'));
+        return;
+      }
+      const cancel = (reason: unknown, error: unknown) => {
+        if (this.pending.get(id) !== p) return;
+        this.forget(id, p);
+        void this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } }).catch((err: unknown) =>
+          this.onerror?.(new Error(`Failed to send cancellation: ${String(err)}`)),
+        );
+        reject(error);
+      };
+      const p: Pending = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const error = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeoutMs });
+          cancel(error, error);
+        }, opts.timeoutMs),
+      };
+      if (signal) {
+        p.signal = signal;
+        p.onAbort = () => cancel(signal.reason, signal.reason instanceof McpError ? signal.reason : new McpError(ErrorCode.RequestTimeout, String(signal.reason)));
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.pending.set(id, p);
+      this.write(JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }) + '\n', stdin);
+    });
+  }
+
+  /** Writes one frame; frames of one event-loop turn leave in one pipe write. Returns write()'s answer. */
+  private write(frame: string, stdin: NonNullable<ChildProcess['stdin']>): boolean {
+    // messages sent in the same event-loop turn (concurrent calls) go out in one write:
+    // stdin is corked until the turn's check phase, so N calls cost one pipe write, not N
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      setImmediate(() => {
+        this.corked = false;
+        stdin.uncork();
+      });
+    }
+    return stdin.write(frame);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -190,17 +377,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
         reject(new Error('the server process is not running'));
         return;
       }
-      // messages sent in the same event-loop turn (concurrent calls) go out in one write:
-      // stdin is corked until the turn's check phase, so N calls cost one pipe write, not N
-      if (!this.corked) {
-        this.corked = true;
-        stdin.cork();
-        setImmediate(() => {
-          this.corked = false;
-          stdin.uncork();
-        });
-      }
-      if (stdin.write(serializeMessage(message))) resolve();
+      if (this.write(JSON.stringify(message) + '\n', stdin)) resolve();
       else stdin.once('drain', resolve);
     });
   }
@@ -234,7 +411,8 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
       child.stdout?.destroy();
       child.stderr?.destroy();
     }
-    this.buffer.clear();
+    this.lines.clear();
+    this.failPending();
     this.onclose?.();
   }
 }

@@ -33,7 +33,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { childEnvironment } from './env.js';
 import { guardedFetch, type AddressPolicy, type Resolver } from './ssrf.js';
-import { createStdioTransport } from './stdio.js';
+import { createStdioTransport, ProcessGroupStdioTransport } from './stdio.js';
 
 export type UpstreamTarget =
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env: Record<string, string> }
@@ -339,21 +339,34 @@ export class UpstreamClient {
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, o: CallOptions = {}): Promise<CallToolResult> {
-    const client = await this.use();
+    const client = this.connected ? this.client! : await this.use();
     const token = o.onprogress ? randomUUID() : undefined;
     if (token && o.onprogress) this.progress.set(token, o.onprogress);
+    const params = { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) };
+    const timeout = o.timeoutMs ?? this.opts.timeoutMs;
     try {
-      return (await client.request(
-        { method: 'tools/call', params: { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) } },
-        CallToolResultSchema,
-        {
-          signal: o.signal,
-          timeout: o.timeoutMs ?? this.opts.timeoutMs,
-        },
-      )) as CallToolResult;
+      // a stdio server: the lean path (the frame written and its answer matched by id by the
+      // transport, the result checked here) instead of the SDK client's per-message zod checks
+      const lean = this.leanOf(client);
+      if (lean) return checkedToolResult(await lean.transport.request(lean.nextId(), 'tools/call', params, { timeoutMs: timeout, signal: o.signal }));
+      return (await client.request({ method: 'tools/call', params }, CallToolResultSchema, { signal: o.signal, timeout })) as CallToolResult;
     } finally {
       if (token) this.progress.delete(token);
     }
+  }
+
+  /**
+   * The lean path of a stdio connection: its transport, and the next id of the SDK client's own
+   * request counter (so the ids on the wire stay one sequence, and a late answer reaches the
+   * SDK's client as an unknown id, as before). Undefined for other transports, or an SDK
+   * without that counter.
+   */
+  private leanOf(client: Peer): { transport: ProcessGroupStdioTransport; nextId: () => number } | undefined {
+    const transport = this.transport;
+    if (!(transport instanceof ProcessGroupStdioTransport)) return undefined;
+    const sdk = client as unknown as { _requestMessageId?: unknown };
+    if (typeof sdk._requestMessageId !== 'number') return undefined;
+    return { transport, nextId: () => (sdk._requestMessageId as number)++ };
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, o: CallOptions = {}): Promise<Record<string, unknown>> {
@@ -396,6 +409,11 @@ export class UpstreamClient {
     if (this.capabilities().logging) await client.setLoggingLevel(level as never);
   }
 
+  /** For tests: whether tools/call goes through the lean stdio path on the current connection. */
+  get leanCalls(): boolean {
+    return !!this.client && !!this.leanOf(this.client);
+  }
+
   private async dispose(): Promise<void> {
     const client = this.client;
     const transport = this.transport;
@@ -420,4 +438,30 @@ export class UpstreamClient {
     this.closed = true;
     await this.dispose();
   }
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A tools/call result the SDK's CallToolResultSchema passes unchanged (text blocks, isError, a
+ * structuredContent object): most results, checked by hand. Any other shape goes through that
+ * schema, which raises what the SDK's client raised (a ZodError) for a result it refuses.
+ */
+export function checkedToolResult(r: Record<string, unknown>): CallToolResult {
+  if (plainToolResult(r)) return r as CallToolResult;
+  const checked = CallToolResultSchema.safeParse(r);
+  if (!checked.success) throw checked.error;
+  return checked.data as CallToolResult;
+}
+
+function plainToolResult(r: Record<string, unknown>): boolean {
+  if (!Array.isArray(r.content)) return false;
+  for (const k in r) if (k !== 'content' && k !== 'isError' && k !== 'structuredContent') return false;
+  if (r.isError !== undefined && typeof r.isError !== 'boolean') return false;
+  if (r.structuredContent !== undefined && !isPlain(r.structuredContent)) return false;
+  for (const block of r.content as unknown[]) {
+    if (!isPlain(block) || block.type !== 'text' || typeof block.text !== 'string') return false;
+    for (const k in block) if (k !== 'type' && k !== 'text') return false;
+  }
+  return true;
 }
