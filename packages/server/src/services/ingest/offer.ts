@@ -141,9 +141,10 @@ async function readEntries(tx: Tx, org: string, host: { hostname: string; user: 
 export async function answerOffer(store: Db, scope: OrgScope, offer: ParsedOffer, now: string): Promise<OfferAnswer> {
   const org = scope.orgId;
   return withOrg(store, scope, async (tx) => {
-    const same = await sql<{ id: string; server_count: number }>`select h.id, h.server_count from host_entries e
-      join hosts h on h.org_id = e.org_id and h.id = e.host_id and h.last_report_hash = e.report_hash
-      where e.org_id = ${org} and e.offer_hash = ${offer.hash} and h.hostname = ${offer.envelope.host.hostname} and h.os_user = ${offer.envelope.host.user}
+    // (NOTHING_PENDING names the hosts table unaliased)
+    const same = await sql<{ id: string; server_count: number }>`select hosts.id, hosts.server_count from host_entries e
+      join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash
+      where e.org_id = ${org} and e.offer_hash = ${offer.hash} and hosts.hostname = ${offer.envelope.host.hostname} and hosts.os_user = ${offer.envelope.host.user}
       and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
     const host = same.rows[0];
     if (host) {
