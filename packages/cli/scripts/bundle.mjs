@@ -62,6 +62,22 @@ const lazyCommanderChildProcess = {
   },
 };
 
+// jsonc-parser's entry module loads its formatter and editor too, and the formatter builds
+// ~1,200 indentation strings (~250 KB) as it loads; the agent uses only the parser (parse,
+// visit). In the bundle, the package's name resolves to its parser module alone. (An import
+// of anything else from it then fails the build, by name.)
+const jsoncParserOnly = {
+  name: 'jsonc-parser-only',
+  setup(b) {
+    b.onResolve({ filter: /^jsonc-parser$/ }, async (args) => {
+      if (args.pluginData?.jsoncProbe) return undefined;
+      const entry = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { jsoncProbe: true } });
+      if (entry.errors.length > 0) return undefined;
+      return { path: path.join(path.dirname(entry.path), 'impl', 'parser.js') };
+    });
+  },
+};
+
 // Modules that only other commands (report, the agent service, advisories import/sync) or
 // `scan --probe` need: the MCP SDK, undici, the uploader and their libraries, more than half of
 // everything bundled. They go into a second file, dist/palisade-lazy.cjs, that the main bundle
@@ -165,7 +181,7 @@ const main = await build({
   ...common,
   entryPoints: [path.join(cliDir, 'src', 'main.ts')],
   outfile: bundleFile,
-  plugins: [lazyModulesOut, lazyPackages, keepImportMetaUrl, lazyCommanderChildProcess],
+  plugins: [lazyModulesOut, lazyPackages, keepImportMetaUrl, lazyCommanderChildProcess, jsoncParserOnly],
 });
 
 // The lazy bundle: one object whose getters initialise a module on first access.

@@ -1,6 +1,6 @@
 // Readers for the file formats AI clients write. Each throws an Error whose message says
 // where the file is broken, so a bad file becomes a clear `clients[].error`.
-import { parse as parseJsoncText, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseJsoncText, type ParseError } from 'jsonc-parser';
 import { parse as parseTomlText } from 'smol-toml';
 import { parse as parseYamlText } from 'yaml';
 import type { ConfigFormat } from '../clients/types.js';
@@ -42,6 +42,28 @@ export function parseJsonc(text: string): unknown {
   return memoized('json', text, parseJsoncUncached);
 }
 
+// What each of jsonc-parser's ParseErrorCode values (1..16) means, in plain words. Only the
+// parser is imported (its formatter builds ~250 KB of strings when it loads: see the CLI's
+// bundle script), so the messages are the reader's own.
+const JSONC_ERRORS: Record<number, string> = {
+  1: 'unexpected symbol',
+  2: 'invalid number',
+  3: 'a property name was expected',
+  4: 'a value was expected',
+  5: 'a colon was expected',
+  6: 'a comma was expected',
+  7: 'a closing brace was expected',
+  8: 'a closing bracket was expected',
+  9: 'the end of the file was expected',
+  10: 'invalid comment',
+  11: 'a comment is not closed',
+  12: 'a string is not closed',
+  13: 'a number is cut off',
+  14: 'invalid unicode escape',
+  15: 'invalid escape character',
+  16: 'invalid character in a string',
+};
+
 function parseJsoncUncached(text: string): unknown {
   const body = text.replace(/^\uFEFF/, '');
   // most files are plain JSON: the native parser is far faster on big files (~/.claude.json
@@ -62,7 +84,7 @@ function parseJsoncUncached(text: string): unknown {
   if (errors.length > 0) {
     const e = errors[0]!;
     const { line, column } = lineCol(body, e.offset);
-    throw new Error(`invalid JSON at line ${line}, column ${column}: ${printParseErrorCode(e.error)}`);
+    throw new Error(`invalid JSON at line ${line}, column ${column}: ${JSONC_ERRORS[e.error] ?? 'unreadable here'}`);
   }
   return value ?? {};
 }
