@@ -58,30 +58,36 @@ export class MemoryRateBackend implements RateBackend {
 
   async hit(checks: { key: string; limit: number; windowMs: number }[]): Promise<RateVerdict> {
     const now = this.now();
-    const states = checks.map((ch) => {
-      const w = Math.floor(now / ch.windowMs);
-      const s = this.state.get(ch.key);
-      const cur = !s ? { w, c: 0, p: 0 } : s.w === w ? s : s.w === w - 1 ? { w, c: 0, p: s.c } : { w, c: 0, p: 0 };
-      return cur;
-    });
     for (let i = 0; i < checks.length; i++) {
-      const { limit, windowMs } = checks[i]!;
-      const s = states[i]!;
+      const { key, limit, windowMs } = checks[i]!;
+      const s = this.current(key, Math.floor(now / windowMs));
       const e = now % windowMs;
       if (s.p * (1 - e / windowMs) + s.c + 1 > limit) return { ok: false, index: i, retryAfterMs: retryAfter(limit, windowMs, e, s.p, s.c) };
     }
-    checks.forEach((ch, i) => {
-      const s = states[i]!;
-      this.state.set(ch.key, { w: s.w, c: s.c + 1, p: s.p });
-    });
+    // every key admits the call: count it on all of them (their windows are current after the loop)
+    for (let i = 0; i < checks.length; i++) this.state.get(checks[i]!.key)!.c++;
     if (++this.sweeps % 10_000 === 0) this.sweep(now, Math.max(...checks.map((c) => c.windowMs)));
-    return { ok: true };
+    return ADMITTED;
+  }
+
+  /** The key's counters moved to window `w` (the current one becomes the previous one when w follows it). */
+  private current(key: string, w: number): { w: number; c: number; p: number } {
+    let s = this.state.get(key);
+    if (!s) this.state.set(key, (s = { w, c: 0, p: 0 }));
+    else if (s.w !== w) {
+      s.p = s.w === w - 1 ? s.c : 0;
+      s.c = 0;
+      s.w = w;
+    }
+    return s;
   }
 
   private sweep(now: number, windowMs: number): void {
     for (const [k, s] of this.state) if (s.w < Math.floor(now / windowMs) - 1) this.state.delete(k);
   }
 }
+
+const ADMITTED: RateVerdict = Object.freeze({ ok: true });
 
 // KEYS: one hash per limited key (fields w, c, p). ARGV: limit1, windowMs1, limit2, ... .
 // Answers {1} when admitted (and counted on every key), {0, index, retryAfterMs} when not.
@@ -153,26 +159,35 @@ class Slots {
     return this.active === 0 && this.waiting.length === 0;
   }
 
-  async acquire(timeoutMs: number, what: string, signal?: AbortSignal): Promise<() => void> {
-    if (this.active < this.max) {
-      this.active++;
-      return this.releaser();
-    }
+  /** Takes a slot when one is free (the common case: no promise, no closure). */
+  tryAcquire(): boolean {
+    if (this.active >= this.max) return false;
+    this.active++;
+    return true;
+  }
+
+  /** Waits in the queue for a slot (taken when this resolves); refuses at once when the queue is full. */
+  wait(timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
     if (this.waiting.length >= this.queue)
-      throw new GatewayError(ERR_RATE, `Concurrency limit: ${this.max} calls in flight for ${what} and ${this.queue} already waiting; retry in 1 s.`, {
-        reason: 'concurrency',
-        retryAfterSeconds: 1,
-        retryAfterMs: 1000,
-      });
-    return new Promise<() => void>((resolve, reject) => {
+      return Promise.reject(
+        new GatewayError(ERR_RATE, `Concurrency limit: ${this.max} calls in flight for ${what} and ${this.queue} already waiting; retry in 1 s.`, {
+          reason: 'concurrency',
+          retryAfterSeconds: 1,
+          retryAfterMs: 1000,
+        }),
+      );
+    return new Promise<void>((resolve, reject) => {
       const entry = {
+        // called by release() with the entry already taken off the queue
         go: () => {
           cleanup();
           this.active++;
-          resolve(this.releaser());
+          resolve();
         },
         fail: (e: Error) => {
           cleanup();
+          const i = this.waiting.indexOf(entry);
+          if (i >= 0) this.waiting.splice(i, 1);
           reject(e);
         },
       };
@@ -191,30 +206,29 @@ class Slots {
       const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) this.waiting.splice(i, 1);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(entry);
     });
   }
 
-  private releaser(): () => void {
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.active--;
-      this.waiting[0]?.go();
-    };
+  /** Frees a slot: the first waiting call takes it. */
+  release(): void {
+    this.active--;
+    this.waiting.shift()?.go();
   }
 }
+
+/** Idle slot counters kept per map before idle ones are dropped on release (most gateways have few keys). */
+const KEEP_IDLE_SLOTS = 256;
 
 export class CallLimiter {
   private readonly principals = new Map<string, Slots>();
   private readonly upstreams = new Map<string, Slots>();
   private readonly active = new Map<string, number>();
   private readonly used = new Map<string, number>();
+  /** the rate backend's keys for a (principal, virtual server, tool), built once */
+  private readonly rateKeys = new Map<string, { key: string; limit: number; windowMs: number }[]>();
   private warnedAt = 0;
 
   constructor(
@@ -225,16 +239,29 @@ export class CallLimiter {
     private readonly warn?: (m: string) => void,
   ) {}
 
-  /** Count one call against the principal's, the virtual server's and the tool's windows. */
-  async rate(scope: Scope, tool: string): Promise<void> {
+  /** The limited keys of a call: the principal's, the virtual server's and the tool's (those with a rule). */
+  private checksOf(scope: Scope, tool: string): Check[] {
     const checks: Check[] = [];
     const r = this.limits.rate;
     if (r.principal) checks.push({ kind: 'principal', name: scope.principal.name, key: `p:${scope.principal.id}`, rule: r.principal });
     if (r.virtualServer && scope.virtualServer)
       checks.push({ kind: 'virtual server', name: scope.virtualServer, key: `v:${scope.virtualServer}`, rule: r.virtualServer });
     if (r.tool) checks.push({ kind: 'tool', name: tool, key: `t:${tool}`, rule: r.tool });
-    if (checks.length === 0) return;
-    const args = checks.map((c) => ({ key: c.key, limit: c.rule.limit, windowMs: c.rule.windowSeconds * 1000 }));
+    return checks;
+  }
+
+  /** Count one call against the principal's, the virtual server's and the tool's windows. */
+  async rate(scope: Scope, tool: string): Promise<void> {
+    const r = this.limits.rate;
+    if (!r.principal && !r.virtualServer && !r.tool) return;
+    const cacheKey = `${scope.principal.id}\n${scope.virtualServer ?? ''}\n${tool}`;
+    let args = this.rateKeys.get(cacheKey);
+    if (!args) {
+      args = this.checksOf(scope, tool).map((c) => ({ key: c.key, limit: c.rule.limit, windowMs: c.rule.windowSeconds * 1000 }));
+      if (this.rateKeys.size >= 10_000) this.rateKeys.clear();
+      this.rateKeys.set(cacheKey, args);
+    }
+    if (args.length === 0) return;
     let verdict: RateVerdict;
     try {
       verdict = await this.backend.hit(args);
@@ -247,7 +274,7 @@ export class CallLimiter {
       verdict = await this.fallback.hit(args);
     }
     if (verdict.ok) return;
-    const c = checks[verdict.index ?? 0]!;
+    const c = this.checksOf(scope, tool)[verdict.index ?? 0]!;
     const ms = verdict.retryAfterMs ?? 1000;
     const seconds = Math.max(1, Math.ceil(ms / 1000));
     throw new GatewayError(
@@ -260,22 +287,28 @@ export class CallLimiter {
   /** Wait for a call slot of the principal and of the upstream; the returned function frees both. */
   async slot(scope: Scope, upstream: string, signal?: AbortSignal): Promise<() => void> {
     const c = this.limits.concurrency;
-    const releases: (() => void)[] = [];
-    try {
-      if (c.perPrincipal) releases.push(await this.slots(this.principals, scope.principal.id, c.perPrincipal).acquire(c.queueTimeoutMs, scope.principal.name, signal));
-      if (c.perUpstream) releases.push(await this.slots(this.upstreams, upstream, c.perUpstream).acquire(c.queueTimeoutMs, `the upstream ${upstream}`, signal));
-    } catch (err) {
-      for (const r of releases) r();
-      throw err;
+    const principalId = scope.principal.id;
+    const p = c.perPrincipal ? this.slots(this.principals, principalId, c.perPrincipal) : undefined;
+    const u = c.perUpstream ? this.slots(this.upstreams, upstream, c.perUpstream) : undefined;
+    if (p && !p.tryAcquire()) await p.wait(c.queueTimeoutMs, scope.principal.name, signal);
+    if (u && !u.tryAcquire()) {
+      try {
+        await u.wait(c.queueTimeoutMs, `the upstream ${upstream}`, signal);
+      } catch (err) {
+        this.free(this.principals, principalId, p);
+        throw err;
+      }
     }
     this.active.set(upstream, (this.active.get(upstream) ?? 0) + 1);
     this.used.set(upstream, Date.now());
+    let done = false;
     return () => {
+      if (done) return;
+      done = true;
       this.active.set(upstream, (this.active.get(upstream) ?? 1) - 1);
       this.used.set(upstream, Date.now());
-      for (const r of releases) r();
-      this.prune(this.principals, scope.principal.id);
-      this.prune(this.upstreams, upstream);
+      this.free(this.principals, principalId, p);
+      this.free(this.upstreams, upstream, u);
     };
   }
 
@@ -295,7 +328,10 @@ export class CallLimiter {
     return s;
   }
 
-  private prune(map: Map<string, Slots>, key: string): void {
-    if (map.get(key)?.idle) map.delete(key);
+  /** Frees a slot; an idle counter is dropped only when the map holds many (the next call would build it again). */
+  private free(map: Map<string, Slots>, key: string, slots: Slots | undefined): void {
+    if (!slots) return;
+    slots.release();
+    if (slots.idle && map.size > KEEP_IDLE_SLOTS && map.get(key) === slots) map.delete(key);
   }
 }
