@@ -141,6 +141,24 @@ const LAZY_IMPORTS = [
     lazy: "const parseYamlText: typeof import('yaml').parse = (...a: any[]) => (require('yaml').parse as any)(...a);",
   },
 ];
+// The agent's version comes from its package.json: in the bundle it is written in at build
+// time (the bundle is made from these sources, at this version), instead of loading the file
+// through Node's module loader at every start.
+const agentVersion = JSON.parse(readFileSync(path.join(packagesDir, 'agent', 'package.json'), 'utf8')).version;
+const inlineAgentVersion = {
+  name: 'inline-agent-version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/]agent[\\/]src[\\/]version\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const lines = ["import { createRequire } from 'node:module';", 'const require = createRequire(import.meta.url);', "(require('../package.json') as { version: string }).version"];
+      // a source that no longer has these lines is bundled as it is
+      if (!lines.every((l) => source.includes(l))) return undefined;
+      const contents = source.replace(lines[0], '').replace(lines[1], '').replace(lines[2], JSON.stringify(agentVersion));
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
@@ -181,7 +199,7 @@ const main = await build({
   ...common,
   entryPoints: [path.join(cliDir, 'src', 'main.ts')],
   outfile: bundleFile,
-  plugins: [lazyModulesOut, lazyPackages, keepImportMetaUrl, lazyCommanderChildProcess, jsoncParserOnly],
+  plugins: [lazyModulesOut, lazyPackages, inlineAgentVersion, keepImportMetaUrl, lazyCommanderChildProcess, jsoncParserOnly],
 });
 
 // The lazy bundle: one object whose getters initialise a module on first access.
