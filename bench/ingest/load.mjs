@@ -76,11 +76,22 @@ function reversedKeys(v) {
   return v;
 }
 
+/** job.offer: a report as the agent offers it in protocol v2 (its envelope and each server's key and content hash, after redaction). */
+async function offerMaker() {
+  const { redactReport, serverOffers } = await import('@palisade/core');
+  return (report) => {
+    const r = redactReport(report);
+    return { schemaVersion: r.schemaVersion, agent: r.agent, host: r.host, scannedAt: r.scannedAt, clients: r.clients, servers: serverOffers(r) };
+  };
+}
+
 async function unchanged() {
   // job.reorder: the same reports in other bytes (keys in reverse order), recognised by their content hash, not their raw key
+  // job.offer: their protocol v2 offers instead (bench/ingest/v2-unchanged.mjs)
+  const offerOf = job.offer ? await offerMaker() : null;
   const hosts = Array.from({ length: job.to - job.from }, (_, i) => {
     const r = hostReport(job.from + i, job.rev ?? 0, { org: job.org ?? 'a' });
-    return withScanTime(job.reorder ? reversedKeys(r) : r);
+    return withScanTime(offerOf ? offerOf(r) : job.reorder ? reversedKeys(r) : r);
   });
   const path = job.path ?? '/api/v1/agent/report';
   const lat = [];

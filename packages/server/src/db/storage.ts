@@ -18,6 +18,12 @@ export interface TouchedHost {
   server_count: number;
 }
 
+/** A host found by its last offer hash (protocol v2), with its identity to check against the offer's. */
+export interface OfferHost extends TouchedHost {
+  hostname: string;
+  os_user: string;
+}
+
 /** An agent key's row as verification reads it. */
 export interface AgentKeyRow {
   id: string;
@@ -91,6 +97,13 @@ export interface Storage {
    */
   findByReportHash(store: Db, org: string, hash: string): Promise<TouchedHost | null>;
   /**
+   * Protocol v2 (services/ingest/offer.ts): the host whose last processed report had this
+   * offer hash (host_entries, migration 030, still those of hosts.last_report_hash), with its
+   * name and user; null when none or while a report of it waits in the inbox. Read only, one
+   * round trip where the database allows.
+   */
+  findByOfferHash(store: Db, org: string, hash: string): Promise<OfferHost | null>;
+  /**
    * Deferred last-seen moves of many hosts at once (unchanged re-scans, buffered): each
    * host's instances, then the host row (never moving a time backwards), then its server
    * rows a minute old (never waiting for a row another transaction holds). Hosts sorted by id.
@@ -137,6 +150,12 @@ const assignments = (set: Record<string, string>) => sql.join(Object.entries(set
 const KEY_COLUMNS = ['id', 'org_id', 'key_hash', 'revoked_at', 'last_used_at'] as const;
 
 const SQLITE_FIND_KEY = `select ${KEY_COLUMNS.join(', ')} from agent_keys where key_hash = ?`;
+// (NOTHING_PENDING names the hosts table unaliased)
+const FIND_BY_OFFER_HASH = (org: string, hash: string) =>
+  `select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash where e.org_id = ${org} and e.offer_hash = ${hash} and ${NOTHING_PENDING} limit 1`;
+const SQLITE_FIND_BY_OFFER_HASH = FIND_BY_OFFER_HASH('?', '?');
+const offerHostOf = (r: OfferHost | undefined): OfferHost | null => (r ? { id: r.id, server_count: Number(r.server_count), hostname: r.hostname, os_user: r.os_user } : null);
+
 const SQLITE_FIND_BY_RAW_KEY = `select id, server_count from hosts where org_id = ? and last_raw_hash = ? and ${NOTHING_PENDING} limit 1`;
 
 const sqliteStorage: Storage = {
@@ -193,6 +212,9 @@ const sqliteStorage: Storage = {
     const r = await sql<TouchedHost>`select id, server_count from hosts where org_id = ${org} and last_report_hash = ${hash} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(store.db);
     const host = r.rows[0];
     return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+  },
+  async findByOfferHash(store, org, hash) {
+    return offerHostOf((await store.db.executeQuery<OfferHost>(CompiledQuery.raw(SQLITE_FIND_BY_OFFER_HASH, [org, hash]))).rows[0]);
   },
   async touchHostsSeen(tx, org, hosts, now, staleBefore) {
     if (hosts.length === 0) return;
@@ -359,6 +381,18 @@ const postgresStorage: Storage = {
   },
   findByRawKey: (store, orgId, key) => pgFindHost(store, orgId, 'last_raw_hash', key),
   findByReportHash: (store, orgId, hash) => pgFindHost(store, orgId, 'last_report_hash', hash),
+  async findByOfferHash(store, orgId, hash) {
+    const org = pgLiteral(orgId, 'id');
+    const k = pgLiteral(hash, 'hex');
+    const rows = org && k ? await pgBatch(store.db, [`select set_config('app.org_id', ${org}, true)`, FIND_BY_OFFER_HASH(org, k)]) : null;
+    if (rows) return offerHostOf(rows[1]![0] as OfferHost | undefined);
+    return withOrg(store, { orgId }, async (tx) => {
+      const r = await sql<OfferHost>`select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e
+        join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash
+        where e.org_id = ${orgId} and e.offer_hash = ${hash} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
+      return offerHostOf(r.rows[0]);
+    });
+  },
   async touchHostsSeen(tx, org, hosts, now, staleBefore) {
     if (hosts.length === 0) return;
     // only last-seen times move: the commit need not wait for its WAL flush (a crash loses a

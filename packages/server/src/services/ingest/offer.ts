@@ -19,9 +19,8 @@ import {
   type ScanReport,
   type ServerOffer,
 } from '@palisade/core';
-import { sql } from 'kysely';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
-import { NOTHING_PENDING, storageFor } from '../../db/storage.js';
+import { storageFor } from '../../db/storage.js';
 import { jsonDepth, MAX_REPORT_BYTES, MAX_REPORT_DEPTH, ReportRejected, validateReport } from '../report-limits.js';
 import { seenBufferFor, unchangedResult } from './touch.js';
 import type { IngestResult } from './types.js';
@@ -140,22 +139,16 @@ async function readEntries(tx: Tx, org: string, host: { hostname: string; user: 
  */
 export async function answerOffer(store: Db, scope: OrgScope, offer: ParsedOffer, now: string): Promise<OfferAnswer> {
   const org = scope.orgId;
-  return withOrg(store, scope, async (tx) => {
-    // (NOTHING_PENDING names the hosts table unaliased)
-    const same = await sql<{ id: string; server_count: number }>`select hosts.id, hosts.server_count from host_entries e
-      join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash
-      where e.org_id = ${org} and e.offer_hash = ${offer.hash} and hosts.hostname = ${offer.envelope.host.hostname} and hosts.os_user = ${offer.envelope.host.user}
-      and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
-    const host = same.rows[0];
-    if (host) {
-      seenBufferFor(store).mark(org, host.id, now, offer.envelope.scannedAt);
-      return { kind: 'unchanged', result: unchangedResult(host.id, Number(host.server_count)) };
-    }
-    const row = await readEntries(tx, org, offer.envelope.host, 'hashes');
-    const held = row ? (JSON.parse(row.hashes) as Record<string, string>) : {};
-    const need = offer.servers.filter((s) => !Object.hasOwn(held, s.key) || held[s.key] !== s.hash).map((s) => s.key);
-    return { kind: 'need', need, offer: tokenOf(row) };
-  });
+  // the offer hash covers the host's name and user; checked again all the same
+  const host = await storageFor(store).findByOfferHash(store, org, offer.hash);
+  if (host && host.hostname === offer.envelope.host.hostname && host.os_user === offer.envelope.host.user) {
+    seenBufferFor(store).mark(org, host.id, now, offer.envelope.scannedAt);
+    return { kind: 'unchanged', result: unchangedResult(host.id, host.server_count) };
+  }
+  const row = await withOrg(store, scope, (tx) => readEntries(tx, org, offer.envelope.host, 'hashes'));
+  const held = row ? (JSON.parse(row.hashes) as Record<string, string>) : {};
+  const need = offer.servers.filter((s) => !Object.hasOwn(held, s.key) || held[s.key] !== s.hash).map((s) => s.key);
+  return { kind: 'need', need, offer: tokenOf(row) };
 }
 
 /**
