@@ -37,6 +37,9 @@ const RATE_CALLS = Number(process.env.BENCH_RATE_CALLS) || RATE * 3;
 // node options to the palisade gateway processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'seq,rate,tput').split(',').map((s) => s.trim()));
+// BENCH_COMPARE_CLI=PATH: one more row, a palisade gateway (stdio upstream) run from another
+// checkout's packages/cli/bin/palisade.js (built there), for a before/after in one run
+const COMPARE_CLI = process.env.BENCH_COMPARE_CLI;
 const GATEWAY_NODE_OPTIONS = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
 const load = path.join(root, 'bench/gateway/load.mjs');
@@ -146,17 +149,19 @@ try {
   ];
   const policy = 'policy: { blockLevel: high, pinning: true, stripHiddenText: true, redactSecretsInResults: false }\nlimits: { callsPerMinute: 10000000 }\n';
   const wanted = (name) => !ONLY || ONLY.test(name);
-  for (const [kind, upstreamYaml] of [
+  for (const [kind, upstreamYaml, cli = palisade, name] of [
     ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`],
     ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`],
+    ...(COMPARE_CLI ? [['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`, COMPARE_CLI, 'palisade gateway (compare), stdio upstream']] : []),
   ]) {
-    if (!wanted(`palisade gateway, ${kind} upstream`)) continue;
+    if (!wanted(name ?? `palisade gateway, ${kind} upstream`)) continue;
     const port = await freePort();
-    const config = path.join(tmp, `gateway-${kind}.yaml`);
-    writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${kind}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
-    const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], `palisade gateway (${kind} upstream)`);
-    await waitForPort(port, child, `palisade gateway (${kind} upstream)`);
-    targets.push({ name: `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind, pid: child.pid });
+    const label = name ? 'compare' : kind;
+    const config = path.join(tmp, `gateway-${label}.yaml`);
+    writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${label}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
+    const child = start([...GATEWAY_NODE_OPTIONS, cli, 'gateway', '--config', config], `palisade gateway (${label})`);
+    await waitForPort(port, child, `palisade gateway (${label})`);
+    targets.push({ name: name ?? `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind, pid: child.pid });
   }
   // the same gateway with Redis (issue 16): sessions and the rate windows shared between processes,
   // so every call pays one Redis round trip for its limit check
@@ -238,7 +243,7 @@ try {
   const baseOf = (kind) => results.get(targets.find((t) => t.base && t.kind === kind).name);
   const lines = [
     `gateway: ${LAT_CALLS} sequential calls; ${RATE_CALLS} calls arriving at ${RATE}/s (open loop, latency from each call's due time); ${TPUT_CALLS} calls with ${CONCURRENCY} in flight for throughput; median (min-max) of ${RUNS} interleaved runs`,
-    `  ${'path'.padEnd(38)} ${'sequential p50 / p99 ms'.padEnd(34)} ${`at ${RATE}/s: p50 / p99 ms`.padEnd(38)} ${'added at rate p50 / p99'.padEnd(24)} ${'calls/s (32 in flight)'.padEnd(24)} server CPU ms/call (32 in flight; at rate)`,
+    `  ${'path'.padEnd(44)} ${'sequential p50 / p99 ms'.padEnd(34)} ${`at ${RATE}/s: p50 / p99 ms`.padEnd(38)} ${'added at rate p50 / p99'.padEnd(24)} ${'calls/s (32 in flight)'.padEnd(24)} server CPU ms/call (32 in flight; at rate)`,
   ];
   for (const t of targets) {
     const r = results.get(t.name);
@@ -246,7 +251,7 @@ try {
     const added = t.base || !r.rp50.length ? '' : `${(median(r.rp50) - median(base.rp50)).toFixed(2)} / ${(median(r.rp99) - median(base.rp99)).toFixed(2)}`;
     const kept = r.rtput.length && median(r.rtput) < RATE * 0.95 ? ` (kept ${median(r.rtput).toFixed(0)}/s)` : '';
     lines.push(
-      `  ${t.name.padEnd(38)} ${`${spread(r.p50, 2)} / ${spread(r.p99, 1)}`.padEnd(34)} ${`${spread(r.rp50, 2)} / ${spread(r.rp99, 1)}${kept}`.padEnd(38)} ${added.padEnd(24)} ${spread(r.tput, 0).padEnd(24)} ${r.cpu.length ? spread(r.cpu, 3) : ''}${r.rcpu.length ? `; ${spread(r.rcpu, 3)}` : ''}${r.errors ? `  (${r.errors} errors)` : ''}`,
+      `  ${t.name.padEnd(44)} ${`${spread(r.p50, 2)} / ${spread(r.p99, 1)}`.padEnd(34)} ${`${spread(r.rp50, 2)} / ${spread(r.rp99, 1)}${kept}`.padEnd(38)} ${added.padEnd(24)} ${spread(r.tput, 0).padEnd(24)} ${r.cpu.length ? spread(r.cpu, 3) : ''}${r.rcpu.length ? `; ${spread(r.rcpu, 3)}` : ''}${r.errors ? `  (${r.errors} errors)` : ''}`,
     );
   }
   // where the CPU goes at the load point: the load generator's, the server's and its stdio upstream's
@@ -254,7 +259,7 @@ try {
     lines.push(`  CPU ms per call at ${RATE}/s (client; server; server's stdio upstream):`);
     for (const t of targets) {
       const r = results.get(t.name);
-      lines.push(`    ${t.name.padEnd(38)} ${spread(r.clientCpu, 3)}; ${spread(r.rcpu, 3)}; ${spread(r.upCpu, 3)}`);
+      lines.push(`    ${t.name.padEnd(44)} ${spread(r.clientCpu, 3)}; ${spread(r.rcpu, 3)}; ${spread(r.upCpu, 3)}`);
     }
   }
   const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));

@@ -4,17 +4,20 @@
 //
 // node load.mjs --url URL | --stdio CMD ARGS... ; options: --tool NAME --calls N --concurrency C
 //               --rate R (open loop: R calls/s, latency counted from each call's due time)
-//               --client raw|sdk (default raw)
+//               --client raw|node|sdk (default raw)
 //
-// --client raw (the default) speaks the protocol itself with as little work as it can: keep-alive
-// HTTP from node:http for Streamable HTTP (initialize, notifications/initialized, then every call a
-// POST with the session's headers; answers read as JSON or as an event stream), newline-delimited
-// JSON for stdio. A load generator that costs more CPU per call than the server it drives measures
+// --client raw (the default) speaks the protocol itself with as little work as it can: HTTP/1.1
+// written and read on keep-alive TCP sockets by this file (one request at a time per socket, the
+// request in one write, answers with a Content-Length or chunked) for Streamable HTTP
+// (initialize, notifications/initialized, then every call a POST with the session's headers;
+// answers read as JSON or as an event stream), newline-delimited JSON for stdio. --client node
+// does the same HTTP through node:http's client and agent (about 0.15-0.2 ms more CPU per call). A load generator that costs more CPU per call than the server it drives measures
 // itself (the SDK client costs ~1.9 ms of CPU per call here, more than any gateway measured), and
 // on 2 cores it takes that CPU from the server.
 // --client sdk drives the same calls through the MCP SDK's own client, as a real application would.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 
 const argv = process.argv.slice(2);
@@ -33,14 +36,111 @@ const PROTOCOL = '2025-11-25';
 const callParams = { name: tool, arguments: { text: 'hello from the bench' } };
 const initParams = { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'palisade-bench-load', version: '1.0.0' } };
 
+/**
+ * POSTs on keep-alive sockets of our own: the request head and body in one write, the response
+ * parsed just enough (status, headers, a Content-Length or chunked body). One request at a time
+ * per socket; a new socket when all are busy.
+ */
+function socketPoster(target) {
+  const idle = [];
+  const all = new Set();
+  const hostHeader = `${target.hostname}:${target.port}`;
+  const open = () => {
+    const socket = net.connect(Number(target.port), target.hostname);
+    socket.setNoDelay(true);
+    all.add(socket);
+    let buf = Buffer.alloc(0);
+    let pending;
+    const fail = (err) => {
+      all.delete(socket);
+      const i = idle.indexOf(socket);
+      if (i >= 0) idle.splice(i, 1);
+      pending?.reject(err);
+      pending = undefined;
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('the server closed the connection')));
+    socket.on('data', (chunk) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      if (!pending) return;
+      const head = buf.indexOf('\r\n\r\n');
+      if (head < 0) return;
+      const lines = buf.toString('latin1', 0, head).split('\r\n');
+      const status = Number(lines[0].split(' ')[1]);
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].indexOf(':');
+        headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+      }
+      let body;
+      let used;
+      const start = head + 4;
+      if (headers['content-length'] !== undefined || status === 204 || status === 304) {
+        const n = Number(headers['content-length'] ?? 0);
+        if (buf.length < start + n) return;
+        body = buf.subarray(start, start + n);
+        used = start + n;
+      } else if ((headers['transfer-encoding'] ?? '').includes('chunked')) {
+        const parts = [];
+        let at = start;
+        for (;;) {
+          const eol = buf.indexOf('\r\n', at);
+          if (eol < 0) return;
+          const size = parseInt(buf.toString('latin1', at, eol), 16);
+          if (buf.length < eol + 2 + size + 2) return;
+          if (size === 0) {
+            // no trailers expected: the last chunk is followed by one empty line
+            used = eol + 4;
+            break;
+          }
+          parts.push(buf.subarray(eol + 2, eol + 2 + size));
+          at = eol + 2 + size + 2;
+        }
+        body = Buffer.concat(parts);
+      } else return; // a body up to the close: not spoken by the servers measured
+      buf = buf.subarray(used);
+      const done = pending;
+      pending = undefined;
+      if ((headers.connection ?? '').toLowerCase() === 'close') socket.destroy();
+      else idle.push(socket);
+      done.resolve({ status, headers, text: body.toString('utf8') });
+    });
+    socket.request = (bytes) =>
+      new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(bytes);
+      });
+    return socket;
+  };
+  return {
+    post: (path, headers, body) => {
+      let head = `POST ${path} HTTP/1.1\r\nhost: ${hostHeader}\r\n`;
+      for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+      const socket = idle.pop() ?? open();
+      return socket.request(head + '\r\n' + body);
+    },
+    destroy: () => {
+      for (const s of all) s.destroy();
+    },
+  };
+}
+
 /** A raw Streamable HTTP client: one session, requests over keep-alive sockets. */
 async function rawHttp(url) {
   const target = new URL(url);
   // one socket per call in flight (an open loop at a rate may need many)
   const agent = new http.Agent({ keepAlive: true, maxSockets: rate > 0 ? 256 : Math.max(1, concurrency) });
+  const sockets = kind === 'node' ? undefined : socketPoster(target);
   let session;
   let nextId = 1;
-  const post = (message) =>
+  const post = (message) => {
+    if (!sockets) return nodePost(message);
+    const body = JSON.stringify(message);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) };
+    if (session) Object.assign(headers, { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL });
+    return sockets.post(target.pathname + target.search, headers, body);
+  };
+  const nodePost = (message) =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify(message);
       const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) };
@@ -84,6 +184,7 @@ async function rawHttp(url) {
     close: async () => {
       if (session) await new Promise((resolve) => http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'DELETE', agent, headers: { 'mcp-session-id': session, 'mcp-protocol-version': PROTOCOL } }, (res) => (res.resume(), res.on('end', resolve))).on('error', resolve).end());
       agent.destroy();
+      sockets?.destroy();
     },
   };
 }

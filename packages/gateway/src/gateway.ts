@@ -1285,7 +1285,7 @@ export class Gateway {
     detail?: unknown;
   }): void {
     const rec = {
-      at: new Date().toISOString(),
+      at: isoNow(),
       kind: r.kind,
       principal: r.principal ?? null,
       virtualServer: r.virtualServer ?? null,
@@ -1402,4 +1402,16 @@ function templateMatcher(template: string): RegExp {
     .map((p) => (p.startsWith('{') ? (p.startsWith('{+') || p.startsWith('{/') ? '.+' : '[^/]+') : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('');
   return new RegExp(`^${body}$`);
+}
+
+let isoMs = -1;
+let isoText = '';
+/** The current time as an ISO string, formatted once per millisecond (every audit record carries one). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
