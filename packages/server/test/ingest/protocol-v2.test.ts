@@ -167,6 +167,17 @@ for (const dialect of dialects) {
       expect(instances).toEqual(['v2-a', 'v2-b']);
     });
 
+    it('a report large enough to be parsed on a worker thread: its kept keys and hashes answer the next offer "done"', async () => {
+      const many = Array.from({ length: 40 }, (_, i) => server({ name: `w-${i}`, tools: [tool(`t${i}`, `Does thing ${i} with a long enough description.`)], envNames: [`VAR_${i}`] }));
+      const big = report(many, { hostname: 'worker-host' });
+      expect(body(big).length).toBeGreaterThan(8192);
+      const onWorker = queue().parsers.counts.worker;
+      expect(await deliver(big)).toMatchObject({ protocol: 'v2', sentServers: 40 });
+      expect(queue().parsers.counts.worker).toBe(onWorker + 1);
+      const again = await deliver(report(many, { hostname: 'worker-host' }, '2026-11-20T10:20:00.000Z'));
+      expect(again).toMatchObject({ protocol: 'v2', sentServers: 0, body: { status: 'done' } });
+    });
+
     it('a host reported before the backend kept entries gets them from its first v2 report, then re-scans are answered "done"', async () => {
       await v1(report(servers(), { hostname: 'old-host' }));
       // as if processed before migration 030

@@ -9,19 +9,11 @@
 // report is a whole v1 report and goes through the same accept path, inbox and pipeline: a v2
 // report stores exactly what the same report sent whole stores. The agent's hashes are only
 // ever compared with the backend's own; nothing is scored from them.
-import {
-  hasDuplicateKeys,
-  instanceKey,
-  isServerReference,
-  levels,
-  offerHash,
-  serverContentHash,
-  type ScanReport,
-  type ServerOffer,
-} from '@palisade/core';
+import { hasDuplicateKeys, isServerReference, levels, offerHash, type ScanReport, type ServerOffer } from '@palisade/core';
 import { withOrg, type Db, type OrgScope, type Tx } from '../../db/index.js';
 import { storageFor } from '../../db/storage.js';
 import { jsonDepth, MAX_REPORT_BYTES, MAX_REPORT_DEPTH, ReportRejected, validateReport } from '../report-limits.js';
+import { planEntries, type EntriesPlan } from './entries.js';
 import { seenBufferFor, unchangedResult } from './touch.js';
 import type { IngestResult } from './types.js';
 
@@ -191,30 +183,28 @@ export async function resolveV2Report(store: Db, scope: OrgScope, text: string):
 
 /**
  * What the backend keeps of a processed report for protocol v2 (host_entries): its servers
- * (redacted, as processed) by instance key, their content hashes and the report's offer hash.
- * A report that names one key twice keeps nothing (its host's offers then need every server).
- * Runs in the transaction that stored the report (or found it unchanged).
+ * (redacted, as processed) by instance key, their content hashes and the report's offer hash
+ * (`plan`: computed at accept on a worker thread, else here). A report that names one key
+ * twice keeps nothing (its host's offers then need every server). Runs in the transaction
+ * that stored the report (or found it unchanged).
  */
-export async function writeHostEntries(tx: Tx, org: string, hostId: string, report: ScanReport, reportHash: string, now: string): Promise<void> {
+export async function writeHostEntries(tx: Tx, org: string, hostId: string, report: ScanReport, reportHash: string, now: string, given?: EntriesPlan | null): Promise<void> {
+  const plan = given === undefined || (given && given.keys.length !== report.servers.length) ? planEntries(report) : given;
+  if (!plan) {
+    await entriesOf(tx).deleteFrom('host_entries').where('org_id', '=', org).where('host_id', '=', hostId).execute();
+    return;
+  }
   const hashes: Record<string, string> = {};
   const entries: Record<string, unknown> = {};
-  const offers: ServerOffer[] = [];
-  for (const s of report.servers) {
-    const key = instanceKey(s);
-    if (Object.hasOwn(hashes, key)) {
-      await entriesOf(tx).deleteFrom('host_entries').where('org_id', '=', org).where('host_id', '=', hostId).execute();
-      return;
-    }
-    const hash = serverContentHash(s);
-    hashes[key] = hash;
-    entries[key] = s;
-    offers.push({ key, hash });
-  }
+  plan.keys.forEach((key, i) => {
+    hashes[key] = plan.hashes[i]!;
+    entries[key] = report.servers[i];
+  });
   const row = {
     host_id: hostId,
     org_id: org,
     report_hash: reportHash,
-    offer_hash: offerHash(report, offers),
+    offer_hash: plan.offerHash,
     hashes: JSON.stringify(hashes),
     entries: JSON.stringify(entries),
     updated_at: now,
@@ -231,10 +221,10 @@ export async function writeHostEntries(tx: Tx, org: string, hostId: string, repo
  * belong to another report (a host last processed before migration 030): so that its next offer
  * can be answered "unchanged". One read when they are there already.
  */
-export async function ensureHostEntries(tx: Tx, org: string, hostId: string, report: ScanReport, reportHash: string, now: string): Promise<void> {
+export async function ensureHostEntries(tx: Tx, org: string, hostId: string, report: ScanReport, reportHash: string, now: string, given?: EntriesPlan | null): Promise<void> {
   const row = await entriesOf(tx).selectFrom('host_entries').select('report_hash').where('org_id', '=', org).where('host_id', '=', hostId).executeTakeFirst();
   if (row?.report_hash === reportHash) return;
-  await writeHostEntries(tx, org, hostId, report, reportHash, now);
+  await writeHostEntries(tx, org, hostId, report, reportHash, now, given);
 }
 
 /** ensureHostEntries in a transaction of its own, taking the host's turn, only while the host's last report is still `reportHash`. */

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { redactReport, type ScanReport } from '@palisade/core';
 import { validateReport } from '../report-limits.js';
+import { planEntries, type EntriesPlan } from './entries.js';
 import { bodyHash, contentHash, hostKey, parseReportText, ReportRejected } from './validate.js';
 
 export type ParseRequest =
@@ -34,6 +35,8 @@ export interface AcceptedBody {
   /** hostKey of the report */
   host: string;
   scannedAt: string;
+  /** protocol v2: its servers' keys and content hashes and its offer hash (entries.ts) */
+  entries: EntriesPlan | null;
   /** the redacted report itself, when the work ran on the calling thread (never sent between threads) */
   report?: ScanReport;
 }
@@ -44,6 +47,8 @@ export interface RereadBody {
   rawKey: string | null;
   /** contentHash of the report */
   content: string;
+  /** planEntries of the report */
+  entries: EntriesPlan | null;
 }
 
 export type ParseResponse =
@@ -57,7 +62,15 @@ export function acceptBody(text: string, rawKey: string | null): AcceptedBody {
 
 /** The rest of accept's work, once the body is parsed, validated and redacted. */
 export function acceptedOf(text: string, rawKey: string | null, report: ScanReport): AcceptedBody {
-  return { stored: JSON.stringify({ rawKey, report }), content: contentHash(report), bodyHash: bodyHash(text), host: hostKey(report), scannedAt: report.scannedAt, report };
+  return {
+    stored: JSON.stringify({ rawKey, report }),
+    content: contentHash(report),
+    bodyHash: bodyHash(text),
+    host: hostKey(report),
+    scannedAt: report.scannedAt,
+    entries: planEntries(report),
+    report,
+  };
 }
 
 /** An inbox envelope's report, validated again (it was read back from the database). Throws ReportRejected or SyntaxError. */
@@ -74,7 +87,7 @@ export function answerParse(req: ParseRequest): ParseResponse {
       return { id: req.id, ok: true, accepted };
     }
     const { report, rawKey } = rereadReport(req.text);
-    return { id: req.id, ok: true, reread: { report: JSON.stringify(report), rawKey, content: contentHash(report) } };
+    return { id: req.id, ok: true, reread: { report: JSON.stringify(report), rawKey, content: contentHash(report), entries: planEntries(report) } };
   } catch (err) {
     if (err instanceof ReportRejected) return { id: req.id, ok: false, rejected: { code: err.code, message: err.message } };
     // never the body or a value from it: only that it failed
@@ -153,7 +166,7 @@ export class ReportParsers {
   }
 
   /** An inbox envelope's report validated again, with its content hash (ReportRejected, or SyntaxError when it is not JSON). */
-  async reread(text: string): Promise<{ report: ScanReport; rawKey: string | null; content: string }> {
+  async reread(text: string): Promise<{ report: ScanReport; rawKey: string | null; content: string; entries?: EntriesPlan | null }> {
     const res = await this.send(text.length, (id) => ({ id, op: 'reread', text }));
     if (!res) {
       this.counts.inline++;
@@ -161,7 +174,7 @@ export class ReportParsers {
       return { report, rawKey, content: contentHash(report) };
     }
     const r = unwrap(res).reread!;
-    return { report: JSON.parse(r.report) as ScanReport, rawKey: r.rawKey, content: r.content };
+    return { report: JSON.parse(r.report) as ScanReport, rawKey: r.rawKey, content: r.content, entries: r.entries };
   }
 
   /** Stops the workers (what they were doing is done again on the calling thread). */

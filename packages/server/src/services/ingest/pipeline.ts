@@ -93,7 +93,7 @@ export async function ingestParsed(tx: Tx, store: Db, scope: OrgScope, accepted:
   if (host && host.last_report_hash === hash) {
     const result = await touchUnchanged(tx, store, scope, host.id, now, report.scannedAt, opts.rawKey ?? null);
     // protocol v2: a host last processed before its entries were kept gets them now
-    await ensureHostEntries(tx, scope.orgId, host.id, report, hash, now);
+    await ensureHostEntries(tx, scope.orgId, host.id, report, hash, now, opts.hostEntries);
     return { result, after: null };
   }
   return ingestChanged(tx, store, scope, report, hash, host?.id ?? null, now, opts);
@@ -145,7 +145,7 @@ async function ingestChanged(tx: Tx, store: Db, scope: OrgScope, report: ScanRep
   const reportId = opts.reportId ?? timeOrderedId();
   await writeHostAndReport(tx, org, hostId, report, prepared, { reportId, hash, rawKey: opts.rawKey ?? null, agentKeyId: opts.agentKeyId ?? null, eventCount: events.length }, now);
   // protocol v2: the servers as processed, by key and content hash (offer.ts)
-  await writeHostEntries(tx, org, hostId, report, hash, now);
+  await writeHostEntries(tx, org, hostId, report, hash, now, opts.hostEntries);
   const alerts = await storeReportEvents(tx, scope, events, reportId, now);
   const result: IngestResult = { reportId, hostId, unchanged: false, servers: prepared.length, events: events.length, alerts };
   await opts.afterWrite?.(tx, result);

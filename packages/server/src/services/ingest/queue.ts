@@ -18,6 +18,7 @@ import { timeOrderedId } from '../ids.js';
 import { finish, ingestParsed, prescore, PRESCORE_MIN_SERVERS, withRetry, type Stored } from './pipeline.js';
 import { forgetToolRows } from './state.js';
 import { acceptUnchangedBody, acceptUnchangedContent, seenBufferFor } from './touch.js';
+import type { EntriesPlan } from './entries.js';
 import type { IngestResult, Prescored } from './types.js';
 import { redactedSliced } from './normalise.js';
 import { parseReportText, rawReportKey, ReportRejected } from './validate.js';
@@ -144,6 +145,8 @@ const PARSED_KEEP_MAX_REPORT_BYTES = 512 * 1024;
 interface ParsedReport {
   report: ScanReport;
   hash: string;
+  /** protocol v2's plan of the report (entries.ts), when computed at accept or re-read */
+  entries?: EntriesPlan | null;
   raw: string | null;
   agentKeyId: string | null;
   ip: string | null;
@@ -155,6 +158,7 @@ interface KeptReport {
   report: ScanReport | null;
   envelope: string;
   hash: string;
+  entries: EntriesPlan | null;
   raw: string | null;
   agentKeyId: string | null;
   ip: string | null;
@@ -307,7 +311,7 @@ export class IngestQueue {
       error: null,
     });
     if (row.fresh) {
-      this.keep(row.id, { report: body.report ?? null, envelope: stored, hash: content, raw: raw?.key ?? null, agentKeyId: from.agentKeyId, ip: from.ip, bytes });
+      this.keep(row.id, { report: body.report ?? null, envelope: stored, hash: content, entries: body.entries, raw: raw?.key ?? null, agentKeyId: from.agentKeyId, ip: from.ip, bytes });
       this.enqueue({ id: row.id, org: scope.orgId, host, key: from.agentKeyId, bytes });
       this.pump();
     }
@@ -723,6 +727,7 @@ export class IngestQueue {
       rawKey: parsed.raw,
       redacted: true,
       prescored,
+      hostEntries: parsed.entries,
       afterWrite: this.hooks.afterWrite ? (t, result) => this.hooks.afterWrite!(t, scope, from, result) : undefined,
     });
     await inbox(tx)
@@ -776,8 +781,8 @@ export class IngestQueue {
     if (!row || row.status !== 'pending' || row.body === null) return undefined;
     try {
       // validated again (on a worker thread for all but small bodies): it was read back from the database
-      const { report, rawKey, content } = await this.parsers.reread(row.body);
-      return { report, hash: content, raw: rawKey, agentKeyId: row.agent_key_id, ip: row.ip, bytes: job.bytes };
+      const { report, rawKey, content, entries } = await this.parsers.reread(row.body);
+      return { report, hash: content, entries, raw: rawKey, agentKeyId: row.agent_key_id, ip: row.ip, bytes: job.bytes };
     } catch (err) {
       await this.fail(job, err instanceof ReportRejected ? err.message : 'The report could not be read.');
       return undefined;

@@ -1,6 +1,7 @@
 import type { Rule, ScoredServer } from '@palisade/core';
 import type { OrgScope, Tx } from '../../db/index.js';
 import type { KnownTools } from '../rescore.js';
+import type { EntriesPlan } from './entries.js';
 import type { Prepared } from './normalise.js';
 
 /**
@@ -42,6 +43,8 @@ export interface IngestOptions {
   now?: Date;
   /** the rules to score with; the full core set unless a test narrows it */
   rules?: readonly Rule[];
+  /** protocol v2: the report's server keys, content hashes and offer hash, computed at accept (entries.ts); computed in the transaction when undefined */
+  hostEntries?: EntriesPlan | null;
   /** the report normalised and re-scored before its transaction (a large report; see Prescored) */
   prescored?: Prescored;
   /** runs inside the transaction after a changed report is stored (the audit entry) */
