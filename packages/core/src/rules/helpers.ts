@@ -22,11 +22,11 @@ const COMMAND_NAMES_MAX = 4096;
 const commandNames = new Map<string, string>();
 
 /** Command and arguments as one list of words. A command with spaces is split (some clients allow it). */
-export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): string[] {
+export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): readonly string[] {
   // most rules read every server's words: they are worked out once per server object and used
-  // again only while its command and arguments are still the same; each caller gets a copy
+  // again only while its command and arguments are still the same; callers only read them
   const cached = readOf(server);
-  if (cached) return cached.words.slice();
+  if (cached) return cached.words;
   const cmd = (server.command ?? '').trim();
   const head = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
   const args = Array.isArray(server.args) ? server.args : undefined;
@@ -36,7 +36,7 @@ export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): st
   if (typeof server === 'object' && server !== null && args && words.length === head.length + args.length) {
     commandReads.set(server, { command: server.command, headLength: head.length, words });
   }
-  return words.slice();
+  return words;
 }
 
 interface CommandRead {
@@ -192,9 +192,15 @@ export function around(text: string, index: number, length: number, radius = 60)
 }
 
 /** Arguments as strings, tolerating malformed input. */
-export function argsOf(server: Pick<ServerConfig, 'args'>): string[] {
-  return Array.isArray(server.args) ? server.args.filter((a): a is string => typeof a === 'string') : [];
+export function argsOf(server: Pick<ServerConfig, 'args'>): readonly string[] {
+  const args = server.args;
+  if (!Array.isArray(args)) return NO_ARGS;
+  // the usual case, every argument a string: the list itself (callers only read it)
+  for (let i = 0; i < args.length; i++) if (typeof args[i] !== 'string') return args.filter((a): a is string => typeof a === 'string');
+  return args;
 }
+
+const NO_ARGS: readonly string[] = Object.freeze([]);
 
 /** The package a server launches: as discovery recorded it, else read from the command line. */
 export function packageOf(server: Pick<ServerConfig, 'package' | 'command' | 'args'>): PackageRef | undefined {
