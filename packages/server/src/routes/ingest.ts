@@ -161,7 +161,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the offer as JSON with Content-Type: application/json.');
       const scope = { orgId: request.agent!.orgId };
       const offer = rejecting(() => parseOffer(body.toString('utf8')));
-      const answer = await answerOffer(store, scope, offer, new Date().toISOString());
+      const answer = await rejectingAsync(() => answerOffer(store, scope, offer, new Date().toISOString()));
       if (answer.kind === 'unchanged') {
         if (waitMs(request) > 0) await queue.flushSeen();
         return asWire(ReportOfferAnswer, { status: 'done', need: [], offer: null, result: answer.result });

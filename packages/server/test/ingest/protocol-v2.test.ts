@@ -241,6 +241,12 @@ for (const dialect of dialects) {
       const extra = await post('/api/v1/agent/report/offer', JSON.stringify({ ...envelope, token: SECRET, servers: offers }));
       expect(extra.statusCode).toBe(400);
       expect(extra.json().error.code).toBe('invalid_offer');
+      // an envelope the schema refuses, whether or not it can be hashed
+      for (const bad of [{ agent: 5 }, { clients: [null] }, { host: 'h' }, { scannedAt: 'yesterday' }, { schemaVersion: 2 }]) {
+        const r = await post('/api/v1/agent/report/offer', JSON.stringify({ ...envelope, ...bad, servers: offers }));
+        expect(r.statusCode, JSON.stringify(bad)).toBe(400);
+        expect(r.json().error.code).toBe('invalid_offer');
+      }
       // oversized
       const big = await post('/api/v1/agent/report/offer', JSON.stringify({ ...envelope, servers: offers, pad: 'x'.repeat(2 * 1024 * 1024) }));
       expect(big.statusCode).toBe(413);

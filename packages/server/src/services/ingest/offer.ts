@@ -21,6 +21,7 @@ import type { IngestResult } from './types.js';
 export const MAX_OFFER_BYTES = 2 * 1024 * 1024;
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const SCAN_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 const OFFER_FIELDS = new Set(['schemaVersion', 'agent', 'host', 'scannedAt', 'clients', 'servers']);
 
 /** A 4xx of the v2 routes with a code the agent can act on (409: send the whole report, v1). */
@@ -51,6 +52,8 @@ export interface ParsedOffer {
   envelope: Pick<ScanReport, 'schemaVersion' | 'agent' | 'host' | 'scannedAt' | 'clients'>;
   servers: ServerOffer[];
   hash: string;
+  /** the envelope passed the report schema (checkOffer); until then only its hash is used */
+  checked: boolean;
 }
 
 const emptySummary = () => ({ clients: 0, servers: 0, findings: 0, errors: 0, byLevel: Object.fromEntries(levels.map((l) => [l, 0])), maxLevel: 'none' });
@@ -98,8 +101,27 @@ export function parseOffer(text: string): ParsedOffer {
     servers.push({ key: o.key, hash: o.hash });
   }
   if (hasDuplicateKeys(servers)) throw new OfferRejected(422, 'duplicate_server_key', 'Two servers of the offer have the same key; send this report whole (POST /agent/report).');
-  const envelope = checkEnvelope(body, 'offer');
-  return { envelope, servers, hash: offerHash(envelope, servers) };
+  // The envelope's schema check waits until the offer is not the host's last report again: an
+  // offer hash equal to one the backend computed from a validated report has that report's
+  // envelope (the scan time, outside the hash, is checked here). An envelope that cannot even
+  // be hashed is checked (and refused) now.
+  const host = body.host as Record<string, unknown> | null;
+  const hashable =
+    Array.isArray(body.clients) &&
+    body.clients.every((c) => c !== null && typeof c === 'object') &&
+    host !== null &&
+    typeof host === 'object' &&
+    typeof host.hostname === 'string' &&
+    typeof host.user === 'string' &&
+    typeof body.scannedAt === 'string' &&
+    SCAN_TIME.test(body.scannedAt);
+  const envelope = hashable ? (body as unknown as ParsedOffer['envelope']) : checkEnvelope(body, 'offer');
+  return { envelope, servers, hash: offerHash(envelope, servers), checked: !hashable };
+}
+
+/** The offer's envelope checked with the report schema (once it is known not to be an unchanged re-scan). */
+export function checkOffer(offer: ParsedOffer): ParsedOffer {
+  return offer.checked ? offer : { ...offer, envelope: checkEnvelope(offer.envelope as unknown as Record<string, unknown>, 'offer'), checked: true };
 }
 
 /** The answer to an offer: done (an unchanged re-scan, last-seen moved), or the servers to send in full and the offer's token. */
@@ -137,6 +159,7 @@ export async function answerOffer(store: Db, scope: OrgScope, offer: ParsedOffer
     seenBufferFor(store).mark(org, host.id, now, offer.envelope.scannedAt);
     return { kind: 'unchanged', result: unchangedResult(host.id, host.server_count) };
   }
+  offer = checkOffer(offer);
   const row = await withOrg(store, scope, (tx) => readEntries(tx, org, offer.envelope.host, 'hashes'));
   const held = row ? (JSON.parse(row.hashes) as Record<string, string>) : {};
   const need = offer.servers.filter((s) => !Object.hasOwn(held, s.key) || held[s.key] !== s.hash).map((s) => s.key);
