@@ -31,6 +31,16 @@ function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+/** The list itself when every item is already inside the limits (the usual case), else a clipped copy. */
+function clipList(list: string[], maxItems: number, maxLength: number): string[] {
+  if (list.length <= maxItems) {
+    let i = 0;
+    while (i < list.length && list[i]!.length <= maxLength) i++;
+    if (i === list.length) return list;
+  }
+  return list.slice(0, maxItems).map((x) => clip(x, maxLength));
+}
+
 function clipServer(s: ServerConfig): ServerConfig {
   s.name = clip(s.name, LIMITS.shortString);
   s.configPath = clip(s.configPath, LIMITS.longString);
@@ -38,11 +48,11 @@ function clipServer(s: ServerConfig): ServerConfig {
   if (s.command) s.command = clip(s.command, LIMITS.longString);
   if (s.cwd) s.cwd = clip(s.cwd, LIMITS.longString);
   if (s.url) s.url = clip(s.url, LIMITS.longString);
-  s.args = s.args.slice(0, LIMITS.args).map((a) => clip(a, LIMITS.longString));
-  s.envNames = s.envNames.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
-  s.headerNames = s.headerNames.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
+  s.args = clipList(s.args, LIMITS.args, LIMITS.longString);
+  s.envNames = clipList(s.envNames, LIMITS.names, LIMITS.shortString);
+  s.headerNames = clipList(s.headerNames, LIMITS.names, LIMITS.shortString);
   if (s.secrets) s.secrets = s.secrets.slice(0, LIMITS.names).map((x) => ({ ...x, name: clip(x.name, LIMITS.shortString), type: clip(x.type, LIMITS.shortString) }));
-  if (s.autoApprove) s.autoApprove = s.autoApprove.slice(0, LIMITS.names).map((n) => clip(n, LIMITS.shortString));
+  if (s.autoApprove) s.autoApprove = clipList(s.autoApprove, LIMITS.names, LIMITS.shortString);
   if (s.package) {
     s.package.name = clip(s.package.name, LIMITS.shortString);
     if (s.package.version) s.package.version = clip(s.package.version, LIMITS.shortString);
