@@ -1,7 +1,8 @@
 // Unchanged re-scans in protocol v2 (docs/api.md): what a daemon's 15-minute re-report costs
 // `palisade serve` when it is an OFFER (envelope + each server's key and content hash, answered
 // "done"), against the bare route given the same offer bodies, and beside the v1 re-scan (the
-// whole report, the raw-key fast path). CPU per request read from /proc for each server
+// whole report: the raw-key fast path, and in other bytes, as a probing agent's new probe
+// durations make it, the content-hash path). CPU per request read from /proc for each server
 // process, requests/s alongside (they move with the machine's load). serve runs from sources
 // in its own process (production mode and log level), the load from bench/ingest/load.mjs
 // processes: 100 hosts' realistic reports (stored first through v1, which keeps their entries),
@@ -35,6 +36,8 @@ try {
     ['bare (offer body)', bare, { base: bare.url, path: '/bare', key: 'none', offer: true }],
     ['serve v2 offer', serve, { base: serve.base, key, path: '/api/v1/agent/report/offer', offer: true }],
     ['serve v1 report', serve, { base: serve.base, key }],
+    // the same reports in other bytes (what a probing agent sends: new probe durations): v1's content-hash path
+    ['serve v1 other bytes', serve, { base: serve.base, key, reorder: true }],
   ];
   const rows = Object.fromEntries(phases.map(([name]) => [name, []]));
   for (let r = 0; r <= RUNS; r++) {
@@ -53,7 +56,7 @@ try {
   for (const [name] of phases) {
     const xs = rows[name];
     const ratio = name === 'bare (offer body)' ? '' : `, vs bare ${show(xs.map((x, i) => x.rps / bareRows[i].rps), (x) => `${x.toFixed(2)}x`)}`;
-    console.log(`  ${name.padEnd(18)} CPU/request ${show(xs.map((x) => x.us))} µs, requests/s ${show(xs.map((x) => x.rps))}${ratio}`);
+    console.log(`  ${name.padEnd(20)} CPU/request ${show(xs.map((x) => x.us))} µs, requests/s ${show(xs.map((x) => x.rps))}${ratio}`);
   }
 } finally {
   bare.child.kill('SIGTERM');
