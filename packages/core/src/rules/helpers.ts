@@ -159,8 +159,19 @@ export function serverLabel(server: Pick<ServerConfig, 'name'>): string {
 }
 
 /** Tools of a server, tolerating malformed input. */
-export function toolsOf(server: Pick<ServerConfig, 'tools'>): Tool[] {
-  return Array.isArray(server.tools) ? server.tools.filter((t): t is Tool => Boolean(t) && typeof t === 'object' && typeof t.name === 'string') : [];
+export function toolsOf(server: Pick<ServerConfig, 'tools'>): readonly Tool[] {
+  const tools = server.tools;
+  if (!Array.isArray(tools) || tools.length === 0) return NO_TOOLS;
+  // the usual case, every tool well formed: the list itself (callers only read it); most
+  // servers have none (no --probe), and eleven rules ask for each server's
+  for (let i = 0; i < tools.length; i++) if (!usable(tools[i])) return tools.filter(usable);
+  return tools;
+}
+
+const NO_TOOLS: readonly Tool[] = Object.freeze([]);
+
+function usable(t: unknown): t is Tool {
+  return Boolean(t) && typeof t === 'object' && typeof (t as Tool).name === 'string';
 }
 
 /**
