@@ -122,24 +122,40 @@ export function serverRoles(server: ServerConfig): RoleEvidence[] {
   const out: RoleEvidence[] = [];
   const tools = toolsOf(server);
   if (tools.length > 0) {
-    for (const tool of tools) for (const role of toolRoles(tool)) if (!out.some((e) => e.role === role)) out.push({ role, server, via: tool.name });
+    for (const tool of tools) for (const role of toolRoles(tool)) if (!holds(out, role)) out.push({ role, server, via: tool.name });
     return out;
   }
-  const pkg = packageOf(server);
-  let host: string;
-  try {
-    host = typeof server.url === 'string' ? new URL(server.url).hostname : '';
-  } catch {
-    host = '';
-  }
-  const names = [pkg?.name, server.name, host].filter((n): n is string => typeof n === 'string' && n.length > 0);
-  for (const n of names) {
-    for (const sig of NAME_SIGNALS) {
-      if (!sig.re.test(n)) continue;
-      for (const role of sig.roles) if (!out.some((e) => e.role === role)) out.push({ role, server, via: n });
+  // package, server name, URL host, in that order (indexed loops and no lists built: this runs
+  // for every server of a scan, where most have no tools)
+  addNameRoles(out, server, packageOf(server)?.name);
+  addNameRoles(out, server, server.name);
+  if (typeof server.url === 'string') {
+    let host = '';
+    try {
+      host = new URL(server.url).hostname;
+    } catch {
+      // not a URL: no host to read
     }
+    addNameRoles(out, server, host);
   }
   return out;
+}
+
+function holds(out: readonly RoleEvidence[], role: FlowRole): boolean {
+  for (let i = 0; i < out.length; i++) if (out[i]!.role === role) return true;
+  return false;
+}
+
+function addNameRoles(out: RoleEvidence[], server: ServerConfig, name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0) return;
+  for (let i = 0; i < NAME_SIGNALS.length; i++) {
+    const sig = NAME_SIGNALS[i]!;
+    if (!sig.re.test(name)) continue;
+    for (let r = 0; r < sig.roles.length; r++) {
+      const role = sig.roles[r]!;
+      if (!holds(out, role)) out.push({ role, server, via: name });
+    }
+  }
 }
 
 const ROLE_LABEL: Record<FlowRole, string> = { untrusted: 'untrusted input', private: 'private data', sink: 'external sink' };

@@ -158,7 +158,10 @@ export const crossServerShadowing: ScanRule = {
       // client with many servers and tools stays linear in the text it reads)
       const offered = new Map<string, ServerConfig[]>();
       for (const other of group) {
-        for (const name of new Set(toolsOf(other).map((t) => t.name))) {
+        const tools = toolsOf(other);
+        // most servers list no tools (no --probe): nothing to index or read
+        if (tools.length === 0) continue;
+        for (const name of new Set(tools.map((t) => t.name))) {
           if (name.length < 4 || !DISTINCT.test(name)) continue;
           const list = offered.get(name);
           if (list) list.push(other);
@@ -166,8 +169,10 @@ export const crossServerShadowing: ScanRule = {
         }
       }
       for (const server of group) {
-        const own = new Set(toolsOf(server).map((t) => t.name.toLowerCase()));
-        for (const tool of toolsOf(server)) {
+        const tools = toolsOf(server);
+        if (tools.length === 0) continue;
+        const own = new Set(tools.map((t) => t.name.toLowerCase()));
+        for (const tool of tools) {
           const text = modelText(tool);
           if (!text) continue;
           let hit: { evidence: string; other?: ServerConfig; otherTool?: string } | undefined;

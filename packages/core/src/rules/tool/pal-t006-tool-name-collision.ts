@@ -102,7 +102,9 @@ export const toolNameCollision: ScanRule = {
     for (const { client, servers: group } of contextsOf(servers)) {
       const owners = new Map<string, ServerConfig[]>();
       for (const server of group) {
-        for (const name of new Set(toolsOf(server).map((t) => t.name.toLowerCase()))) owners.set(name, [...(owners.get(name) ?? []), server]);
+        const tools = toolsOf(server);
+        if (tools.length === 0) continue; // most servers list no tools (no --probe)
+        for (const name of new Set(tools.map((t) => t.name.toLowerCase()))) owners.set(name, [...(owners.get(name) ?? []), server]);
       }
       const collisions = [...owners].filter(([, list]) => list.length > 1).sort(([a], [b]) => compareText(a, b));
       // one finding per set of colliding servers, listing every shared name
