@@ -84,9 +84,12 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
     }
   }
   const scored = servers.map((server) => {
-    // worst first; beyond the wire format's cap only the least severe are dropped
-    const findings = dedupe(perServer.get(server.id)!).sort(byFinding).slice(0, LIMITS.findingsPerServer);
-    return { ...server, findings, ...scoreFindings(findings) };
+    // worst first; beyond the wire format's cap only the least severe are dropped (a list of
+    // none or one, most servers', is already all of that)
+    const list = perServer.get(server.id)!;
+    const findings = list.length <= 1 ? list : dedupe(list).sort(byFinding).slice(0, LIMITS.findingsPerServer);
+    const { score, level } = scoreFindings(findings);
+    return { ...server, findings, score, level };
   });
   return { servers: scored, findings: cross.sort(byFinding).slice(0, LIMITS.servers) };
 }

@@ -23,6 +23,13 @@ const CEILING: Record<Severity, number> = { critical: 100, high: 84, medium: 59,
  */
 export function scoreFindings(findings: readonly (Pick<Finding, 'severity'> & Partial<Pick<Finding, 'ruleId'>>)[]): { score: number; level: Level } {
   if (findings.length === 0) return { score: 0, level: 'none' };
+  if (findings.length === 1) {
+    // one finding is one problem: its severity's base score (what the loop below gives)
+    const severity = findings[0]!.severity;
+    if (!Object.hasOwn(severityRank, severity)) return { score: 0, level: 'none' };
+    const score = Math.min(BASE[severity], CEILING[severity]);
+    return { score, level: levelForScore(score) };
+  }
   const problems: Severity[] = [];
   const byRule = new Map<string, Severity>();
   for (const f of findings) {
