@@ -70,7 +70,7 @@ const WRAPPERS = new Set(['env', 'nohup', 'exec', 'time', 'nice', 'ionice', 'std
  * Strip launchers that only wrap another command: `env FOO=1`, `nohup`, `exec`, `time`...
  * Returns the words starting at the real command.
  */
-export function unwrapCommand(words: readonly string[]): string[] {
+export function unwrapCommand(words: readonly string[]): readonly string[] {
   let i = 0;
   while (i < words.length) {
     const w = words[i]!;
@@ -92,7 +92,8 @@ export function unwrapCommand(words: readonly string[]): string[] {
     }
     break;
   }
-  return words.slice(i);
+  // nothing to strip (most commands): the words themselves, which callers only read
+  return i === 0 ? words : words.slice(i);
 }
 
 /** Split a shell-ish command string into words, honouring simple quotes. Never throws. */

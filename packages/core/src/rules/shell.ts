@@ -16,7 +16,7 @@ const PYTHONS = /^(?:python(?:[23](?:\.\d+)?)?|pythonw|py|pypy3?)$/;
 const ELEVATORS = new Set(['sudo', 'doas', 'pkexec', 'gsudo', 'runas']);
 
 /** Drop `sudo`/`doas` and their flags so the command they run can be inspected. */
-export function stripElevation(words: readonly string[]): string[] {
+export function stripElevation(words: readonly string[]): readonly string[] {
   let w = unwrapCommand(words);
   while (w.length > 0 && ELEVATORS.has(commandName(w[0]))) {
     let i = 1;
@@ -56,6 +56,8 @@ export function findInlineCode(words: readonly string[]): InlineCode | undefined
   const w = stripElevation(words);
   if (w.length === 0) return undefined;
   const name = commandName(w[0]);
+  // most servers start npx, uvx, docker or a binary: no interpreter, nothing to read further
+  if (!runsInlineCode(name)) return undefined;
   const rest = w.slice(1);
   const codeAfter = (i: number): string => rest.slice(i + 1).join(' ');
   if (POSIX_SHELLS.has(name)) {
@@ -122,6 +124,13 @@ export function findInlineCode(words: readonly string[]): InlineCode | undefined
     }
   }
   return undefined;
+}
+
+const OTHER_INTERPRETERS = new Set(['cmd', 'powershell', 'pwsh', 'powershell_ise', 'node', 'nodejs', 'bun', 'deno', 'perl', 'ruby', 'lua', 'osascript', 'rscript', 'php']);
+
+/** Is `name` one of the interpreters findInlineCode reads (a shell, cmd, PowerShell, Python, Node ...)? */
+function runsInlineCode(name: string): boolean {
+  return POSIX_SHELLS.has(name) || OTHER_INTERPRETERS.has(name) || PYTHONS.test(name);
 }
 
 /** Control operators that make a `cmd /c` line a script rather than one command. */
