@@ -78,10 +78,11 @@ function reversedKeys(v) {
 
 /** job.offer: a report as the agent offers it in protocol v2 (its envelope and each server's key and content hash, after redaction). */
 async function offerMaker() {
-  const { redactReport, serverOffers } = await import('@palisade/core');
+  const { offerBody, redactReport, serverOffers } = await import('@palisade/core');
   return (report) => {
     const r = redactReport(report);
-    return { schemaVersion: r.schemaVersion, agent: r.agent, host: r.host, scannedAt: r.scannedAt, clients: r.clients, servers: serverOffers(r) };
+    // (its keys in canonical order, as the agent sends it)
+    return JSON.parse(offerBody(r, serverOffers(r)));
   };
 }
 

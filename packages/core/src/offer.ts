@@ -2,7 +2,7 @@
 // the backend answers which servers it does not hold with that content, and the agent sends
 // only those in full (the others as references). Both sides compute every hash here, on the
 // report as the agent sends it AFTER redaction, so they agree on the same object.
-import { hashJson } from './hash.js';
+import { canonicalJson, hashJson } from './hash.js';
 import { instanceKey } from './identity.js';
 import type { ScanReport, ScoredServer } from './model.js';
 
@@ -60,6 +60,17 @@ export function offerHash(envelope: OfferEnvelope, offers: readonly ServerOffer[
   });
   const servers = [...offers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   return hashJson({ v: 2, schemaVersion: envelope.schemaVersion, agent: envelope.agent, host: envelope.host, clients, servers: servers.map((s) => [s.key, s.hash]) });
+}
+
+/**
+ * An offer's body as the agent sends it: canonical JSON (keys sorted at every depth) of the
+ * envelope, the scan time and the servers' keys and hashes in the report's order. The backend
+ * makes the same text (with the scan time blanked) from the report it processed, so the same
+ * offer again is recognised from its bytes (as a v1 body is by its raw key), before any parsing.
+ */
+export function offerBody(envelope: OfferEnvelope & Pick<ScanReport, 'scannedAt'>, offers: readonly ServerOffer[]): string {
+  const { schemaVersion, agent, host, scannedAt, clients } = envelope;
+  return canonicalJson({ schemaVersion, agent, host, scannedAt, clients, servers: offers.map((o) => ({ key: o.key, hash: o.hash })) });
 }
 
 /** A server sent by reference in a v2 report: the backend holds its content under this key and hash. */

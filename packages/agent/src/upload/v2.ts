@@ -4,7 +4,7 @@
 // whole report can fix is answered by sending it whole (protocol v1): a backend without the v2
 // routes (404/405), a reference it can no longer resolve (409), an offer it refuses. The spool
 // keeps whole redacted reports, so that fallback is always possible.
-import { hasDuplicateKeys, serverOffers, type ScanReport } from '@palisade/core';
+import { hasDuplicateKeys, offerBody, serverOffers, type ScanReport } from '@palisade/core';
 import { REPORT_PATH, sendReport, type SendOutcome } from './send.js';
 import type { UploadTarget } from './target.js';
 
@@ -63,8 +63,8 @@ export async function deliverReport(target: UploadTarget, body: string, opts: De
   // two servers under one key cannot be referenced apart: sent whole, as v1 stores it
   if (hasDuplicateKeys(offers)) return v1(target, body, timeoutMs, 'two servers share a key');
 
-  const { schemaVersion, agent, host, scannedAt, clients } = report;
-  const offered = await sendReport(target, JSON.stringify({ schemaVersion, agent, host, scannedAt, clients, servers: offers }), timeoutMs, OFFER_PATH);
+  // canonical JSON: the backend recognises an unchanged re-scan's offer from its bytes
+  const offered = await sendReport(target, offerBody(report, offers), timeoutMs, OFFER_PATH);
   if (offered.kind === 'retry') return { ...offered, protocol: 'v2' };
   if (offered.kind === 'rejected') {
     if (noRoute(offered)) noV2.set(target.server, Date.now() + NO_V2_MS);

@@ -103,6 +103,8 @@ export interface Storage {
    * round trip where the database allows.
    */
   findByOfferHash(store: Db, org: string, hash: string): Promise<OfferHost | null>;
+  /** findByOfferHash by the raw key of the offer's body (host_entries.offer_raw, migration 031). */
+  findByOfferRawKey(store: Db, org: string, key: string): Promise<OfferHost | null>;
   /**
    * Deferred last-seen moves of many hosts at once (unchanged re-scans, buffered): each
    * host's instances, then the host row (never moving a time backwards), then its server
@@ -151,9 +153,10 @@ const KEY_COLUMNS = ['id', 'org_id', 'key_hash', 'revoked_at', 'last_used_at'] a
 
 const SQLITE_FIND_KEY = `select ${KEY_COLUMNS.join(', ')} from agent_keys where key_hash = ?`;
 // (NOTHING_PENDING names the hosts table unaliased)
-const FIND_BY_OFFER_HASH = (org: string, hash: string) =>
-  `select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash where e.org_id = ${org} and e.offer_hash = ${hash} and ${NOTHING_PENDING} limit 1`;
-const SQLITE_FIND_BY_OFFER_HASH = FIND_BY_OFFER_HASH('?', '?');
+const FIND_BY_OFFER = (column: 'offer_hash' | 'offer_raw', org: string, hash: string) =>
+  `select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash where e.org_id = ${org} and e.${column} = ${hash} and ${NOTHING_PENDING} limit 1`;
+const SQLITE_FIND_BY_OFFER_HASH = FIND_BY_OFFER('offer_hash', '?', '?');
+const SQLITE_FIND_BY_OFFER_RAW = FIND_BY_OFFER('offer_raw', '?', '?');
 const offerHostOf = (r: OfferHost | undefined): OfferHost | null => (r ? { id: r.id, server_count: Number(r.server_count), hostname: r.hostname, os_user: r.os_user } : null);
 
 const SQLITE_FIND_BY_RAW_KEY = `select id, server_count from hosts where org_id = ? and last_raw_hash = ? and ${NOTHING_PENDING} limit 1`;
@@ -216,6 +219,9 @@ const sqliteStorage: Storage = {
   async findByOfferHash(store, org, hash) {
     return offerHostOf((await store.db.executeQuery<OfferHost>(CompiledQuery.raw(SQLITE_FIND_BY_OFFER_HASH, [org, hash]))).rows[0]);
   },
+  async findByOfferRawKey(store, org, key) {
+    return offerHostOf((await store.db.executeQuery<OfferHost>(CompiledQuery.raw(SQLITE_FIND_BY_OFFER_RAW, [org, key]))).rows[0]);
+  },
   async touchHostsSeen(tx, org, hosts, now, staleBefore) {
     if (hosts.length === 0) return;
     const ids = sql.join(hosts.map((h) => h.id));
@@ -261,6 +267,20 @@ async function pgFindHost(store: Db, orgId: string, column: 'last_raw_hash' | 'l
   }
   const host = rows[1]![0] as TouchedHost | undefined;
   return host ? { id: host.id, server_count: Number(host.server_count) } : null;
+}
+
+/** PostgreSQL: the host by its last offer's hash or raw key (protocol v2), in one round trip. */
+async function pgFindByOffer(store: Db, orgId: string, column: 'offer_hash' | 'offer_raw', value: string): Promise<OfferHost | null> {
+  const org = pgLiteral(orgId, 'id');
+  const k = pgLiteral(value, 'hex');
+  const rows = org && k ? await pgBatch(store.db, [`select set_config('app.org_id', ${org}, true)`, FIND_BY_OFFER(column, org, k)]) : null;
+  if (rows) return offerHostOf(rows[1]![0] as OfferHost | undefined);
+  return withOrg(store, { orgId }, async (tx) => {
+    const r = await sql<OfferHost>`select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e
+      join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash
+      where e.org_id = ${orgId} and ${sql.ref(`e.${column}`)} = ${value} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
+    return offerHostOf(r.rows[0]);
+  });
 }
 
 const postgresStorage: Storage = {
@@ -381,18 +401,8 @@ const postgresStorage: Storage = {
   },
   findByRawKey: (store, orgId, key) => pgFindHost(store, orgId, 'last_raw_hash', key),
   findByReportHash: (store, orgId, hash) => pgFindHost(store, orgId, 'last_report_hash', hash),
-  async findByOfferHash(store, orgId, hash) {
-    const org = pgLiteral(orgId, 'id');
-    const k = pgLiteral(hash, 'hex');
-    const rows = org && k ? await pgBatch(store.db, [`select set_config('app.org_id', ${org}, true)`, FIND_BY_OFFER_HASH(org, k)]) : null;
-    if (rows) return offerHostOf(rows[1]![0] as OfferHost | undefined);
-    return withOrg(store, { orgId }, async (tx) => {
-      const r = await sql<OfferHost>`select hosts.id, hosts.server_count, hosts.hostname, hosts.os_user from host_entries as e
-        join hosts on hosts.org_id = e.org_id and hosts.id = e.host_id and hosts.last_report_hash = e.report_hash
-        where e.org_id = ${orgId} and e.offer_hash = ${hash} and ${sql.raw(NOTHING_PENDING)} limit 1`.execute(tx);
-      return offerHostOf(r.rows[0]);
-    });
-  },
+  findByOfferHash: (store, orgId, hash) => pgFindByOffer(store, orgId, 'offer_hash', hash),
+  findByOfferRawKey: (store, orgId, key) => pgFindByOffer(store, orgId, 'offer_raw', key),
   async touchHostsSeen(tx, org, hosts, now, staleBefore) {
     if (hosts.length === 0) return;
     // only last-seen times move: the commit need not wait for its WAL flush (a crash loses a

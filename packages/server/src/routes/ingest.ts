@@ -17,7 +17,7 @@ import { ApiError } from '../errors.js';
 import { IngestResult, ReportAccepted, ReportProcessed, ReportStatus } from '../http/models.js';
 import { asWire, errors, IdParams, named, Nullable, typed } from '../http/schemas.js';
 import { auditReportIngested } from '../services/ingest/audit.js';
-import { answerOffer, ensureHostEntriesNow, MAX_OFFER_BYTES, OfferRejected, parseOffer, resolveV2Report } from '../services/ingest/offer.js';
+import { acceptUnchangedOffer, answerOffer, ensureHostEntriesNow, MAX_OFFER_BYTES, OfferRejected, parseOffer, resolveV2Report } from '../services/ingest/offer.js';
 import { ingestQueueFor, QuotaExceeded } from '../services/ingest/queue.js';
 import { acceptUnchangedBody, rawBodyKey } from '../services/ingest/touch.js';
 import { contentHash, hostKey } from '../services/ingest/validate.js';
@@ -160,6 +160,13 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       const body = request.body;
       if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the offer as JSON with Content-Type: application/json.');
       const scope = { orgId: request.agent!.orgId };
+      // the host's last offer again in its bytes (the agent's canonical body): one read, no parsing
+      const raw = rawBodyKey(body);
+      const known = raw && (await acceptUnchangedOffer(store, scope, raw, new Date().toISOString()));
+      if (known) {
+        if (waitMs(request) > 0) await queue.flushSeen();
+        return asWire(ReportOfferAnswer, { status: 'done', need: [], offer: null, result: known });
+      }
       const offer = rejecting(() => parseOffer(body.toString('utf8')));
       const answer = await rejectingAsync(() => answerOffer(store, scope, offer, new Date().toISOString()));
       if (answer.kind === 'unchanged') {

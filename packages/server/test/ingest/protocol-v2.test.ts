@@ -145,6 +145,12 @@ for (const dialect of dialects) {
       expect(seenAfter!.last_seen > seenBefore!.last_seen).toBe(true);
       expect(seenAfter!.last_scanned_at).toBe(at(15));
       expect(await reportCount()).toBe(reports);
+      // the same offer in other bytes (not the agent's canonical text): found by its offer hash
+      const sameOffer = redactReport(report(servers(), { hostname: 'by-v2' }, at(16)));
+      const { schemaVersion, agent, host, scannedAt, clients } = sameOffer;
+      const otherBytes = await post('/api/v1/agent/report/offer', JSON.stringify({ servers: serverOffers(sameOffer), clients, scannedAt, host, agent, schemaVersion }));
+      expect(otherBytes.statusCode).toBe(200);
+      expect(otherBytes.json()).toMatchObject({ status: 'done', need: [], offer: null, result: { unchanged: true } });
 
       // one server changed: only it is sent in full; the stored inventory is what v1 makes
       requests.length = 0;

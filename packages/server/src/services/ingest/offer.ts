@@ -40,6 +40,8 @@ export interface HostEntriesTable {
   org_id: string;
   report_hash: string;
   offer_hash: string;
+  /** migration 031: the raw key of the offer's body (entries.ts offerRawKey) */
+  offer_raw: string | null;
   hashes: string;
   entries: string;
   updated_at: string;
@@ -122,6 +124,18 @@ export function parseOffer(text: string): ParsedOffer {
 /** The offer's envelope checked with the report schema (once it is known not to be an unchanged re-scan). */
 export function checkOffer(offer: ParsedOffer): ParsedOffer {
   return offer.checked ? offer : { ...offer, envelope: checkEnvelope(offer.envelope as unknown as Record<string, unknown>, 'offer'), checked: true };
+}
+
+/**
+ * The same offer as the host's last processed report's, recognised from its bytes (the body's
+ * raw key: sha256 with its scan time blanked, as the agent's canonical offer body makes it):
+ * last-seen moves buffered as for v1, no parsing. Null when no host's entries have that key.
+ */
+export async function acceptUnchangedOffer(store: Db, scope: OrgScope, raw: { key: string; scannedAt: string }, now: string): Promise<IngestResult | null> {
+  const host = await storageFor(store).findByOfferRawKey(store, scope.orgId, raw.key);
+  if (!host) return null;
+  seenBufferFor(store).mark(scope.orgId, host.id, now, raw.scannedAt);
+  return unchangedResult(host.id, host.server_count);
 }
 
 /** The answer to an offer: done (an unchanged re-scan, last-seen moved), or the servers to send in full and the offer's token. */
@@ -228,6 +242,7 @@ export async function writeHostEntries(tx: Tx, org: string, hostId: string, repo
     org_id: org,
     report_hash: reportHash,
     offer_hash: plan.offerHash,
+    offer_raw: plan.offerRawKey,
     hashes: JSON.stringify(hashes),
     entries: JSON.stringify(entries),
     updated_at: now,
@@ -235,7 +250,7 @@ export async function writeHostEntries(tx: Tx, org: string, hostId: string, repo
   await entriesOf(tx)
     .insertInto('host_entries')
     .values(row)
-    .onConflict((oc) => oc.column('host_id').doUpdateSet({ report_hash: row.report_hash, offer_hash: row.offer_hash, hashes: row.hashes, entries: row.entries, updated_at: now }))
+    .onConflict((oc) => oc.column('host_id').doUpdateSet({ report_hash: row.report_hash, offer_hash: row.offer_hash, offer_raw: row.offer_raw, hashes: row.hashes, entries: row.entries, updated_at: now }))
     .execute();
 }
 
