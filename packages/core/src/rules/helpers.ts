@@ -238,9 +238,9 @@ const parsedPackages = new WeakMap<object, { line: string; ref: PackageRef | und
 /**
  * Every package the server's command line fetches and runs (ref.ts's launchedPackages; [] when
  * it cannot be read). Worked out once per server object while its command and arguments stay
- * the same (PAL-C003 and PAL-C004 both ask); each caller gets its own array and objects.
+ * the same (PAL-C003 and PAL-C004 both ask); callers only read the list and its packages.
  */
-export function launchedPackagesOf(server: Pick<ServerConfig, 'command' | 'args'>): PackageRef[] {
+export function launchedPackagesOf(server: Pick<ServerConfig, 'command' | 'args'>): readonly Readonly<PackageRef>[] {
   let read = readOf(server);
   if (!read) {
     commandWords(server);
@@ -255,7 +255,7 @@ export function launchedPackagesOf(server: Pick<ServerConfig, 'command' | 'args'
     }
     if (read) read.launched = chain;
   }
-  return chain.map((p) => ({ ...p }));
+  return chain;
 }
 
 /** Servers grouped by client, each group sorted by id, so scan rules do not depend on input order. */

@@ -51,6 +51,9 @@ export function canonicalPath(raw: string, ctx?: Pick<RuleContext, 'home' | 'pla
 
 /** Does this word look like a filesystem path at all? */
 export function looksLikePath(word: string): boolean {
+  // the first character rules most words out (flags, package names) without trimming a copy
+  const c = word.charCodeAt(0);
+  if ((c >= 97 && c <= 122 && word.charCodeAt(1) !== 58) || c === 45 || c === 64) return false; // a-z not a drive, '-', '@'
   const w = word.trim().replace(/^["']/, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(w)) return false;
   return /^(?:\/|~|\$HOME|\$\{HOME\}|\$\{env:(?:HOME|USERPROFILE)\}|\$\{userHome\}|%USERPROFILE%|%HOMEDRIVE%|\$env:|[A-Za-z]:[\\/]?$|[A-Za-z]:[\\/]|\\\\)/i.test(w);

@@ -49,7 +49,7 @@ const LAUNCHERS = /^(?:npx|pnpx|bunx|npm exec|npm x|pnpm dlx|pnpm exec|yarn dlx|
 
 /** Every package the command line fetches (wrappers unwrapped), the discovered one first when it is among them. */
 function packagesOf(server: Parameters<ServerRule['check']>[0]): PackageRef[] {
-  const chain = launchedPackagesOf(server);
+  const chain: PackageRef[] = [...launchedPackagesOf(server)];
   const known = packageOf(server);
   if (!known) return chain;
   const i = chain.findIndex((p) => p.name === known.name && p.ecosystem === known.ecosystem);

@@ -52,8 +52,8 @@ export const codeFromGit: ServerRule = {
     return (cases ??= caseTable());
   },
   check(server) {
-    const chain = launchedPackagesOf(server);
-    const pkg = [packageOf(server), ...chain].find((p) => p?.ecosystem === 'git');
+    const known = packageOf(server);
+    const pkg = known?.ecosystem === 'git' ? known : launchedPackagesOf(server).find((p) => p.ecosystem === 'git');
     const hits = [];
     if (pkg?.ecosystem === 'git') {
       const pinned = pkg.pinned || /[#@][0-9a-f]{40}$/i.test(pkg.name);
