@@ -4,7 +4,7 @@
 // secret is; this module decides where in a report to look. Idempotent: a redacted report
 // comes back unchanged.
 import type { ScanReport, SecretSignal, ServerConfig, Tool } from './model.js';
-import { classifyValue, envDisablesTls, redactArgs, redactFreeText, redactUrl } from './secrets.js';
+import { classifyValueShared, envDisablesTls, redactArgs, redactFreeText, redactUrl } from './secrets.js';
 
 export interface RedactedServer<T extends ServerConfig = ServerConfig> {
   server: T;
@@ -134,18 +134,30 @@ export interface ValueSignals {
  */
 export function classifyEnvAndHeaders(env: Record<string, unknown> | undefined | null, headers: Record<string, unknown> | undefined | null): ValueSignals {
   const out: ValueSignals = { envNames: [], headerNames: [], secrets: [], tlsVerifyDisabled: false };
-  for (const [name, value] of Object.entries(env ?? {})) {
-    out.envNames.push(name);
-    const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
-    const cls = classifyValue(name, v);
-    if (cls.kind === 'secret') out.secrets.push({ location: 'env', name, type: cls.secretType ?? 'generic-secret' });
-    if (envDisablesTls(name, v)) out.tlsVerifyDisabled = true;
+  // indexed loops over the names (every server of a scan comes through here)
+  if (env) {
+    const names = Object.keys(env);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const v = valueText(env[name]);
+      out.envNames.push(name);
+      const cls = classifyValueShared(name, v);
+      if (cls.kind === 'secret') out.secrets.push({ location: 'env', name, type: cls.secretType ?? 'generic-secret' });
+      if (envDisablesTls(name, v)) out.tlsVerifyDisabled = true;
+    }
   }
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    out.headerNames.push(name);
-    const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
-    const cls = classifyValue(name, v);
-    if (cls.kind === 'secret') out.secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
+  if (headers) {
+    const names = Object.keys(headers);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      out.headerNames.push(name);
+      const cls = classifyValueShared(name, valueText(headers[name]));
+      if (cls.kind === 'secret') out.secrets.push({ location: 'header', name, type: cls.secretType ?? 'generic-secret' });
+    }
   }
   return out;
+}
+
+function valueText(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
 }

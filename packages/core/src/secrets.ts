@@ -421,9 +421,14 @@ export function detectSecret(value: string): string | undefined {
  * not a plain word; under any other name only a random-looking value is a secret.
  */
 export function classifyValue(name: string, value: string | undefined | null): ValueClass {
+  return { ...classifyValueShared(name, value) };
+}
+
+/** classifyValue's result as remembered (no copy), for callers that only read it. */
+export function classifyValueShared(name: string, value: string | undefined | null): Readonly<ValueClass> {
   // pure in (name, value), and the same pairs recur across servers (LOG_LEVEL=info, API_KEY=${API_KEY})
   if (typeof name !== 'string' || typeof value !== 'string' || name.length + value.length > REDACTED_MEMO_MAX_TEXT) return classify(name, value, false);
-  return { ...classifiedMemo.get(`${name}\0${value}`, () => classify(name, value, false)) };
+  return classifiedMemo.get(`${name}\0${value}`, () => classify(name, value, false));
 }
 
 const classifiedMemo = new BoundedMemo<string, ValueClass>(REDACTED_MEMO_MAX_ENTRIES);
@@ -602,10 +607,15 @@ const MAYBE = /[:=]|bearer|basic|token|digest/i;
 const redactedMemo = new BoundedMemo<string, Redacted>(REDACTED_MEMO_MAX_ENTRIES);
 
 export function redactString(text: string): Redacted {
-  if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text);
-  const hit = redactedMemo.get(text, redactStringUncached);
+  const hit = redactStringShared(text);
   // a fresh result every time: callers may add to `types`
   return { text: hit.text, types: hit.types.slice() };
+}
+
+/** redactString's result as remembered (no copy): for callers in this module that only read it. */
+function redactStringShared(text: string): Readonly<Redacted> {
+  if (typeof text !== 'string' || text.length > REDACTED_MEMO_MAX_TEXT) return redactStringUncached(text);
+  return redactedMemo.get(text, redactStringUncached);
 }
 
 /** redactString(text).text, without copying the types it found. */
@@ -889,16 +899,16 @@ function redactWords(args: readonly string[], command: string | null | undefined
     } else if (flag && !arg.startsWith('-')) {
       result = redactFlagValue(prev, arg);
       if (!result) {
-        const s = redactString(arg);
+        const s = redactStringShared(arg);
         if (s.types.length) result = s;
       }
     } else if (HEADER_FLAG.test(prev)) {
       // -H "X-Api-Key: V", --header "Authorization: Bearer V"
-      const s = redactString(arg);
+      const s = redactStringShared(arg);
       if (s.types.length) result = s;
     } else if (/\s/.test(arg) && depth < 2 && !HEADER_LINE.test(arg)) {
       // a shell string (`bash -c "mysql -psecret ..."`): judge its words in order, keep the spacing
-      const whole = redactString(arg);
+      const whole = redactStringShared(arg);
       const parts = whole.text.split(/(\s+)/);
       const words = parts.filter((_, k) => k % 2 === 0).map((w) => w.replace(/^["']|["']$/g, ''));
       const inner = redactWords(words, null, depth + 1);
@@ -917,7 +927,7 @@ function redactWords(args: readonly string[], command: string | null | undefined
       }
       if (types.length) result = { text: parts.join(''), types };
     } else {
-      const s = redactString(arg);
+      const s = redactStringShared(arg);
       if (s.types.length) result = s;
       else if (depth === 0 && !arg.startsWith('-') && !/[/@:]/.test(arg) && arg.length >= 32 && looksRandom(arg, true) && !/^[0-9a-f-]+$/i.test(arg)) {
         // a bare, long random argument (a key passed by position)
