@@ -3,8 +3,8 @@
 // that content, or, when it holds them all and the offer is the host's last report again, moves
 // last-seen times as for an unchanged v1 re-scan. The agent then sends a v2 report (POST
 // /agent/report/v2): the needed servers in full, the others as references {ref, hash}. The
-// backend resolves every reference from what IT stored for the host (host_entries, migration
-// 030; written in the transaction that processed the host's last report) and checks each hash
+// backend resolves every reference from what IT stored for the host (host_entries, migrations
+// 030-031; written in the transaction that processed the host's last report) and checks each hash
 // against its own; a reference it cannot resolve is a 409 and the agent sends v1. The resolved
 // report is a whole v1 report and goes through the same accept path, inbox and pipeline: a v2
 // report stores exactly what the same report sent whole stores. The agent's hashes are only
@@ -76,7 +76,7 @@ function checkEnvelope(body: Record<string, unknown>, what: string): ParsedOffer
     const r = validateReport({ schemaVersion: body.schemaVersion, agent: body.agent, host: body.host, scannedAt: body.scannedAt, clients: body.clients, servers: [], findings: [], summary: emptySummary() });
     return { schemaVersion: r.schemaVersion, agent: r.agent, host: r.host, scannedAt: r.scannedAt, clients: r.clients };
   } catch (err) {
-    if (err instanceof ReportRejected) throw new OfferRejected(400, 'invalid_offer', `The ${what} envelope is not valid: ${err.message}`);
+    if (err instanceof ReportRejected) throw new OfferRejected(400, what === 'offer' ? 'invalid_offer' : 'invalid_report', `The ${what} envelope is not valid: ${err.message}`);
     throw err;
   }
 }
