@@ -26,10 +26,13 @@ async function readPackageVersion(root: string, name: string): Promise<string | 
 /** Fill `package.resolvedVersion` for servers run from node_modules paths. Mutates the discovery; never throws. */
 export async function resolveNodeModulesPackages(discovery: Pick<DiscoveryResult, 'servers' | 'raw'>): Promise<number> {
   let resolved = 0;
+  // only servers run from a node_modules path get a lookup (most servers: none at all)
+  const open = discovery.servers.filter((s) => s.package?.ecosystem === 'npm' && s.package.runner === 'node_modules' && !s.package.resolvedVersion);
+  if (open.length === 0) return 0;
   await Promise.all(
-    discovery.servers.map(async (server) => {
+    open.map(async (server) => {
       const pkg = server.package;
-      if (!pkg || pkg.ecosystem !== 'npm' || pkg.runner !== 'node_modules' || pkg.resolvedVersion) return;
+      if (!pkg) return;
       const raw = discovery.raw.get(server.id);
       const candidates = [raw?.command ?? server.command, ...(raw?.args ?? server.args)].filter((x): x is string => typeof x === 'string');
       for (const c of candidates) {
