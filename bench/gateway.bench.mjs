@@ -211,6 +211,7 @@ try {
         r.p50.push(lat.p50);
         r.p99.push(lat.p99);
         r.errors += lat.errors;
+        r.firstError ??= lat.firstError;
       }
       if (PHASES.has('rate')) {
         const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
@@ -224,6 +225,7 @@ try {
         r.rp99.push(atRate.p99);
         r.rtput.push(atRate.callsPerSecond);
         r.errors += atRate.errors;
+        r.firstError ??= atRate.firstError;
         // the server's CPU per call at the load point (the calls plus the warm-up of 200)
         if (cpu0 !== undefined && cpu1 !== undefined) r.rcpu.push((cpu1 - cpu0) / (RATE_CALLS + Math.min(200, RATE_CALLS)));
       }
@@ -233,6 +235,7 @@ try {
         const cpu1 = t.pid ? cpuMs(t.pid) : undefined;
         r.tput.push(tp.callsPerSecond);
         r.errors += tp.errors;
+        r.firstError ??= tp.firstError;
         // the gateway process's own CPU per call (its upstream's and the client's not counted);
         // the throughput run's 5000 calls plus its warm-up of 200
         if (cpu0 !== undefined && cpu1 !== undefined) r.cpu.push((cpu1 - cpu0) / (TPUT_CALLS + Math.min(200, TPUT_CALLS)));
@@ -261,6 +264,10 @@ try {
       const r = results.get(t.name);
       lines.push(`    ${t.name.padEnd(44)} ${spread(r.clientCpu, 3)}; ${spread(r.rcpu, 3)}; ${spread(r.upCpu, 3)}`);
     }
+  }
+  for (const t of targets) {
+    const r = results.get(t.name);
+    if (r.firstError) lines.push(`  first error of ${t.name}: ${r.firstError}`);
   }
   const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));
   const ours = results.get('palisade gateway, stdio upstream')?.tput ?? [];

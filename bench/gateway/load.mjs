@@ -39,11 +39,13 @@ const initParams = { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { 
 /**
  * POSTs on keep-alive sockets of our own: the request head and body in one write, the response
  * parsed just enough (status, headers, a Content-Length or chunked body). One request at a time
- * per socket; a new socket when all are busy.
+ * per socket; a new socket when all are busy, up to `maxSockets` (then requests wait for one, as
+ * with node:http's agent).
  */
-function socketPoster(target) {
+function socketPoster(target, maxSockets) {
   const idle = [];
   const all = new Set();
+  const queued = [];
   const hostHeader = `${target.hostname}:${target.port}`;
   const open = () => {
     const socket = net.connect(Number(target.port), target.hostname);
@@ -59,7 +61,12 @@ function socketPoster(target) {
       pending = undefined;
     };
     socket.on('error', fail);
-    socket.on('close', () => fail(new Error('the server closed the connection')));
+    socket.on('close', () => {
+      fail(new Error('the server closed the connection'));
+      // a request waiting for a socket gets a new one
+      const next = queued.shift();
+      if (next) next(open());
+    });
     socket.on('data', (chunk) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       if (!pending) return;
@@ -102,7 +109,7 @@ function socketPoster(target) {
       const done = pending;
       pending = undefined;
       if ((headers.connection ?? '').toLowerCase() === 'close') socket.destroy();
-      else idle.push(socket);
+      else release(socket);
       done.resolve({ status, headers, text: body.toString('utf8') });
     });
     socket.request = (bytes) =>
@@ -112,11 +119,20 @@ function socketPoster(target) {
       });
     return socket;
   };
+  const release = (socket) => {
+    const next = queued.shift();
+    if (next) next(socket);
+    else idle.push(socket);
+  };
+  const acquire = () => {
+    const socket = idle.pop() ?? (all.size < maxSockets ? open() : undefined);
+    return socket ? Promise.resolve(socket) : new Promise((resolve) => queued.push(resolve));
+  };
   return {
-    post: (path, headers, body) => {
+    post: async (path, headers, body) => {
       let head = `POST ${path} HTTP/1.1\r\nhost: ${hostHeader}\r\n`;
       for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-      const socket = idle.pop() ?? open();
+      const socket = await acquire();
       return socket.request(head + '\r\n' + body);
     },
     destroy: () => {
@@ -130,7 +146,7 @@ async function rawHttp(url) {
   const target = new URL(url);
   // one socket per call in flight (an open loop at a rate may need many)
   const agent = new http.Agent({ keepAlive: true, maxSockets: rate > 0 ? 256 : Math.max(1, concurrency) });
-  const sockets = kind === 'node' ? undefined : socketPoster(target);
+  const sockets = kind === 'node' ? undefined : socketPoster(target, rate > 0 ? 256 : Math.max(1, concurrency));
   let session;
   let nextId = 1;
   const post = (message) => {
