@@ -10,6 +10,7 @@ import { deliverReport, forgetProtocolMemo, sendReport, type UploadTarget } from
 import { sql } from 'kysely';
 import { withOrg } from '../../src/db/index.js';
 import { ingestQueueFor } from '../../src/services/ingest/queue.js';
+import { unpackEntries } from '../../src/services/ingest/offer.js';
 import { makeTestApp, setupOwner, type Client, type TestApp } from '../helpers/app.js';
 import { dialects, PG_SKIP_REASON, skipReason } from '../helpers/databases.js';
 import { report, server, tool } from '../inventory/fixtures.js';
@@ -287,7 +288,8 @@ for (const dialect of dialects) {
       const dump = await withOrg(t.platform.store, { orgId: org }, async (tx) => {
         const e = await sql<{ entries: string }>`select entries from host_entries where org_id = ${org}`.execute(tx);
         const i = await sql<{ body: string | null }>`select body from ingest_inbox where org_id = ${org}`.execute(tx);
-        return JSON.stringify([e.rows, i.rows]);
+        // the entries are stored deflated: read as the backend reads them
+        return JSON.stringify([e.rows.map((r) => unpackEntries(r.entries)), i.rows]);
       });
       expect(dump).not.toContain(SECRET);
       expect(JSON.stringify(await shown('hostile'))).not.toContain(SECRET);
