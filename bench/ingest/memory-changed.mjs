@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { agentKey, asUsersRunIt, cookiesOf, cpuMsOf, PASSWORD, runLoad, SETUP, startServe, stopServe } from './serve.mjs';
+import { asUsersRunIt, cpuMsOf, runLoad, setupWithKey, startServe, stopServe } from './serve.mjs';
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-mem-'));
 const asRun = asUsersRunIt();
@@ -20,12 +20,7 @@ const smaps = (pid) => {
 };
 try {
   console.log(`serve: node ${[...asRun.nodeFlags, ...extra].join(' ')} packages/cli/bin/palisade.js serve; load average ${os.loadavg()[0].toFixed(1)}`);
-  const setup = await fetch(`${serve.base}/api/v1/setup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ setupToken: SETUP, orgName: 'Memory', email: 'mem@bench.test', password: PASSWORD }),
-  });
-  const key = await agentKey(serve.base, cookiesOf(setup), 'memory');
+  const key = await setupWithKey(serve.base, { orgName: 'Memory', email: 'mem@bench.test', keyName: 'memory' });
   console.log(`  idle                        ${smaps(serve.child.pid)}`);
   for (let rev = 0; rev < 4; rev++) {
     const c0 = cpuMsOf(serve.child.pid);

@@ -115,6 +115,16 @@ export async function agentKey(base, session, name) {
   return (await json(r)).key;
 }
 
+/** A fresh backend set up (its first organisation and owner) with one agent key; resolves with the key. */
+export async function setupWithKey(base, { orgName = 'Bench', email = 'bench@bench.test', keyName = 'bench' } = {}) {
+  const setup = await fetch(`${base}/api/v1/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ setupToken: SETUP, orgName, email, password: PASSWORD }),
+  });
+  return agentKey(base, cookiesOf(setup), keyName);
+}
+
 /** One job of bench/ingest/load.mjs in a process of its own; resolves with its JSON result. */
 export function runLoad(job) {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pgDatabase } from './inproc.mjs';
-import { agentKey, asUsersRunIt, cookiesOf, cpuMsOf, PASSWORD, runLoad, SETUP, startBare, startServe, stopServe } from './serve.mjs';
+import { asUsersRunIt, cpuMsOf, runLoad, setupWithKey, startBare, startServe, stopServe } from './serve.mjs';
 
 const dialect = process.argv[2] ?? 'sqlite';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -24,12 +24,7 @@ const pg = dialect === 'postgres' ? await pgDatabase() : null;
 const serve = await startServe(data, { ...asUsersRunIt(), databaseUrl: pg?.url });
 const bare = await startBare();
 try {
-  const setup = await fetch(`${serve.base}/api/v1/setup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ setupToken: SETUP, orgName: 'Bench', email: 'bench@bench.test', password: PASSWORD }),
-  });
-  const key = await agentKey(serve.base, cookiesOf(setup), 'bench');
+  const key = await setupWithKey(serve.base);
   const first = await runLoad({ mode: 'changed', base: serve.base, key, from: 0, to: 100, rev: 0, count: 100, connections: 8 });
   if (first.pending || first.failed) throw new Error(`first reports not stored: ${JSON.stringify(first)}`);
   const phases = [
