@@ -145,6 +145,9 @@ async function measure(dialect, bare) {
       run.unchanged = await runLoad({ mode: 'unchanged', base: b, key: keyA, from: 0, to: UNCHANGED_HOSTS, seconds: SECONDS, connections: CONNECTIONS });
       // the same re-scans in other bytes (key order): recognised by the report's content hash
       run.unchangedOther = await runLoad({ mode: 'unchanged', reorder: true, base: b, key: keyA, from: 0, to: UNCHANGED_HOSTS, seconds: SECONDS, connections: CONNECTIONS });
+      // the same re-scans as protocol v2 offers (envelope and per-server hashes), against the bare route given the same offer bodies
+      run.bareOffer = await runLoad({ mode: 'unchanged', offer: true, base: bare, path: '/bare', key: 'none', from: 0, to: UNCHANGED_HOSTS, seconds: SECONDS, connections: CONNECTIONS });
+      run.offer = await runLoad({ mode: 'unchanged', offer: true, base: b, path: '/api/v1/agent/report/offer', key: keyA, from: 0, to: UNCHANGED_HOSTS, seconds: SECONDS, connections: CONNECTIONS });
       // changed reports: LOADERS processes, each its own hosts, a new revision per run
       const t = performance.now();
       const parts = await Promise.all(
@@ -190,7 +193,7 @@ async function measure(dialect, bare) {
       run.rss = rssOf(serve.child.pid);
       runs.push(run);
       log(
-        `  ${dialect} run ${r}: bare ${run.bare.rps.toFixed(0)}/s, unchanged ${run.unchanged.rps.toFixed(0)}/s ${JSON.stringify(run.unchanged.status)} (other bytes ${run.unchangedOther.rps.toFixed(0)}/s ${JSON.stringify(run.unchangedOther.status)}), changed ${run.changed.perSec.toFixed(1)}/s (accept p99 ${run.changed.p99.toFixed(0)} ms${run.changed.failed ? `, ${run.changed.failed} not processed` : ''}), B p99 ${run.bAlone.p99.toFixed(0)} -> ${run.bWithBig.p99.toFixed(0)} ms (4 MB report ${JSON.stringify(run.big.processMs ? Math.round(run.big.processMs) + ' ms' : run.big)}), list p95 ${run.list.list?.p95?.toFixed(1)} / host ${run.list.host?.p95?.toFixed(1)} ms, RSS ${run.rssChanged.rss.toFixed(0)} MB after changed reports, ${run.rss.rss.toFixed(0)} MB at the end; load ${os.loadavg()[0].toFixed(1)}`,
+        `  ${dialect} run ${r}: bare ${run.bare.rps.toFixed(0)}/s, unchanged ${run.unchanged.rps.toFixed(0)}/s ${JSON.stringify(run.unchanged.status)} (other bytes ${run.unchangedOther.rps.toFixed(0)}/s ${JSON.stringify(run.unchangedOther.status)}; v2 offers ${run.offer.rps.toFixed(0)}/s ${JSON.stringify(run.offer.status)} vs bare ${run.bareOffer.rps.toFixed(0)}/s), changed ${run.changed.perSec.toFixed(1)}/s (accept p99 ${run.changed.p99.toFixed(0)} ms${run.changed.failed ? `, ${run.changed.failed} not processed` : ''}), B p99 ${run.bAlone.p99.toFixed(0)} -> ${run.bWithBig.p99.toFixed(0)} ms (4 MB report ${JSON.stringify(run.big.processMs ? Math.round(run.big.processMs) + ' ms' : run.big)}), list p95 ${run.list.list?.p95?.toFixed(1)} / host ${run.list.host?.p95?.toFixed(1)} ms, RSS ${run.rssChanged.rss.toFixed(0)} MB after changed reports, ${run.rss.rss.toFixed(0)} MB at the end; load ${os.loadavg()[0].toFixed(1)}`,
       );
     }
     return runs;
@@ -250,6 +253,21 @@ function table(results) {
         'x',
       )} (${show(
         runs.map((r) => r.unchangedOther.rps),
+        0,
+        '/s',
+      )}) | >= 0.8x |`,
+    );
+    log(
+      `| unchanged re-scans as protocol v2 offers vs bare route (same offer bodies), ${name} | (no v2) | ${show(
+        runs.map((r) => r.offer.rps / r.bareOffer.rps),
+        2,
+        'x',
+      )} (${show(
+        runs.map((r) => r.offer.rps),
+        0,
+        '/s',
+      )} vs ${show(
+        runs.map((r) => r.bareOffer.rps),
         0,
         '/s',
       )}) | >= 0.8x |`,
