@@ -16,6 +16,7 @@
 // the same server, handlers and gateway checks.
 import type http from 'node:http';
 import { isJsonContentType, parseJSONRPCMessage, type Server, type WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { plainToolResult } from '@palisade/mcp';
 import { resultJson } from './gateway.js';
 import { leanCallsOf, type LeanCalls } from './mcp-server.js';
 
@@ -277,19 +278,6 @@ function plainListParams(p: unknown): boolean {
   if (!isPlain(p)) return false;
   for (const k in p) if (k !== 'cursor' && k !== '_meta') return false;
   return (p.cursor === undefined || typeof p.cursor === 'string') && plainMeta(p._meta);
-}
-
-/** A tools/call result the SDK's 2025-11-25 result schema passes unchanged: text blocks, isError, a structuredContent object. */
-function plainToolResult(r: unknown): boolean {
-  if (!isPlain(r) || !Array.isArray(r.content)) return false;
-  for (const k in r) if (k !== 'content' && k !== 'isError' && k !== 'structuredContent') return false;
-  if (r.isError !== undefined && typeof r.isError !== 'boolean') return false;
-  if (r.structuredContent !== undefined && !isPlain(r.structuredContent)) return false;
-  for (const block of r.content as unknown[]) {
-    if (!isPlain(block) || block.type !== 'text' || typeof block.text !== 'string') return false;
-    for (const k in block) if (k !== 'type' && k !== 'text') return false;
-  }
-  return true;
 }
 
 /** The SDK's rule for a result without content (and not of another result family): it gains content: []. */

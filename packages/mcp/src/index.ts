@@ -6,5 +6,5 @@ export { connectServer, closeSession, sessionPid, listEverything, describeConnec
 export { createStdioTransport, ProcessGroupStdioTransport, type StdioParams, type StdioServerTransport } from './stdio.js';
 export { childEnvironment, expandReferences, expandRecord, type ExpandContext } from './env.js';
 export { toTool, truncate, schemaText, boundAnnotations, type ListedTool } from './tools.js';
-export { UpstreamClient, type UpstreamTarget, type UpstreamOptions, type ListKind, type CallOptions } from './upstream.js';
+export { UpstreamClient, plainToolResult, type UpstreamTarget, type UpstreamOptions, type ListKind, type CallOptions } from './upstream.js';
 export { checkUrl, resolveChecked, guardedFetch, blockedAddressReason, SsrfError, type Resolver, type AddressPolicy, type GuardOptions } from './ssrf.js';

@@ -454,8 +454,13 @@ export function checkedToolResult(r: Record<string, unknown>): CallToolResult {
   return checked.data as CallToolResult;
 }
 
-function plainToolResult(r: Record<string, unknown>): boolean {
-  if (!Array.isArray(r.content)) return false;
+/**
+ * True for a tools/call result in the shape the SDK's 2025-11-25 CallToolResultSchema passes
+ * unchanged: only text blocks in `content`, an optional boolean `isError` and an optional
+ * `structuredContent` object (the gateway's lean path answers such results without the SDK's check).
+ */
+export function plainToolResult(r: unknown): boolean {
+  if (!isPlain(r) || !Array.isArray(r.content)) return false;
   for (const k in r) if (k !== 'content' && k !== 'isError' && k !== 'structuredContent') return false;
   if (r.isError !== undefined && typeof r.isError !== 'boolean') return false;
   if (r.structuredContent !== undefined && !isPlain(r.structuredContent)) return false;
