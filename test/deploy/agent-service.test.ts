@@ -313,6 +313,12 @@ describe('palisade agent run (the service loop) against a fake backend on loopba
           res.statusCode = 503;
           return res.end('{}');
         }
+        // a backend of protocol v1 only: the agent's v2 offer gets a 404 and the agent sends the
+        // whole report (the service loop is what these tests are about; v2 has tests of its own)
+        if (req.url !== '/api/v1/agent/report') {
+          res.statusCode = 404;
+          return res.end('{"error":{"code":"not_found","message":"no such route"}}');
+        }
         const r = JSON.parse(body);
         received.push({
           key: req.headers['x-api-key'] as string,
