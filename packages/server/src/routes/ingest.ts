@@ -48,6 +48,18 @@ function rateKey(request: FastifyRequest): string {
   return typeof key === 'string' ? `k:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${request.ip}`;
 }
 
+/** Route config of the three agent ingest routes: agent key, and a per-key limit of ingestRateLimit() a minute for each route. */
+function agentIngestConfig() {
+  return { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } };
+}
+
+/** The raw JSON body of an ingest route (read as bytes, checked by the ingest's own validation); 415 for any other content type. */
+function jsonBody(request: FastifyRequest, what: 'report' | 'offer'): Buffer {
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', `Send the ${what} as JSON with Content-Type: application/json.`);
+  return body;
+}
+
 /** The answer to a v2 offer: done (an unchanged re-scan: `result`), or the keys of the servers to send in full and the token the v2 report carries. */
 const ReportOfferAnswer = named(
   'ReportOfferAnswer',
@@ -116,7 +128,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
     '/agent/report',
     {
       bodyLimit: MAX_REPORT_BYTES,
-      config: { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } },
+      config: agentIngestConfig(),
       schema: {
         summary:
           'Send a scan report (the output of `palisade scan --json`) with an agent key: 202 with its id (then GET /agent/report/:id), or 200 when it was processed within `Prefer: wait=N`',
@@ -127,8 +139,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
+      const body = jsonBody(request, 'report');
       const scope = { orgId: request.agent!.orgId };
       const wait = waitMs(request);
       // an unchanged re-scan (what a daemon sends most of the time): one read, answered at once
@@ -147,7 +158,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
     '/agent/report/offer',
     {
       bodyLimit: MAX_OFFER_BYTES,
-      config: { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } },
+      config: agentIngestConfig(),
       schema: {
         summary:
           "Protocol v2, step 1: offer a report as its envelope and each server's key and content hash, with an agent key: `done` for an unchanged re-scan (last-seen moved), else the keys of the servers to send in full and the offer's token",
@@ -157,23 +168,15 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body;
-      if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the offer as JSON with Content-Type: application/json.');
+      const body = jsonBody(request, 'offer');
       const scope = { orgId: request.agent!.orgId };
       // the host's last offer again in its bytes (the agent's canonical body): one read, no parsing
       const raw = rawBodyKey(body);
       const known = raw && (await acceptUnchangedOffer(store, scope, raw, new Date().toISOString()));
-      if (known) {
-        if (waitMs(request) > 0) await queue.flushSeen();
-        return asWire(ReportOfferAnswer, { status: 'done', need: [], offer: null, result: known });
-      }
-      const offer = rejecting(() => parseOffer(body.toString('utf8')));
-      const answer = await rejectingAsync(() => answerOffer(store, scope, offer, new Date().toISOString()));
-      if (answer.kind === 'unchanged') {
-        if (waitMs(request) > 0) await queue.flushSeen();
-        return asWire(ReportOfferAnswer, { status: 'done', need: [], offer: null, result: answer.result });
-      }
-      return asWire(ReportOfferAnswer, { status: 'need', need: answer.need, offer: answer.offer, result: null });
+      const answer = known ? ({ kind: 'unchanged', result: known } as const) : await rejectingAsync(() => answerOffer(store, scope, rejecting(() => parseOffer(body.toString('utf8'))), new Date().toISOString()));
+      if (answer.kind === 'need') return asWire(ReportOfferAnswer, { status: 'need', need: answer.need, offer: answer.offer, result: null });
+      if (waitMs(request) > 0) await queue.flushSeen();
+      return asWire(ReportOfferAnswer, { status: 'done', need: [], offer: null, result: answer.result });
     },
   );
 
@@ -181,7 +184,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
     '/agent/report/v2',
     {
       bodyLimit: MAX_REPORT_BYTES,
-      config: { access: access.agent, rateLimit: { max: ingestRateLimit(), timeWindow: '1 minute', keyGenerator: rateKey } },
+      config: agentIngestConfig(),
       schema: {
         summary:
           'Protocol v2, step 2: the offered report with the needed servers in full and the others as references {ref, hash}, and the offer token; processed as the whole report it stands for (as POST /agent/report). 409 when a reference cannot be resolved: send the whole report',
@@ -190,8 +193,7 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported_media_type', 'Send the report as JSON with Content-Type: application/json.');
+      const body = jsonBody(request, 'report');
       const scope = { orgId: request.agent!.orgId };
       const whole = await rejectingAsync(() => resolveV2Report(store, scope, body.toString('utf8')));
       const answer = await acceptText(request, reply, whole.text, undefined);
