@@ -199,7 +199,8 @@ export async function ingestRoutes(plain: FastifyInstance): Promise<void> {
       const answer = await acceptText(request, reply, whole.text, undefined);
       // a host whose last report was processed before the backend kept its entries sends every
       // server; found unchanged, its entries are kept now, so its next offer is answered "done"
-      if (whole.refs === 0 && 'unchanged' in answer && answer.unchanged && answer.hostId) {
+      // (a 202 was sent through `reply` and there is no answer body to read)
+      if (whole.refs === 0 && !reply.sent && answer && 'unchanged' in answer && answer.unchanged && answer.hostId) {
         const report = redactReport(parseReportText(whole.text));
         await ensureHostEntriesNow(store, scope, hostKey(report), answer.hostId, report, contentHash(report), new Date().toISOString()).catch((err: unknown) =>
           app.log.warn({ err }, 'could not keep the entries of an unchanged v2 report'),

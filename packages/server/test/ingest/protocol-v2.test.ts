@@ -174,6 +174,26 @@ for (const dialect of dialects) {
       expect(instances).toEqual(['v2-a', 'v2-b']);
     });
 
+    it('a v2 report answered 202 at once (Prefer: wait=0, the production default) is queued and logs no error', async () => {
+      const r = redactReport(report(servers(), { hostname: 'by-v2-async' }, '2026-11-20T11:00:00.000Z'));
+      const offers = serverOffers(r);
+      const offered = await post('/api/v1/agent/report/offer', JSON.stringify({ schemaVersion: r.schemaVersion, agent: r.agent, host: r.host, scannedAt: r.scannedAt, clients: r.clients, servers: offers }));
+      expect(offered.statusCode).toBe(200);
+      const token = offered.json().offer as string;
+      const errorsBefore = t.logs.filter((l) => l.includes('"level":50')).length;
+      const sent = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/agent/report/v2',
+        headers: { 'x-api-key': target.apiKey, 'content-type': 'application/json', prefer: 'wait=0' },
+        payload: JSON.stringify({ ...r, offer: token }),
+      });
+      expect(sent.statusCode).toBe(202);
+      expect(sent.json()).toMatchObject({ status: 'pending' });
+      await settle();
+      expect(await hostRow('by-v2-async')).toBeTruthy();
+      expect(t.logs.filter((l) => l.includes('"level":50')).length).toBe(errorsBefore);
+    });
+
     it('a report large enough to be parsed on a worker thread: its kept keys and hashes answer the next offer "done"', async () => {
       const many = Array.from({ length: 40 }, (_, i) => server({ name: `w-${i}`, tools: [tool(`t${i}`, `Does thing ${i} with a long enough description.`)], envNames: [`VAR_${i}`] }));
       const big = report(many, { hostname: 'worker-host' });
