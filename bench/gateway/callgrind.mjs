@@ -97,7 +97,17 @@ for (const cli of clis) {
     );
     const child = spawn(
       'valgrind',
-      ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${path.join(tmp, 'cg.%p')}`, process.execPath, cli, 'gateway', '--config', config],
+      [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        '--separate-threads=yes',
+        `--callgrind-out-file=${path.join(tmp, 'cg.%p')}`,
+        process.execPath,
+        cli,
+        'gateway',
+        '--config',
+        config,
+      ],
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
     );
     let err = '';
