@@ -1,14 +1,22 @@
 // writeJson writes `scan --json` in pieces; the bytes must be exactly renderJson's, whatever the
-// report holds (empty arrays, nested values, characters beyond Latin-1, keys to escape).
+// report holds (empty arrays, nested values, characters beyond Latin-1, keys to escape), and a
+// piece once handed over is never written again.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ScanReport } from '@palisade/core';
 import { renderJson, writeJson } from '../../src/output/index.js';
 
 function written(value: object, chunk?: number): { text: string; pieces: number } {
-  const pieces: string[] = [];
-  writeJson(value, (p) => pieces.push(p), chunk);
-  return { text: pieces.join(''), pieces: pieces.length };
+  const pieces: Buffer[] = [];
+  // a copy of each piece as it is handed over: the writer must never change a piece afterwards
+  const copies: Buffer[] = [];
+  writeJson(value, (p) => {
+    pieces.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    copies.push(Buffer.from(p));
+  }, chunk);
+  const text = Buffer.concat(pieces).toString('utf8');
+  expect(text).toBe(Buffer.concat(copies).toString('utf8'));
+  return { text, pieces: pieces.length };
 }
 
 describe('writeJson', () => {
@@ -34,6 +42,17 @@ describe('writeJson', () => {
     const out = written(report, 1000);
     expect(out.text).toBe(renderJson(report as unknown as ScanReport));
     expect(out.pieces).toBeGreaterThan(1);
+  });
+
+  it('cuts the wrapper by bytes when a key holds characters beyond ASCII, and keeps a __proto__ key', () => {
+    const report = { 'sérvers…': [{ a: 'é' }, { b: ['x'] }], ['__proto__']: [1, 2], tail: 'z' };
+    Object.defineProperty(report, '__proto__', { value: [1, 2], enumerable: true, configurable: true, writable: true });
+    for (const chunk of [1, 7, 1 << 16]) expect(written(report, chunk).text).toBe(renderJson(report as unknown as ScanReport));
+  });
+
+  it('writes a text larger than its buffer', () => {
+    const report = { servers: [{ big: 'é'.repeat(300_000) }, { small: 1 }] };
+    expect(written(report, 1024).text).toBe(renderJson(report as unknown as ScanReport));
   });
 
   it('leaves objects JSON.stringify treats specially to it', () => {
