@@ -5,7 +5,7 @@ import { LIMITS, severityRank } from './model.js';
 import { allRules } from './rules/index.js';
 import type { Rule, RuleContext, RuleMeta, ServerRule } from './rules/types.js';
 import { scoreFindings } from './scoring.js';
-import { redactText } from './rules/helpers.js';
+import { redactText, toolsOf } from './rules/helpers.js';
 import { compareText } from './order.js';
 
 export interface Evaluation {
@@ -48,11 +48,14 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
   // CLI's scan runs without the optimising compiler, where each for...of allocates an iterator
   // and a result object per step (~1.5 MB in the 500-server bench scan, a young-generation GC)
   const serverRules = rules.filter((r): r is ServerRule => r.kind === 'server');
+  // the rules that read only tools, apart: most servers list none, and then they are not called
+  const anyServerRules = serverRules.filter((r) => r.toolsOnly !== true);
   for (let i = 0; i < servers.length; i++) {
     const server = servers[i]!;
     const list = perServer.get(server.id)!;
-    for (let r = 0; r < serverRules.length; r++) {
-      const rule = serverRules[r]!;
+    const ruleList = toolsOf(server).length > 0 ? serverRules : anyServerRules;
+    for (let r = 0; r < ruleList.length; r++) {
+      const rule = ruleList[r]!;
       try {
         const hits = rule.check(server, ctx);
         for (let h = 0; h < hits.length; h++) {

@@ -40,6 +40,11 @@ export interface ServerRule {
   /** the rule's own valid/invalid examples (tests, docs and `palisade rules ID` use them) */
   cases?: RuleCases;
   check(server: ServerConfig, ctx: RuleContext): RuleHit[];
+  /**
+   * The rule reads nothing of a server but its tools, so it has nothing to say about a server
+   * that lists none (most servers, without --probe): the engine does not call it for one.
+   */
+  toolsOnly?: true;
 }
 
 /** A rule that looks across servers (shadowing, collisions, flows). */

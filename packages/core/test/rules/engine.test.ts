@@ -20,6 +20,24 @@ const noisy: Rule = {
 };
 
 describe('evaluate', () => {
+  it('skips only rules that have nothing to say about a server without tools', () => {
+    const toolsOnly = allRules.filter((r) => r.kind === 'server' && r.toolsOnly === true);
+    expect(toolsOnly.map((r) => r.meta.id).sort()).toEqual(['PAL-T001', 'PAL-T002', 'PAL-T003', 'PAL-T004', 'PAL-T007', 'PAL-T008']);
+    for (const rule of toolsOnly) {
+      if (rule.kind !== 'server') continue;
+      // every case of the rule, with its tools taken away (absent, empty, malformed): no hit, no throw
+      for (const c of [...(rule.cases?.invalid ?? []), ...(rule.cases?.valid ?? [])]) {
+        for (const tools of [undefined, [], [null, 7, { description: 'no name' }]]) {
+          const server = caseServer({ ...(c.server ?? {}), tools } as Parameters<typeof caseServer>[0]);
+          expect(rule.check(server, ctx)).toEqual([]);
+        }
+      }
+      // and the engine still calls it for a server that lists tools
+      const withTools = rule.cases?.invalid[0]?.server;
+      if (withTools) expect(evaluate([caseServer(withTools)], ctx, [rule]).servers[0]!.findings.map((f) => f.ruleId)).toContain(rule.meta.id);
+    }
+  });
+
   it('turns a throwing rule into an info finding and still runs the others', () => {
     const server = caseServer({ command: 'bash', args: ['-c', 'echo hi'] });
     const { servers } = evaluate([server], ctx, [throwing, ...allRules]);

@@ -61,6 +61,7 @@ export const hiddenInstructions: ServerRule = {
       'Remove the server and treat what it could reach as exposed: rotate credentials it could read, review its recent calls. Report the package to its registry. Only reinstate a version whose descriptions have been reviewed and pinned.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },

@@ -53,6 +53,7 @@ export const sensitiveFileReference: ServerRule = {
       'Treat the server as hostile: remove it, rotate any credential stored in the named files, and review what the model sent through it. A legitimate server that truly needs such a path should take it as a user-supplied setting, not name it in a description.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },

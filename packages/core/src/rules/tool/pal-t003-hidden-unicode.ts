@@ -40,6 +40,7 @@ export const hiddenUnicode: ServerRule = {
       'Do not use the server until its author removes the hidden characters. Read the decoded text in the evidence: if it gives the model instructions, treat the server as hostile (see PAL-T001). A gateway that strips invisible characters removes this channel.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },

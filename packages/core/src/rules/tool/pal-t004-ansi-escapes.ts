@@ -37,6 +37,7 @@ export const ansiEscapes: ServerRule = {
     remediation: 'Do not use the server until the escape sequences are removed; read the stripped text in the evidence for hidden instructions. A gateway that strips control characters removes this channel.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },

@@ -52,6 +52,7 @@ export const dangerousCapability: ServerRule = {
       'Keep such tools off auto-approve, scope them to a project folder or sandbox, and prefer servers that expose narrow operations over a general shell. Disable tools the workflow does not need.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },

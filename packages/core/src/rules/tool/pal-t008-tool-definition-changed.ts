@@ -35,6 +35,7 @@ export const toolDefinitionChanged: ServerRule = {
       'Compare the new definition with the old one (the dashboard shows the history). If the change is expected, accept the new pin (`palisade pins reset`); if not, disable the server and investigate the release that introduced it.',
   },
   kind: 'server',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },
