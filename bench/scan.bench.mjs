@@ -234,7 +234,20 @@ try {
   // the order turns every round, so each process follows each other one equally often (a
   // process run right after the peer's exit starts measurably slower on this VM: with a fixed
   // order that was always the bare start, which flattered the ratio)
-  const steps = [() => bareTimes.push(timeOnce(bare)), () => scanTimes.push(timeOnce(scanArgs)), ...(peer ? [() => peerTimes.push(timeOnce(peer.args, peerEnv))] : [])];
+  // NODE_EXTRA_CA_CERTS makes every Node process read and parse that certificate file at start,
+  // before any of its own code runs (here tens of ms of CPU, in `node -e 0` as in the scan): it
+  // raises the bare start more than it raises the scan, so the ratio is also measured without it
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+  const noCaEnv = { ...process.env };
+  delete noCaEnv.NODE_EXTRA_CA_CERTS;
+  const bareNoCa = [];
+  const scanNoCa = [];
+  const steps = [
+    () => bareTimes.push(timeOnce(bare)),
+    () => scanTimes.push(timeOnce(scanArgs)),
+    ...(peer ? [() => peerTimes.push(timeOnce(peer.args, peerEnv))] : []),
+    ...(extraCa ? [() => bareNoCa.push(timeOnce(bare, noCaEnv)), () => scanNoCa.push(timeOnce(scanArgs, noCaEnv))] : []),
+  ];
   for (let i = 0; i < RUNS; i++) {
     for (let k = 0; k < steps.length; k++) steps[(i + k) % steps.length]();
   }
@@ -258,6 +271,15 @@ try {
           ]
         : ['  peer: mcp-scan is not installed (npm install at the root brings it); not compared']),
       ...(GNU_TIME ? cpuLines(bareTimes, scanTimes) : []),
+      ...(extraCa
+        ? [
+            `  without NODE_EXTRA_CA_CERTS (set here to ${extraCa}; Node parses that file at every start):`,
+            `    node -e 0                             median ${median(bareNoCa.map((t) => t.wall)).toFixed(1).padStart(7)} ms   (${range(bareNoCa)})`,
+            `    palisade scan --json --home DIR       median ${median(scanNoCa.map((t) => t.wall)).toFixed(1).padStart(7)} ms   (${range(scanNoCa)})`,
+            `    ratio                                 ${(median(scanNoCa.map((t) => t.wall)) / median(bareNoCa.map((t) => t.wall))).toFixed(2).padStart(7)}x`,
+            ...(GNU_TIME ? cpuLines(bareNoCa, scanNoCa).map((l) => `  ${l}`) : []),
+          ]
+        : []),
       `  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; wall time grows with load)`,
       '',
     ].join('\n'),
