@@ -19,7 +19,7 @@ import {
   type ServerConfig,
   type Tool as CoreTool,
 } from '@palisade/core';
-import { toTool, UpstreamClient, type ListKind, type Resolver, type UpstreamOptions, type UpstreamTarget } from '@palisade/mcp';
+import { toTool, UpstreamClient, type CallCancel, type ListKind, type Resolver, type UpstreamOptions, type UpstreamTarget } from '@palisade/mcp';
 import type { CallToolResult, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayConfig, UpstreamConfig, VirtualServerConfig, AllowDeny } from './config.js';
 import { federatedName, matchesAny } from './naming.js';
@@ -156,6 +156,8 @@ export function severity(level: string): number {
 /** The client side of one in-flight call: where upstream logs, sampling and elicitation go. */
 export interface CallContext {
   signal?: AbortSignal;
+  /** the call's cancellation without a signal (the session lane's lean path); a call may have either */
+  cancel?: CallCancel;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
   log?: (params: LogParams) => void;
   /** `inputKey`: the upstream's own key for the request (a 2026-07-28 upstream's input_required), when it has one */
@@ -925,7 +927,7 @@ export class Gateway {
     // issue 16: a call slot of the principal and of the upstream (bounded queue, queue timeout)
     let release: (() => void) | undefined;
     try {
-      release = await this.opts.limiter?.slot(scope, t.upstream, ctx.signal);
+      release = await this.opts.limiter?.slot(scope, t.upstream, ctx.signal ?? ctx.cancel);
     } catch (err) {
       const e = err as GatewayError;
       return deny(e.code, e.message, 'concurrency-limited', e.data);
@@ -970,6 +972,7 @@ export class Gateway {
       result = await this.traced(t.upstream, 'tools/call', () =>
         (lease?.client ?? state.client).callTool(t.original, args, {
           signal: ctx.signal,
+          cancel: ctx.cancel,
           timeoutMs: Math.min(this.cfg.limits.callTimeoutMs, state.cfg.timeoutMs * 10),
           onprogress: ctx.onprogress,
         }),

@@ -4,6 +4,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError, Server } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { CallCancel } from '@palisade/mcp';
 import { ERR_INVALID_PARAMS, GatewayError, severity, type CallContext, type Gateway, type Scope } from './gateway.js';
 import { declaresTasks, GatewayTasks, inputKeyFor, missingTasksCapability, TASKS_EXTENSION } from './tasks.js';
 
@@ -114,6 +115,7 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
     let relayed: Promise<unknown> = Promise.resolve();
     const result = await gateway.callTool(scope, String(params.name), params.arguments as Record<string, unknown> | undefined, {
       signal: mcpReq.signal,
+      cancel: mcpReq.cancel,
       log: (p) => {
         if (sessionLevel === undefined || severity(p.level) >= severity(sessionLevel)) void mcpReq.log(p.level, p.data, p.logger).catch(() => undefined);
       },
@@ -250,14 +252,14 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   lean.set(server, {
     usable: () => gateway.tracing === undefined,
     toolsList: (params) => guard(() => pageOf('tools', gateway.listTools(scope), params.cursor, pageSize)),
-    toolsCall: (id, params, signal) => {
+    toolsCall: (id, params, cancel) => {
       const token = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
       const related = { relatedRequestId: id };
       return guard(() =>
         call2025(
           params,
           {
-            signal,
+            cancel,
             // what the SDK's request context does on a 2025-11-25 session (its own level filter is
             // never set: logging/setLevel is the gateway's handler above)
             log: (level, data, logger) => server.notification({ method: 'notifications/message', params: { level, data, logger } } as never, related),
@@ -273,7 +275,8 @@ export function buildMcpServer(gateway: Gateway, scope: Scope): Server {
   return server;
 }
 
-type Call2025Ctx = Pick<HandlerCtx['mcpReq'], 'signal' | 'log' | 'notify' | 'requestSampling' | 'elicitInput'>;
+/** the SDK's request context, or the lean path's: its cancellation as a CallCancel instead of a signal */
+type Call2025Ctx = Pick<HandlerCtx['mcpReq'], 'log' | 'notify' | 'requestSampling' | 'elicitInput'> & { signal?: AbortSignal; cancel?: CallCancel };
 
 /**
  * The gateway's handlers for the hot requests of a 2025-11-25 session, for the session lane to
@@ -285,7 +288,8 @@ export interface LeanCalls {
   /** false while the lean path must not be used (tracing on: every request is a span, made in the SDK path) */
   usable(): boolean;
   toolsList(params: Record<string, unknown>): Promise<unknown>;
-  toolsCall(id: string | number, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  /** `cancel`: the call's cancellation (in the server's table of request controllers, where a client's notifications/cancelled finds it) */
+  toolsCall(id: string | number, params: Record<string, unknown>, cancel: CallCancel): Promise<unknown>;
 }
 const lean = new WeakMap<Server, LeanCalls>();
 export const leanCallsOf = (server: Server): LeanCalls | undefined => lean.get(server);

@@ -16,7 +16,7 @@
 // the same server, handlers and gateway checks.
 import type http from 'node:http';
 import { isJsonContentType, parseJSONRPCMessage, type Server, type WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
-import { plainToolResult } from '@palisade/mcp';
+import { CallCancel, plainToolResult } from '@palisade/mcp';
 import { resultJson } from './gateway.js';
 import { leanCallsOf, type LeanCalls } from './mcp-server.js';
 
@@ -40,7 +40,7 @@ export class SessionLane {
   private dispatch?: (message: Message, extra: Record<string, unknown>) => void;
   private readonly sdkSend: Transport['send'];
   /** the lean path for tools/call and tools/list (see serveLean); undefined when the SDK's internals it needs are not there */
-  private lean?: { calls: LeanCalls; server: SdkInternals; controllers: Map<RequestId, AbortController> };
+  private lean?: Lean;
 
   /** Call before `server.connect(transport)`: the lane learns the server's versions and takes its part of `send`. */
   constructor(
@@ -167,49 +167,68 @@ export class SessionLane {
     res.on('close', () => {
       if (this.open.get(id) === entry) this.open.delete(id);
     });
-    const controller = new AbortController();
-    lean.controllers.set(id, controller);
+    // the call's cancellation, where the server's notifications/cancelled handler (and its close)
+    // finds it: a CallCancel, which makes no AbortController unless something needs a signal
+    const cancel = new CallCancel();
+    lean.controllers.set(id, cancel);
     const codec = lean.server._negotiatedWireCodec();
-    const send = (message: Message) => this.transport.send(message as never);
-    const answer = call ? lean.calls.toolsCall(id, params as Message, controller.signal) : lean.calls.toolsList((params ?? {}) as Message);
-    answer
-      .then(
-        (result) => {
-          if (controller.signal.aborted) return;
-          let value: unknown = result;
-          if (call && !plainToolResult(result)) {
-            const checked = codec.validateResult('tools/call', withContent(result));
-            if (!checked.ok) {
-              const internal = checked.reason === 'not-in-era';
-              return send(
-                errorOf(
-                  id,
-                  internal ? -32603 : -32602,
-                  internal ? 'No wire schema for tools/call in the resolved era' : `Invalid tools/call result: ${checked.message}`,
-                  undefined,
-                  codec,
-                ),
-              );
-            }
-            value = checked.value;
-          }
-          const encoded = codec.encodeResult(m.method as string, value);
-          // the text callTool measured, when the result went out unchanged (most calls)
-          const json = encoded === result && call && typeof result === 'object' && result !== null ? resultJson.get(result) : undefined;
-          const current = json === undefined ? undefined : this.open.get(id);
-          if (current) return this.write(current, id, true, `{"result":${json},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`);
-          return send({ result: encoded, jsonrpc: '2.0', id });
-        },
-        (error: { code?: unknown; message?: string; data?: unknown }) => {
-          if (controller.signal.aborted) return;
-          return send(errorOf(id, Number.isSafeInteger(error.code) ? (error.code as number) : -32603, error.message ?? 'Internal error', error.data, codec));
-        },
-      )
-      .catch(() => undefined)
-      .finally(() => {
-        if (lean.controllers.get(id) === controller) lean.controllers.delete(id);
-      });
+    const answer = call ? lean.calls.toolsCall(id, params as Message, cancel) : lean.calls.toolsList((params ?? {}) as Message);
+    void this.answerLean(lean, codec, m.method as string, call, id, cancel, answer);
     return true;
+  }
+
+  /** Writes the answer of a lean request (nothing once it was cancelled), then takes its cancellation out of the server's table. */
+  private async answerLean(
+    lean: Lean,
+    codec: Codec,
+    method: string,
+    call: boolean,
+    id: RequestId,
+    cancel: CallCancel,
+    answer: Promise<unknown>,
+  ): Promise<void> {
+    try {
+      let result: unknown;
+      try {
+        result = await answer;
+      } catch (err) {
+        if (cancel.aborted) return;
+        const error = err as { code?: unknown; message?: string; data?: unknown };
+        await this.transport.send(
+          errorOf(id, Number.isSafeInteger(error.code) ? (error.code as number) : -32603, error.message ?? 'Internal error', error.data, codec) as never,
+        );
+        return;
+      }
+      if (cancel.aborted) return;
+      let value: unknown = result;
+      if (call && !plainToolResult(result)) {
+        const checked = codec.validateResult('tools/call', withContent(result));
+        if (!checked.ok) {
+          const internal = checked.reason === 'not-in-era';
+          await this.transport.send(
+            errorOf(
+              id,
+              internal ? -32603 : -32602,
+              internal ? 'No wire schema for tools/call in the resolved era' : `Invalid tools/call result: ${checked.message}`,
+              undefined,
+              codec,
+            ) as never,
+          );
+          return;
+        }
+        value = checked.value;
+      }
+      const encoded = codec.encodeResult(method, value);
+      // the text callTool measured, when the result went out unchanged (most calls)
+      const json = encoded === result && call && typeof result === 'object' && result !== null ? resultJson.get(result) : undefined;
+      const current = json === undefined ? undefined : this.open.get(id);
+      if (current) return this.write(current, id, true, `{"result":${json},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`);
+      await this.transport.send({ result: encoded, jsonrpc: '2.0', id } as never);
+    } catch {
+      // as the SDK's dispatch: a failed send of the answer is not the caller's error
+    } finally {
+      if (lean.controllers.get(id) === cancel) lean.controllers.delete(id);
+    }
   }
 
   /** A comment line on every stream silent for LANE_KEEPALIVE_MS (called by the HTTP server's sweeper). */
@@ -239,18 +258,30 @@ export class SessionLane {
 /** the first protocol version without sessions (2026-07-28): its requests never reach a session */
 const FIRST_MODERN_PROTOCOL_VERSION = '2026-07-28';
 
-/** What the lean path uses of the SDK's Server (2.4.0), checked once per session before it is used. */
+/**
+ * What the lean path uses of the SDK's Server (2.4.0), checked once per session before it is used.
+ * Of a request's controller, the SDK calls only abort(reason) (on notifications/cancelled, and on
+ * close), so a CallCancel stands in the table.
+ */
 interface SdkInternals {
   _negotiatedProtocolVersion?: string;
-  _requestHandlerAbortControllers?: Map<RequestId, AbortController>;
-  _negotiatedWireCodec(): {
-    validateResult(method: string, value: unknown): { ok: true; value: unknown } | { ok: false; reason: string; message: string };
-    encodeResult(method: string, result: unknown): unknown;
-    encodeErrorCode(code: number): number;
-  };
+  _requestHandlerAbortControllers?: Map<RequestId, { abort(reason?: unknown): void }>;
+  _negotiatedWireCodec(): Codec;
 }
 
-function errorOf(id: RequestId, code: number, message: string, data: unknown, codec: ReturnType<SdkInternals['_negotiatedWireCodec']>): Message {
+interface Codec {
+  validateResult(method: string, value: unknown): { ok: true; value: unknown } | { ok: false; reason: string; message: string };
+  encodeResult(method: string, result: unknown): unknown;
+  encodeErrorCode(code: number): number;
+}
+
+interface Lean {
+  calls: LeanCalls;
+  server: SdkInternals;
+  controllers: Map<RequestId, { abort(reason?: unknown): void }>;
+}
+
+function errorOf(id: RequestId, code: number, message: string, data: unknown, codec: Codec): Message {
   return { jsonrpc: '2.0', id, error: { code: codec.encodeErrorCode(code), message, ...(data !== undefined ? { data } : {}) } };
 }
 

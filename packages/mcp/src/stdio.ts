@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancel, type CancelWatcher } from './cancel.js';
 
 export interface StdioParams {
   command: string;
@@ -18,6 +19,8 @@ export interface StdioParams {
 export interface LeanRequestOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** the call's cancellation without an AbortSignal (the gateway's lean path); either or both may be given */
+  cancel?: CallCancel;
 }
 
 /** A started stdio server: the transport plus what we need to explain its failure. */
@@ -108,13 +111,31 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !groupAlive(pid);
 }
 
-/** A request of the lean path waiting for its response. */
-interface Pending {
-  resolve: (result: Record<string, unknown>) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+/** A request of the lean path waiting for its response (one object per request: no closures per call). */
+class Pending implements CancelWatcher {
+  timer?: NodeJS.Timeout;
   signal?: AbortSignal;
   onAbort?: () => void;
+  cancel?: CallCancel;
+  /** removes the listener of a CallCancel's signal (when another request watched it already) */
+  cleanup?: () => void;
+
+  constructor(
+    readonly owner: ProcessGroupStdioTransport,
+    readonly id: string | number,
+    readonly resolve: (result: Record<string, unknown>) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  /** the call's CallCancel was aborted: as an aborted signal (see ProcessGroupStdioTransport.request) */
+  cancelled(reason: unknown): void {
+    this.owner.cancelPending(this, reason, reason instanceof McpError ? reason : new McpError(ErrorCode.RequestTimeout, String(reason)));
+  }
+}
+
+function timedOut(p: Pending, timeoutMs: number): void {
+  const error = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs });
+  p.owner.cancelPending(p, error, error);
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -296,6 +317,19 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
     this.pending.delete(id);
     clearTimeout(p.timer);
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    p.cancel?.unwatch(p);
+    p.cleanup?.();
+  }
+
+  /** Lean request `p` timed out or was cancelled: notifications/cancelled to the server (with `reason`), and the call fails with `error`. */
+  cancelPending(p: Pending, reason: unknown, error: unknown): void {
+    const id = p.id;
+    if (this.pending.get(id) !== p) return;
+    this.forget(id, p);
+    void this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } }).catch((err: unknown) =>
+      this.onerror?.(new Error(`Failed to send cancellation: ${String(err)}`)),
+    );
+    p.reject(error as Error);
   }
 
   /** The server is gone: every lean request fails as the SDK's client fails its own. */
@@ -319,9 +353,13 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
    */
   request(id: string | number, method: string, params: Record<string, unknown> | undefined, opts: LeanRequestOptions): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const signal = opts.signal;
+      const { signal, cancel } = opts;
       if (signal?.aborted) {
         reject(signal.reason);
+        return;
+      }
+      if (cancel?.aborted) {
+        reject(cancel.reason);
         return;
       }
       const stdin = this.child?.stdin;
@@ -329,26 +367,23 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
         reject(new Error('the server process is not running'));
         return;
       }
-      const cancel = (reason: unknown, error: unknown) => {
-        if (this.pending.get(id) !== p) return;
-        this.forget(id, p);
-        void this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } }).catch((err: unknown) =>
-          this.onerror?.(new Error(`Failed to send cancellation: ${String(err)}`)),
-        );
-        reject(error);
-      };
-      const p: Pending = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const error = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: opts.timeoutMs });
-          cancel(error, error);
-        }, opts.timeoutMs),
-      };
+      const p = new Pending(this, id, resolve, reject);
+      p.timer = setTimeout(timedOut, opts.timeoutMs, p, opts.timeoutMs);
       if (signal) {
         p.signal = signal;
-        p.onAbort = () => cancel(signal.reason, signal.reason instanceof McpError ? signal.reason : new McpError(ErrorCode.RequestTimeout, String(signal.reason)));
+        p.onAbort = () => p.cancelled(signal.reason);
         signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      if (cancel) {
+        // one watcher per CallCancel, told of an abort directly (no AbortSignal made); should
+        // another request watch it already, this one listens to its signal like to any other
+        if (cancel.watch(p)) p.cancel = cancel;
+        else {
+          const s = cancel.signal;
+          const onAbort = () => p.cancelled(s.reason);
+          s.addEventListener('abort', onAbort, { once: true });
+          p.cleanup = () => s.removeEventListener('abort', onAbort);
+        }
       }
       this.pending.set(id, p);
       this.write(JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }) + '\n', stdin);

@@ -31,6 +31,7 @@ import {
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallCancel } from './cancel.js';
 import { childEnvironment } from './env.js';
 import { guardedFetch, type AddressPolicy, type Resolver } from './ssrf.js';
 import { createStdioTransport, ProcessGroupStdioTransport } from './stdio.js';
@@ -95,6 +96,8 @@ const MAX_ITEMS = 5000;
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** the call's cancellation as a CallCancel (the gateway's lean path): its signal is made only where one is needed */
+  cancel?: CallCancel;
   timeoutMs?: number;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
 }
@@ -342,31 +345,32 @@ export class UpstreamClient {
     const client = this.connected ? this.client! : await this.use();
     const token = o.onprogress ? randomUUID() : undefined;
     if (token && o.onprogress) this.progress.set(token, o.onprogress);
-    const params = { name, ...(args !== undefined ? { arguments: args } : {}), ...(token ? { _meta: { progressToken: token } } : {}) };
+    // the same keys in the same order as before, built without spreads (no temporary objects)
+    const params: Record<string, unknown> =
+      args === undefined
+        ? token
+          ? { name, _meta: { progressToken: token } }
+          : { name }
+        : token
+          ? { name, arguments: args, _meta: { progressToken: token } }
+          : { name, arguments: args };
     const timeout = o.timeoutMs ?? this.opts.timeoutMs;
     try {
       // a stdio server: the lean path (the frame written and its answer matched by id by the
       // transport, the result checked here) instead of the SDK client's per-message zod checks
-      const lean = this.leanOf(client);
-      if (lean) return checkedToolResult(await lean.transport.request(lean.nextId(), 'tools/call', params, { timeoutMs: timeout, signal: o.signal }));
-      return (await client.request({ method: 'tools/call', params }, CallToolResultSchema, { signal: o.signal, timeout })) as CallToolResult;
+      const transport = this.transport;
+      const leanId = transport instanceof ProcessGroupStdioTransport ? nextRequestId(client) : undefined;
+      if (leanId !== undefined)
+        return checkedToolResult(
+          await (transport as ProcessGroupStdioTransport).request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }),
+        );
+      return (await client.request({ method: 'tools/call', params }, CallToolResultSchema, {
+        signal: o.signal ?? o.cancel?.signal,
+        timeout,
+      })) as CallToolResult;
     } finally {
       if (token) this.progress.delete(token);
     }
-  }
-
-  /**
-   * The lean path of a stdio connection: its transport, and the next id of the SDK client's own
-   * request counter (so the ids on the wire stay one sequence, and a late answer reaches the
-   * SDK's client as an unknown id, as before). Undefined for other transports, or an SDK
-   * without that counter.
-   */
-  private leanOf(client: Peer): { transport: ProcessGroupStdioTransport; nextId: () => number } | undefined {
-    const transport = this.transport;
-    if (!(transport instanceof ProcessGroupStdioTransport)) return undefined;
-    const sdk = client as unknown as { _requestMessageId?: unknown };
-    if (typeof sdk._requestMessageId !== 'number') return undefined;
-    return { transport, nextId: () => (sdk._requestMessageId as number)++ };
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, o: CallOptions = {}): Promise<Record<string, unknown>> {
@@ -411,7 +415,11 @@ export class UpstreamClient {
 
   /** For tests: whether tools/call goes through the lean stdio path on the current connection. */
   get leanCalls(): boolean {
-    return !!this.client && !!this.leanOf(this.client);
+    return (
+      !!this.client &&
+      this.transport instanceof ProcessGroupStdioTransport &&
+      typeof (this.client as unknown as { _requestMessageId?: unknown })._requestMessageId === 'number'
+    );
   }
 
   private async dispose(): Promise<void> {
@@ -469,4 +477,17 @@ export function plainToolResult(r: unknown): boolean {
     for (const k in block) if (k !== 'type' && k !== 'text') return false;
   }
   return true;
+}
+
+/**
+ * The next id of the SDK client's own request counter, taken for a request of the lean stdio path
+ * (so the ids on the wire stay one sequence, and a late answer reaches the SDK's client as an
+ * unknown id, as before); undefined for an SDK without that counter (the SDK's path then).
+ */
+function nextRequestId(client: Peer): number | undefined {
+  const sdk = client as unknown as { _requestMessageId?: unknown };
+  const id = sdk._requestMessageId;
+  if (typeof id !== 'number') return undefined;
+  sdk._requestMessageId = id + 1;
+  return id;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CallCancel } from '../src/cancel.js';
 import { isTimeoutError } from '../src/client.js';
 import { UpstreamClient, type ListKind } from '../src/upstream.js';
 
@@ -123,6 +124,49 @@ describe('tools/call to a stdio server on the lean path', () => {
     // an already aborted signal never reaches the server
     await expect(client.callTool('echo', {}, { signal: AbortSignal.abort('no') })).rejects.toBe('no');
     expect(received().filter((m) => m.method === 'tools/call')).toHaveLength(1);
+  });
+
+  it('cancels a call when its CallCancel aborts (the gateway lean path, no signal), and tells the server why', async () => {
+    const cancel = new CallCancel();
+    const pending = client.callTool('hang', {}, { cancel });
+    setTimeout(() => cancel.abort('the client went away'), 50);
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(McpError);
+    expect((err as McpError).code).toBe(ErrorCode.RequestTimeout);
+    expect(String((err as Error).message)).toMatch(/the client went away/);
+    await until(() => received().some((m) => m.method === 'notifications/cancelled'));
+    const call = received().find((m) => m.method === 'tools/call')!;
+    expect(received().find((m) => m.method === 'notifications/cancelled')?.params).toEqual({ requestId: call.id, reason: 'the client went away' });
+    // an already cancelled call never reaches the server
+    const done = new CallCancel();
+    done.abort('no');
+    await expect(client.callTool('echo', {}, { cancel: done })).rejects.toBe('no');
+    expect(received().filter((m) => m.method === 'tools/call')).toHaveLength(1);
+    // a call that ends normally leaves nothing watching: a later abort tells the server nothing
+    const finished = new CallCancel();
+    expect((await client.callTool('echo', { text: 'done' }, { cancel: finished })).content).toEqual([{ type: 'text', text: 'done' }]);
+    finished.abort('too late');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(received().filter((m) => m.method === 'notifications/cancelled')).toHaveLength(1);
+  });
+
+  it('one CallCancel shared by two calls in flight cancels both (the second listens to its signal)', async () => {
+    const cancel = new CallCancel();
+    const a = client.callTool('hang', {}, { cancel }).catch((e: unknown) => e);
+    const b = client.callTool('hang', {}, { cancel }).catch((e: unknown) => e);
+    setTimeout(() => cancel.abort('both'), 50);
+    for (const err of await Promise.all([a, b])) expect(String((err as Error).message)).toMatch(/both/);
+    await until(() => received().filter((m) => m.method === 'notifications/cancelled').length === 2);
+    const ids = received()
+      .filter((m) => m.method === 'tools/call')
+      .map((m) => m.id);
+    expect(
+      received()
+        .filter((m) => m.method === 'notifications/cancelled')
+        .map((m) => m.params),
+    ).toEqual(expect.arrayContaining(ids.map((id) => ({ requestId: id, reason: 'both' }))));
+    // the connection carries on
+    expect((await client.callTool('echo', { text: 'still here' })).content).toEqual([{ type: 'text', text: 'still here' }]);
   });
 
   it('skips lines that are not JSON and answers meant for other ids', async () => {

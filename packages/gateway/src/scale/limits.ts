@@ -10,6 +10,7 @@
 //
 // Concurrency: calls in flight per principal and per upstream (this process), each with a
 // bounded FIFO queue; a call waits at most queueTimeoutMs, and a full queue refuses at once.
+import { signalOf, type CallCancel } from '@palisade/mcp';
 import { GatewayError, ERR_RATE, type Scope } from '../gateway.js';
 import type { SharedRedis } from './redis.js';
 
@@ -284,16 +285,19 @@ export class CallLimiter {
     );
   }
 
-  /** Wait for a call slot of the principal and of the upstream; the returned function frees both. */
-  async slot(scope: Scope, upstream: string, signal?: AbortSignal): Promise<() => void> {
+  /**
+   * Wait for a call slot of the principal and of the upstream; the returned function frees both.
+   * `cancel`: the call's signal, or its CallCancel (whose signal is made only if the call waits).
+   */
+  async slot(scope: Scope, upstream: string, cancel?: AbortSignal | CallCancel): Promise<() => void> {
     const c = this.limits.concurrency;
     const principalId = scope.principal.id;
     const p = c.perPrincipal ? this.slots(this.principals, principalId, c.perPrincipal) : undefined;
     const u = c.perUpstream ? this.slots(this.upstreams, upstream, c.perUpstream) : undefined;
-    if (p && !p.tryAcquire()) await p.wait(c.queueTimeoutMs, scope.principal.name, signal);
+    if (p && !p.tryAcquire()) await p.wait(c.queueTimeoutMs, scope.principal.name, signalOf(cancel));
     if (u && !u.tryAcquire()) {
       try {
-        await u.wait(c.queueTimeoutMs, `the upstream ${upstream}`, signal);
+        await u.wait(c.queueTimeoutMs, `the upstream ${upstream}`, signalOf(cancel));
       } catch (err) {
         this.free(this.principals, principalId, p);
         throw err;
