@@ -30,22 +30,29 @@ export function scoreFindings(findings: readonly (Pick<Finding, 'severity'> & Pa
     const score = Math.min(BASE[severity], CEILING[severity]);
     return { score, level: levelForScore(score) };
   }
+  // one problem per rule at its worst severity (a finding without a rule id is one of its own);
+  // the worst problem sets the base and each of the others adds its extra. Worked out in one
+  // pass over short lists (no map, no sort: a scan scores every server this way)
+  const ruleIds: Array<string | undefined> = [];
   const problems: Severity[] = [];
-  const byRule = new Map<string, Severity>();
-  for (const f of findings) {
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
     if (!Object.hasOwn(severityRank, f.severity)) continue;
-    if (typeof f.ruleId !== 'string') problems.push(f.severity);
-    else {
-      const seen = byRule.get(f.ruleId);
-      if (seen === undefined || severityRank[f.severity] > severityRank[seen]) byRule.set(f.ruleId, f.severity);
-    }
+    const at = typeof f.ruleId === 'string' ? ruleIds.indexOf(f.ruleId) : -1;
+    if (at < 0) {
+      // a finding without a rule id never matches another (its slot holds no id)
+      ruleIds.push(typeof f.ruleId === 'string' ? f.ruleId : undefined);
+      problems.push(f.severity);
+    } else if (severityRank[f.severity] > severityRank[problems[at]!]) problems[at] = f.severity;
   }
-  problems.push(...byRule.values());
   if (problems.length === 0) return { score: 0, level: 'none' };
-  problems.sort((a, b) => severityRank[b] - severityRank[a]);
-  const worst = problems[0]!;
-  let score = BASE[worst];
-  for (const severity of problems.slice(1)) score += EXTRA[severity];
-  score = Math.min(score, CEILING[worst]);
+  let worst = problems[0]!;
+  let extras = 0;
+  for (let i = 0; i < problems.length; i++) {
+    const severity = problems[i]!;
+    extras += EXTRA[severity];
+    if (severityRank[severity] > severityRank[worst]) worst = severity;
+  }
+  const score = Math.min(BASE[worst] + extras - EXTRA[worst], CEILING[worst]);
   return { score, level: levelForScore(score) };
 }
