@@ -199,13 +199,23 @@ export function str(v: unknown): string | undefined {
 export function strArray(v: unknown): string[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: string[] = [];
-  for (const x of v) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.push(String(x));
+  // indexed (the scan runs without the optimising compiler, where for...of allocates per step)
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.push(String(x));
+  }
   return out;
 }
 /** env/header maps: keep string-ish values (numbers and booleans appear in real files) */
 export function strMap(v: unknown): Record<string, string> | undefined {
   if (!isRecord(v)) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v)) if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+  // the keys once, no [key, value] pair per entry
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const val = v[k];
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+  }
   return out;
 }
