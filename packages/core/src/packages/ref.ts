@@ -2,10 +2,27 @@
 // ecosystem, at which version. Extended by the advisories work (PEP 440, more runners).
 import type { PackageRef } from '../model.js';
 
+// the same few commands (npx, uvx, docker, node ...) come again and again: each is read once
+const BASENAMES_MAX = 4096;
+const basenames = new Map<string, string>();
 const basename = (cmd: string): string => {
+  const hit = basenames.get(cmd);
+  if (hit !== undefined) return hit;
   const parts = cmd.split(/[\\/]/);
-  return (parts[parts.length - 1] ?? cmd).replace(/\.(?:cmd|exe|bat|ps1)$/i, '').toLowerCase();
+  const name = (parts[parts.length - 1] ?? cmd).replace(/\.(?:cmd|exe|bat|ps1)$/i, '').toLowerCase();
+  // short commands only: the memo stays small whatever a config or report holds
+  if (cmd.length <= 256) {
+    if (basenames.size >= BASENAMES_MAX) basenames.clear();
+    basenames.set(cmd, name);
+  }
+  return name;
 };
+
+/** The list itself when every item is a string (the usual case; callers only read it), else the strings of it. */
+function stringsOf(args: readonly unknown[]): readonly string[] {
+  for (let i = 0; i < args.length; i++) if (typeof args[i] !== 'string') return args.filter((a): a is string => typeof a === 'string');
+  return args as readonly string[];
+}
 
 /** Split `@scope/name@1.2.3` or `name@latest` into name and version. */
 export function splitNpmSpec(spec: string): { name: string; version?: string } {
@@ -103,7 +120,7 @@ const DOCKER_GLOBAL_VALUE_FLAGS = new Set(['--context', '-c', '--config', '-H', 
 export function launchedPackages(command: string | null | undefined, args: readonly string[], depth = 0): PackageRef[] {
   if (!command || depth > 4) return [];
   const cmd = basename(command);
-  const rest = [...args].filter((a): a is string => typeof a === 'string');
+  const rest = stringsOf(args);
   // wrappers that run another command
   if (cmd === 'mise' || cmd === 'rtx') {
     if (rest[0] !== 'exec' && rest[0] !== 'x') return [];

@@ -28,13 +28,15 @@ export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): re
   const cached = readOf(server);
   if (cached) return cached.words;
   const cmd = (server.command ?? '').trim();
-  const head = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
+  // a new list, which the string arguments are added to
+  const words: string[] = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
+  const headLength = words.length;
   const args = Array.isArray(server.args) ? server.args : undefined;
-  const words = [...head, ...(args ? args.filter((a): a is string => typeof a === 'string') : [])];
+  if (args) for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') words.push(args[i]!);
   // kept for servers whose arguments are all strings: then the words after the head are the
   // arguments themselves, which is how a later call checks that nothing changed
-  if (typeof server === 'object' && server !== null && args && words.length === head.length + args.length) {
-    commandReads.set(server, { command: server.command, headLength: head.length, words });
+  if (typeof server === 'object' && server !== null && args && words.length === headLength + args.length) {
+    commandReads.set(server, { command: server.command, headLength, words });
   }
   return words;
 }
