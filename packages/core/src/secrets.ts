@@ -844,6 +844,15 @@ const DB_PASSWORD_OPTION: Record<string, string> = {
 
 const DB_PROGRAM_HINT = /mysql|maria|mongo|redis|sqlcmd|bcp|isql|mycli/i;
 
+// Patterns the per-argument checks below use, made once: a regular expression literal inside a
+// function is a new object every time it runs, and these run for every argument of every server.
+const TLS_OFF_FLAG_VALUE = /^--?(?:verify-ssl|ssl-verify|tls-verify|verify)=(?:false|0|no)$/i;
+const ENV_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const FLAG_NAME = /^--?([A-Za-z][A-Za-z0-9_.-]{0,80})$/;
+const WHITESPACE = /\s/;
+const PATH_OR_URL_CHAR = /[/@:]/;
+const HEX_OR_UUID = /^[0-9a-f-]+$/i;
+
 function programOf(word: string): string | undefined {
   if (!DB_PROGRAM_HINT.test(word)) return undefined;
   const base = (word.split(/[\\/]/).pop() ?? '').replace(/\.(?:exe|cmd|bat)$/i, '').toLowerCase();
@@ -853,7 +862,7 @@ function programOf(word: string): string | undefined {
 /** `--token`, `--api-key`, `--client-secret`, `-k`? No: long options whose name is a secret's name. */
 function secretFlag(word: string): NameStrength | undefined {
   if (word.charCodeAt(0) !== 45) return undefined; // '-'
-  const m = /^--?([A-Za-z][A-Za-z0-9_.-]{0,80})$/.exec(word);
+  const m = FLAG_NAME.exec(word);
   if (!m) return undefined;
   if (word.length === 2) return undefined; // short options are the program's business (see DB_PASSWORD_OPTION)
   const s = nameStrength(m[1]!);
@@ -906,7 +915,7 @@ function redactWords(args: readonly string[], command: string | null | undefined
       // -H "X-Api-Key: V", --header "Authorization: Bearer V"
       const s = redactStringShared(arg);
       if (s.types.length) result = s;
-    } else if (/\s/.test(arg) && depth < 2 && !HEADER_LINE.test(arg)) {
+    } else if (WHITESPACE.test(arg) && depth < 2 && !HEADER_LINE.test(arg)) {
       // a shell string (`bash -c "mysql -psecret ..."`): judge its words in order, keep the spacing
       const whole = redactStringShared(arg);
       const parts = whole.text.split(/(\s+)/);
@@ -929,7 +938,7 @@ function redactWords(args: readonly string[], command: string | null | undefined
     } else {
       const s = redactStringShared(arg);
       if (s.types.length) result = s;
-      else if (depth === 0 && !arg.startsWith('-') && !/[/@:]/.test(arg) && arg.length >= 32 && looksRandom(arg, true) && !/^[0-9a-f-]+$/i.test(arg)) {
+      else if (depth === 0 && !arg.startsWith('-') && !PATH_OR_URL_CHAR.test(arg) && arg.length >= 32 && looksRandom(arg, true) && !HEX_OR_UUID.test(arg)) {
         // a bare, long random argument (a key passed by position)
         result = { text: '<redacted:high-entropy-string>', types: ['high-entropy-string'] };
       }
@@ -996,9 +1005,9 @@ const TLS_OFF_ARGS =
 export function argsDisableTls(args: readonly string[]): boolean {
   return args.some((a) => {
     if (typeof a !== 'string') return false;
-    if (TLS_OFF_ARGS.test(a) || /^--?(?:verify-ssl|ssl-verify|tls-verify|verify)=(?:false|0|no)$/i.test(a)) return true;
+    if (TLS_OFF_ARGS.test(a) || TLS_OFF_FLAG_VALUE.test(a)) return true;
     // env settings passed as arguments: `env NODE_TLS_REJECT_UNAUTHORIZED=0 node x`, `docker run -e ...`
-    const kv = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(a);
+    const kv = ENV_ASSIGNMENT.exec(a);
     return kv !== null && envDisablesTls(kv[1]!, kv[2]!);
   });
 }

@@ -89,6 +89,14 @@ function tomlKeyParts(key: string): string[] {
   return parts;
 }
 
+// Per-line patterns, made once (a regular expression literal inside a function is a new object
+// every time it runs, here once per line of every file). Every one is linear: no two
+// neighbouring quantifiers can trade characters.
+const TOML_HEADER = /^\s*\[([^\]]+)\]\s*(?:#.*)?$/;
+const TOML_INLINE_TABLE = /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=\s*\{/;
+const YAML_NAME = /^\s*(?:-\s+)?name\s*:\s*(?:("[^"]*"|'[^']*')\s*|([^#\s][^#]*))(?:#.*)?$/;
+const YAML_MAP_KEY = /^\s*(?:-\s+)?(?:("[^"]*"|'[^']*')\s*|([^#\s:][^:#]*)):\s*(?:#.*)?$/;
+
 function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<string>): Map<string, Hit[]> {
   const out = new Map<string, Hit[]>();
   const add = (name: string, line: number): void => {
@@ -100,20 +108,19 @@ function textHits(text: string, format: 'yaml' | 'toml', names: ReadonlySet<stri
   const lines = text.split('\n');
   lines.forEach((l, i) => {
     if (format === 'toml') {
-      // every pattern here is linear: no two neighbouring quantifiers can trade characters
-      const header = /^\s*\[([^\]]+)\]\s*(?:#.*)?$/.exec(l);
+      const header = TOML_HEADER.exec(l);
       if (header) {
         const parts = tomlKeyParts(header[1]!.trim());
         add(parts[parts.length - 1]!, i + 1);
         return;
       }
-      const inline = /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=\s*\{/.exec(l);
+      const inline = TOML_INLINE_TABLE.exec(l);
       if (inline) add(unquote(inline[1]!), i + 1);
       return;
     }
-    const named = /^\s*(?:-\s+)?name\s*:\s*(?:("[^"]*"|'[^']*')\s*|([^#\s][^#]*))(?:#.*)?$/.exec(l);
+    const named = YAML_NAME.exec(l);
     if (named) add(unquote(named[1] ?? named[2]!.trimEnd()), i + 1);
-    const mapKey = /^\s*(?:-\s+)?(?:("[^"]*"|'[^']*')\s*|([^#\s:][^:#]*)):\s*(?:#.*)?$/.exec(l);
+    const mapKey = YAML_MAP_KEY.exec(l);
     if (mapKey) add(unquote(mapKey[1] ?? mapKey[2]!.trimEnd()), i + 1);
   });
   return out;

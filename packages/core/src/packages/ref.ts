@@ -24,6 +24,9 @@ function stringsOf(args: readonly unknown[]): readonly string[] {
   return args as readonly string[];
 }
 
+// made once: a regular expression literal inside a function is a new object every time it runs
+const ENV_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
 /** Split `@scope/name@1.2.3` or `name@latest` into name and version. */
 export function splitNpmSpec(spec: string): { name: string; version?: string } {
   const at = spec.lastIndexOf('@');
@@ -130,7 +133,7 @@ export function launchedPackages(command: string | null | undefined, args: reado
   if (cmd === 'asdf' && rest[0] === 'exec' && rest[1]) return launchedPackages(rest[1], rest.slice(2), depth + 1);
   if (cmd === 'env' || cmd === 'nohup' || cmd === 'exec' || cmd === 'time') {
     let i = 0;
-    while (i < rest.length && (rest[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[i]!))) i += rest[i] === '-u' || rest[i] === '--unset' ? 2 : 1;
+    while (i < rest.length && (rest[i]!.startsWith('-') || ENV_ASSIGNMENT.test(rest[i]!))) i += rest[i] === '-u' || rest[i] === '--unset' ? 2 : 1;
     return rest[i] ? launchedPackages(rest[i], rest.slice(i + 1), depth + 1) : [];
   }
   if (cmd === 'deno') {

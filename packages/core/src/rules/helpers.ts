@@ -21,6 +21,13 @@ export function commandName(cmd: string | null | undefined): string {
 const COMMAND_NAMES_MAX = 4096;
 const commandNames = new Map<string, string>();
 
+// Patterns used per server and per word, made once (a regular expression literal inside a
+// function is a new object every time it runs)
+const ABSOLUTE_PATH = /^[A-Za-z]:\\|^\//;
+const WHITESPACE = /\s/;
+const WSL_VALUE_FLAG = /^(?:-d|--distribution|-u|--user|--cd)$/;
+const ENV_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
 /** Command and arguments as one list of words. A command with spaces is split (some clients allow it). */
 export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): readonly string[] {
   // most rules read every server's words: they are worked out once per server object and used
@@ -29,7 +36,7 @@ export function commandWords(server: Pick<ServerConfig, 'command' | 'args'>): re
   if (cached) return cached.words;
   const cmd = (server.command ?? '').trim();
   // a new list, which the string arguments are added to
-  const words: string[] = cmd && !/^[A-Za-z]:\\|^\//.test(cmd) && /\s/.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
+  const words: string[] = cmd && !ABSOLUTE_PATH.test(cmd) && WHITESPACE.test(cmd) ? splitShellWords(cmd) : cmd ? [cmd] : [];
   const headLength = words.length;
   const args = Array.isArray(server.args) ? server.args : undefined;
   if (args) for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') words.push(args[i]!);
@@ -80,15 +87,15 @@ export function unwrapCommand(words: readonly string[]): readonly string[] {
     if (name === 'wsl') {
       // wsl.exe [-d distro] [-u user] [--cd dir] [-e|--exec|--] command ...
       i++;
-      while (i < words.length && words[i]!.startsWith('-')) i += /^(?:-d|--distribution|-u|--user|--cd)$/.test(words[i]!) ? 2 : 1;
+      while (i < words.length && words[i]!.startsWith('-')) i += WSL_VALUE_FLAG.test(words[i]!) ? 2 : 1;
       continue;
     }
     if (WRAPPERS.has(name)) {
       i++;
-      while (i < words.length && (words[i]!.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
+      while (i < words.length && (words[i]!.startsWith('-') || ENV_ASSIGNMENT.test(words[i]!))) i++;
       continue;
     }
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
+    if (ENV_ASSIGNMENT.test(w)) {
       i++;
       continue;
     }
@@ -111,7 +118,7 @@ export function splitShellWords(s: string): string[] {
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       has = true;
-    } else if (/\s/.test(ch)) {
+    } else if (WHITESPACE.test(ch)) {
       if (cur || has) out.push(cur);
       cur = '';
       has = false;

@@ -30,6 +30,10 @@ function caseTable(): RuleCases {
 
 let cases: RuleCases | undefined;
 
+// per argument, made once (a regular expression literal inside a function is a new object every time it runs)
+const WINDOWS_SWITCH = /^\/[a-z]$/i;
+const FLAG_WITH_VALUE = /^--?[\w-]+=/;
+
 export const broadFilesystemScope: ServerRule = {
   meta: {
     id: 'PAL-C006',
@@ -51,8 +55,8 @@ export const broadFilesystemScope: ServerRule = {
     const cmd = commandName(server.command);
     argsOf(server).forEach((arg, i) => {
       // `cmd /c` and similar one-letter Windows switches are not paths
-      if (cmd === 'cmd' && /^\/[a-z]$/i.test(arg)) return;
-      const value = /^--?[\w-]+=/.test(arg) ? arg.slice(arg.indexOf('=') + 1) : arg;
+      if (cmd === 'cmd' && WINDOWS_SWITCH.test(arg)) return;
+      const value = FLAG_WITH_VALUE.test(arg) ? arg.slice(arg.indexOf('=') + 1) : arg;
       const cls = classifyPath(value, ctx);
       if (!cls || seen.has(cls.label)) return;
       seen.add(cls.label);
