@@ -55,7 +55,8 @@ export function redactServer<T extends ServerConfig>(server: T): RedactedServer<
   // an argument that was redacted, as it was and as it is now (a package ref read from it goes too)
   const changed = new Map<string, string>();
   if (Array.isArray(server.args)) {
-    const args = server.args.map((a) => (typeof a === 'string' ? a : String(a)));
+    // the list itself when every argument is a string (redactArgs only reads it), else their text
+    const args = server.args.every((a) => typeof a === 'string') ? server.args : server.args.map((a) => (typeof a === 'string' ? a : String(a)));
     const r = redactArgs(args, command);
     s.args = r.args;
     for (const f of r.found) {

@@ -18,7 +18,8 @@ export function readServerEntry(name: string, entry: unknown): RawServer | undef
     server.args = argv.slice(1);
   }
   const args = strArray(entry.args);
-  if (args) server.args = [...(server.args ?? []), ...args];
+  // strArray's list is new: it is the args themselves unless the command was a list too
+  if (args) server.args = server.args ? [...server.args, ...args] : args;
   const cwd = str(entry.cwd) ?? str(entry.workingDirectory);
   if (cwd) server.cwd = cwd;
   const url = str(entry.url) ?? str(entry.serverUrl) ?? str(entry.httpUrl) ?? str(entry.uri);
