@@ -108,9 +108,24 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
 
 /** Same rule, same evidence twice (a server listed twice in a cross finding): count once. */
 function dedupe(findings: Finding[]): Finding[] {
+  // a server's few findings are compared pair by pair: no key text is built for each of them
+  if (findings.length <= 16) {
+    const out: Finding[] = [];
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i]!;
+      let dup = false;
+      for (let j = 0; j < out.length && !dup; j++) {
+        const g = out[j]!;
+        dup = g.ruleId === f.ruleId && g.severity === f.severity && g.evidence === f.evidence && g.message === f.message;
+      }
+      if (!dup) out.push(f);
+    }
+    return out;
+  }
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.ruleId}\0${f.severity}\0${f.evidence}\0${f.message}`;
+    // unambiguous whatever the texts hold (a NUL in one of them cannot make two findings one)
+    const key = JSON.stringify([f.ruleId, f.severity, f.evidence, f.message]);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -38,6 +38,24 @@ describe('evaluate', () => {
     }
   });
 
+  it('counts a finding twice on one server once, and never merges two findings that only differ in where a NUL falls', () => {
+    for (const copies of [2, 20]) {
+      const rule: Rule = {
+        kind: 'server',
+        meta: { id: 'PAL-C997', title: 'Repeats', severity: 'low', category: 'config', rationale: 'test', remediation: 'test' },
+        check: () => [
+          ...Array.from({ length: copies }, () => ({ message: 'same', evidence: 'same' })),
+          { message: 'c', evidence: 'a\u0000b' },
+          { message: 'b\u0000c', evidence: 'a' },
+        ],
+      };
+      const { servers } = evaluate([caseServer({ command: 'node', args: ['x.js'] })], ctx, [rule]);
+      const found = servers[0]!.findings.map((f) => [f.evidence, f.message]);
+      expect(found).toHaveLength(3);
+      expect(found).toEqual(expect.arrayContaining([['a', 'b\u0000c'], ['a\u0000b', 'c'], ['same', 'same']]));
+    }
+  });
+
   it('turns a throwing rule into an info finding and still runs the others', () => {
     const server = caseServer({ command: 'bash', args: ['-c', 'echo hi'] });
     const { servers } = evaluate([server], ctx, [throwing, ...allRules]);
