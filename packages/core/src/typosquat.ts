@@ -129,7 +129,9 @@ function judgeTyposquat(name: string, ecosystem: Ecosystem, known: readonly stri
   const mine = splitScope(norm);
   const sk = skeleton(name.trim());
   let best: TyposquatMatch | undefined;
-  for (const k of table) {
+  // indexed: for...of allocates per step when the scan runs without the optimising compiler
+  for (let t = 0; t < table.length; t++) {
+    const k = table[t]!;
     const theirs = k.parts;
     // A new package inside the target's own scope is published by the same owner.
     if (mine.scope !== undefined && mine.scope === theirs.scope) continue;
