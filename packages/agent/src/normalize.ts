@@ -77,7 +77,8 @@ export function normalizeServer({ clientId, configPath, raw, scope }: NormalizeI
     scope: raw.scope ?? scope,
     transport: inferTransport(raw),
     command: raw.command ?? null,
-    args: [...rawArgs],
+    // read only: redactServer below gives the server a new, redacted list
+    args: rawArgs,
     cwd: raw.cwd ?? null,
     url: raw.url ?? null,
     envNames: envNames.sort(),
