@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GatewayStore } from '../src/store.js';
 import { fixtureUpstream, jsonRpcPost, tmpDir, writeConfig } from './helpers.js';
 
@@ -139,6 +139,46 @@ describe('audit records and SIGTERM', () => {
       ).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`).sort());
     } finally {
       again.close();
+    }
+  });
+
+  it('audit records reach the database without a read: a first one at the end of its turn, those of a burst within the flush window; store.db flushes first', async () => {
+    const folder = path.join(tmpDir(), 'store');
+    const store = new GatewayStore(folder);
+    const reader = new Database(path.join(folder, 'gateway.sqlite'), { readonly: true });
+    const tools = () => (reader.prepare('SELECT tool FROM audit ORDER BY id').all() as { tool: string }[]).map((r) => r.tool);
+    const record = (tool: string) =>
+      store.audit({
+        at: new Date().toISOString(),
+        kind: 'call',
+        principal: 'p',
+        virtualServer: null,
+        upstream: 'fx',
+        tool,
+        argHash: null,
+        decision: 'allowed',
+        reason: null,
+        latencyMs: 1,
+        resultBytes: 2,
+        detail: undefined,
+      });
+    try {
+      // nothing written for a while: the record is in the database once its event-loop turn ends
+      record('first');
+      await new Promise((r) => setImmediate(r));
+      expect(tools()).toEqual(['first']);
+      // records right after a write, each in a turn of its own: all written, with no read through the store
+      for (const t of ['a', 'b', 'c']) {
+        record(t);
+        await new Promise((r) => setImmediate(r));
+      }
+      await vi.waitFor(() => expect(tools()).toEqual(['first', 'a', 'b', 'c']), { timeout: 2000, interval: 2 });
+      // a read through store.db (admin views, backend sync, tests) sees a record queued just now
+      record('queued');
+      expect((store.db.prepare("SELECT count(*) AS n FROM audit WHERE tool = 'queued'").get() as { n: number }).n).toBe(1);
+    } finally {
+      reader.close();
+      store.close();
     }
   });
 });
