@@ -6,7 +6,7 @@
 // each thread are printed per call (main thread, then all threads: V8's compiler and GC helpers).
 //
 // node bench/gateway/callgrind.mjs [--cli PATH/packages/cli/bin/palisade.js]... [--calls 2000]
-//   [--warmup 300] [--concurrency 32] [--keep DIR]
+//   [--warmup 300] [--concurrency 32] [--rate R] [--keep DIR]
 // Several --cli run one after the other, in the order given (a before/after in one command).
 // Needs valgrind (callgrind_control) on the PATH; Linux only.
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +27,8 @@ if (clis.length === 0) clis.push(path.join(root, 'packages/cli/bin/palisade.js')
 const CALLS = Number(opt('calls', 2000));
 const WARMUP = Number(opt('warmup', 300));
 const CONCURRENCY = Number(opt('concurrency', 32));
+// --rate R: the measured calls arrive at R a second (open loop) instead of CONCURRENCY in flight
+const RATE = Number(opt('rate', 0));
 const keep = opt('keep');
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
 const load = path.join(root, 'bench/gateway/load.mjs');
@@ -57,12 +59,27 @@ async function waitForPort(port, child) {
   throw new Error(`the gateway did not listen on ${port}`);
 }
 
-function runLoad(url, calls) {
-  const r = spawnSync(process.execPath, [load, '--tool', 'bench__echo', '--calls', String(calls), '--concurrency', String(CONCURRENCY), '--url', url], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 900_000,
-  });
+function runLoad(url, calls, rate = 0) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      load,
+      '--tool',
+      'bench__echo',
+      '--calls',
+      String(calls),
+      '--concurrency',
+      String(CONCURRENCY),
+      ...(rate > 0 ? ['--rate', String(rate)] : []),
+      '--url',
+      url,
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 900_000,
+    },
+  );
   if (r.status !== 0) throw new Error(`load failed: ${r.stderr.slice(-2000)}`);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
   if (out.errors) throw new Error(`load: ${out.errors} errors`);
@@ -122,14 +139,14 @@ for (const cli of clis) {
     const url = `http://127.0.0.1:${port}/mcp`;
     runLoad(url, WARMUP);
     control(child.pid, '-i', 'on');
-    runLoad(url, CALLS);
+    const measured = runLoad(url, CALLS, RATE);
     control(child.pid, '-i', 'off');
     child.kill('SIGTERM');
     await exited;
     const t = totals(tmp);
     const all = t.reduce((a, b) => a + b, 0);
     process.stdout.write(
-      `${cli}\n  ${CALLS} calls at ${CONCURRENCY} in flight after ${WARMUP}: main thread ${Math.round(t[0] / CALLS).toLocaleString('en')} instructions per call, all threads ${Math.round(all / CALLS).toLocaleString('en')} (${t.map((n) => Math.round(n / CALLS).toLocaleString('en')).join(' / ')})\n`,
+      `${cli}\n  ${CALLS} calls ${RATE > 0 ? `at ${RATE}/s` : `at ${CONCURRENCY} in flight`} after ${WARMUP}: main thread ${Math.round(t[0] / CALLS).toLocaleString('en')} instructions per call, all threads ${Math.round(all / CALLS).toLocaleString('en')} (${t.map((n) => Math.round(n / CALLS).toLocaleString('en')).join(' / ')}); load: ${Math.round(measured.callsPerSecond)} calls/s, p50 ${measured.p50.toFixed(2)} ms\n`,
     );
     if (keep) spawnSync('cp', ['-r', tmp, path.join(keep, `cg-${path.basename(path.resolve(cli, '../../../..'))}-${Date.now()}`)]);
   } finally {
