@@ -11,10 +11,10 @@
 // Needs valgrind (callgrind_control) on the PATH; Linux only.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from './ports.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -33,31 +33,6 @@ const keep = opt('keep');
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
 const load = path.join(root, 'bench/gateway/load.mjs');
 const policy = 'policy: { blockLevel: high, pinning: true, stripHiddenText: true, redactSecretsInResults: false }\nlimits: { callsPerMinute: 10000000 }\n';
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitForPort(port, child) {
-  const until = Date.now() + 300_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before listening`);
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => (s.end(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the gateway did not listen on ${port}`);
-}
 
 function runLoad(url, calls, rate = 0) {
   const r = spawnSync(
@@ -131,7 +106,8 @@ for (const cli of clis) {
     child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      await waitForPort(port, child);
+      // under valgrind the gateway takes minutes to start
+      await waitForPort(port, child, 'the gateway', 300_000, 250);
     } catch (e) {
       child.kill('SIGKILL');
       throw new Error(`${e.message}\n${err}`);

@@ -7,10 +7,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { GatewayStore } from '../src/store.js';
+import { GatewayStore, type AuditRecord } from '../src/store.js';
 import { fixtureUpstream, jsonRpcPost, tmpDir, writeConfig } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** An allowed call's audit record for `tool`. */
+function callRecord(tool: string, detail?: unknown): AuditRecord {
+  return {
+    at: new Date().toISOString(),
+    kind: 'call',
+    principal: 'p',
+    virtualServer: null,
+    upstream: 'fx',
+    tool,
+    argHash: null,
+    decision: 'allowed',
+    reason: null,
+    latencyMs: 1,
+    resultBytes: 2,
+    detail,
+  };
+}
 const CLI = path.join(ROOT, 'packages/cli/src/main.ts');
 
 function post(
@@ -113,20 +131,7 @@ describe('audit records and SIGTERM', () => {
     const folder = path.join(tmpDir(), 'store');
     const store = new GatewayStore(folder);
     for (let i = 0; i < 10; i++)
-      store.audit({
-        at: new Date().toISOString(),
-        kind: 'call',
-        principal: 'p',
-        virtualServer: null,
-        upstream: 'fx',
-        tool: `t${i}`,
-        argHash: null,
-        decision: 'allowed',
-        reason: null,
-        latencyMs: 1,
-        resultBytes: 2,
-        detail: { i },
-      });
+      store.audit(callRecord(`t${i}`, { i }));
     // no event-loop turn in between: the batch has not been written yet
     store.close();
     const again = new GatewayStore(folder);
@@ -147,21 +152,7 @@ describe('audit records and SIGTERM', () => {
     const store = new GatewayStore(folder);
     const reader = new Database(path.join(folder, 'gateway.sqlite'), { readonly: true });
     const tools = () => (reader.prepare('SELECT tool FROM audit ORDER BY id').all() as { tool: string }[]).map((r) => r.tool);
-    const record = (tool: string) =>
-      store.audit({
-        at: new Date().toISOString(),
-        kind: 'call',
-        principal: 'p',
-        virtualServer: null,
-        upstream: 'fx',
-        tool,
-        argHash: null,
-        decision: 'allowed',
-        reason: null,
-        latencyMs: 1,
-        resultBytes: 2,
-        detail: undefined,
-      });
+    const record = (tool: string) => store.audit(callRecord(tool));
     try {
       // nothing written for a while: the record is in the database once its event-loop turn ends
       record('first');
