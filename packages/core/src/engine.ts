@@ -58,11 +58,15 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
   // and a result object per step (~1.5 MB in the 500-server bench scan, a young-generation GC)
   const serverRules = rules.filter((r): r is ServerRule => r.kind === 'server');
   // the rules that read only tools, apart: most servers list none, and then they are not called
+  // (nor the scan rules that read only tools, when no server lists any)
   const anyServerRules = serverRules.filter((r) => r.toolsOnly !== true);
+  let anyTools = false;
   for (let i = 0; i < servers.length; i++) {
     const server = servers[i]!;
     const list = lists[i]!;
-    const ruleList = toolsOf(server).length > 0 ? serverRules : anyServerRules;
+    const hasTools = toolsOf(server).length > 0;
+    if (hasTools) anyTools = true;
+    const ruleList = hasTools ? serverRules : anyServerRules;
     for (let r = 0; r < ruleList.length; r++) {
       const rule = ruleList[r]!;
       try {
@@ -78,7 +82,7 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
   }
   const cross: CrossFinding[] = [];
   for (const rule of rules) {
-    if (rule.kind !== 'scan') continue;
+    if (rule.kind !== 'scan' || (rule.toolsOnly === true && !anyTools)) continue;
     let hits: ReturnType<typeof rule.check>;
     try {
       hits = rule.check(servers, ctx);

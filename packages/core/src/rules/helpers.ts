@@ -180,12 +180,6 @@ export function toolsOf(server: Pick<ServerConfig, 'tools'>): readonly Tool[] {
 
 const NO_TOOLS: readonly Tool[] = Object.freeze([]);
 
-/** Does any of these servers list a tool? Without --probe none does, and the tool rules have nothing to read. */
-export function anyServerHasTools(servers: readonly Pick<ServerConfig, 'tools'>[]): boolean {
-  for (let i = 0; i < servers.length; i++) if (toolsOf(servers[i]!).length > 0) return true;
-  return false;
-}
-
 function usable(t: unknown): t is Tool {
   return Boolean(t) && typeof t === 'object' && typeof (t as Tool).name === 'string';
 }

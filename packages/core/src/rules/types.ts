@@ -60,6 +60,11 @@ export interface ScanRule {
    */
   attach?: 'servers' | 'report';
   check(servers: readonly ServerConfig[], ctx: RuleContext): Omit<CrossFinding, 'ruleId' | 'title'>[];
+  /**
+   * The rule reads nothing of the servers but their tools, so it has nothing to say about a scan
+   * in which no server lists any (without --probe): the engine does not call it for one.
+   */
+  toolsOnly?: true;
 }
 
 export type Rule = ServerRule | ScanRule;

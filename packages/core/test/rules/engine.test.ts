@@ -1,7 +1,7 @@
 // The engine around the rules: a rule that throws does not take the scan down, findings fit
 // the wire format, cross-server findings count against the servers they name.
 import { describe, expect, it } from 'vitest';
-import { allRules, caseServer, evaluate, LIMITS, ScoredServerSchema, type Rule, type ScanRule } from '@palisade/core';
+import { allRules, caseServer, caseServers, evaluate, LIMITS, ScoredServerSchema, type Rule, type ScanRule } from '@palisade/core';
 
 const ctx = { platform: 'linux' as const, home: '/home/alice' };
 
@@ -35,6 +35,23 @@ describe('evaluate', () => {
       // and the engine still calls it for a server that lists tools
       const withTools = rule.cases?.invalid[0]?.server;
       if (withTools) expect(evaluate([caseServer(withTools)], ctx, [rule]).servers[0]!.findings.map((f) => f.ruleId)).toContain(rule.meta.id);
+    }
+  });
+
+  it('skips only scan rules that have nothing to say about a scan in which no server lists tools', () => {
+    const toolsOnly = allRules.filter((r) => r.kind === 'scan' && r.toolsOnly === true);
+    expect(toolsOnly.map((r) => r.meta.id).sort()).toEqual(['PAL-T005', 'PAL-T006']);
+    for (const rule of toolsOnly) {
+      if (rule.kind !== 'scan') continue;
+      for (const c of [...(rule.cases?.invalid ?? []), ...(rule.cases?.valid ?? [])]) {
+        for (const tools of [undefined, [], [null, 7, { description: 'no name' }]]) {
+          const servers = caseServers(c).map((s) => ({ ...s, tools }) as typeof s);
+          expect(rule.check(servers, ctx)).toEqual([]);
+        }
+      }
+      // and the engine still calls it when a server lists tools
+      const invalid = rule.cases?.invalid[0];
+      if (invalid) expect(evaluate(caseServers(invalid), ctx, [rule]).findings.map((f) => f.ruleId)).toContain(rule.meta.id);
     }
   });
 

@@ -1,7 +1,7 @@
 // PAL-T005: a tool description that names another server's tools or tells the model how to use other tools.
 import type { CrossFinding, ServerConfig } from '../../model.js';
 import type { RuleCases, ScanRule } from '../types.js';
-import { anyServerHasTools, around, contextsOf, disabledNote, modelText, safeText, serverLabel, toolsOf } from '../helpers.js';
+import { around, contextsOf, disabledNote, modelText, safeText, serverLabel, toolsOf } from '../helpers.js';
 
 // The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
 // every start: a scan never reads it.
@@ -145,12 +145,11 @@ export const crossServerShadowing: ScanRule = {
       'Remove the server whose description reaches beyond itself, or move it to a separate client or profile. The finding lists the offending server; the other server named in the evidence is the one being shadowed.',
   },
   kind: 'scan',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },
   check(servers) {
-    // only tools are read: a scan without any (no --probe) has nothing here, and is not grouped into contexts
-    if (!anyServerHasTools(servers)) return [];
     const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
     const reported = new Set<string>();
     // a user-wide server's tools are read again in every project context: tokenise once

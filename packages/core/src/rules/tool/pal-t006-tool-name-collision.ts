@@ -1,7 +1,7 @@
 // PAL-T006: the same tool name offered by two or more servers of one client.
 import type { CrossFinding, ServerConfig } from '../../model.js';
 import type { RuleCases, ScanRule } from '../types.js';
-import { anyServerHasTools, contextsOf, safeText, serverLabel, toolsOf } from '../helpers.js';
+import { contextsOf, safeText, serverLabel, toolsOf } from '../helpers.js';
 import { compareText } from '../../order.js';
 
 // The case table is built when a test, `palisade rules ID` or the docs ask for it, not at
@@ -93,12 +93,11 @@ export const toolNameCollision: ScanRule = {
       'Remove the duplicate server, or disable the colliding tool in one of them. Clients that prefix tool names with the server name reduce but do not remove the confusion for the model.',
   },
   kind: 'scan',
+  toolsOnly: true,
   get cases() {
     return (cases ??= caseTable());
   },
   check(servers) {
-    // only tools are read: a scan without any (no --probe) has nothing here, and is not grouped into contexts
-    if (!anyServerHasTools(servers)) return [];
     const out: Omit<CrossFinding, 'ruleId' | 'title'>[] = [];
     const reported = new Set<string>();
     for (const { client, servers: group } of contextsOf(servers)) {
