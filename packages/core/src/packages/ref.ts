@@ -1,22 +1,17 @@
 // Package references from launch commands: which package a server runs, from which
 // ecosystem, at which version. Extended by the advisories work (PEP 440, more runners).
 import type { PackageRef } from '../model.js';
+import { BoundedMemo } from '../memo.js';
 
-// the same few commands (npx, uvx, docker, node ...) come again and again: each is read once
-const BASENAMES_MAX = 4096;
-const basenames = new Map<string, string>();
-const basename = (cmd: string): string => {
-  const hit = basenames.get(cmd);
-  if (hit !== undefined) return hit;
+function readBasename(cmd: string): string {
   const parts = cmd.split(/[\\/]/);
-  const name = (parts[parts.length - 1] ?? cmd).replace(/\.(?:cmd|exe|bat|ps1)$/i, '').toLowerCase();
-  // short commands only: the memo stays small whatever a config or report holds
-  if (cmd.length <= 256) {
-    if (basenames.size >= BASENAMES_MAX) basenames.clear();
-    basenames.set(cmd, name);
-  }
-  return name;
-};
+  return (parts[parts.length - 1] ?? cmd).replace(/\.(?:cmd|exe|bat|ps1)$/i, '').toLowerCase();
+}
+
+// the same few commands (npx, uvx, docker, node ...) come again and again: each is read once;
+// short commands only, so the memo stays small whatever a config or report holds
+const basenames = new BoundedMemo<string, string>(4096);
+const basename = (cmd: string): string => (cmd.length <= 256 ? basenames.get(cmd, readBasename) : readBasename(cmd));
 
 /** The list itself when every item is a string (the usual case; callers only read it), else the strings of it. */
 function stringsOf(args: readonly unknown[]): readonly string[] {
