@@ -1,6 +1,7 @@
 // Small helpers shared by the rule files: reading command lines, quoting evidence safely,
 // and wording that every rule uses the same way.
 import type { PackageRef, ServerConfig, Tool } from '../model.js';
+import { BoundedMemo } from '../memo.js';
 import { launchedPackages, parsePackageRef } from '../packages/ref.js';
 import { redactFreeText } from '../secrets.js';
 import { escapeInvisible, revealHiddenText } from '../unicode.js';
@@ -9,17 +10,15 @@ import { escapeInvisible, revealHiddenText } from '../unicode.js';
 export function commandName(cmd: string | null | undefined): string {
   if (!cmd) return '';
   // the rules ask for the names of the same few words (npx, uvx, docker ...) again and again
-  const hit = commandNames.get(cmd);
-  if (hit !== undefined) return hit;
-  const parts = cmd.trim().split(/[\\/]/);
-  const name = (parts[parts.length - 1] ?? '').replace(/\.(?:exe|cmd|bat|ps1|com)$/i, '').toLowerCase();
-  if (commandNames.size >= COMMAND_NAMES_MAX) commandNames.clear();
-  commandNames.set(cmd, name);
-  return name;
+  return commandNames.get(cmd, readCommandName);
 }
 
-const COMMAND_NAMES_MAX = 4096;
-const commandNames = new Map<string, string>();
+function readCommandName(cmd: string): string {
+  const parts = cmd.trim().split(/[\\/]/);
+  return (parts[parts.length - 1] ?? '').replace(/\.(?:exe|cmd|bat|ps1|com)$/i, '').toLowerCase();
+}
+
+const commandNames = new BoundedMemo<string, string>(4096);
 
 // Patterns used per server and per word, made once (a regular expression literal inside a
 // function is a new object every time it runs)
