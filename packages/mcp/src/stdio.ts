@@ -5,8 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { CallCancel, type CancelWatcher } from './cancel.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LeanRequests, type LeanRequestOptions } from './lean.js';
 
 export interface StdioParams {
   command: string;
@@ -15,13 +15,7 @@ export interface StdioParams {
   cwd?: string;
 }
 
-/** Options of a request sent on the lean path (see ProcessGroupStdioTransport.request). */
-export interface LeanRequestOptions {
-  timeoutMs: number;
-  signal?: AbortSignal;
-  /** the call's cancellation without an AbortSignal (the gateway's lean path); either or both may be given */
-  cancel?: CallCancel;
-}
+export type { LeanRequestOptions } from './lean.js';
 
 /** A started stdio server: the transport plus what we need to explain its failure. */
 export interface StdioServerTransport extends Transport {
@@ -111,35 +105,6 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !groupAlive(pid);
 }
 
-/** A request of the lean path waiting for its response (one object per request: no closures per call). */
-class Pending implements CancelWatcher {
-  timer?: NodeJS.Timeout;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  cancel?: CallCancel;
-  /** removes the listener of a CallCancel's signal (when another request watched it already) */
-  cleanup?: () => void;
-
-  constructor(
-    readonly owner: ProcessGroupStdioTransport,
-    readonly id: string | number,
-    readonly resolve: (result: Record<string, unknown>) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
-
-  /** the call's CallCancel was aborted: as an aborted signal (see ProcessGroupStdioTransport.request) */
-  cancelled(reason: unknown): void {
-    this.owner.cancelPending(this, reason, reason instanceof McpError ? reason : new McpError(ErrorCode.RequestTimeout, String(reason)));
-  }
-}
-
-function timedOut(p: Pending, timeoutMs: number): void {
-  const error = new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs });
-  p.owner.cancelPending(p, error, error);
-}
-
-const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The server's stdout as lines. Chunks are kept as they come and joined once a line ends (a long
  * message costs one copy, not one per chunk); a line over `max` bytes is an error.
@@ -202,8 +167,11 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
   private closed = false;
   private closing?: Promise<void>;
   private corked = false;
-  /** requests of the lean path (request()), by id */
-  private readonly pending = new Map<string | number, Pending>();
+  /** requests of the lean path (request()) */
+  private readonly lean = new LeanRequests(
+    (requestId, reason) => this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } }),
+    (err) => this.onerror?.(err),
+  );
 
   constructor(private readonly params: StdioParams) {}
 
@@ -242,7 +210,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
         this.exit = signal ? `signal ${signal}` : `exit code ${code}`;
       });
       child.once('close', () => {
-        this.failPending();
+        this.lean.closeAll();
         if (!this.closed) this.onclose?.();
       });
       child.stdin?.on('error', (err) => this.onerror?.(err));
@@ -279,13 +247,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
       this.onerror?.(err as Error);
       return;
     }
-    if (this.pending.size > 0 && isPlain(raw) && raw.method === undefined && (typeof raw.id === 'number' || typeof raw.id === 'string')) {
-      const p = this.pending.get(raw.id);
-      if (p) {
-        this.settle(raw.id, p, raw);
-        return;
-      }
-    }
+    if (this.lean.size > 0 && this.lean.take(raw)) return;
     let message: JSONRPCMessage;
     try {
       message = JSONRPCMessageSchema.parse(raw);
@@ -296,70 +258,17 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
     this.onmessage?.(message);
   }
 
-  /** The response to lean request `id`: its result, or its error as the SDK's client raises it. */
-  private settle(id: string | number, p: Pending, m: Record<string, unknown>): void {
-    this.forget(id, p);
-    if (m.jsonrpc === '2.0' && 'result' in m && !('error' in m) && isPlain(m.result)) {
-      p.resolve(m.result);
-      return;
-    }
-    const e = m.error;
-    if (m.jsonrpc === '2.0' && !('result' in m) && isPlain(e) && Number.isInteger(e.code) && typeof e.message === 'string') {
-      p.reject(McpError.fromError(e.code as number, e.message, e.data));
-      return;
-    }
-    const error = new McpError(ErrorCode.InvalidRequest, `The server answered request ${JSON.stringify(id)} with a message that is not a JSON-RPC response`);
-    this.onerror?.(error);
-    p.reject(error);
-  }
-
-  private forget(id: string | number, p: Pending): void {
-    this.pending.delete(id);
-    clearTimeout(p.timer);
-    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
-    p.cancel?.unwatch(p);
-    p.cleanup?.();
-  }
-
-  /** Lean request `p` timed out or was cancelled: notifications/cancelled to the server (with `reason`), and the call fails with `error`. */
-  cancelPending(p: Pending, reason: unknown, error: unknown): void {
-    const id = p.id;
-    if (this.pending.get(id) !== p) return;
-    this.forget(id, p);
-    void this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } }).catch((err: unknown) =>
-      this.onerror?.(new Error(`Failed to send cancellation: ${String(err)}`)),
-    );
-    p.reject(error as Error);
-  }
-
-  /** The server is gone: every lean request fails as the SDK's client fails its own. */
-  private failPending(): void {
-    if (this.pending.size === 0) return;
-    const all = [...this.pending];
-    for (const [id, p] of all) {
-      this.forget(id, p);
-      p.reject(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
-    }
-  }
-
   /**
    * The lean path for a request the caller checks itself (the gateway's tools/call): the frame is
    * written at once and its response matched by id, without the SDK client's per-message schema
-   * checks. What the SDK's Protocol.request does is done here too: a timeout (McpError
-   * RequestTimeout) and cancellation by `signal` each send notifications/cancelled to the server;
-   * a closed connection fails the request (McpError ConnectionClosed); an error response becomes
-   * the SDK's McpError. `id` must be unique among the connection's requests (the SDK client's
-   * counter, so ids stay one sequence on the wire). Resolves with the response's result object.
+   * checks; timeouts, cancellation and errors as the SDK's Protocol.request (see lean.ts). `id`
+   * must be unique among the connection's requests (the SDK client's counter, so ids stay one
+   * sequence on the wire). Resolves with the response's result object.
    */
   request(id: string | number, method: string, params: Record<string, unknown> | undefined, opts: LeanRequestOptions): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const { signal, cancel } = opts;
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      if (cancel?.aborted) {
-        reject(cancel.reason);
+      if (opts.signal?.aborted || opts.cancel?.aborted) {
+        this.lean.add(id, resolve, reject, opts); // rejects with the cancellation's reason
         return;
       }
       const stdin = this.child?.stdin;
@@ -367,25 +276,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
         reject(new Error('the server process is not running'));
         return;
       }
-      const p = new Pending(this, id, resolve, reject);
-      p.timer = setTimeout(timedOut, opts.timeoutMs, p, opts.timeoutMs);
-      if (signal) {
-        p.signal = signal;
-        p.onAbort = () => p.cancelled(signal.reason);
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-      if (cancel) {
-        // one watcher per CallCancel, told of an abort directly (no AbortSignal made); should
-        // another request watch it already, this one listens to its signal like to any other
-        if (cancel.watch(p)) p.cancel = cancel;
-        else {
-          const s = cancel.signal;
-          const onAbort = () => p.cancelled(s.reason);
-          s.addEventListener('abort', onAbort, { once: true });
-          p.cleanup = () => s.removeEventListener('abort', onAbort);
-        }
-      }
-      this.pending.set(id, p);
+      if (!this.lean.add(id, resolve, reject, opts)) return;
       this.write(JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }) + '\n', stdin);
     });
   }
@@ -447,7 +338,7 @@ export class ProcessGroupStdioTransport implements StdioServerTransport {
       child.stderr?.destroy();
     }
     this.lines.clear();
-    this.failPending();
+    this.lean.closeAll();
     this.onclose?.();
   }
 }
