@@ -38,8 +38,8 @@ const RATE_CALLS = Number(process.env.BENCH_RATE_CALLS) || RATE * 3;
 // node options to the palisade gateway processes (e.g. --cpu-prof --cpu-prof-dir=DIR).
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'seq,rate,tput').split(',').map((s) => s.trim()));
-// BENCH_COMPARE_CLI=PATH: one more row, a palisade gateway (stdio upstream) run from another
-// checkout's packages/cli/bin/palisade.js (built there), for a before/after in one run
+// BENCH_COMPARE_CLI=PATH: two more rows, a palisade gateway (http and stdio upstream) run from
+// another checkout's packages/cli/bin/palisade.js (built there), for a before/after in one run
 const COMPARE_CLI = process.env.BENCH_COMPARE_CLI;
 const GATEWAY_NODE_OPTIONS = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
@@ -128,11 +128,16 @@ try {
   for (const [kind, upstreamYaml, cli = palisade, name] of [
     ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`],
     ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`],
-    ...(COMPARE_CLI ? [['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`, COMPARE_CLI, 'palisade gateway (compare), stdio upstream']] : []),
+    ...(COMPARE_CLI
+      ? [
+          ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`, COMPARE_CLI, 'palisade gateway (compare), http upstream'],
+          ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`, COMPARE_CLI, 'palisade gateway (compare), stdio upstream'],
+        ]
+      : []),
   ]) {
     if (!wanted(name ?? `palisade gateway, ${kind} upstream`)) continue;
     const port = await freePort();
-    const label = name ? 'compare' : kind;
+    const label = name ? `compare-${kind}` : kind;
     const config = path.join(tmp, `gateway-${label}.yaml`);
     writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${label}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
     const child = start([...GATEWAY_NODE_OPTIONS, cli, 'gateway', '--config', config], `palisade gateway (${label})`);
@@ -148,7 +153,8 @@ try {
     s.on('connect', () => (s.end(), resolve(true)));
     s.on('error', () => resolve(false));
   });
-  if (redisUp && wanted('palisade gw + Redis, stdio upstream')) {
+  if (!redisUp) process.stdout.write(`note: no Redis at ${new URL(redisUrl).host}; the shared-state row is left out\n`);
+  else if (wanted('palisade gw + Redis, stdio upstream')) {
     const port = await freePort();
     const config = path.join(tmp, 'gateway-redis.yaml');
     writeFileSync(
@@ -158,7 +164,7 @@ try {
     const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', { REDIS_URL: redisUrl, PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:` });
     await waitForPort(port, child, 'palisade gateway (Redis)');
     targets.push({ name: 'palisade gw + Redis, stdio upstream', tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', pid: child.pid });
-  } else process.stdout.write(`note: no Redis at ${new URL(redisUrl).host}; the shared-state row is left out\n`);
+  }
   if (existsSync(mcpProxy) && wanted('mcp-proxy 6.7.19, stdio upstream')) {
     const port = await freePort();
     const child = start([mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo], 'mcp-proxy');

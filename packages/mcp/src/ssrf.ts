@@ -7,7 +7,7 @@
 import { lookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import net from 'node:net';
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { Agent, fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
 
 export class SsrfError extends Error {
   constructor(message: string) {
@@ -109,7 +109,7 @@ export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolve
   await resolveChecked(url, allowPrivate, resolve, policy);
 }
 
-const MAX_REDIRECTS = 5;
+export const MAX_REDIRECTS = 5;
 const MAX_PINNED_HOSTS = 64;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -160,12 +160,23 @@ export interface GuardOptions {
   base?: typeof fetch;
 }
 
+/** What guardedFetch returns: the fetch, its pool's close, and the pool itself for the lean HTTP path. */
+export type GuardedFetch = typeof fetch & {
+  close: () => Promise<void>;
+  /**
+   * Checks `url` as the fetch does before each request (resolve, check, pin) and returns the
+   * dispatcher whose connections go only to the pinned addresses; undefined with the test seam
+   * `base`, which has no pool. Redirects are the caller's to check (each hop through this again).
+   */
+  checked?: (url: URL) => Promise<Dispatcher>;
+};
+
 /**
  * A fetch that resolves the target once, checks every address, and connects only to the
  * checked addresses (pinned in the connection's lookup); each redirect hop is checked and
  * pinned the same way before it is followed.
  */
-export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): typeof fetch & { close: () => Promise<void> } {
+export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): GuardedFetch {
   const resolve = opts.resolve ?? defaultResolver;
   const pinned = opts.base ? undefined : new PinnedAgent();
   const send = async (url: URL, init: RequestInit): Promise<Response> => {
@@ -203,5 +214,11 @@ export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): ty
       url = next;
     }
   };
-  return Object.assign(fn as typeof fetch, { close: async () => pinned?.agent.destroy().catch(() => undefined) });
+  const checked = pinned
+    ? async (url: URL): Promise<Dispatcher> => {
+        pinned.pin(url.hostname, await resolveChecked(url, allowPrivate, resolve, opts.policy));
+        return pinned.agent;
+      }
+    : undefined;
+  return Object.assign(fn as typeof fetch, { close: async () => pinned?.agent.destroy().catch(() => undefined), checked });
 }

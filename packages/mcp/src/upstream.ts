@@ -33,6 +33,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallCancel } from './cancel.js';
 import { childEnvironment } from './env.js';
+import { LeanHttpCalls } from './http-lean.js';
 import { guardedFetch, type AddressPolicy, type Resolver } from './ssrf.js';
 import { createStdioTransport, ProcessGroupStdioTransport } from './stdio.js';
 
@@ -110,6 +111,8 @@ export class UpstreamClient {
   private connecting?: Promise<void>;
   /** closes the pinned-address connection pool of the current HTTP connection */
   private closeFetch?: () => Promise<void>;
+  /** tools/call's lean path on the current Streamable HTTP connection (SDK v1 client) */
+  private leanHttp?: { transport: Transport; calls: LeanHttpCalls };
   /** the logging level asked for, set again after a reconnect */
   private logLevel?: string;
   private closed = false;
@@ -230,7 +233,10 @@ export class UpstreamClient {
         return;
       }
       try {
-        await open(new StreamableHTTPClientTransport(t.url, { requestInit, fetch: fetchFn }));
+        const transport = new StreamableHTTPClientTransport(t.url, { requestInit, fetch: fetchFn });
+        await open(transport);
+        const calls = LeanHttpCalls.attach(transport, t.url, t.headers, dynamic, guarded.checked, (err) => transport.onerror?.(err));
+        if (calls) this.leanHttp = { transport, calls };
       } catch (err) {
         const code = err instanceof StreamableHTTPError ? err.code : undefined;
         if (code === undefined || code < 400 || code >= 500 || code === 401) throw err;
@@ -359,11 +365,14 @@ export class UpstreamClient {
       // a stdio server: the lean path (the frame written and its answer matched by id by the
       // transport, the result checked here) instead of the SDK client's per-message zod checks
       const transport = this.transport;
-      const leanId = transport instanceof ProcessGroupStdioTransport ? nextRequestId(client) : undefined;
-      if (leanId !== undefined)
-        return checkedToolResult(
-          await (transport as ProcessGroupStdioTransport).request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }),
-        );
+      if (transport instanceof ProcessGroupStdioTransport) {
+        const leanId = nextRequestId(client);
+        if (leanId !== undefined) return checkedToolResult(await transport.request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }));
+      } else if (this.leanHttp !== undefined && this.leanHttp.transport === transport) {
+        // a Streamable HTTP server: the lean path of http-lean.ts, beside the SDK's client
+        const leanId = nextRequestId(client);
+        if (leanId !== undefined) return checkedToolResult(await this.leanHttp.calls.request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }));
+      }
       return (await client.request({ method: 'tools/call', params }, CallToolResultSchema, {
         signal: o.signal ?? o.cancel?.signal,
         timeout,
@@ -413,11 +422,11 @@ export class UpstreamClient {
     if (this.capabilities().logging) await client.setLoggingLevel(level as never);
   }
 
-  /** For tests: whether tools/call goes through the lean stdio path on the current connection. */
+  /** For tests: whether tools/call goes through a lean path (stdio or Streamable HTTP) on the current connection. */
   get leanCalls(): boolean {
     return (
       !!this.client &&
-      this.transport instanceof ProcessGroupStdioTransport &&
+      (this.transport instanceof ProcessGroupStdioTransport || (this.leanHttp !== undefined && this.leanHttp.transport === this.transport)) &&
       typeof (this.client as unknown as { _requestMessageId?: unknown })._requestMessageId === 'number'
     );
   }
@@ -429,6 +438,7 @@ export class UpstreamClient {
     this.client = undefined;
     this.transport = undefined;
     this.closeFetch = undefined;
+    this.leanHttp = undefined;
     try {
       await client?.close();
     } catch {
