@@ -127,6 +127,38 @@ describe('audit records and SIGTERM', () => {
     }
   }, 120_000);
 
+  it('a committed record survives the process being killed (SQLite WAL, synchronous NORMAL: no fsync per commit, nothing lost but to an OS crash)', async () => {
+    const folder = path.join(tmpDir(), 'store');
+    // a process that writes records, waits for their batch to be committed, says so and waits to be killed
+    const script = [
+      `import { GatewayStore } from ${JSON.stringify(path.join(ROOT, 'packages/gateway/src/store.ts'))};`,
+      `const store = new GatewayStore(${JSON.stringify(folder)});`,
+      `const at = new Date().toISOString();`,
+      `for (let i = 0; i < 50; i++) store.audit({ at, kind: 'call', principal: 'p', virtualServer: null, upstream: 'fx', tool: 'k' + i, argHash: null, decision: 'allowed', reason: null, latencyMs: 1, resultBytes: 2 });`,
+      `setTimeout(() => { process.stdout.write(store.db.pragma('synchronous', { simple: true }) + ' committed\\n'); setInterval(() => {}, 1000); }, 100);`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const said = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('committed')) resolve(out);
+      });
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.once('exit', (code) => reject(new Error(`the writer exited (${code}): ${err.slice(-2000)}`)));
+    });
+    expect(said.trim()).toBe('1 committed'); // 1 = NORMAL
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const again = new GatewayStore(folder);
+    try {
+      expect(again.recentAudit(100).length).toBe(50);
+    } finally {
+      again.close();
+    }
+  }, 60_000);
+
   it('records still waiting for their batch are written by close(), the last thing a stopping gateway does', () => {
     const folder = path.join(tmpDir(), 'store');
     const store = new GatewayStore(folder);
