@@ -41,6 +41,12 @@ interface SdkHttpTransport {
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
+/**
+ * Header names that undici's dispatcher handles itself or refuses (fetch set or dropped them
+ * quietly): an upstream configured with one keeps the SDK's path, so its requests go out as before.
+ */
+const TRANSPORT_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'content-length', 'te', 'trailer', 'proxy-connection']);
+
 export class LeanHttpCalls {
   private readonly table: LeanRequests;
   private readonly staticHeaders: Record<string, string> = {};
@@ -76,6 +82,7 @@ export class LeanHttpCalls {
   ): LeanHttpCalls | undefined {
     const t = transport as unknown as SdkHttpTransport;
     if (!dispatcherFor || typeof t._handleSseStream !== 'function' || typeof t.onmessage !== 'function') return undefined;
+    if (Object.keys(headers).some((k) => TRANSPORT_HEADERS.has(k.toLowerCase()))) return undefined;
     const lean = new LeanHttpCalls(t, url, headers, dynamicHeaders, dispatcherFor, onerror);
     const sdkOnMessage = t.onmessage;
     lean.sdkOnMessage = sdkOnMessage;

@@ -298,6 +298,27 @@ describe('tools/call to a Streamable HTTP server on the lean path', () => {
   });
 });
 
+describe('the lean HTTP path and configured headers', () => {
+  it('keeps the SDK path for an upstream configured with a header the HTTP layer owns (Host, Connection, ...)', async () => {
+    const server = fixtureServer();
+    const port = await server.listen();
+    const client = new UpstreamClient(
+      'own-host',
+      { transport: 'http', url: new URL(`http://127.0.0.1:${port}/mcp`), headers: { Host: `127.0.0.1:${port}`, 'X-Team': 'red' }, allowPrivateAddress: true },
+      { clientInfo: { name: 'lean-http-test', version: '1.0.0' }, timeoutMs: 5000 },
+    );
+    try {
+      await client.connect();
+      expect(client.leanCalls).toBe(false);
+      expect(await client.callTool('echo', { text: 'via the SDK' })).toEqual({ content: [{ type: 'text', text: 'via the SDK' }] });
+      expect(server.calls()[0]!.headers['x-team']).toBe('red');
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('the lean HTTP path and the SSRF guard', () => {
   it('checks the address before every call: a name that now resolves to a private address is refused', async () => {
     const server = fixtureServer();
