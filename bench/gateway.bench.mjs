@@ -105,6 +105,33 @@ function childrenCpuMs(pid) {
   }
 }
 
+// Each measurement starts once the machine is quiet: the processes of the previous one (a peer
+// that fell behind, a gateway after a throughput run) can still be collecting garbage or draining
+// for a moment after their load ends, which would be charged to whichever path runs next.
+// Quiet: all cores together under 10% busy over 200 ms (from /proc/stat), waiting at most 3 s.
+function cpuBusyIdle() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] ?? 0);
+    return { busy: f.reduce((a, b) => a + b, 0) - idle, idle };
+  } catch {
+    return undefined;
+  }
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let settleWaits = 0;
+async function settle() {
+  const until = Date.now() + 3000;
+  for (let before = cpuBusyIdle(); before && Date.now() < until; ) {
+    await sleep(200);
+    const after = cpuBusyIdle();
+    const busy = after.busy - before.busy;
+    if (busy / (busy + after.idle - before.idle || 1) < 0.1) return;
+    settleWaits++;
+    before = after;
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -189,6 +216,7 @@ try {
     for (const t of targets) {
       const r = results.get(t.name);
       if (PHASES.has('seq')) {
+        await settle();
         const lat = runLoad(t, LAT_CALLS, 1);
         r.p50.push(lat.p50);
         r.p99.push(lat.p99);
@@ -196,6 +224,7 @@ try {
         r.firstError ??= lat.firstError;
       }
       if (PHASES.has('rate')) {
+        await settle();
         const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
         const up0 = t.pid ? childrenCpuMs(t.pid) : undefined;
         const atRate = runLoad(t, RATE_CALLS, 0, RATE);
@@ -212,6 +241,7 @@ try {
         if (cpu0 !== undefined && cpu1 !== undefined) r.rcpu.push((cpu1 - cpu0) / (RATE_CALLS + Math.min(200, RATE_CALLS)));
       }
       if (PHASES.has('tput')) {
+        await settle();
         const cpu0 = t.pid ? cpuMs(t.pid) : undefined;
         const tp = runLoad(t, TPUT_CALLS, CONCURRENCY);
         const cpu1 = t.pid ? cpuMs(t.pid) : undefined;
@@ -254,7 +284,7 @@ try {
   const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));
   const ours = results.get('palisade gateway, stdio upstream')?.tput ?? [];
   if (peers.length && ours.length && PHASES.has('tput')) lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(median(ours) / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
-  lines.push(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`, '');
+  lines.push(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; each measurement started once the cores were under 10% busy for 200 ms, ${settleWaits} extra 200 ms waits in all)`, '');
   process.stdout.write(lines.join('\n'));
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
