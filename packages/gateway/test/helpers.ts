@@ -1,17 +1,28 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll } from 'vitest';
 import { startGateway, type RunningGateway, type StartOptions } from '../src/index.js';
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/fixture-server.mjs', import.meta.url));
 export const EVERYTHING = fileURLToPath(new URL('../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
 export const NODE = process.execPath;
 
+// the folders made here (configs, gateway stores with their audit records) are removed once the
+// test file that imported this module is done (its own afterAll hooks, which stop the gateways,
+// run first), so test runs leave nothing behind in the system's temp folder
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+});
+
 export function tmpDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'palisade-gw-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'palisade-gw-'));
+  made.push(dir);
+  return dir;
 }
 
 export function writeConfig(dir: string, text: string, name = 'gateway.yaml'): string {
