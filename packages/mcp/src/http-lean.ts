@@ -21,7 +21,7 @@ import { StreamableHTTPError, type StreamableHTTPClientTransport } from '@modelc
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { LeanRequests, type LeanRequestOptions, type Pending } from './lean.js';
-import { MAX_REDIRECTS, SsrfError } from './ssrf.js';
+import { CREDENTIAL_HEADERS, redirectHop } from './ssrf.js';
 
 /** the largest JSON answer read (the stdio path's bound on one message) */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -133,15 +133,13 @@ export class LeanHttpCalls {
         p.stop = exchange;
         const location = await exchange.run(dispatcher, headers, body);
         if (location === undefined) return;
-        if (hop >= MAX_REDIRECTS) throw new SsrfError(`Too many redirects from ${url.host}.`);
-        const next = new URL(location, url);
-        // never carry credentials to another origin
-        if (next.origin !== url.origin) {
-          headers = { ...headers };
-          delete headers.authorization;
-          delete headers.cookie;
+        const next = redirectHop(url, location, hop);
+        if (next.crossOrigin) {
+          const kept: Record<string, string> = {};
+          for (const k of Object.keys(headers)) if (!(CREDENTIAL_HEADERS as readonly string[]).includes(k)) kept[k] = headers[k]!;
+          headers = kept;
         }
-        url = next;
+        url = next.url;
       }
     } catch (err) {
       this.table.fail(p, err as Error);
@@ -166,10 +164,6 @@ export class LeanHttpCalls {
 
   fail(p: Pending, error: Error): void {
     this.table.fail(p, error);
-  }
-
-  waiting(p: Pending): boolean {
-    return this.table.waiting(p);
   }
 }
 

@@ -109,7 +109,20 @@ export async function checkUrl(url: URL, allowPrivate: boolean, resolve: Resolve
   await resolveChecked(url, allowPrivate, resolve, policy);
 }
 
-export const MAX_REDIRECTS = 5;
+const MAX_REDIRECTS = 5;
+/** headers never carried to another origin on a redirect */
+export const CREDENTIAL_HEADERS = ['authorization', 'cookie'] as const;
+
+/**
+ * The next hop of a redirect from `from` to `location` (the `hop`-th followed so far): its URL
+ * and whether it leaves the origin, where the caller drops CREDENTIAL_HEADERS. Throws SsrfError
+ * past MAX_REDIRECTS. The caller checks and pins the new URL's addresses before connecting.
+ */
+export function redirectHop(from: URL, location: string, hop: number): { url: URL; crossOrigin: boolean } {
+  if (hop >= MAX_REDIRECTS) throw new SsrfError(`Too many redirects from ${from.host}.`);
+  const url = new URL(location, from);
+  return { url, crossOrigin: url.origin !== from.origin };
+}
 const MAX_PINNED_HOSTS = 64;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -190,33 +203,34 @@ export function guardedFetch(allowPrivate: boolean, opts: GuardOptions = {}): Gu
     const signal = init.signal ? AbortSignal.any([init.signal]) : undefined;
     return (await undiciFetch(url, { ...(init as UndiciRequestInit), signal, dispatcher: pinned!.agent })) as unknown as Response;
   };
+  /** resolve `url`'s host, check every address, pin them for the pool's connections */
+  const check = async (url: URL): Promise<void> => {
+    const addresses = await resolveChecked(url, allowPrivate, resolve, opts.policy);
+    pinned?.pin(url.hostname, addresses);
+  };
   const fn = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     let url = new URL(input instanceof Request ? input.url : String(input));
     let reqInit: RequestInit = { ...init, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
-      const addresses = await resolveChecked(url, allowPrivate, resolve, opts.policy);
-      pinned?.pin(url.hostname, addresses);
+      await check(url);
       const res = await send(url, reqInit);
       const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
       if (!location) return res;
-      if (hop >= MAX_REDIRECTS) throw new SsrfError(`Too many redirects from ${url.host}.`);
+      const next = redirectHop(url, location, hop);
       await res.body?.cancel().catch(() => undefined);
-      const next = new URL(location, url);
-      // never carry credentials to another origin
-      if (next.origin !== url.origin) {
+      if (next.crossOrigin) {
         const headers = new Headers(reqInit.headers);
-        headers.delete('authorization');
-        headers.delete('cookie');
+        for (const h of CREDENTIAL_HEADERS) headers.delete(h);
         reqInit = { ...reqInit, headers };
       }
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && reqInit.method === 'POST'))
         reqInit = { ...reqInit, method: 'GET', body: undefined };
-      url = next;
+      url = next.url;
     }
   };
   const checked = pinned
     ? async (url: URL): Promise<Dispatcher> => {
-        pinned.pin(url.hostname, await resolveChecked(url, allowPrivate, resolve, opts.policy));
+        await check(url);
         return pinned.agent;
       }
     : undefined;

@@ -364,15 +364,10 @@ export class UpstreamClient {
     try {
       // a stdio server: the lean path (the frame written and its answer matched by id by the
       // transport, the result checked here) instead of the SDK client's per-message zod checks
-      const transport = this.transport;
-      if (transport instanceof ProcessGroupStdioTransport) {
-        const leanId = nextRequestId(client);
-        if (leanId !== undefined) return checkedToolResult(await transport.request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }));
-      } else if (this.leanHttp !== undefined && this.leanHttp.transport === transport) {
-        // a Streamable HTTP server: the lean path of http-lean.ts, beside the SDK's client
-        const leanId = nextRequestId(client);
-        if (leanId !== undefined) return checkedToolResult(await this.leanHttp.calls.request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }));
-      }
+      // (a Streamable HTTP server: the same, through http-lean.ts beside the SDK's client)
+      const lean = this.leanRequester();
+      const leanId = lean && nextRequestId(client);
+      if (lean && leanId !== undefined) return checkedToolResult(await lean.request(leanId, 'tools/call', params, { timeoutMs: timeout, signal: o.signal, cancel: o.cancel }));
       return (await client.request({ method: 'tools/call', params }, CallToolResultSchema, {
         signal: o.signal ?? o.cancel?.signal,
         timeout,
@@ -422,13 +417,16 @@ export class UpstreamClient {
     if (this.capabilities().logging) await client.setLoggingLevel(level as never);
   }
 
+  /** What sends tools/call on a lean path on the current connection (stdio, or Streamable HTTP with the SDK v1 client), if anything. */
+  private leanRequester(): Pick<ProcessGroupStdioTransport, 'request'> | undefined {
+    const transport = this.transport;
+    if (transport instanceof ProcessGroupStdioTransport) return transport;
+    return this.leanHttp !== undefined && this.leanHttp.transport === transport ? this.leanHttp.calls : undefined;
+  }
+
   /** For tests: whether tools/call goes through a lean path (stdio or Streamable HTTP) on the current connection. */
   get leanCalls(): boolean {
-    return (
-      !!this.client &&
-      (this.transport instanceof ProcessGroupStdioTransport || (this.leanHttp !== undefined && this.leanHttp.transport === this.transport)) &&
-      typeof (this.client as unknown as { _requestMessageId?: unknown })._requestMessageId === 'number'
-    );
+    return !!this.client && this.leanRequester() !== undefined && typeof (this.client as unknown as { _requestMessageId?: unknown })._requestMessageId === 'number';
   }
 
   private async dispose(): Promise<void> {
