@@ -271,6 +271,10 @@ export class Gateway {
   private callerOf(upstream: string): CallContext | undefined {
     const set = this.inflight.get(upstream);
     if (!set) return undefined;
+    // the only call in flight is the only possible cause, parked or not: requests the upstream
+    // sends together may reach the gateway apart (a busy machine), after the client has already
+    // been shown the first of them
+    if (set.size === 1) return set.values().next().value;
     // a call parked on a request of its own that its client has not answered for a while (a
     // person deciding, or a 2026-07-28 client that abandoned its input_required round) cannot be
     // sending new requests: only concurrent ones, sent together with the first. It is not a

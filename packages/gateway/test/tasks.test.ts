@@ -143,6 +143,29 @@ policy: { blockLevel: critical }
     expect(textOf(done.result)).toBe('delete: accept');
   });
 
+  it('two inputs the upstream asks together still both reach the task when the second arrives after the client saw the first', async () => {
+    const alice = client(ALICE);
+    const created = await alice('tools/call', { name: 'staggered_input', arguments: { gapMs: 400 } });
+    const first = await settled(alice, created.taskId!, 'input_required');
+    // the client has been shown one input; the second is still on its way
+    expect(Object.keys(first.inputRequests as object)).toHaveLength(1);
+    let inputs: Record<string, { params: { message: string } }> = {};
+    for (let i = 0; i < 50 && Object.keys(inputs).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const t = await alice('tasks/get', { taskId: created.taskId });
+      expect(t.status).toBe('input_required');
+      inputs = t.inputRequests as typeof inputs;
+    }
+    expect(Object.values(inputs).map((r) => r.params.message)).toEqual(['First name?', 'Last name?']);
+    const [k1, k2] = Object.keys(inputs);
+    await alice('tasks/update', { taskId: created.taskId, inputResponses: { [k1!]: { action: 'accept', content: { name: 'Ada' } } } });
+    expect((await alice('tasks/get', { taskId: created.taskId })).status).toBe('input_required');
+    await alice('tasks/update', { taskId: created.taskId, inputResponses: { [k2!]: { action: 'accept', content: { name: 'Lovelace' } } } });
+    const done = await settled(alice, created.taskId!);
+    expect(done.status).toBe('completed');
+    expect(textOf(done.result)).toBe('Ada Lovelace');
+  });
+
   it('cancel stops a running task; another principal does not see it; unknown ids are -32602', async () => {
     const alice = client(ALICE);
     const bob = client(BOB);

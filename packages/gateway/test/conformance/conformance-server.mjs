@@ -90,6 +90,12 @@ server.setRequestHandler(ListToolsRequestSchema, async () => ({
     { name: 'confirm_delete', description: 'Asks for a confirmation.', inputSchema: { type: 'object', properties: { filename: { type: 'string' } } }, execution: { taskSupport: 'optional' } },
     { name: 'multi_input', description: 'Asks two questions at once.', inputSchema: empty, execution: { taskSupport: 'optional' } },
     { name: 'test_tool_with_task', description: 'Asks for a name, then works.', inputSchema: empty, execution: { taskSupport: 'required' } },
+    {
+      name: 'staggered_input',
+      description: 'Asks two questions at once, the second one gapMs after the first (as a busy machine can deliver them).',
+      inputSchema: { type: 'object', properties: { gapMs: { type: 'number' } } },
+      execution: { taskSupport: 'optional' },
+    },
   ],
 }));
 const askName = (extra, message) =>
@@ -191,6 +197,12 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     }
     case 'multi_input': {
       const [a, b] = await Promise.all([askName(extra, 'First name?'), askName(extra, 'Last name?')]);
+      return { content: [{ type: 'text', text: `${a.content?.name ?? ''} ${b.content?.name ?? ''}` }] };
+    }
+    case 'staggered_input': {
+      const first = askName(extra, 'First name?');
+      await sleep(req.params.arguments?.gapMs ?? 300);
+      const [a, b] = await Promise.all([first, askName(extra, 'Last name?')]);
       return { content: [{ type: 'text', text: `${a.content?.name ?? ''} ${b.content?.name ?? ''}` }] };
     }
     case 'test_tool_with_task':
