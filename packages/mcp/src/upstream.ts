@@ -426,7 +426,7 @@ export class UpstreamClient {
 
   /** For tests: whether tools/call goes through a lean path (stdio or Streamable HTTP) on the current connection. */
   get leanCalls(): boolean {
-    return !!this.client && this.leanRequester() !== undefined && typeof (this.client as unknown as { _requestMessageId?: unknown })._requestMessageId === 'number';
+    return !!this.client && this.leanRequester() !== undefined && currentRequestId(this.client) !== undefined;
   }
 
   private async dispose(): Promise<void> {
@@ -493,9 +493,14 @@ export function plainToolResult(r: unknown): boolean {
  * unknown id, as before); undefined for an SDK without that counter (the SDK's path then).
  */
 function nextRequestId(client: Peer): number | undefined {
-  const sdk = client as unknown as { _requestMessageId?: unknown };
-  const id = sdk._requestMessageId;
-  if (typeof id !== 'number') return undefined;
-  sdk._requestMessageId = id + 1;
+  const id = currentRequestId(client);
+  if (id === undefined) return undefined;
+  (client as unknown as { _requestMessageId: number })._requestMessageId = id + 1;
   return id;
+}
+
+/** The SDK client's next request id, when its counter is where the lean paths expect it. */
+function currentRequestId(client: Peer): number | undefined {
+  const id = (client as unknown as { _requestMessageId?: unknown })._requestMessageId;
+  return typeof id === 'number' ? id : undefined;
 }
