@@ -119,8 +119,13 @@ export async function runScan(flags: ScanFlags): Promise<number> {
   // SARIF paths are relative to what was scanned: the (first) --path folder, else the home folder
   const root = flags.path?.length ? path.resolve(flags.path[0]!) : toHostPath(loc.home, loc.platform);
   if (format === 'json' && !flags.output) {
-    // the same bytes as render(report, 'json'), written in pieces (see writeJson)
-    writeJson(report, (piece) => process.stdout.write(piece));
+    // the same bytes as render(report, 'json'), written in pieces (see writeJson); when stdout
+    // has nothing queued after a write (a file, a terminal, a pipe with room: Node wrote it at
+    // once), the piece's bytes are free and writeJson may reuse its buffer
+    writeJson(report, (piece) => {
+      process.stdout.write(piece);
+      return process.stdout.writableLength === 0;
+    });
   } else {
     const text = render(report, format, { color: useColor(flags, process.env, Boolean(process.stdout.isTTY)), width: process.stdout.isTTY ? process.stdout.columns : 80, root });
     if (flags.output) {

@@ -1,7 +1,7 @@
 // The shipped path: bin/palisade.js running the esbuild bundle with its V8 code cache. Built
 // into a temp copy (bin/ + dist/) so the shared dist/ is left alone; files the bundled code finds
 // next to itself (the curated advisories, package.json) must still be found.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,6 +115,37 @@ describe('bin/palisade.js with the bundle', () => {
     expect(remote.findings.some((f) => f.ruleId === 'PAL-V001' && /CVE-2025-6514/.test(f.evidence + f.message))).toBe(true);
     expect(secretsIn(r.stdout + r.stderr)).toEqual([]);
   });
+
+  it('writes the same JSON to a pipe whose reader falls behind as to a file (pieces held by the stream are not reused)', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-pipe-'));
+    try {
+      // ~2 MB of output: far more than a pipe holds, so writes queue while the reader waits
+      const servers = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`srv-${i}`, { command: 'npx', args: ['-y', `@acme/mcp-tool-${i}@1.2.${i}`, `/home/user/projects/p${i}`, '--mode', 'x'.repeat(200)] }]));
+      mkdirSync(path.join(home, '.cursor'), { recursive: true });
+      writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: servers }));
+      const file = path.join(home, 'report.json');
+      expect(run(['scan', '--json', '--home', home, '--platform', 'linux', '--output', file]).status).toBe(0);
+      const child = spawn(process.execPath, [bin, 'scan', '--json', '--home', home, '--platform', 'linux'], { env: { ...process.env, PALISADE_STATE_DIR: path.join(tmp, 'state') } });
+      const chunks: Buffer[] = [];
+      child.stdout.pause();
+      // read nothing for a while, then slowly, so the writer meets a full pipe more than once
+      await new Promise((r) => setTimeout(r, 1500));
+      child.stdout.on('data', (c: Buffer) => {
+        chunks.push(c);
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), 2);
+      });
+      child.stdout.resume();
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(code).toBe(0);
+      const piped = Buffer.concat(chunks).toString('utf8');
+      expect(piped.length).toBeGreaterThan(1_000_000);
+      const noTime = (t: string) => t.replace(/"scannedAt": "[^"]+"/, '"scannedAt": ""');
+      expect(noTime(piped)).toBe(noTime(readFileSync(file, 'utf8')));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('keeps the exit codes: 1 for --fail-on, 2 for usage errors', () => {
     expect(run(['scan', '--home', fx.home, '--platform', 'linux', '--fail-on', 'high']).status).toBe(1);

@@ -1,6 +1,6 @@
 // writeJson writes `scan --json` in pieces; the bytes must be exactly renderJson's, whatever the
-// report holds (empty arrays, nested values, characters beyond Latin-1, keys to escape), and a
-// piece once handed over is never written again.
+// report holds (empty arrays, nested values, characters beyond Latin-1, keys to escape); a
+// piece once handed over is never written again, unless the writer says it is done with it.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ScanReport } from '@palisade/core';
@@ -53,6 +53,38 @@ describe('writeJson', () => {
   it('writes a text larger than its buffer', () => {
     const report = { servers: [{ big: 'é'.repeat(300_000) }, { small: 1 }] };
     expect(written(report, 1024).text).toBe(renderJson(report as unknown as ScanReport));
+  });
+
+  it('uses its buffer again once the writer says it is done with every byte (a drained stream)', () => {
+    const report = { servers: Array.from({ length: 3000 }, (_, i) => ({ id: `s${i}`, name: `srv-${i}…`, args: ['-y', `pkg-${i}@1.0.0`] })), summary: { n: 3000 } };
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    writeJson(report, (p) => {
+      copies.push(Buffer.from(p));
+      buffers.add(p.buffer);
+      return true;
+    }, 1024);
+    expect(Buffer.concat(copies).toString('utf8')).toBe(renderJson(report as unknown as ScanReport));
+    expect(copies.length).toBeGreaterThan(10);
+    // every piece came from the first buffer (a stream that holds on to pieces gets new ones: above)
+    expect(buffers.size).toBe(1);
+  });
+
+  it('gives the same bytes when the writer is done with some pieces and not others', () => {
+    const value = fc.jsonValue({ maxDepth: 3 });
+    const topLevel = fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(value, fc.array(value, { maxLength: 8 })), { maxKeys: 5 });
+    fc.assert(
+      fc.property(topLevel, fc.integer({ min: 1, max: 120 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }), (report, chunk, answers) => {
+        const copies: Buffer[] = [];
+        let n = 0;
+        writeJson(report, (p) => {
+          copies.push(Buffer.from(p));
+          return answers[n++ % answers.length];
+        }, chunk);
+        expect(Buffer.concat(copies).toString('utf8')).toBe(renderJson(report as unknown as ScanReport));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('leaves objects JSON.stringify treats specially to it', () => {

@@ -1,7 +1,10 @@
 // Does an advisory affect a package at a version? OSV semantics: a SEMVER or ECOSYSTEM range is a
 // list of events; a version is affected inside [introduced, fixed) or [introduced, last_affected];
 // `versions` lists exact affected versions. GIT ranges are commits, which config files never name.
-import semver from 'semver';
+import semverIntersects from 'semver/ranges/intersects.js';
+import semverValidRange from 'semver/ranges/valid.js';
+import semverSatisfies from 'semver/functions/satisfies.js';
+import semverValid from 'semver/functions/valid.js';
 import type { PackageRef } from '../model.js';
 import { compareVersions, isExactVersion, normalizePackageName, versionsEqual } from '../packages/versions.js';
 import type { AdvisoryDb } from './db.js';
@@ -140,9 +143,9 @@ export function fixedVersions(record: OsvRecord, ecosystem: string, name: string
 
 /** Could any version allowed by an npm range (e.g. `^0.1.0`) be affected? Undefined when it cannot tell. */
 function npmRangeMayBeAffected(record: OsvRecord, name: string, range: string): boolean | undefined {
-  if (semver.validRange(range) === null) return undefined;
+  if (semverValidRange(range) === null) return undefined;
   for (const entry of entriesFor(record, 'npm', name)) {
-    if (entry.versions?.some((v) => semver.valid(v) !== null && semver.satisfies(v, range))) return true;
+    if (entry.versions?.some((v) => semverValid(v) !== null && semverSatisfies(v, range))) return true;
     for (const r of entry.ranges ?? []) {
       if (r.type === 'GIT') continue;
       const intervals = rangeIntervals(r, 'npm');
@@ -150,7 +153,7 @@ function npmRangeMayBeAffected(record: OsvRecord, name: string, range: string): 
       for (const iv of intervals) {
         const parts = [iv.introduced ? `>=${iv.introduced}` : '>=0.0.0-0', iv.fixed ? `<${iv.fixed}` : iv.lastAffected ? `<=${iv.lastAffected}` : ''].filter(Boolean);
         try {
-          if (semver.intersects(parts.join(' '), range)) return true;
+          if (semverIntersects(parts.join(' '), range)) return true;
         } catch {
           return undefined;
         }
