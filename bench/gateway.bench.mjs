@@ -5,7 +5,9 @@
 //     argument validation, audit), with an HTTP upstream and with a stdio upstream,
 //   - through `palisade gateway` with REDIS_URL (shared sessions and rate windows; one Redis
 //     round trip per call), when a Redis answers at BENCH_REDIS_URL (default 127.0.0.1:6379),
-//   - through the peers `mcp-proxy` and `supergateway` (pinned dev dependencies; stdio upstream).
+//   - through the peers `mcp-proxy` and `supergateway` (pinned dev dependencies; stdio upstream),
+//   - through a bare HTTP -> stdio forwarder (bench/gateway/floor-proxy.mjs: no MCP code, no
+//     checks), the floor of what any gateway process adds on this machine.
 // The client (bench/gateway/load.mjs: the protocol spoken with little CPU; --client sdk in that
 // file drives the SDK client instead) runs in a process of its own. Each
 // figure is the median of RUNS interleaved runs, with min and max; "added" is the gateway's
@@ -45,11 +47,25 @@ const GATEWAY_NODE_OPTIONS = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').spli
 const echo = path.join(root, 'bench/gateway/echo-server.mjs');
 const load = path.join(root, 'bench/gateway/load.mjs');
 const palisade = path.join(root, 'packages/cli/bin/palisade.js');
+const floorProxy = path.join(root, 'bench/gateway/floor-proxy.mjs');
 const mcpProxy = path.join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 const supergateway = path.join(root, 'node_modules/supergateway/dist/index.js');
 
 function build() {
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/core', 'packages/mcp', 'packages/agent', 'packages/server', 'packages/gateway', 'packages/cli'], { cwd: root, encoding: 'utf8' });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/typescript/bin/tsc'),
+      '-b',
+      'packages/core',
+      'packages/mcp',
+      'packages/agent',
+      'packages/server',
+      'packages/gateway',
+      'packages/cli',
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
   if (tsc.status !== 0) process.stdout.write('note: tsc reported errors (see `npm run typecheck`); measuring what was emitted.\n');
 }
 
@@ -122,7 +138,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let settleWaits = 0;
 async function settle() {
   const until = Date.now() + 3000;
-  for (let before = cpuBusyIdle(); before && Date.now() < until; ) {
+  for (let before = cpuBusyIdle(); before && Date.now() < until;) {
     await sleep(200);
     const after = cpuBusyIdle();
     const busy = after.busy - before.busy;
@@ -137,7 +153,8 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const spread = (xs, digits) => (xs.length === 0 ? '-' : `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`);
+const spread = (xs, digits) =>
+  xs.length === 0 ? '-' : `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 
 build();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'palisade-bench-gateway-'));
@@ -157,8 +174,18 @@ try {
     ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`],
     ...(COMPARE_CLI
       ? [
-          ['http', `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`, COMPARE_CLI, 'palisade gateway (compare), http upstream'],
-          ['stdio', `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`, COMPARE_CLI, 'palisade gateway (compare), stdio upstream'],
+          [
+            'http',
+            `    url: http://127.0.0.1:${upstreamPort}/mcp\n    transport: http\n    allowPrivateAddress: true\n`,
+            COMPARE_CLI,
+            'palisade gateway (compare), http upstream',
+          ],
+          [
+            'stdio',
+            `    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n`,
+            COMPARE_CLI,
+            'palisade gateway (compare), stdio upstream',
+          ],
         ]
       : []),
   ]) {
@@ -166,7 +193,10 @@ try {
     const port = await freePort();
     const label = name ? `compare-${kind}` : kind;
     const config = path.join(tmp, `gateway-${label}.yaml`);
-    writeFileSync(config, `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${label}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`);
+    writeFileSync(
+      config,
+      `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, `store-${label}`))}\nupstreams:\n  bench:\n${upstreamYaml}${policy}`,
+    );
     const child = start([...GATEWAY_NODE_OPTIONS, cli, 'gateway', '--config', config], `palisade gateway (${label})`);
     await waitForPort(port, child, `palisade gateway (${label})`);
     targets.push({ name: name ?? `palisade gateway, ${kind} upstream`, tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind, pid: child.pid });
@@ -188,19 +218,53 @@ try {
       config,
       `listen: { host: 127.0.0.1, port: ${port} }\nstore: ${JSON.stringify(path.join(tmp, 'store-redis'))}\nupstreams:\n  bench:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(echo)}]\n${policy}`,
     );
-    const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', { REDIS_URL: redisUrl, PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:` });
+    const child = start([...GATEWAY_NODE_OPTIONS, palisade, 'gateway', '--config', config], 'palisade gateway (Redis)', {
+      REDIS_URL: redisUrl,
+      PALISADE_GATEWAY_REDIS_PREFIX: `palisade:bench:${process.pid}:`,
+    });
     await waitForPort(port, child, 'palisade gateway (Redis)');
     targets.push({ name: 'palisade gw + Redis, stdio upstream', tool: 'bench__echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', pid: child.pid });
   }
+  // the floor (bench/gateway/floor-proxy.mjs): a bare HTTP -> stdio forwarder with no MCP code and no
+  // checks, so "added" can be read against what the extra process and hop cost on this machine
+  if (wanted('floor: bare HTTP->stdio forwarder')) {
+    const port = await freePort();
+    const child = start([floorProxy, String(port), process.execPath, echo], 'the floor forwarder');
+    await waitForPort(port, child, 'the floor forwarder');
+    targets.push({ name: 'floor: bare HTTP->stdio forwarder', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', pid: child.pid });
+  }
+  if (wanted('floor: raw sockets, no node:http')) {
+    const port = await freePort();
+    const child = start([floorProxy, '--raw', String(port), process.execPath, echo], 'the raw floor forwarder');
+    await waitForPort(port, child, 'the raw floor forwarder');
+    targets.push({ name: 'floor: raw sockets, no node:http', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', pid: child.pid });
+  }
   if (existsSync(mcpProxy) && wanted('mcp-proxy 6.7.19, stdio upstream')) {
     const port = await freePort();
-    const child = start([mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo], 'mcp-proxy');
+    const child = start(
+      [mcpProxy, '--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--no-eventStore', '--', process.execPath, echo],
+      'mcp-proxy',
+    );
     await waitForPort(port, child, 'mcp-proxy');
     targets.push({ name: 'mcp-proxy 6.7.19, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true, pid: child.pid });
   }
   if (existsSync(supergateway) && wanted('supergateway 4.0.0, stdio upstream')) {
     const port = await freePort();
-    const child = start([supergateway, '--stdio', `${JSON.stringify(process.execPath)} ${JSON.stringify(echo)}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], 'supergateway');
+    const child = start(
+      [
+        supergateway,
+        '--stdio',
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(echo)}`,
+        '--outputTransport',
+        'streamableHttp',
+        '--stateful',
+        '--port',
+        String(port),
+        '--logLevel',
+        'none',
+      ],
+      'supergateway',
+    );
     await waitForPort(port, child, 'supergateway');
     targets.push({ name: 'supergateway 4.0.0, stdio upstream', tool: 'echo', url: `http://127.0.0.1:${port}/mcp`, kind: 'stdio', peer: true, pid: child.pid });
   }
@@ -210,7 +274,9 @@ try {
     const t = targets[i];
     if (!wanted(t.name) && !(t.base && targets.some((o) => !o.base && o.kind === t.kind))) targets.splice(i, 1);
   }
-  const results = new Map(targets.map((t) => [t.name, { p50: [], p99: [], rp50: [], rp99: [], rtput: [], rcpu: [], clientCpu: [], upCpu: [], tput: [], cpu: [], errors: 0 }]));
+  const results = new Map(
+    targets.map((t) => [t.name, { p50: [], p99: [], rp50: [], rp99: [], rtput: [], rcpu: [], clientCpu: [], upCpu: [], tput: [], cpu: [], errors: 0 }]),
+  );
   // interleaved: every target once per run, so a busy moment hits them alike
   for (let run = 0; run < RUNS; run++) {
     for (const t of targets) {
@@ -283,8 +349,12 @@ try {
   }
   const peers = targets.filter((t) => t.peer).map((t) => median(results.get(t.name).tput));
   const ours = results.get('palisade gateway, stdio upstream')?.tput ?? [];
-  if (peers.length && ours.length && PHASES.has('tput')) lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(median(ours) / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
-  lines.push(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; each measurement started once the cores were under 10% busy for 200 ms, ${settleWaits} extra 200 ms waits in all)`, '');
+  if (peers.length && ours.length && PHASES.has('tput'))
+    lines.push(`  palisade (stdio upstream) / better peer, calls/s: ${(median(ours) / Math.max(...peers)).toFixed(2)}x   (goal: >= 2x)`);
+  lines.push(
+    `  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs; each measurement started once the cores were under 10% busy for 200 ms, ${settleWaits} extra 200 ms waits in all)`,
+    '',
+  );
   process.stdout.write(lines.join('\n'));
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
