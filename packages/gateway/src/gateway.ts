@@ -200,6 +200,7 @@ export class Gateway {
   ) {
     // audit records are written in batches (store.ts): a failed write is reported like a failed insert was
     store.onAuditError = (err) => this.opts.warn?.(`could not write audit records: ${String(err)}`);
+    store.onWarn = (message) => this.opts.warn?.(message);
     const traceUpstreams = telemetrySettings(cfg, opts.env ?? process.env) !== undefined;
     for (const u of cfg.upstreams.values()) {
       if (u.disabled) continue;
