@@ -7,28 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { GatewayStore, type AuditRecord } from '../src/store.js';
-import { fixtureUpstream, jsonRpcPost, tmpDir, writeConfig } from './helpers.js';
+import { GatewayStore } from '../src/store.js';
+import { callRecord, fixtureUpstream, jsonRpcPost, tmpDir, writeConfig } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** An allowed call's audit record for `tool`. */
-function callRecord(tool: string, detail?: unknown): AuditRecord {
-  return {
-    at: new Date().toISOString(),
-    kind: 'call',
-    principal: 'p',
-    virtualServer: null,
-    upstream: 'fx',
-    tool,
-    argHash: null,
-    decision: 'allowed',
-    reason: null,
-    latencyMs: 1,
-    resultBytes: 2,
-    detail,
-  };
-}
 const CLI = path.join(ROOT, 'packages/cli/src/main.ts');
 
 function post(

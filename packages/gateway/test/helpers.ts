@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll } from 'vitest';
 import { startGateway, type RunningGateway, type StartOptions } from '../src/index.js';
+import type { AuditRecord } from '../src/store.js';
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/fixture-server.mjs', import.meta.url));
 export const EVERYTHING = fileURLToPath(new URL('../../../node_modules/@modelcontextprotocol/server-everything/dist/index.js', import.meta.url));
@@ -126,3 +127,21 @@ export const INIT_BODY = JSON.stringify({
   method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 });
+
+/** An allowed call's audit record for `tool` (store tests). */
+export function callRecord(tool: string, detail?: unknown): AuditRecord {
+  return {
+    at: new Date().toISOString(),
+    kind: 'call',
+    principal: 'p',
+    virtualServer: null,
+    upstream: 'fx',
+    tool,
+    argHash: null,
+    decision: 'allowed',
+    reason: null,
+    latencyMs: 1,
+    resultBytes: 2,
+    detail,
+  };
+}
