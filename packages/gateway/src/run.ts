@@ -70,7 +70,7 @@ export async function startGateway(cfgOrPath: GatewayConfig | string, opts: Star
   let redis: SharedRedis | undefined;
   if (redisUrl && !opts.stdio) redis = await openRedis(redisUrl, opts.redisKeyPrefix ?? env.PALISADE_GATEWAY_REDIS_PREFIX ?? 'palisade:gw:', opts.warn);
   // the running gateway: WAL checkpoints (an fsync each) on a thread of their own, off the call path
-  const store = new GatewayStore(cfg.store, { backgroundCheckpoints: true });
+  const store = new GatewayStore(cfg.store, { backgroundCheckpoints: true, warn: opts.warn });
   const limiter = new CallLimiter(scaleLimits(cfg), redis ? new RedisRateBackend(redis) : new MemoryRateBackend(), new MemoryRateBackend(), opts.warn);
   const metrics = new ScaleMetrics();
   // the supervisor needs the gateway and sees its audit records

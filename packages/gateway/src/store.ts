@@ -79,6 +79,8 @@ export interface GatewayStoreOptions {
   backgroundCheckpoints?: boolean;
   /** how often the checkpoint thread runs (ms), CHECKPOINT_EVERY_MS unless set */
   checkpointEveryMs?: number;
+  /** where the checkpoint thread's troubles are reported from the start (becomes onWarn) */
+  warn?: (message: string) => void;
 }
 
 // The checkpoint thread: its own connection to the same file, a PASSIVE checkpoint on a timer
@@ -122,6 +124,8 @@ export class GatewayStore {
 
   constructor(folder: string, opts: GatewayStoreOptions = {}) {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // set before the checkpoint thread starts, so a thread that cannot start is reported too
+    this.onWarn = opts.warn;
     const file = path.join(folder, 'gateway.sqlite');
     this.sqlite = new Database(file);
     this.sqlite.pragma('journal_mode = WAL');
