@@ -56,13 +56,51 @@ for (const dialect of dialects) {
       expect((await admin.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: true } })).json().requireSecondApproverForCritical).toBe(true);
     });
 
+    it('answers only once the change is committed: the next request sees it', async () => {
+      // Hold every commit back 300 ms after the handler's work is done. A reply sent from inside
+      // the transaction reaches the client before the commit, and the read below, on the plain
+      // connection, would still see the pending request.
+      const store = t.app.platform.store;
+      const real = store.db;
+      const held = new Proxy(real, {
+        get(target, prop, receiver) {
+          if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+          return () => {
+            const builder = target.transaction();
+            return new Proxy(builder, {
+              get(b, p, r) {
+                if (p !== 'execute') return Reflect.get(b, p, r);
+                return <T,>(fn: (tx: unknown) => Promise<T>) =>
+                  b.execute(async (tx) => {
+                    const out = await fn(tx);
+                    await new Promise((resolve) => setTimeout(resolve, 300));
+                    return out;
+                  });
+              },
+            });
+          };
+        },
+      });
+      expect((await owner.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: false } })).statusCode).toBe(202);
+      store.db = held;
+      let on;
+      try {
+        on = await owner2.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: true } });
+      } finally {
+        store.db = real;
+      }
+      expect(on.statusCode).toBe(200);
+      const after = (await owner.get('/api/v1/settings')).json();
+      expect(after).toMatchObject({ requireSecondApproverForCritical: true, pendingSecondApproverOff: null });
+    });
+
     it('turning it on drops a pending request, and each step is in the audit log', async () => {
       expect((await owner.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: false } })).statusCode).toBe(202);
       expect((await owner2.request('PATCH', '/api/v1/settings', { body: { requireSecondApproverForCritical: true } })).json().pendingSecondApproverOff).toBeNull();
       expect((await admin.post('/api/v1/settings/second-approver-off/approve', {})).statusCode).toBe(409);
       const audit = (await owner.get('/api/v1/audit?limit=200')).json().items as { action: string; details: Record<string, unknown> }[];
       const actions = audit.map((a) => a.action);
-      expect(actions.filter((a) => a === 'settings.second_approver_off_requested')).toHaveLength(2);
+      expect(actions.filter((a) => a === 'settings.second_approver_off_requested')).toHaveLength(3);
       expect(audit.some((a) => a.action === 'settings.updated' && a.details.requireSecondApproverForCritical === false && a.details.approvedBy === 'admin@a.test')).toBe(true);
     });
   });

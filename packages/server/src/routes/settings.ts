@@ -43,7 +43,9 @@ export async function settingsRoutes(plain: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const user = request.user!;
       const scope = { orgId: user.orgId };
-      return withOrg(store, scope, async (tx) => {
+      // The reply is sent after the transaction commits: a reply sent from inside it would let
+      // the client's next request read the state before this change.
+      const { requested, result } = await withOrg(store, scope, async (tx) => {
         const now = new Date().toISOString();
         const { requireSecondApproverForCritical, retentionDays } = request.body;
         const current = await getInventorySettings(tx, scope);
@@ -64,9 +66,9 @@ export async function settingsRoutes(plain: FastifyInstance): Promise<void> {
           if (retentionDays !== undefined) details.retentionDays = retentionDays;
           await writeAudit(tx, scope, { actorType: 'user', actorId: user.userId, actorEmail: user.email, action: 'settings.updated', targetType: 'org', targetId: scope.orgId, ip: request.ip, details });
         }
-        const result = await view(tx, scope);
-        return reply.code(requested ? 202 : 200).send(result);
+        return { requested, result: await view(tx, scope) };
       });
+      return reply.code(requested ? 202 : 200).send(result);
     },
   );
   app.post(
