@@ -7,6 +7,7 @@ import type { Rule, RuleContext, RuleMeta, ServerRule } from './rules/types.js';
 import { scoreFindings } from './scoring.js';
 import { redactText, toolsOf } from './rules/helpers.js';
 import { compareText } from './order.js';
+import { shallowCopy } from './copy.js';
 
 export interface Evaluation {
   servers: ScoredServer[];
@@ -105,7 +106,12 @@ export function evaluate(servers: readonly ServerConfig[], ctx: RuleContext, rul
     const list = lists[i]!;
     const findings = list.length <= 1 ? list : dedupe(list).sort(byFinding).slice(0, LIMITS.findingsPerServer);
     const { score, level } = scoreFindings(findings);
-    return { ...server, findings, score, level };
+    // a copy with the three fields added one by one, not a spread (see shallowCopy)
+    const out = shallowCopy(server) as ScoredServer;
+    out.findings = findings;
+    out.score = score;
+    out.level = level;
+    return out;
   });
   return { servers: scored, findings: cross.sort(byFinding).slice(0, LIMITS.servers) };
 }

@@ -5,6 +5,7 @@
 // comes back unchanged.
 import type { ScanReport, SecretSignal, ServerConfig, Tool } from './model.js';
 import { classifyValueShared, envDisablesTls, redactArgs, redactFreeText, redactUrl } from './secrets.js';
+import { shallowCopy } from './copy.js';
 
 export interface RedactedServer<T extends ServerConfig = ServerConfig> {
   server: T;
@@ -45,7 +46,7 @@ function redactTool(tool: Tool): Tool {
  */
 export function redactServer<T extends ServerConfig>(server: T): RedactedServer<T> {
   const found: SecretSignal[] = [];
-  const s: T = { ...server };
+  const s: T = shallowCopy(server);
   const command = typeof server.command === 'string' ? server.command : null;
   if (command !== null) {
     const r = redactArgs([command]);

@@ -147,6 +147,63 @@ describe('bin/palisade.js with the bundle', () => {
     }
   }, 60_000);
 
+  // Servers copied with an object spread got a V8 hidden class each (471 for the bench's 500),
+  // so every read of a server field in the rules missed the inline caches (core/src/copy.ts).
+  // --log-ic records each miss; a site that has seen too many shapes ('N', megamorphic) logs
+  // one per object it cannot find in V8's stub cache. Without the fix: ~30 per server here.
+  it('keeps servers on shared hidden classes: few megamorphic inline-cache misses per server', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-ic-'));
+    try {
+      // the bench's six server shapes, 100 of each client (test fixture values only)
+      const spec = (i: number): Record<string, unknown> => {
+        switch (i % 6) {
+          case 0:
+            return { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', `/home/user/p${i}`] };
+          case 1:
+            return { command: 'npx', args: ['-y', `@acme/mcp-tool-${i}@1.2.3`], env: { API_KEY: '${API_KEY}', LOG_LEVEL: 'info' } };
+          case 2:
+            return { command: 'uvx', args: ['mcp-server-fetch'] };
+          case 3:
+            return { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', 'ghcr.io/github/github-mcp-server'], env: { GITHUB_TOKEN: 'ghp_TestFixtureNotARealToken0123456789ab' } };
+          case 4:
+            return { url: `https://mcp.example.com/${i}/mcp`, headers: { Authorization: 'Bearer ${TOKEN}' } };
+          default:
+            return { command: 'bash', args: ['-c', `node /opt/mcp/server-${i}.js`] };
+        }
+      };
+      const map = (prefix: string, f: (s: Record<string, unknown>) => unknown = (s) => s) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${prefix}-${i}`, f(spec(i))]));
+      const files: Record<string, unknown> = {
+        '.config/Claude/claude_desktop_config.json': { mcpServers: map('cd') },
+        '.cursor/mcp.json': { mcpServers: map('cu') },
+        '.config/Code/User/mcp.json': { servers: map('vs', (s) => ({ type: s.url ? 'http' : 'stdio', ...s })) },
+      };
+      for (const [rel, value] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(home, rel)), { recursive: true });
+        writeFileSync(path.join(home, rel), JSON.stringify(value, null, 2));
+      }
+      const log = path.join(home, 'ic.log');
+      const r = spawnSync(process.execPath, ['--log-ic', `--logfile=${log}`, '--no-logfile-per-isolate', bin, 'scan', '--json', '--home', home, '--platform', 'linux'], {
+        encoding: 'utf8',
+        env: { ...process.env, PALISADE_STATE_DIR: path.join(tmp, 'state') },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as ScanReport).servers).toHaveLength(300);
+      // LoadIC,pc,time,line,column,old state,new state,map,key,...
+      const ics = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => /^\w+IC,/.test(l))
+        .map((l) => l.split(','));
+      // the log still has this shape (a Node that logs differently fails here, not silently below)
+      expect(ics.length).toBeGreaterThan(1000);
+      const megamorphicMisses = ics.filter((f) => f[5] === 'N' && f[6] === 'N').length;
+      expect(megamorphicMisses).toBeLessThan(300);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('keeps the exit codes: 1 for --fail-on, 2 for usage errors', () => {
     expect(run(['scan', '--home', fx.home, '--platform', 'linux', '--fail-on', 'high']).status).toBe(1);
     const bad = run(['scan', '--json', '--sarif']);
