@@ -122,7 +122,9 @@ const caseCtx = (): { advisories: MemoryAdvisoryDb } => ({ advisories: new Memor
 
 const withDb = (cases: RuleCases): RuleCases => ({ valid: cases.valid.map((c) => ({ ...c, ctx: caseCtx() })), invalid: cases.invalid.map((c) => ({ ...c, ctx: caseCtx() })) });
 
-export const knownVulnerablePackageCases: RuleCases = withDb({
+// Built when a test, `palisade rules PAL-V001` or the docs ask for it, not at every start (a
+// scan never reads it), as every other rule's case table.
+const caseTable = (): RuleCases => withDb({
   valid: [
     { name: 'fixed version of mcp-remote', server: npx('mcp-remote@0.1.16') },
     { name: 'version before the range was introduced', server: npx('mcp-remote@0.0.4') },
@@ -141,7 +143,14 @@ export const knownVulnerablePackageCases: RuleCases = withDb({
   ],
 });
 
+let cases: RuleCases | undefined;
+
+/** PAL-V001's case table, each case with a database of PAL_V001_CASE_ADVISORIES. */
+export function knownVulnerablePackageCases(): RuleCases {
+  return (cases ??= caseTable());
+}
+
 // the case table travels with the rule (tests, docs and `palisade rules PAL-V001` read it)
-Object.assign(knownVulnerablePackage, { cases: knownVulnerablePackageCases });
+Object.defineProperty(knownVulnerablePackage, 'cases', { get: knownVulnerablePackageCases, enumerable: true, configurable: true });
 
 export const advisoryRules: readonly Rule[] = [knownVulnerablePackage];
