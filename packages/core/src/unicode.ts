@@ -28,6 +28,7 @@ const HIDDEN_CLASS = '\\p{Default_Ignorable_Code_Point}\\u{FFF9}-\\u{FFFB}';
 let hiddenOne: RegExp | undefined;
 let maybeHidden: RegExp | undefined;
 let mayNeedEscape: RegExp | undefined;
+const NOT_PRINTABLE_ASCII = /[^ -~]/;
 
 /** Whether the code point is one a reader cannot see (see HIDDEN_CLASS). */
 export function isHiddenCodePoint(cp: number): boolean {
@@ -78,7 +79,9 @@ function isJoinerContext(prev: string | undefined, next: string | undefined): bo
 
 // Any character that can be hidden or start an escape sequence; text without one (nearly all
 // text) skips the per-character walk.
-const mayHide = (text: string): boolean => (maybeHidden ??= new RegExp(`[${HIDDEN_CLASS}\\u001b\\u009b\\u009d]`, 'u')).test(text);
+// Printable ASCII alone (nearly all text) is checked first, with a plain class: the property
+// class costs ICU's set and ~3M instructions of native code to build, on first use.
+const mayHide = (text: string): boolean => NOT_PRINTABLE_ASCII.test(text) && (maybeHidden ??= new RegExp(`[${HIDDEN_CLASS}\\u001b\\u009b\\u009d]`, 'u')).test(text);
 
 /** Every hidden character in `text`, with decoded tag runs. Emoji flag tag sequences are exempt. */
 export function findHiddenUnicode(text: string): HiddenUnicodeReport {
@@ -184,7 +187,7 @@ export function stripAnsi(text: string): string {
 }
 
 // Every character escapeInvisible can change: C0/C1 controls, DEL and the hidden class.
-const needsEscape = (text: string): boolean => (mayNeedEscape ??= new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${HIDDEN_CLASS}]`, 'u')).test(text);
+const needsEscape = (text: string): boolean => NOT_PRINTABLE_ASCII.test(text) && (mayNeedEscape ??= new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${HIDDEN_CLASS}]`, 'u')).test(text);
 
 /** Render control and hidden characters as escapes so evidence shows them. */
 export function escapeInvisible(text: string): string {
