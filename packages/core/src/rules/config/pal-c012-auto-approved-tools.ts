@@ -46,6 +46,6 @@ export const autoApprovedTools: ServerRule = {
     const message = all
       ? `Server ${serverLabel(server)} auto-approves every tool, so the model can call any of them without the person ever confirming.`
       : `Server ${serverLabel(server)} auto-approves ${list.length} tool${list.length === 1 ? '' : 's'}${risky.length ? `, including ${risky.slice(0, 5).join(', ')} which can change things or run commands` : ''}, so the model calls ${list.length === 1 ? 'it' : 'them'} without the person confirming.`;
-    return [{ message: message + disabledNote(server), evidence: safeText(`auto-approved: ${list.slice(0, 20).join(', ')}${list.length > 20 ? ', …' : ''}`), ...(all || risky.length ? { severity: 'high' as const } : {}) }];
+    return [{ message: message + disabledNote(server), evidence: safeText(`auto-approved: ${list.slice(0, 20).join(', ')}${list.length > 20 ? ', ...' : ''}`), ...(all || risky.length ? { severity: 'high' as const } : {}) }];
   },
 };

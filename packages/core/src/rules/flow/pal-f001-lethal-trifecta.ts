@@ -199,7 +199,7 @@ export const lethalTrifecta: ScanRule = {
       const evidence = [...new Map(found.flatMap((f) => f.evidence).map((e) => [`${e.role}\0${e.server.id}`, e])).values()];
       const legs = (['untrusted', 'private', 'sink'] as const).map((role) => ({ role, holders: evidence.filter((e) => e.role === role) }));
       const projects = [...new Set(found.filter((f) => f.project !== undefined && f.involved.some((s) => s.projectPath === f.project)).map((f) => f.project!))].sort();
-      const where = projects.length ? `client ${safeText(client, 60)} (project${projects.length > 1 ? 's' : ''} ${projects.slice(0, 5).map((p) => safeText(p, 120)).join(', ')}${projects.length > 5 ? ', …' : ''})` : `client ${safeText(client, 60)}`;
+      const where = projects.length ? `client ${safeText(client, 60)} (project${projects.length > 1 ? 's' : ''} ${projects.slice(0, 5).map((p) => safeText(p, 120)).join(', ')}${projects.length > 5 ? ', ...' : ''})` : `client ${safeText(client, 60)}`;
       const disabled = involved.filter((s) => s.disabled);
       const describe = (e: RoleEvidence) => `${serverLabel(e.server)}${e.server.disabled ? ' (disabled)' : ''} via ${e.via}`;
       out.push({
@@ -207,7 +207,7 @@ export const lethalTrifecta: ScanRule = {
         client,
         servers: involved.map((s) => s.id),
         message: `In ${where}, ${involved.length === 1 ? `server ${serverLabel(involved[0]!)} alone lets` : `servers ${involved.map((s) => serverLabel(s)).join(', ')} together let`} the model read untrusted content, reach private data and send data out, so a prompt injection in that content can exfiltrate the data.${disabled.length ? ` ${disabled.map((s) => serverLabel(s)).join(', ')} ${disabled.length === 1 ? 'is' : 'are'} disabled in the config but one setting away from running.` : ''}`,
-        evidence: safeText(legs.map((l) => `${ROLE_LABEL[l.role]}: ${l.holders.slice(0, 4).map(describe).join(', ')}${l.holders.length > 4 ? ', …' : ''}`).join('; '), 900),
+        evidence: safeText(legs.map((l) => `${ROLE_LABEL[l.role]}: ${l.holders.slice(0, 4).map(describe).join(', ')}${l.holders.length > 4 ? ', ...' : ''}`).join('; '), 900),
       });
     }
     return out;
