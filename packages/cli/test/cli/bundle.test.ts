@@ -147,6 +147,26 @@ describe('bin/palisade.js with the bundle', () => {
     }
   }, 60_000);
 
+  // The build fills the code cache with a scan of this home (scripts/bundle.mjs) and the scan
+  // bench measures one: every known client must be in it, in a shape its own parser reads.
+  it('the warm-up home configures every known client, and the bundled scan reads each back', async () => {
+    const { writeEveryClientHome } = await import('../../scripts/every-client-home.mjs');
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-every-'));
+    try {
+      const written = await writeEveryClientHome(home, { perFile: 6, platform: 'linux' });
+      // Amp keeps its servers in a settings file whose shape none of the home's writers produce
+      expect(written.missing).toEqual(['amp']);
+      expect(new Set(written.targets.map((t) => t.client)).size).toBe(written.clients - 1);
+      const r = run(['scan', '--json', '--home', home, '--platform', 'linux']);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ScanReport;
+      expect(report.clients.filter((c) => c.error)).toEqual([]);
+      for (const t of written.targets) expect(report.clients.find((c) => c.configPath === t.path)?.serverCount, t.path).toBe(t.count);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   // Servers copied with an object spread got a V8 hidden class each (471 for the bench's 500),
   // so every read of a server field in the rules missed the inline caches (core/src/copy.ts).
   // --log-ic records each miss; a site that has seen too many shapes ('N', megamorphic) logs
