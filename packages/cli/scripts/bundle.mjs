@@ -135,6 +135,45 @@ const LAZY_IMPORTS = [
     eager: "import { z } from 'zod';",
     lazy: "let zodLoaded: any; const z: any = new Proxy({}, { get: (_t, p) => (zodLoaded ??= require('zod').z)[p] });",
   },
+  // The version libraries build their patterns as they load (semver ~40 regular expressions,
+  // PEP 440's a few): required on first use instead. Plain MAJOR.MINOR.PATCH versions are read
+  // and ordered without semver (core/src/packages/versions.ts), and npm ranges are matched
+  // against advisories only for packages an advisory names: most scans never load it.
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
+    eager: "import semverCompare from 'semver/functions/compare.js';",
+    lazy: "const semverCompare = (a: string, b: string): number => require('semver/functions/compare.js')(a, b);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
+    eager: "import semverParse from 'semver/functions/parse.js';",
+    lazy: "const semverParse = (v: string): any => require('semver/functions/parse.js')(v);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
+    eager: "import semverIntersects from 'semver/ranges/intersects.js';",
+    lazy: "const semverIntersects = (a: string, b: string): boolean => require('semver/ranges/intersects.js')(a, b);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
+    eager: "import semverValidRange from 'semver/ranges/valid.js';",
+    lazy: "const semverValidRange = (r: string): string | null => require('semver/ranges/valid.js')(r);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
+    eager: "import semverSatisfies from 'semver/functions/satisfies.js';",
+    lazy: "const semverSatisfies = (v: string, r: string): boolean => require('semver/functions/satisfies.js')(v, r);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
+    eager: "import semverValid from 'semver/functions/valid.js';",
+    lazy: "const semverValid = (v: string): string | null => require('semver/functions/valid.js')(v);",
+  },
+  {
+    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
+    eager: "import * as pep440 from '@renovatebot/pep440';",
+    lazy: "let pep440Loaded: any; const pep440: any = new Proxy({}, { get: (_t, p) => (pep440Loaded ??= require('@renovatebot/pep440'))[p] });",
+  },
   {
     file: /[\\/]packages[\\/]agent[\\/]src[\\/]formats[\\/]index\.ts$/,
     eager: "import { parse as parseYamlText } from 'yaml';",
@@ -162,12 +201,17 @@ const inlineAgentVersion = {
 const lazyPackages = {
   name: 'lazy-packages',
   setup(b) {
-    for (const { file, eager, lazy } of LAZY_IMPORTS) {
-      b.onLoad({ filter: file }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        // a source that no longer has the line is bundled as it is
-        if (!source.includes(eager)) return undefined;
-        return { contents: source.replace(eager, lazy), loader: 'ts' };
+    // one loader per file pattern, making every replacement listed for it
+    const byFile = new Map();
+    for (const entry of LAZY_IMPORTS) byFile.set(entry.file.source, [...(byFile.get(entry.file.source) ?? []), entry]);
+    for (const entries of byFile.values()) {
+      b.onLoad({ filter: entries[0].file }, (args) => {
+        let source = readFileSync(args.path, 'utf8');
+        // a line the source no longer has is left out (the import stays as it is)
+        const present = entries.filter(({ eager }) => source.includes(eager));
+        if (present.length === 0) return undefined;
+        for (const { eager, lazy } of present) source = source.replace(eager, lazy);
+        return { contents: source, loader: 'ts' };
       });
     }
   },

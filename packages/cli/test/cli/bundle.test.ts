@@ -116,6 +116,31 @@ describe('bin/palisade.js with the bundle', () => {
     expect(secretsIn(r.stdout + r.stderr)).toEqual([]);
   });
 
+  // semver and the PEP 440 library are required on first use in the bundle (scripts/bundle.mjs):
+  // an npm range and PyPI versions must still be matched against the advisories
+  it('matches npm ranges and PyPI versions against advisories with the lazily loaded version libraries', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-versions-'));
+    try {
+      mkdirSync(path.join(home, '.cursor'), { recursive: true });
+      const servers = {
+        'remote-range': { command: 'npx', args: ['-y', 'mcp-remote@^0.1.10', 'https://mcp.example.com/sse'] },
+        'remote-fixed': { command: 'npx', args: ['-y', 'mcp-remote@0.1.16', 'https://mcp.example.com/sse'] },
+        'git-old': { command: 'uvx', args: ['mcp-server-git==2025.7.1'] },
+        'git-new': { command: 'uvx', args: ['mcp-server-git==2026.6.1'] },
+      };
+      writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: servers }));
+      const r = run(['scan', '--json', '--home', home, '--platform', 'linux']);
+      expect(r.status, r.stderr).toBe(0);
+      const v001 = (name: string) => (JSON.parse(r.stdout) as ScanReport).servers.find((s) => s.name === name)!.findings.filter((f) => f.ruleId === 'PAL-V001');
+      expect(v001('remote-range').map((f) => f.evidence).join(' ')).toMatch(/CVE-2025-6514.*possibly affected/);
+      expect(v001('remote-fixed')).toEqual([]);
+      expect(v001('git-old').map((f) => f.evidence).join(' ')).toMatch(/CVE-2025-68143.*affected/);
+      expect(v001('git-new')).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('writes the same JSON to a pipe whose reader falls behind as to a file (pieces held by the stream are not reused)', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-pipe-'));
     try {

@@ -39,12 +39,32 @@ const cleanNpmMemo = new BoundedMemo<string, string | undefined>(MEMO_MAX);
 const pypiValidMemo = new BoundedMemo<string, boolean>(MEMO_MAX);
 const npmCompareMemo = new BoundedMemo<string, number>(MEMO_MAX);
 
+// A plain MAJOR.MINOR.PATCH (no leading zeros, at most 15 digits a part: below 2^53), the form
+// nearly every pinned npm version and advisory bound takes: read and ordered here as semver
+// would, without loading semver (in the CLI's bundle it is loaded on first use: it builds ~40
+// patterns as it loads, and the one that reads a version is ~8 KB of native code).
+const PLAIN_NPM_VERSION = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
+
 function cleanNpm(v: string): string | undefined {
   return cleanNpmMemo.get(v, () => {
     // `v1.2.3` and `=1.2.3` are how people write exact versions; semver accepts both loosely
-    const parsed = semverParse(v.trim().replace(/^[=v]+/, ''));
+    const bare = v.trim().replace(/^[=v]+/, '');
+    if (PLAIN_NPM_VERSION.test(bare)) return bare;
+    const parsed = semverParse(bare);
     return parsed ? parsed.version : undefined;
   });
+}
+
+/** semver's order of two plain versions (-1, 0, 1), or undefined when either is not plain. */
+export function comparePlainNpmVersions(x: string, y: string): number | undefined {
+  const a = PLAIN_NPM_VERSION.exec(x);
+  const b = a && PLAIN_NPM_VERSION.exec(y);
+  if (!a || !b) return undefined;
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(a[i]) - Number(b[i]);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 /** pep440.valid(v) !== null, for a trimmed version */
@@ -69,7 +89,7 @@ export function compareVersions(ecosystem: string, a: string, b: string): number
     const x = cleanNpm(a);
     const y = cleanNpm(b);
     if (x === undefined || y === undefined) return undefined;
-    return npmCompareMemo.get(`${x}\0${y}`, () => semverCompare(x, y));
+    return npmCompareMemo.get(`${x}\0${y}`, () => comparePlainNpmVersions(x, y) ?? semverCompare(x, y));
   }
   if (ecosystem === 'PyPI') {
     const x = a.trim();

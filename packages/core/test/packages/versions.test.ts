@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareVersions, isExactVersion, normalizePackageName, normalizePypiName, packageKey, versionsEqual } from '@palisade/core';
+import semverCompare from 'semver/functions/compare.js';
+import { compareVersions, comparePlainNpmVersions, isExactVersion, normalizePackageName, normalizePypiName, packageKey, versionsEqual } from '@palisade/core';
 
 describe('PEP 440 ordering (PyPI)', () => {
   const lt = (a: string, b: string) => expect(compareVersions('PyPI', a, b), `${a} < ${b}`).toBeLessThan(0);
@@ -66,5 +67,29 @@ describe('package names', () => {
   });
   it('lowercases npm names and keeps scopes', () => {
     expect(normalizePackageName('npm', '@ModelContextProtocol/SDK')).toBe('@modelcontextprotocol/sdk');
+  });
+});
+
+describe('plain npm versions without semver', () => {
+  const part = fc.oneof(fc.constantFrom(0, 1, 9, 10, 99, 100), fc.integer({ min: 0, max: 999_999_999_999_999 }));
+  const plain = fc.tuple(part, part, part).map((p) => p.join('.'));
+
+  it('orders MAJOR.MINOR.PATCH exactly as semver does', () => {
+    fc.assert(
+      fc.property(plain, plain, (a, b) => {
+        expect(comparePlainNpmVersions(a, b)).toBe(semverCompare(a, b));
+        expect(compareVersions('npm', a, b)).toBe(semverCompare(a, b));
+      }),
+    );
+  });
+
+  it('leaves everything else to semver: pre-releases, builds, leading zeros, 16 digits, ranges', () => {
+    for (const v of ['1.2.3-beta.1', '1.2.3+build.5', '01.2.3', '1.2.3456789012345678', '^1.2.3', '1.2', 'latest', ' 1.2.3 ']) expect(comparePlainNpmVersions(v, '1.2.3'), v).toBeUndefined();
+    expect(compareVersions('npm', '1.2.3-beta.1', '1.2.3')).toBe(-1);
+    expect(compareVersions('npm', 'v1.2.3', '=1.2.3')).toBe(0);
+    expect(compareVersions('npm', ' 1.10.0 ', '1.9.9')).toBe(1);
+    expect(isExactVersion('npm', 'v2.0.0')).toBe(true);
+    expect(isExactVersion('npm', '01.2.3')).toBe(false);
+    expect(isExactVersion('npm', '^2.0.0')).toBe(false);
   });
 });
