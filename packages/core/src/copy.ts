@@ -1,6 +1,6 @@
 /**
- * A shallow copy of an object's own enumerable string-keyed properties: what `{ ...o }` gives,
- * built by adding the properties one by one to a new object.
+ * A shallow copy of an object's own enumerable properties: what `{ ...o }` gives, built by
+ * adding the properties one by one to a new object.
  *
  * Why not the spread: V8 (Node 20) gives most objects copied by a spread at a site that has
  * seen several shapes a hidden class of their own, and each later write to such a copy makes
@@ -12,9 +12,12 @@
  * `__proto__` is copied as a plain own property, as a spread does, never as a prototype.
  */
 export function shallowCopy<T extends object>(source: T): T {
+  // Object.assign onto a new object adds the properties one by one (and is the quickest way to),
+  // but it sets them: a "__proto__" key would set the copy's prototype, so such an object (only
+  // JSON.parse makes one) is copied key by key instead
+  if (!Object.hasOwn(source, '__proto__')) return Object.assign({}, source);
   const out: Record<string, unknown> = {};
-  for (const key in source) {
-    if (!Object.hasOwn(source, key)) continue;
+  for (const key of Object.keys(source)) {
     const value = (source as Record<string, unknown>)[key];
     if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     else out[key] = value;
