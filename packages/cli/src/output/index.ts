@@ -77,20 +77,22 @@ export function writeJson(report: object, write: (bytes: Uint8Array) => unknown,
     put(`  ${name}: `);
     if (Array.isArray(value) && value.length > 0) {
       put('[\n');
-      // each element stringified inside an object under the same key, so that JSON.stringify
-      // writes it at its final depth (no re-indenting pass over the text); the wrapper's own
-      // first and last lines are cut off as the bytes are written, counted in bytes (the key may
-      // hold characters beyond ASCII, which JSON.stringify leaves unescaped). (Several elements
-      // per call measured fewer instructions but more page faults: 16 per call, ~75 more in the
-      // bench scan.) One wrapper and one 1-element list serve every element.
+      // the elements stringified eight at a time inside an object under the same key, so that
+      // JSON.stringify writes them at their final depth (no re-indenting pass over the text); the
+      // wrapper's own first and last lines are cut off as the bytes are written, counted in bytes
+      // (the key may hold characters beyond ASCII, which JSON.stringify leaves unescaped). Eight
+      // per call: ~7M fewer instructions in the bench scan than one per call, with as many page
+      // faults (16 per call cost ~75 more). One wrapper and one list serve every batch.
       const head = Buffer.byteLength(`{\n  ${name}: [\n`);
       const tail = '\n  ]\n}'.length;
-      const one: unknown[] = [undefined];
-      const wrapper = { [key]: one };
-      for (let j = 0; j < value.length; j++) {
-        one[0] = value[j];
+      const BATCH = 8;
+      const some: unknown[] = [];
+      const wrapper = { [key]: some };
+      for (let j = 0; j < value.length; j += BATCH) {
+        some.length = 0;
+        for (let k = j; k < j + BATCH && k < value.length; k++) some.push(value[k]);
         put(JSON.stringify(wrapper, null, 2), head, tail);
-        put(j + 1 < value.length ? ',\n' : '\n');
+        put(j + BATCH < value.length ? ',\n' : '\n');
       }
       put('  ]');
     } else put(indentLines(JSON.stringify(value, null, 2), '  '));
