@@ -129,6 +129,8 @@ const lazyModulesOut = {
 // modules that import it get it on first touch of `z` instead, from dist/palisade-zod.cjs.
 // The agent's format readers call yaml's parse only for YAML the small reader leaves to it: in
 // the bundle that call requires dist/palisade-yaml.cjs first.
+const VERSIONS_TS = /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/;
+const MATCH_TS = /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/;
 const LAZY_IMPORTS = [
   {
     file: /[\\/]packages[\\/]core[\\/]src[\\/](?:model|advisories[\\/]osv)\.ts$/,
@@ -139,38 +141,16 @@ const LAZY_IMPORTS = [
   // PEP 440's a few): required on first use instead. Plain MAJOR.MINOR.PATCH versions are read
   // and ordered without semver (core/src/packages/versions.ts), and npm ranges are matched
   // against advisories only for packages an advisory names: most scans never load it.
+  ...[
+    [VERSIONS_TS, 'semverCompare', 'semver/functions/compare.js'],
+    [VERSIONS_TS, 'semverParse', 'semver/functions/parse.js'],
+    [MATCH_TS, 'semverIntersects', 'semver/ranges/intersects.js'],
+    [MATCH_TS, 'semverValidRange', 'semver/ranges/valid.js'],
+    [MATCH_TS, 'semverSatisfies', 'semver/functions/satisfies.js'],
+    [MATCH_TS, 'semverValid', 'semver/functions/valid.js'],
+  ].map(([file, name, mod]) => ({ file, eager: `import ${name} from '${mod}';`, lazy: `const ${name} = (...a: any[]) => require('${mod}')(...a);` })),
   {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
-    eager: "import semverCompare from 'semver/functions/compare.js';",
-    lazy: "const semverCompare = (a: string, b: string): number => require('semver/functions/compare.js')(a, b);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
-    eager: "import semverParse from 'semver/functions/parse.js';",
-    lazy: "const semverParse = (v: string): any => require('semver/functions/parse.js')(v);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
-    eager: "import semverIntersects from 'semver/ranges/intersects.js';",
-    lazy: "const semverIntersects = (a: string, b: string): boolean => require('semver/ranges/intersects.js')(a, b);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
-    eager: "import semverValidRange from 'semver/ranges/valid.js';",
-    lazy: "const semverValidRange = (r: string): string | null => require('semver/ranges/valid.js')(r);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
-    eager: "import semverSatisfies from 'semver/functions/satisfies.js';",
-    lazy: "const semverSatisfies = (v: string, r: string): boolean => require('semver/functions/satisfies.js')(v, r);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]advisories[\\/]match\.ts$/,
-    eager: "import semverValid from 'semver/functions/valid.js';",
-    lazy: "const semverValid = (v: string): string | null => require('semver/functions/valid.js')(v);",
-  },
-  {
-    file: /[\\/]packages[\\/]core[\\/]src[\\/]packages[\\/]versions\.ts$/,
+    file: VERSIONS_TS,
     eager: "import * as pep440 from '@renovatebot/pep440';",
     lazy: "let pep440Loaded: any; const pep440: any = new Proxy({}, { get: (_t, p) => (pep440Loaded ??= require('@renovatebot/pep440'))[p] });",
   },
