@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { SHAPES, serverSpec, writeEveryClientHome } from './every-client-home.mjs';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 // PALISADE_BUNDLE_DIR and PALISADE_BUNDLE_BIN let a test build into a temp copy instead of dist/
@@ -254,41 +255,30 @@ if (common.metafile) {
 // 500-server scan (callgrind, 4 runs each) than with five clients' files.
 // Test fixture values only: the token below is made up and merely shaped like a real one.
 const WARMUP_TOKEN = 'ghp_WarmupFixtureNotARealToken0123456789';
-const warmupServers = [
-  { name: 'files', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/home/user/projects'] },
-  { name: 'tool', command: 'npx', args: ['-y', '@acme/mcp-tool@1.2.3'], env: { API_KEY: '${API_KEY}', LOG_LEVEL: 'info' } },
-  { name: 'fetch', command: 'uvx', args: ['mcp-server-fetch'] },
-  { name: 'github', command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', 'ghcr.io/github/github-mcp-server'], env: { GITHUB_TOKEN: WARMUP_TOKEN } },
-  { name: 'remote', url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } },
-  { name: 'shell', command: 'bash', args: ['-c', 'node /opt/mcp/server.js'] },
+const warmupServers = Array.from({ length: 6 }, (_, i) => serverSpec(i, WARMUP_TOKEN));
+// JSONC, which no client's own shape in every-client-home.mjs produces: a comment and a
+// trailing comma send it through the tolerant parser
+const jsoncFile = ['.config/Code/User/settings.json', `{\n  // test fixture\n  "mcp": { "servers": { "w": { "type": "stdio", "command": "npx", "args": ["-y", "mcp-remote@latest"], }, } },\n}\n`];
+// without the agent's built code (which says where each client keeps its config) only these
+// four files, one per config format
+const fallbackFiles = [
+  ['.config/Claude/claude_desktop_config.json', SHAPES.mcpServers(warmupServers)],
+  ['.codex/config.toml', SHAPES.codexToml(warmupServers)],
+  ['.continue/config.yaml', SHAPES.continueYaml(warmupServers)],
+  ['.config/goose/config.yaml', SHAPES.gooseYaml(warmupServers)],
 ];
-const q = JSON.stringify;
-const warmupFiles = {
-  '.config/Claude/claude_desktop_config.json': q({ mcpServers: Object.fromEntries(warmupServers.map(({ name, ...s }) => [name, s])) }),
-  // JSONC: a comment and a trailing comma send it through the tolerant parser
-  '.config/Code/User/settings.json': `{\n  // test fixture\n  "mcp": { "servers": { "w": { "type": "stdio", "command": "npx", "args": ["-y", "mcp-remote@latest"], }, } },\n}\n`,
-  '.codex/config.toml': warmupServers
-    .filter((s) => s.command)
-    .map((s) => `[mcp_servers.${s.name}]\ncommand = ${q(s.command)}\nargs = [${s.args.map(q).join(', ')}]\n${s.env ? `env = { ${Object.entries(s.env).map(([k, v]) => `${k} = ${q(v)}`).join(', ')} }\n` : ''}`)
-    .join('\n'),
-  '.continue/config.yaml':
-    'name: warmup\nversion: 1.0.0\nschema: v1\nmcpServers:\n' +
-    warmupServers
-      .map((s) => (s.url ? `  - name: ${q(s.name)}\n    type: streamable-http\n    url: ${q(s.url)}\n` : `  - name: ${q(s.name)}\n    command: ${q(s.command)}\n    args: [${s.args.map(q).join(', ')}]\n${s.env ? `    env:\n${Object.entries(s.env).map(([k, v]) => `      ${k}: ${q(v)}\n`).join('')}` : ''}`))
-      .join(''),
-  '.config/goose/config.yaml': 'extensions:\n  fetch:\n    name: fetch\n    enabled: true\n    type: stdio\n    cmd: uvx\n    args: [mcp-server-fetch]\n    envs:\n      LOG_LEVEL: info\n',
-};
 const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-warmup-'));
 try {
-  // first a config for every known client (their parsers, from the agent's built code), then
-  // the files above over some of them: a function the warm-up never runs is compiled at every start
+  // a config for every known client (their parsers, from the agent's built code), then the
+  // JSONC file over VS Code's settings: a function the warm-up never runs is compiled at every start
+  const files = [jsoncFile];
   try {
-    const { writeEveryClientHome } = await import('./every-client-home.mjs');
     await writeEveryClientHome(home, { perFile: warmupServers.length, token: WARMUP_TOKEN, platform: 'linux' });
   } catch (err) {
     process.stderr.write(`note: the warm-up covers a few clients only (${err instanceof Error ? err.message : String(err)}); build the agent first (\`npm run build\`)\n`);
+    files.unshift(...fallbackFiles);
   }
-  for (const [rel, text] of Object.entries(warmupFiles)) {
+  for (const [rel, text] of files) {
     const file = path.join(home, ...rel.split('/'));
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
