@@ -54,6 +54,10 @@ export const knownVulnerablePackage: ServerRule = {
       'Pin the package to the fixed version the finding names (for example `npx -y mcp-remote@0.1.16`), or later. If no fix exists, remove the server or run it isolated. An unpinned package is "possibly affected": pin an exact fixed version so the client cannot fetch a vulnerable one.',
     references: ['https://osv.dev', 'https://www.cisa.gov/known-exploited-vulnerabilities-catalog'],
   },
+  // the case table travels with the rule (tests, docs and `palisade rules PAL-V001` read it)
+  get cases() {
+    return knownVulnerablePackageCases();
+  },
   check(server, ctx) {
     const db = ctx.advisories;
     const pkg = server.package;
@@ -149,8 +153,5 @@ let cases: RuleCases | undefined;
 export function knownVulnerablePackageCases(): RuleCases {
   return (cases ??= caseTable());
 }
-
-// the case table travels with the rule (tests, docs and `palisade rules PAL-V001` read it)
-Object.defineProperty(knownVulnerablePackage, 'cases', { get: knownVulnerablePackageCases, enumerable: true, configurable: true });
 
 export const advisoryRules: readonly Rule[] = [knownVulnerablePackage];
