@@ -196,25 +196,14 @@ describe('bin/palisade.js with the bundle', () => {
   // so every read of a server field in the rules missed the inline caches (core/src/copy.ts).
   // --log-ic records each miss; a site that has seen too many shapes ('N', megamorphic) logs
   // one per object it cannot find in V8's stub cache. Without the fix: ~30 per server here.
-  it('keeps servers on shared hidden classes: few megamorphic inline-cache misses per server', () => {
+  it('keeps servers on shared hidden classes: few megamorphic inline-cache misses per server', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'palisade-bundle-ic-'));
     try {
       // the bench's six server shapes, 100 of each client (test fixture values only)
+      const { serverSpec } = await import('../../scripts/every-client-home.mjs');
       const spec = (i: number): Record<string, unknown> => {
-        switch (i % 6) {
-          case 0:
-            return { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', `/home/user/p${i}`] };
-          case 1:
-            return { command: 'npx', args: ['-y', `@acme/mcp-tool-${i}@1.2.3`], env: { API_KEY: '${API_KEY}', LOG_LEVEL: 'info' } };
-          case 2:
-            return { command: 'uvx', args: ['mcp-server-fetch'] };
-          case 3:
-            return { command: 'docker', args: ['run', '-i', '--rm', '-e', 'GITHUB_TOKEN', 'ghcr.io/github/github-mcp-server'], env: { GITHUB_TOKEN: 'ghp_TestFixtureNotARealToken0123456789ab' } };
-          case 4:
-            return { url: `https://mcp.example.com/${i}/mcp`, headers: { Authorization: 'Bearer ${TOKEN}' } };
-          default:
-            return { command: 'bash', args: ['-c', `node /opt/mcp/server-${i}.js`] };
-        }
+        const { name: _name, ...entry } = serverSpec(i, 'ghp_TestFixtureNotARealToken0123456789ab');
+        return entry;
       };
       const map = (prefix: string, f: (s: Record<string, unknown>) => unknown = (s) => s) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${prefix}-${i}`, f(spec(i))]));
       const files: Record<string, unknown> = {
